@@ -1,0 +1,164 @@
+"""All configuration in one `Settings` object, read from small sources.
+
+Sources are tried in order and the first that has a key wins: environment
+variables (``THIDUA_*``), then ``thidua.toml`` in the working directory, then the
+defaults below. Deliberately not pydantic-settings: it costs ~0.2 s of import time
+on every CLI call, and `thidua plan` must stay lean.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields, replace
+from datetime import time
+from pathlib import Path
+from typing import Any, ClassVar
+
+from thidua.errors import SettingsError, quote
+
+
+class SettingsSource(ABC):
+    """A place settings come from; `describe` names it in error messages."""
+
+    name: ClassVar[str] = "nguồn cấu hình"
+
+    @abstractmethod
+    def get(self, key: str) -> str | None:
+        """The raw value for `key`, or None when this source does not set it."""
+
+    def describe(self, key: str) -> str:
+        return f"{self.name} {key}"
+
+
+class EnvSource(SettingsSource):
+    """``THIDUA_<KEY>`` environment variables."""
+
+    name = "biến môi trường"
+
+    def __init__(self, environ: Mapping[str, str] | None = None, prefix: str = "THIDUA_") -> None:
+        self.environ = os.environ if environ is None else environ
+        self.prefix = prefix
+
+    def get(self, key: str) -> str | None:
+        value = self.environ.get(self.prefix + key.upper())
+        return value if value not in (None, "") else None
+
+    def describe(self, key: str) -> str:
+        return f"biến môi trường {self.prefix}{key.upper()}"
+
+
+class TomlFileSource(SettingsSource):
+    """Keys of a ``thidua.toml`` file (absent file: no values)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._data: dict[str, Any] | None = None
+
+    def _load(self) -> dict[str, Any]:
+        if self._data is None:
+            self._data = {}
+            if self.path.is_file():
+                try:
+                    self._data = tomllib.loads(self.path.read_text(encoding="utf-8"))
+                except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+                    raise SettingsError(f"tệp cấu hình {self.path} không đọc được: {exc}") from exc
+        return self._data
+
+    def get(self, key: str) -> str | None:
+        value = self._load().get(key)
+        return None if value is None else str(value)
+
+    def describe(self, key: str) -> str:
+        return f"{self.path}: {key}"
+
+
+def _parse_time(text: str) -> time:
+    hours, _, minutes = text.strip().replace("h", ":").partition(":")
+    return time(int(hours), int(minutes or 0))
+
+
+def _parse_positive_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise ValueError("phải là số không âm")
+    return value
+
+
+# Each setting is parsed according to the type of its default value.
+_PARSERS: dict[type, tuple[Callable[[str], Any], str]] = {
+    Path: (Path, "một đường dẫn"),
+    str: (str, "một chuỗi"),
+    time: (_parse_time, "giờ dạng HH:MM, ví dụ 08:00"),
+    int: (_parse_positive_int, "một số nguyên không âm"),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of thidua, with its default; see README "Configuration"."""
+
+    #: state, outbox and caches
+    data_dir: Path = Path(".thidua")
+    #: campaign files
+    campaigns_dir: Path = Path("campaigns")
+    #: default units registry (YAML, CSV or XLSX) for campaigns that name none
+    registry: Path = Path("campaigns/units.yaml")
+    #: time zone of every date
+    timezone: str = "Asia/Ho_Chi_Minh"
+    #: time of day at which notices are sent
+    notice_time: time = time(8, 0)
+    #: state store URL; empty means SQLite in data_dir
+    database_url: str = ""
+
+    @classmethod
+    def load(cls, sources: list[SettingsSource] | None = None) -> Settings:
+        """Read settings from `sources` (default: environment, then ./thidua.toml)."""
+        if sources is None:
+            sources = [EnvSource(), TomlFileSource(Path("thidua.toml"))]
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            for source in sources:
+                raw = source.get(f.name)
+                if raw is None:
+                    continue
+                parse, expected = _PARSERS[type(f.default)]
+                try:
+                    values[f.name] = parse(raw)
+                except (ValueError, TypeError) as exc:
+                    raise SettingsError(
+                        f"{source.describe(f.name)} = {quote(raw)} không hợp lệ: cần {expected}"
+                    ) from exc
+                break
+        return cls(**values)
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
+
+    @property
+    def state_url(self) -> str:
+        """The state store URL: the configured one, or SQLite in the data dir."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'thidua.db'}"
+
+    def with_(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+
+_current: Settings | None = None
+
+
+def get_settings() -> Settings:
+    """The process-wide settings, loaded once."""
+    global _current
+    if _current is None:
+        _current = Settings.load()
+    return _current
+
+
+def set_settings(settings: Settings | None) -> None:
+    """Replace the process-wide settings (tests, CLI options); None reloads lazily."""
+    global _current
+    _current = settings

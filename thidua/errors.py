@@ -1,0 +1,99 @@
+"""Named exceptions and the `Problem` record every validator reports.
+
+Every mistake a user can make (a campaign file, a units registry, a date phrase,
+a setting) ends in a `ThiduaError`; the CLI prints its Vietnamese message and
+exits non-zero without a traceback. Validators collect *all* problems first and
+raise one `ValidationFailed` carrying them, so an admin fixes a file in one pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+_UNSET: Any = object()
+
+
+def quote(value: object) -> str:
+    """Quote a user value for a message: strings in “…”, everything else as repr."""
+    if isinstance(value, str):
+        return f"“{value}”"
+    return repr(value)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input, located by a field path.
+
+    `path` uses dotted fields and [index] / [CODE] items, e.g.
+    ``milestones[2].reminders[0]`` or ``units[SNGV].contacts[1]``.
+    `message` is Vietnamese and says what is expected.
+    """
+
+    path: str
+    message: str
+    value: Any = _UNSET
+    source: str | None = None
+    severity: Literal["error", "warning"] = "error"
+
+    @property
+    def has_value(self) -> bool:
+        return self.value is not _UNSET
+
+    def render(self) -> str:
+        where = f"{self.source}: " if self.source else ""
+        field = f"{self.path}: " if self.path else ""
+        shown = f" (giá trị: {quote(self.value)})" if self.has_value else ""
+        label = "cảnh báo: " if self.severity == "warning" else ""
+        return f"{where}{field}{label}{self.message}{shown}"
+
+
+class ThiduaError(Exception):
+    """Base for every error a user can cause; shown without a traceback."""
+
+
+class PhraseError(ThiduaError, ValueError):
+    """A date phrase or offset that cannot be understood; the message quotes it.
+
+    Subclasses ValueError so that pydantic validators turn it into a field error.
+    """
+
+    def __init__(self, phrase: str, reason: str) -> None:
+        self.phrase = phrase
+        self.reason = reason
+        super().__init__(f"không hiểu được cụm ngày tháng {quote(phrase)}: {reason}")
+
+
+class SettingsError(ThiduaError):
+    """A configuration value (environment variable or thidua.toml) is invalid."""
+
+
+class ValidationFailed(ThiduaError):
+    """An input has one or more problems; `problems` lists them all."""
+
+    def __init__(self, subject: str, problems: list[Problem]) -> None:
+        self.subject = subject
+        self.problems = problems
+        errors = [p for p in problems if p.severity == "error"]
+        super().__init__(f"{subject}: {len(errors)} lỗi")
+
+    def render(self) -> str:
+        lines = [f"{self.subject}: {len(self.errors)} lỗi"]
+        lines += [f"  - {p.render()}" for p in self.problems]
+        return "\n".join(lines)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+
+class RegistryError(ValidationFailed):
+    """The units registry (YAML, CSV or XLSX) cannot be used as it is."""
+
+
+class CampaignFileError(ValidationFailed):
+    """A campaign file cannot be loaded or does not describe a valid campaign."""
+
+
+class UnknownCampaign(ThiduaError):
+    """No campaign with the given code or file exists."""
