@@ -1,0 +1,294 @@
+"""Contact URLs: placeholders, privacy-safe display, Apprise checks and their cache."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from thidua import contacts
+from thidua.config import Settings, set_settings
+from thidua.errors import ThiduaError
+
+SMTP = "mailtos://${SMTP_USER}:${SMTP_PASSWORD}@mail.caobang.gov.vn?to=songoaivu@caobang.gov.vn"
+SECRET = "hunter2-Secret"
+
+
+@pytest.fixture(autouse=True)
+def _data_dir(tmp_path: Path):
+    """Keep the check cache inside the test's own directory."""
+    set_settings(Settings(data_dir=tmp_path / "data"))
+    yield
+    set_settings(None)
+
+
+# --- placeholders --------------------------------------------------------------
+
+
+def test_env_vars_in_order_without_repeats() -> None:
+    url = "json://${HOST}/${PATH_PART}?token=${TOKEN}&x=${HOST}"
+    assert contacts.env_vars(url) == ["HOST", "PATH_PART", "TOKEN"]
+    assert contacts.env_vars("outbox://sngv") == []
+
+
+def test_missing_env_lists_unset_variables() -> None:
+    assert contacts.missing_env(SMTP, {"SMTP_USER": "a"}) == ["SMTP_PASSWORD"]
+    assert contacts.missing_env(SMTP, {"SMTP_USER": "a", "SMTP_PASSWORD": "b"}) == []
+
+
+def test_expand_encodes_userinfo_and_query_values_only() -> None:
+    env = {"SMTP_USER": "bot@caobang.gov.vn", "SMTP_PASSWORD": "p@ss/w&rd"}
+    assert contacts.expand(SMTP, env) == (
+        "mailtos://bot%40caobang.gov.vn:p%40ss%2Fw%26rd@mail.caobang.gov.vn"
+        "?to=songoaivu@caobang.gov.vn"
+    )
+    # a variable in the path may hold several segments, e.g. a webhook "ID/TOKEN"
+    assert contacts.expand("discord://${HOOK}", {"HOOK": "123/abc"}) == "discord://123/abc"
+
+
+def test_expand_names_missing_variable_without_showing_values() -> None:
+    with pytest.raises(ThiduaError) as err:
+        contacts.expand(SMTP, {"SMTP_USER": SECRET})
+    message = str(err.value)
+    assert "${SMTP_PASSWORD}" in message
+    assert "biến môi trường" in message
+    assert SECRET not in message
+
+
+def test_expand_defaults_to_process_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("THIDUA_TEST_MAILBOX", "sngv")
+    assert contacts.expand("json://x/${THIDUA_TEST_MAILBOX}") == "json://x/sngv"
+
+
+# --- secrets and display -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "found"),
+    [
+        (SMTP, []),
+        ("outbox://sngv", []),
+        ("mailtos://user:hunter2@mail.x.vn", ["mật khẩu trong địa chỉ"]),
+        ("mailtos://user:pre${X}@mail.x.vn", ["mật khẩu trong địa chỉ"]),
+        ("mailtos://user@mail.x.vn", []),
+        ("json://host/?token=abc", ["tham số “token”"]),
+        ("json://host/?Password=abc&to=x", ["tham số “Password”"]),
+        ("json://host/?apikey=${API_KEY}", []),
+        ("json://host/?key=&pass=p", ["tham số “pass”"]),
+    ],
+)
+def test_literal_secrets(url: str, found: list[str]) -> None:
+    assert contacts.literal_secrets(url) == found
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (SMTP, SMTP),
+        ("outbox://sngv", "outbox://sngv"),
+        (
+            "mailtos://${U}:hunter2-Secret@mail.x.vn?to=a@b.vn&pass=hunter2-Secret",
+            "mailtos://${U}:****@mail.x.vn?to=a@b.vn&pass=****",
+        ),
+        ("json://${HOST}/?token=hunter2-Secret", "json://${HOST}/?token=****"),
+    ],
+)
+def test_display_of_templates_keeps_placeholders_and_masks_literals(url: str, shown: str) -> None:
+    assert contacts.display(url) == shown
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"mailtos://bot:{SECRET}@mail.caobang.gov.vn?to=a@caobang.gov.vn",
+        f"tgram://123456789:{SECRET}/12345",
+        f"json://host.vn/hook?token={SECRET}",
+        f"mailtos://bot:{SECRET}@@bad host",
+    ],
+)
+def test_display_of_concrete_urls_never_shows_secrets(url: str) -> None:
+    shown = contacts.display(url)
+    assert SECRET not in shown
+    assert shown.split("://")[0] == url.split("://")[0]
+
+
+def test_display_of_concrete_url_drops_apprise_defaults() -> None:
+    shown = contacts.display(f"mailtos://bot:{SECRET}@mail.caobang.gov.vn?to=a@caobang.gov.vn")
+    assert shown.startswith("mailtos://bot:****@mail.caobang.gov.vn")
+    assert "retry=" not in shown
+
+
+# --- local checks --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "error"),
+    [
+        ("outbox://sngv", None),
+        ("outbox://so-ngoai.vu_2", None),
+        (SMTP, None),
+        ("outbox://SNGV", "hộp thư outbox"),
+        ("outbox://sngv/extra", "hộp thư outbox"),
+        ("outbox://", "hộp thư outbox"),
+        ("OUTBOX://sngv", "viết thường"),
+        ("sngv@caobang.gov.vn", "lược-đồ://"),
+        ("", "lược-đồ://"),
+        ("mailto://a b@x.vn", "khoảng trắng"),
+        ("mailtos://$SMTP_USER@x.vn", "${TEN_BIEN}"),
+        ("mailtos://${SMTP-USER}@x.vn", "${TEN_BIEN}"),
+    ],
+)
+def test_check_local(url: str, error: str | None) -> None:
+    result = contacts.check_local(url)
+    if error is None:
+        assert result is None
+    else:
+        assert result is not None and error in result
+
+
+# --- Apprise checks and cache -------------------------------------------------
+
+
+def test_check_contacts_with_apprise(tmp_path: Path) -> None:
+    urls = [
+        "outbox://sngv",
+        SMTP,
+        "tgram://${TELEGRAM_BOT_TOKEN}/${TELEGRAM_CHAT_ID}",
+        "discord://${DISCORD_WEBHOOK}",
+        "mailtos://${SMTP_USER}:${SMTP_PASSWORD}@${SMTP_HOST}?to=${EMAIL_TO}",
+        "zalo://sngv",
+        "mailtos://${SMTP_USER}:${SMTP_PASSWORD}@host?to=not-an-email",
+        "outbox://BAD",
+    ]
+    result = contacts.check_contacts(urls, cache_dir=tmp_path)
+    assert list(result) == urls
+    assert result["outbox://sngv"] is None
+    assert result[SMTP] is None
+    assert result["tgram://${TELEGRAM_BOT_TOKEN}/${TELEGRAM_CHAT_ID}"] is None
+    assert result["discord://${DISCORD_WEBHOOK}"] is None
+    assert result["mailtos://${SMTP_USER}:${SMTP_PASSWORD}@${SMTP_HOST}?to=${EMAIL_TO}"] is None
+    assert "không hỗ trợ lược đồ “zalo://”" in (result["zalo://sngv"] or "")
+    assert "Apprise không hiểu" in (result[urls[6]] or "")
+    assert "hộp thư outbox" in (result["outbox://BAD"] or "")
+
+
+def test_check_contacts_caches_only_successes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+
+    def fake_check(url: str) -> str | None:
+        calls.append(url)
+        return None if "good" in url else "Apprise không hiểu địa chỉ này"
+
+    monkeypatch.setattr(contacts, "_apprise_check", fake_check)
+    urls = ["json://good.vn/${X}", "json://bad.vn/${X}", "outbox://sngv"]
+    first = contacts.check_contacts(urls, cache_dir=tmp_path)
+    second = contacts.check_contacts(urls, cache_dir=tmp_path)
+    assert first == second
+    assert calls == ["json://good.vn/${X}", "json://bad.vn/${X}", "json://bad.vn/${X}"]
+
+    stored = json.loads((tmp_path / contacts.CACHE_FILE).read_text(encoding="utf-8"))
+    assert stored["apprise"] == contacts.apprise_version()
+    assert len(stored["ok"]) == 1
+    assert "good.vn" not in json.dumps(stored)  # keys are hashes, not URLs
+
+
+def test_cache_is_keyed_by_apprise_version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(contacts, "_apprise_check", lambda url: calls.append(url))
+    contacts.check_contacts(["json://a.vn/x"], cache_dir=tmp_path)
+    monkeypatch.setattr(contacts, "apprise_version", lambda: "99.0")
+    contacts.check_contacts(["json://a.vn/x"], cache_dir=tmp_path)
+    assert len(calls) == 2
+
+
+def test_cache_uses_settings_and_survives_garbage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(contacts, "_apprise_check", lambda url: None)
+    cache = tmp_path / "data" / "cache" / contacts.CACHE_FILE
+    cache.parent.mkdir(parents=True)
+    cache.write_text("{not json", encoding="utf-8")
+    assert contacts.check_contacts(["json://a.vn/x"]) == {"json://a.vn/x": None}
+    assert json.loads(cache.read_text(encoding="utf-8"))["ok"]
+
+
+def test_cache_write_failure_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(contacts, "_apprise_check", lambda url: None)
+    # a file where the cache directory should be: unwritable even for root
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("", encoding="utf-8")
+    result = contacts.check_contacts(["json://a.vn/x"], cache_dir=blocker / "cache")
+    assert result == {"json://a.vn/x": None}
+
+
+def test_apprise_version_is_read_without_import() -> None:
+    import apprise
+
+    assert contacts.apprise_version() == apprise.__version__
+
+
+def test_outbox_only_never_needs_apprise(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(url: str) -> None:
+        raise AssertionError("Apprise must not be asked about outbox URLs")
+
+    monkeypatch.setattr(contacts, "_apprise_check", boom)
+    monkeypatch.setattr(contacts, "apprise_version", boom)
+    assert contacts.check_contacts(["outbox://a", "outbox://b"], cache_dir=tmp_path) == {
+        "outbox://a": None,
+        "outbox://b": None,
+    }
+
+
+@pytest.mark.slow
+def test_cached_checks_do_not_import_apprise(tmp_path: Path) -> None:
+    registry = tmp_path / "units.yaml"
+    registry.write_text(
+        textwrap.dedent(
+            f"""\
+            units:
+              - code: SNGV
+                name: Sở Ngoại vụ
+                kind: so_nganh
+                contacts:
+                  - outbox://sngv
+                  - {SMTP}
+                  - tgram://${{TELEGRAM_BOT_TOKEN}}/${{TELEGRAM_CHAT_ID}}
+            """
+        ),
+        encoding="utf-8",
+    )
+    data_dir = tmp_path / "data"  # what the autouse fixture set for this process
+    from thidua.registry import load_registry
+
+    load_registry(registry)  # warms the cache; Apprise may be loaded in this process
+    assert (data_dir / "cache" / contacts.CACHE_FILE).is_file()
+
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from pathlib import Path
+        from thidua.config import Settings, set_settings
+        from thidua.registry import load_registry
+        set_settings(Settings(data_dir=Path({str(data_dir)!r})))
+        registry = load_registry({str(registry)!r})
+        assert len(registry.unit("SNGV").contacts) == 3
+        assert "apprise" not in sys.modules, "apprise was imported"
+        print("ok")
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"

@@ -1,0 +1,460 @@
+"""Contact URLs of units: ``${ENV_VAR}`` placeholders, privacy-safe display, parse checks.
+
+Registries hold Apprise URL *templates*: secrets appear only as ``${VAR}``
+placeholders that `expand` fills from the environment at send time. Checking that
+Apprise understands a URL means importing Apprise and its plugins (~0.4 s), so
+`check_contacts` remembers URLs that passed in a small JSON cache and, when every
+URL is cached, never imports Apprise: `thidua validate` stays lean.
+``outbox://<mailbox>`` is the project's own local channel and is checked here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+import json
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
+from urllib.parse import parse_qsl, quote
+
+from thidua.errors import ThiduaError
+from thidua.errors import quote as quote_value
+
+OUTBOX_SCHEME = "outbox"
+MASK = "****"
+CACHE_FILE = "contacts-check.json"
+
+_PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_MAILBOX = re.compile(r"[a-z0-9][a-z0-9._-]*")
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://(.*)", re.DOTALL)
+#: query keys whose value is a credential in Apprise URLs
+SECRET_KEYS = frozenset(
+    {
+        "pass",
+        "password",
+        "passwd",
+        "pwd",
+        "token",
+        "apikey",
+        "api_key",
+        "key",
+        "secret",
+        "access_token",
+        "accesstoken",
+        "apitoken",
+    }
+)
+_EMAIL_KEYS = frozenset({"to", "from", "cc", "bcc", "reply", "email"})
+
+#: harmless stand-ins tried, in turn, for every placeholder when no per-name guess works
+_DUMMIES = (
+    "dummy",
+    "example.com",
+    "123456789",
+    "dummy@example.com",
+    "123456789:AAdummyToken0123456789",
+    # a variable may hold several path segments, e.g. a webhook's "ID/TOKEN"
+    "123456789/dummy",
+    "dummy/dummy/dummy",
+)
+
+_CACHE_VERSION = 1
+
+
+# --- placeholders --------------------------------------------------------------
+
+
+def env_vars(url: str) -> list[str]:
+    """Names of the ``${VAR}`` placeholders in `url`, in order, without repeats."""
+    return list(dict.fromkeys(_PLACEHOLDER.findall(url)))
+
+
+def missing_env(url: str, environ: Mapping[str, str] | None = None) -> list[str]:
+    """Placeholders of `url` that `environ` (default: os.environ) does not set."""
+    env = os.environ if environ is None else environ
+    return [name for name in env_vars(url) if name not in env]
+
+
+def expand(url: str, environ: Mapping[str, str] | None = None) -> str:
+    """Fill the ``${VAR}`` placeholders of `url` from `environ` (default: os.environ).
+
+    Values are raw text: in the userinfo and query parts they are percent-encoded
+    here, because SMTP passwords often contain “@”, “/” or “&” that would otherwise
+    change the meaning of the URL. Elsewhere (host, path) they are inserted as is,
+    so a variable may hold several path segments such as a webhook's “ID/TOKEN”.
+    """
+    env = os.environ if environ is None else environ
+    missing = missing_env(url, env)
+    if missing:
+        names = ", ".join(f"${{{name}}}" for name in missing)
+        raise ThiduaError(
+            f"địa chỉ liên hệ {display(url)} cần biến môi trường chưa được đặt: {names}"
+        )
+    return _substitute(url, lambda name: env[name], encode=True)
+
+
+def _substitute(url: str, value_of: Callable[[str], str], *, encode: bool) -> str:
+    """Replace placeholders using `value_of(name)`, encoding by position when asked."""
+    userinfo_end, query_start = _zones(url)
+
+    def replace(match: re.Match[str]) -> str:
+        value = value_of(match.group(1))
+        if not encode:
+            return value
+        if match.start() < userinfo_end:
+            return quote(value, safe="")
+        if query_start is not None and match.start() > query_start:
+            return quote(value, safe="/:@,")
+        return value
+
+    return _PLACEHOLDER.sub(replace, url)
+
+
+def _zones(url: str) -> tuple[int, int | None]:
+    """Offsets of the end of the userinfo part (0 when none) and of the “?” (or None)."""
+    m = _SCHEME.match(url)
+    if not m:
+        return 0, None
+    start = m.start(2)
+    rest = m.group(2)
+    authority_len = len(re.split(r"[/?#]", rest, maxsplit=1)[0])
+    at = rest.rfind("@", 0, authority_len)
+    userinfo_end = start + at if at >= 0 else 0
+    q = url.find("?", start)
+    return userinfo_end, (q if q >= 0 else None)
+
+
+# --- secrets and display -------------------------------------------------------
+
+
+def _is_placeholder(text: str) -> bool:
+    return _PLACEHOLDER.fullmatch(text) is not None
+
+
+def _split(url: str) -> tuple[str, str, str, str, str] | None:
+    """Split into (scheme, userinfo, hostpath, query, fragment); None when not a URL.
+
+    Done by hand rather than with urlsplit so that placeholders and unusual
+    characters in passwords never shift which part is considered the password.
+    """
+    m = _SCHEME.match(url.strip())
+    if not m:
+        return None
+    scheme, rest = m.group(1), m.group(2)
+    rest, _, fragment = rest.partition("#")
+    rest, _, query = rest.partition("?")
+    authority_len = len(rest.split("/", 1)[0])
+    at = rest.rfind("@", 0, authority_len)
+    userinfo, hostpath = (rest[:at], rest[at + 1 :]) if at >= 0 else ("", rest)
+    return scheme, userinfo, hostpath, query, fragment
+
+
+def literal_secrets(url: str) -> list[str]:
+    """Where `url` holds a literal secret (not a ``${VAR}``): Vietnamese descriptions."""
+    parts = _split(url)
+    if parts is None:
+        return []
+    _, userinfo, _, query, _ = parts
+    found = []
+    if ":" in userinfo:
+        password = userinfo.split(":", 1)[1]
+        if password and not _is_placeholder(password):
+            found.append("mật khẩu trong địa chỉ")
+    for key, value in _query_items(query):
+        if key.lower() in SECRET_KEYS and value and not _is_placeholder(value):
+            found.append(f"tham số “{key}”")
+    return found
+
+
+def _query_items(query: str) -> list[tuple[str, str]]:
+    items = []
+    for piece in query.split("&"):
+        if piece:
+            key, _, value = piece.partition("=")
+            items.append((key, value))
+    return items
+
+
+def _mask(url: str) -> str:
+    """Mask literal passwords and secret query values; placeholders stay visible."""
+    parts = _split(url)
+    if parts is None:
+        # not a URL (a typo'd contact): still hide anything in a "user:password@" position
+        return _mask(f"x://{url}")[len("x://") :] if url.strip() else url
+    scheme, userinfo, hostpath, query, fragment = parts
+    if ":" in userinfo:
+        user, password = userinfo.split(":", 1)
+        if password and not _is_placeholder(password):
+            userinfo = f"{user}:{MASK}"
+    shown_query = "&".join(
+        f"{key}={MASK}"
+        if key.lower() in SECRET_KEYS and value and not _is_placeholder(value)
+        else (f"{key}={value}" if "=" in piece else key)
+        for piece in query.split("&")
+        if piece
+        for key, value in [piece.partition("=")[::2]]
+    )
+    out = f"{scheme}://" + (f"{userinfo}@" if userinfo else "") + hostpath
+    if shown_query:
+        out += f"?{shown_query}"
+    if fragment:
+        out += f"#{fragment}"
+    return out
+
+
+def display(url: str) -> str:
+    """A form of `url` safe for logs and messages: no secret is ever shown.
+
+    Templates keep their ``${VAR}`` placeholders and get literal secrets masked.
+    A concrete URL is shown as Apprise's privacy form (which also hides tokens in
+    the path, e.g. Telegram's), keeping only the query keys the URL itself had;
+    when Apprise is missing or cannot parse it, secrets are masked here.
+    """
+    parts = _split(url)
+    if parts is None or parts[0].lower() == OUTBOX_SCHEME or env_vars(url):
+        return _mask(url)
+    private = _apprise_privacy_url(url)
+    return _mask(private) if private else _mask(url)
+
+
+def _apprise_privacy_url(url: str) -> str | None:
+    if importlib.util.find_spec("apprise") is None:
+        return None
+    with _quiet_apprise():
+        import apprise
+
+        plugin = apprise.Apprise.instantiate(url)
+        if plugin is None:
+            return None
+        try:
+            private = str(plugin.url(privacy=True))
+        except Exception:  # a plugin bug must not turn a log line into a crash
+            return None
+    # Apprise spells out every default (retry=0&wait=0.5…); keep what the admin wrote.
+    parts = _split(url)
+    wanted = {key.lower() for key, _ in _query_items(parts[3] if parts else "")}
+    base, _, query = private.partition("?")
+    kept = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k.lower() in wanted]
+    if not kept:
+        return base
+    return base + "?" + "&".join(f"{k}={quote(v, safe='@,:/')}" for k, v in kept)
+
+
+@contextlib.contextmanager
+def _quiet_apprise() -> Iterator[None]:
+    """Silence Apprise's logger: its parse warnings may quote a URL with a secret."""
+    logger = logging.getLogger("apprise")
+    before = logger.disabled
+    logger.disabled = True
+    try:
+        yield
+    finally:
+        logger.disabled = before
+
+
+# --- checks --------------------------------------------------------------------
+
+
+def check_local(url: str) -> str | None:
+    """Checks that need no Apprise: URL shape, placeholder syntax, outbox mailbox."""
+    if not isinstance(url, str) or not url.strip():
+        return "cần một địa chỉ Apprise dạng lược-đồ://…, ví dụ “mailtos://…” hoặc “outbox://…”"
+    if url != url.strip() or any(c.isspace() for c in url):
+        return "địa chỉ không được chứa khoảng trắng"
+    m = _SCHEME.match(url)
+    if not m:
+        return "cần một địa chỉ Apprise dạng lược-đồ://…, ví dụ “mailtos://…” hoặc “outbox://…”"
+    if "${" in _PLACEHOLDER.sub("", url) or "$" in _PLACEHOLDER.sub("", url):
+        return "biến môi trường phải viết dạng ${TEN_BIEN} (chữ không dấu, số, “_”)"
+    if m.group(1).lower() == OUTBOX_SCHEME:
+        if m.group(1) != OUTBOX_SCHEME:
+            return "lược đồ phải viết thường: “outbox://”"
+        if not _MAILBOX.fullmatch(m.group(2)):
+            return (
+                "hộp thư outbox phải gồm chữ thường không dấu, số, “.”, “_”, “-”, "
+                "ví dụ “outbox://sngv”"
+            )
+    return None
+
+
+def apprise_version() -> str | None:
+    """The installed Apprise version, read without importing Apprise; None if absent."""
+    try:
+        spec = importlib.util.find_spec("apprise")
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    if spec.origin:
+        try:
+            text = Path(spec.origin).read_text(encoding="utf-8")
+        except OSError:
+            text = ""
+        m = re.search(r"""^__version__\s*=\s*["']([^"']+)["']""", text, re.MULTILINE)
+        if m:
+            return m.group(1)
+    try:
+        from importlib.metadata import version
+
+        return version("apprise")
+    except Exception:
+        return "unknown"
+
+
+def _cache_key(url: str, version: str) -> str:
+    return hashlib.sha256(f"{version}\n{url}".encode()).hexdigest()
+
+
+def _default_cache_dir() -> Path:
+    from thidua.config import get_settings
+
+    return get_settings().cache_dir
+
+
+def _read_cache(path: Path, version: str) -> set[str]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    if (
+        not isinstance(data, dict)
+        or data.get("format") != _CACHE_VERSION
+        or data.get("apprise") != version
+        or not isinstance(data.get("ok"), list)
+    ):
+        return set()
+    return {key for key in data["ok"] if isinstance(key, str)}
+
+
+def _write_cache(path: Path, version: str, keys: set[str]) -> None:
+    """Best effort: a read-only data dir only costs the next run an Apprise import."""
+    payload = json.dumps({"format": _CACHE_VERSION, "apprise": version, "ok": sorted(keys)})
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".contacts-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(payload)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+    except OSError:
+        pass
+
+
+def check_contacts(urls: Iterable[str], *, cache_dir: Path | None = None) -> dict[str, str | None]:
+    """Map each URL template to a Vietnamese error, or None when it can be used.
+
+    Placeholders are replaced with harmless dummies before Apprise parses the URL,
+    so no environment variable needs to be set to validate a registry.
+    """
+    results: dict[str, str | None] = {}
+    pending: list[str] = []
+    for url in dict.fromkeys(urls):
+        error = check_local(url)
+        results[url] = error
+        if error is None and url.split("://", 1)[0].lower() != OUTBOX_SCHEME:
+            pending.append(url)
+    if not pending:
+        return results
+
+    version = apprise_version()
+    if version is None:
+        for url in pending:
+            results[url] = "chưa cài Apprise nên không kiểm tra được địa chỉ này"
+        return results
+    cache_path = (cache_dir if cache_dir is not None else _default_cache_dir()) / CACHE_FILE
+    known = _read_cache(cache_path, version)
+    unknown = [url for url in pending if _cache_key(url, version) not in known]
+    if not unknown:
+        return results
+
+    passed: set[str] = set()
+    for url in unknown:
+        error = _apprise_check(url)
+        results[url] = error
+        if error is None:
+            passed.add(_cache_key(url, version))
+    if passed:
+        _write_cache(cache_path, version, known | passed)
+    return results
+
+
+def _guesses(url: str) -> dict[str, str]:
+    """A plausible stand-in for each placeholder from its name, then its position."""
+    userinfo_end, query_start = _zones(url)
+    parts = _split(url)
+    host_start = userinfo_end + 1 if userinfo_end else (url.find("://") + 3)
+    host_end = host_start + len(re.split(r"[/?#]", url[host_start:], maxsplit=1)[0])
+    guesses: dict[str, str] = {}
+    for m in _PLACEHOLDER.finditer(url):
+        name = m.group(1)
+        if name in guesses:
+            continue
+        upper = name.upper()
+        before = url[: m.start()]
+        query_key = re.search(r"[?&]([^=&]+)=$", before)
+        if "TOKEN" in upper or "KEY" in upper:
+            guess = "123456789:AAdummyToken0123456789"
+        elif "PORT" in upper:
+            guess = "587"
+        elif (query_key and query_key.group(1).lower() in _EMAIL_KEYS) or (
+            "MAIL" in upper and "HOST" not in upper and "SERVER" not in upper
+        ):
+            guess = "dummy@example.com"
+        elif "HOST" in upper or "SERVER" in upper or "DOMAIN" in upper:
+            guess = "example.com"
+        elif upper.endswith("ID") or "CHAT" in upper or "PHONE" in upper:
+            guess = "123456789"
+        elif m.start() < userinfo_end or (query_start is not None and m.start() > query_start):
+            guess = "dummy"
+        elif parts is not None and host_start <= m.start() < host_end:
+            guess = "example.com"
+        else:
+            guess = "dummy"
+        guesses[name] = guess
+    return guesses
+
+
+def _apprise_check(url: str) -> str | None:
+    import apprise
+
+    names = env_vars(url)
+    attempts = [_guesses(url)] + [dict.fromkeys(names, dummy) for dummy in _DUMMIES]
+    if not names:
+        attempts = attempts[:1]
+    with _quiet_apprise():
+        for values in attempts:
+            concrete = _substitute(url, values.__getitem__, encode=False)
+            try:
+                if apprise.Apprise.instantiate(concrete) is not None:
+                    return None
+            except Exception:  # Apprise plugins may raise on odd input; that is a "no"
+                continue
+        scheme = url.split("://", 1)[0].lower()
+        schemes = {s.lower() for s in _apprise_schemes(apprise)}
+    if schemes and scheme not in schemes:
+        return (
+            f"Apprise không hỗ trợ lược đồ {quote_value(scheme + '://')}; "
+            "xem danh sách tại https://github.com/caronc/apprise/wiki"
+        )
+    return (
+        f"Apprise không hiểu địa chỉ này; kiểm tra các phần bắt buộc của lược đồ "
+        f"{quote_value(scheme + '://')} (máy chủ, người nhận, mã truy cập)"
+    )
+
+
+def _apprise_schemes(apprise: object) -> list[str]:
+    try:
+        from apprise.manager_plugins import NotificationManager
+
+        return list(NotificationManager().schemas())
+    except Exception:  # only used to word the message better
+        return []
