@@ -124,7 +124,7 @@ class Settings:
                 raw = source.get(f.name)
                 if raw is None:
                     continue
-                parse, expected = _PARSERS[type(f.default)]
+                parse, expected = _PARSERS[Path if isinstance(f.default, Path) else type(f.default)]
                 try:
                     values[f.name] = parse(raw)
                 except (ValueError, TypeError) as exc:

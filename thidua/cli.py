@@ -1,0 +1,193 @@
+"""The `thidua` command: a thin layer over the library.
+
+Messages for admins are Vietnamese. A user mistake prints its message and exits 1;
+a usage mistake exits 2; neither shows a traceback. Each command imports only what
+it needs, so that `thidua date` and `thidua plan` start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from thidua.errors import ThiduaError, ValidationFailed
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+# Pydantic looks for plugins through importlib.metadata on its first model, scanning
+# every installed distribution (~20 ms); the CLI uses none. An explicit setting wins.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        replacements = {
+            "the following arguments are required": "thiếu tham số bắt buộc",
+            "unrecognized arguments": "tham số không hợp lệ",
+            "invalid choice": "lựa chọn không hợp lệ",
+            "expected one argument": "cần một giá trị",
+            "argument": "tham số",
+            "choose from": "chọn một trong",
+            "invalid int value": "không phải số nguyên",
+        }
+        for en, vi in replacements.items():
+            message = message.replace(en, vi)
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: lỗi: {message}", file=sys.stderr)
+        sys.exit(EXIT_USAGE)
+
+
+def _print(text: str = "", *, err: bool = False) -> None:
+    print(text, file=sys.stderr if err else sys.stdout)
+
+
+# --- commands ------------------------------------------------------------------
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from thidua.campaign_file import load_campaign
+    from thidua.config import get_settings
+
+    files = [Path(f) for f in args.files] or sorted(get_settings().campaigns_dir.glob("*.py"))
+    if not files:
+        _print("Không có tệp chiến dịch nào để kiểm tra.", err=True)
+        return EXIT_INVALID
+    failed = 0
+    for path in files:
+        try:
+            loaded = load_campaign(path, registry=args.registry)
+        except ValidationFailed as exc:
+            failed += 1
+            _print(f"✗ {path}: {len(exc.errors)} lỗi", err=True)
+            for problem in exc.problems:
+                _print(f"  - {problem.render()}", err=True)
+            continue
+        from thidua.plan import compile_plan
+
+        plan = compile_plan(loaded.spec, loaded.registry)
+        _print(
+            f"✓ {path}: {loaded.code} — {len(plan.participants)} đơn vị tham gia, "
+            f"{len(plan.actions)} hoạt động"
+        )
+        for problem in loaded.warnings:
+            _print(f"  - {problem.render()}")
+    if failed:
+        _print(f"{failed}/{len(files)} tệp có lỗi.", err=True)
+        return EXIT_INVALID
+    return EXIT_OK
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from thidua.campaign_file import load_campaign
+    from thidua.config import get_settings
+    from thidua.plan import compile_plan
+    from thidua.plan_output import plan_ics, plan_json, plan_table
+
+    loaded = load_campaign(args.file, registry=args.registry)
+    plan = compile_plan(loaded.spec, loaded.registry, notice_time=get_settings().notice_time)
+    if args.unit:
+        if args.unit not in loaded.registry:
+            raise ThiduaError(f"đơn vị “{args.unit}” không có trong danh sách đơn vị")
+        plan.actions = [a for a in plan.actions if args.unit in a.recipients]
+    renderers: dict[str, Callable] = {"table": plan_table, "json": plan_json, "ics": plan_ics}
+    sys.stdout.write(renderers[args.format](plan).rstrip("\r\n") + "\n")
+    for problem in loaded.warnings:
+        _print(f"cảnh báo: {problem.render()}", err=True)
+    return EXIT_OK
+
+
+def cmd_date(args: argparse.Namespace) -> int:
+    from thidua.vndate import parse_date
+    from thidua.vnformat import format_short, weekday_name
+
+    phrase = " ".join(args.phrase)
+    span = parse_date(phrase, year=args.year, quarter=args.quarter)
+    if args.format == "json":
+        _print(json.dumps({"start": span.start.isoformat(), "end": span.end.isoformat()}))
+        return EXIT_OK
+
+    def day(d: object) -> str:
+        return f"{format_short(d)} ({weekday_name(d)})"  # type: ignore[arg-type]
+
+    if span.is_day:
+        _print(f"“{phrase}” → ngày {day(span.start)}  [{span.start.isoformat()}]")
+    else:
+        days = (span.end - span.start).days + 1
+        _print(
+            f"“{phrase}” → từ {day(span.start)} đến {day(span.end)}, {days} ngày  "
+            f"[{span.start.isoformat()} … {span.end.isoformat()}]"
+        )
+    return EXIT_OK
+
+
+def cmd_version(args: argparse.Namespace) -> int:
+    from thidua import __version__
+
+    _print(f"thidua {__version__}")
+    return EXIT_OK
+
+
+# --- wiring ------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="thidua",
+        description="Điều phối phong trào thi đua: kiểm tra, lập lịch, nhắc việc, tổng hợp.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="LỆNH", parser_class=_Parser)
+
+    p = sub.add_parser("validate", help="kiểm tra tệp chiến dịch (mọi lỗi cùng lúc)")
+    p.add_argument(
+        "files", nargs="*", metavar="TỆP", help="tệp chiến dịch; mặc định: campaigns/*.py"
+    )
+    p.add_argument("--registry", metavar="TỆP", help="danh sách đơn vị (YAML, CSV, XLSX)")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("plan", help="lập lịch các hoạt động của một chiến dịch")
+    p.add_argument("file", metavar="TỆP")
+    p.add_argument("--format", choices=["table", "json", "ics"], default="table")
+    p.add_argument("--unit", metavar="MÃ", help="chỉ các hoạt động gửi tới đơn vị này")
+    p.add_argument("--registry", metavar="TỆP", help="danh sách đơn vị (YAML, CSV, XLSX)")
+    p.set_defaults(func=cmd_plan)
+
+    p = sub.add_parser("date", help="xem một cụm ngày tháng được hiểu thế nào")
+    p.add_argument("phrase", nargs="+", metavar="CỤM", help="ví dụ: quý IV/2027")
+    p.add_argument("--year", type=int, help="năm dùng cho cụm không ghi năm")
+    p.add_argument("--quarter", type=int, choices=[1, 2, 3, 4], help="quý dùng cho cụm theo quý")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.set_defaults(func=cmd_date)
+
+    p = sub.add_parser("version", help="phiên bản")
+    p.set_defaults(func=cmd_version)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `thidua` console script."""
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
+        sys.stderr.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return args.func(args)
+    except ValidationFailed as exc:
+        _print(exc.render(), err=True)
+        return EXIT_INVALID
+    except ThiduaError as exc:
+        _print(f"lỗi: {exc}", err=True)
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
