@@ -799,3 +799,30 @@ def test_no_secret_in_any_problem(tmp_path: Path) -> None:
     assert len([p for p in problems if p.severity == "error"]) == 5
     rendered = "\n".join(p.render() for p in problems)
     assert secret not in rendered
+
+
+def test_a_valid_registry_is_compiled_once_and_reloaded_equal(tmp_path: Path) -> None:
+    from thidua.config import get_settings
+
+    path = tmp_path / "units.yaml"
+    path.write_text(
+        "groups: [{code: K, name: Khối, kind: khoi, head: A}]\n"
+        "units:\n"
+        "  - {code: A, name: Sở A, kind: so_nganh, groups: [K], headcount: 5,"
+        " contacts: ['outbox://a']}\n"
+        "  - {code: B, name: Sở B, kind: so_nganh, groups: [K], supervisor: A}\n",
+        encoding="utf-8",
+    )
+    first = load_registry(path)
+    compiled = list((get_settings().cache_dir / "registries").glob("*.json"))
+    assert len(compiled) == 1
+    again = load_registry(path)
+    assert again == first and again.warnings == first.warnings
+    assert again.unit("B").kind is UnitKind.SO_NGANH and again.unit("A").groups == ("K",)
+    assert [w.path for w in again.warnings] == [w.path for w in first.warnings] != []
+
+    # A changed file is read afresh, and an invalid one is reported, never served stale.
+    path.write_text(path.read_text("utf-8").replace("supervisor: A", "supervisor: Z"), "utf-8")
+    with pytest.raises(RegistryError) as info:
+        load_registry(path)
+    assert any(p.value == "Z" for p in info.value.problems)

@@ -7,7 +7,6 @@ syntax error, a typo'd field, an impossible date, an exception) becomes a
 
 from __future__ import annotations
 
-import difflib
 import re
 import traceback
 from dataclasses import dataclass, field
@@ -259,6 +258,8 @@ def _unknown_field(loc: Loc, where: dict[Loc, Declaration]) -> str:
     owner = where.get(loc[:-1])
     model = getattr(spec, owner.model) if owner else None
     known = list(model.model_fields) if model else []
+    import difflib  # error path only
+
     close = difflib.get_close_matches(str(loc[-1]), known, n=1)
     hint = f"; có phải ý là “{close[0]}”?" if close else ""
     return f"trường không có trong mẫu{hint}"

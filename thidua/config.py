@@ -9,7 +9,6 @@ on every CLI call, and `thidua plan` must stay lean.
 from __future__ import annotations
 
 import os
-import tomllib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
@@ -61,6 +60,8 @@ class TomlFileSource(SettingsSource):
         if self._data is None:
             self._data = {}
             if self.path.is_file():
+                import tomllib  # most runs have no thidua.toml
+
                 try:
                     self._data = tomllib.loads(self.path.read_text(encoding="utf-8"))
                 except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

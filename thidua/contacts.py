@@ -13,15 +13,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib.util
-import json
-import logging
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from urllib.parse import parse_qsl, quote
 
+from thidua.cache import cache_dir, read_json, write_json
 from thidua.errors import ThiduaError
 from thidua.errors import quote as quote_value
 
@@ -248,6 +246,8 @@ def _apprise_privacy_url(url: str) -> str | None:
 @contextlib.contextmanager
 def _quiet_apprise() -> Iterator[None]:
     """Silence Apprise's logger: its parse warnings may quote a URL with a secret."""
+    import logging  # only when Apprise is in play; plain CLI runs skip the import
+
     logger = logging.getLogger("apprise")
     before = logger.disabled
     logger.disabled = True
@@ -311,16 +311,11 @@ def _cache_key(url: str, version: str) -> str:
 
 
 def _default_cache_dir() -> Path:
-    from thidua.config import get_settings
-
-    return get_settings().cache_dir
+    return cache_dir()
 
 
 def _read_cache(path: Path, version: str) -> set[str]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return set()
+    data = read_json(path)
     if (
         not isinstance(data, dict)
         or data.get("format") != _CACHE_VERSION
@@ -333,20 +328,7 @@ def _read_cache(path: Path, version: str) -> set[str]:
 
 def _write_cache(path: Path, version: str, keys: set[str]) -> None:
     """Best effort: a read-only data dir only costs the next run an Apprise import."""
-    payload = json.dumps({"format": _CACHE_VERSION, "apprise": version, "ok": sorted(keys)})
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".contacts-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(payload)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-    except OSError:
-        pass
+    write_json(path, {"format": _CACHE_VERSION, "apprise": version, "ok": sorted(keys)})
 
 
 def check_contacts(urls: Iterable[str], *, cache_dir: Path | None = None) -> dict[str, str | None]:

@@ -10,7 +10,6 @@ admin fixes the file in one pass. Contact URLs are checked by `thidua.contacts`.
 from __future__ import annotations
 
 import csv
-import difflib
 import io
 import itertools
 import re
@@ -25,6 +24,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from thidua import contacts as _contacts
+from thidua.cache import cache_dir, fingerprint, read_json, source_fingerprint, write_json
 from thidua.errors import Problem, RegistryError
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -166,7 +166,9 @@ _GROUP_KINDS_HELP = "khoi (khối thi đua), cum (cụm thi đua), nhom (nhóm)"
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: a registry served from its compiled cache never validates, so
+    # building validators at import would be wasted on most CLI calls.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Group(_Model):
@@ -189,6 +191,13 @@ class Unit(_Model):
     head: str | None = None
     headcount: int | None = Field(default=None, ge=0)
     contacts: tuple[str, ...] = ()
+
+
+def _close_matches(word: str, candidates: list[str], n: int = 1) -> list[str]:
+    """Did-you-mean suggestions; difflib is imported only when a mistake is found."""
+    import difflib
+
+    return difflib.get_close_matches(word, candidates, n=n)
 
 
 def _key(code: str) -> str:
@@ -299,7 +308,7 @@ class _Checker:
         for key in item:
             if key in allowed:
                 continue
-            hint = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = _close_matches(str(key), allowed, n=1)
             maybe = f"; có phải là “{hint[0]}”?" if hint else ""
             self.add(
                 f"{path}.{key}" if path else str(key),
@@ -430,7 +439,7 @@ def _mapping_items(
 
 
 def _suggest(code: str, known: Iterable[str]) -> str:
-    hint = difflib.get_close_matches(code, list(known), n=1)
+    hint = _close_matches(code, list(known), n=1)
     return f"; có phải là “{hint[0]}”?" if hint else ""
 
 
@@ -738,13 +747,78 @@ def load_registry(path: str | Path, *, check_contacts: bool = True) -> Registry:
             f"không đọc được tệp đuôi “{path.suffix}”{hint}; dùng một trong: {', '.join(SUFFIXES)}",
         )
     raw = _read_bytes(path, source)
+    cache_file = _compiled_cache_file(raw, suffix, check_contacts)
+    cached = _from_compiled(read_json(cache_file), source)
+    if cached is not None:
+        return cached
     if suffix == ".xlsx":
         data, locations, problems = _from_xlsx(path, source)
     elif suffix == ".csv":
         data, locations, problems = _from_csv(path, raw, source)
     else:
         data, locations, problems = _from_yaml(_decode(raw, source, csv=False), source)
-    return _parse(data, source, check_contacts, locations, problems)
+    registry = _parse(data, source, check_contacts, locations, problems)
+    write_json(cache_file, _to_compiled(registry))
+    return registry
+
+
+# --- compiled registries ----------------------------------------------------------
+# Reading and validating a registry (YAML import, parse, 100 pydantic validations,
+# contact checks) costs ~60 ms on every `thidua validate`/`plan`, while registries
+# change far less often than campaign files. A valid registry is kept as JSON keyed
+# by its bytes, this code and the Apprise version; invalid ones are never cached,
+# so error messages always come from a fresh check.
+
+_COMPILED_FORMAT = "1"
+
+
+def _compiled_cache_file(raw: bytes, suffix: str, check_contacts: bool) -> Path:
+    code = source_fingerprint(__file__, _contacts.__file__)
+    version = _contacts.apprise_version() if check_contacts else "-"
+    key = fingerprint(_COMPILED_FORMAT, code, version, suffix, str(check_contacts), raw)
+    return cache_dir() / "registries" / f"{key}.json"
+
+
+def _to_compiled(registry: Registry) -> dict[str, Any]:
+    return {
+        "format": _COMPILED_FORMAT,
+        "name": registry.name,
+        "groups": [g.model_dump() for g in registry.groups.values()],
+        "units": [u.model_dump(mode="json") for u in registry.units.values()],
+        "warnings": [
+            {"path": w.path, "message": w.message, "source": w.source, "severity": w.severity}
+            | ({"value": w.value} if w.has_value else {})
+            for w in registry.warnings
+        ],
+    }
+
+
+def _from_compiled(data: Any, source: str) -> Registry | None:
+    if not isinstance(data, dict) or data.get("format") != _COMPILED_FORMAT:
+        return None
+    try:
+        groups = [Group.model_construct(**g) for g in data["groups"]]
+        units = [
+            Unit.model_construct(
+                **{
+                    **u,
+                    "kind": UnitKind(u["kind"]),
+                    "groups": tuple(u["groups"]),
+                    "contacts": tuple(u["contacts"]),
+                }
+            )
+            for u in data["units"]
+        ]
+        warnings = [Problem(**w) for w in data["warnings"]]
+    except (KeyError, TypeError, ValueError):
+        return None
+    return Registry(
+        source=source,
+        name=data.get("name"),
+        units={u.code: u for u in units},
+        groups={g.code: g for g in groups},
+        warnings=warnings,
+    )
 
 
 def _read_bytes(path: Path, source: str) -> bytes:
@@ -996,7 +1070,7 @@ def _read_table(
             continue
         field_name = columns.get(key)
         if field_name is None:
-            hint = difflib.get_close_matches(key, list(columns), n=1)
+            hint = _close_matches(key, list(columns), n=1)
             maybe = f"; có phải là “{hint[0]}”?" if hint else ""
             problems.append(
                 Problem(
