@@ -8,6 +8,7 @@ raise one `ValidationFailed` carrying them, so an admin fixes a file in one pass
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -97,3 +98,13 @@ class CampaignFileError(ValidationFailed):
 
 class UnknownCampaign(ThiduaError):
     """No campaign with the given code or file exists."""
+
+
+class StoreUnavailable(ThiduaError):
+    """The state store cannot be reached; the message names its URL with the password masked."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        # Masked again here so that no caller can leak a password through this message.
+        self.url = re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
+        self.reason = reason
+        super().__init__(f"không kết nối được kho lưu trạng thái {self.url}: {reason}")

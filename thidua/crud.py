@@ -1,0 +1,525 @@
+"""Reading and writing the state store: keyword-only functions that take the session first.
+
+Writes are upserts on the natural keys (INSERT … ON CONFLICT), so two workers
+recording the same fact never trip over the UNIQUE constraints. Committing is the
+caller's job (`thidua.db.session_scope`), except for `claim_delivery` and
+`finish_delivery`, whose whole point is to be durable before and after a send.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy import delete, func, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, SQLModel, col, select
+
+from thidua.errors import UnknownCampaign
+from thidua.models import (
+    ActionRecord,
+    ActionStatus,
+    CampaignRecord,
+    CampaignStatus,
+    CampaignUnit,
+    Delivery,
+    DeliveryStatus,
+    OutboxMessage,
+    Submission,
+    UnitRecord,
+    UnitRole,
+    utcnow,
+)
+
+if TYPE_CHECKING:
+    from thidua.plan import Action
+
+M = TypeVar("M", bound=SQLModel)
+
+#: A "pending" delivery younger than this is being sent by someone else right now;
+#: an older one was left in flight by a crash and may be claimed again.
+CLAIM_LEASE = timedelta(minutes=10)
+
+_UNIT_FIELDS = ("code", "name", "kind", "supervisor", "headcount", "contacts")
+
+
+# --- helpers ----------------------------------------------------------------------
+
+
+def _insert(session: Session, model: type[SQLModel]) -> Any:
+    """A dialect-specific INSERT for `model`, which has ON CONFLICT clauses."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(model)
+    if dialect == "sqlite":
+        return sqlite.insert(model)
+    raise NotImplementedError(f"kho trạng thái chưa hỗ trợ {dialect}")
+
+
+def _upsert(
+    session: Session,
+    model: type[M],
+    *,
+    key: Mapping[str, Any],
+    insert: Mapping[str, Any],
+    update: Mapping[str, Any],
+) -> M:
+    """Insert `key | insert`, or on a key conflict set `update`; the row as it is now."""
+    session.flush()  # pending ORM changes first, so the statement sees them
+    # Fields left out get the models' defaults: SQLModel makes them Column defaults.
+    stmt = _insert(session, model).values({**key, **insert, **update})
+    stmt = (
+        stmt.on_conflict_do_update(index_elements=list(key), set_=dict(update))
+        if update
+        else stmt.on_conflict_do_nothing(index_elements=list(key))
+    )
+    session.exec(stmt)
+    return _reload(session, model, key)
+
+
+def _reload(session: Session, model: type[M], key: Mapping[str, Any]) -> M:
+    """The row of `model` with `key`, refreshing any copy the session already holds."""
+    statement = select(model).filter_by(**key)
+    return session.exec(statement, execution_options={"populate_existing": True}).one()
+
+
+def _field(item: Any, name: str, index: int) -> Any:
+    if isinstance(item, Mapping):
+        return item.get(name)
+    if isinstance(item, Sequence) and not isinstance(item, str):
+        return item[index] if index < len(item) else None
+    return getattr(item, name, None)
+
+
+def _plain(value: Any) -> Any:
+    """An enum member as its value, so units' kinds are stored as plain strings."""
+    return getattr(value, "value", value)
+
+
+# --- campaigns --------------------------------------------------------------------
+
+
+def upsert_campaign(
+    session: Session,
+    *,
+    code: str,
+    title: str,
+    file: str,
+    organizer: str,
+    spec_hash: str,
+    period_start: date,
+    period_end: date,
+) -> CampaignRecord:
+    """Record a campaign as deployed now; its status (paused, cancelled) is kept."""
+    now = utcnow()
+    fields = {
+        "title": title,
+        "file": str(file),
+        "organizer": organizer,
+        "spec_hash": spec_hash,
+        "period_start": period_start,
+        "period_end": period_end,
+        "updated_at": now,
+    }
+    return _upsert(
+        session,
+        CampaignRecord,
+        key={"code": code},
+        insert={"status": CampaignStatus.ACTIVE.value, "created_at": now},
+        update=fields,
+    )
+
+
+def get_campaign(session: Session, *, code: str) -> CampaignRecord | None:
+    """The campaign with `code`, or None."""
+    return session.get(CampaignRecord, code)
+
+
+def list_campaigns(session: Session) -> list[CampaignRecord]:
+    """Every recorded campaign, by code."""
+    return list(session.exec(select(CampaignRecord).order_by(col(CampaignRecord.code))))
+
+
+def set_campaign_status(
+    session: Session, *, code: str, status: CampaignStatus | str
+) -> CampaignRecord:
+    """Pause, resume or cancel a campaign; UnknownCampaign when it was never recorded."""
+    record = session.get(CampaignRecord, code)
+    if record is None:
+        raise UnknownCampaign(f"kho trạng thái không có đợt thi đua “{code}”")
+    record.status = CampaignStatus(status)
+    record.updated_at = utcnow()
+    session.add(record)
+    session.flush()
+    return record
+
+
+# --- units ------------------------------------------------------------------------
+
+
+def sync_units(
+    session: Session,
+    *,
+    campaign_code: str,
+    units: Iterable[Any],
+    participants: Iterable[str],
+    organizer: str,
+) -> list[UnitRecord]:
+    """Upsert `units` and make the campaign's members exactly `participants` plus `organizer`.
+
+    A unit is a registry `Unit`, a mapping, or a tuple (code, name, kind, supervisor,
+    headcount, contacts). Contacts are stored as the registry's URL templates.
+    """
+    now = utcnow()
+    records = []
+    for item in units:
+        code, name, kind, supervisor, headcount, contacts = (
+            _field(item, name, i) for i, name in enumerate(_UNIT_FIELDS)
+        )
+        fields = {
+            "name": name,
+            "kind": _plain(kind),
+            "supervisor": supervisor,
+            "headcount": headcount,
+            "contacts": [str(c) for c in contacts or ()],
+            "updated_at": now,
+        }
+        records.append(_upsert(session, UnitRecord, key={"code": code}, insert={}, update=fields))
+    session.exec(delete(CampaignUnit).where(col(CampaignUnit.campaign_code) == campaign_code))
+    rows = {(code, UnitRole.PARTICIPANT.value) for code in participants}
+    rows.add((organizer, UnitRole.ORGANIZER.value))
+    # DO NOTHING: a concurrent sync of the same campaign may have inserted the row already.
+    session.exec(
+        _insert(session, CampaignUnit)
+        .values(
+            [{"campaign_code": campaign_code, "unit_code": c, "role": r} for c, r in sorted(rows)]
+        )
+        .on_conflict_do_nothing()
+    )
+    return records
+
+
+def campaign_units(
+    session: Session, *, campaign_code: str, role: UnitRole | str | None = None
+) -> list[str]:
+    """Codes of the campaign's units (of one role, if given), sorted."""
+    statement = select(CampaignUnit.unit_code).where(
+        col(CampaignUnit.campaign_code) == campaign_code
+    )
+    if role is not None:
+        statement = statement.where(col(CampaignUnit.role) == UnitRole(role))
+    return sorted(set(session.exec(statement)))
+
+
+# --- actions ----------------------------------------------------------------------
+
+
+def action_fields(action: Action) -> dict[str, Any]:
+    """The `save_action` fields of a planned `Action` (scheduled time in UTC)."""
+    return {
+        "milestone": action.milestone,
+        "occurrence": action.occurrence,
+        "kind": _plain(action.kind),
+        "title": action.title,
+        "run_name": action.run_name(),
+        "scheduled_at": action.at,
+        "due": action.due,
+        "recipients": len(action.recipients),
+    }
+
+
+def get_actions(session: Session, *, campaign_code: str) -> list[ActionRecord]:
+    """The campaign's actions in time order (then by key)."""
+    statement = (
+        select(ActionRecord)
+        .where(col(ActionRecord.campaign_code) == campaign_code)
+        .order_by(col(ActionRecord.scheduled_at), col(ActionRecord.key))
+    )
+    return list(session.exec(statement))
+
+
+def get_action(session: Session, *, campaign_code: str, key: str) -> ActionRecord | None:
+    """The action `key` of the campaign, or None."""
+    statement = select(ActionRecord).where(
+        col(ActionRecord.campaign_code) == campaign_code, col(ActionRecord.key) == key
+    )
+    return session.exec(statement).first()
+
+
+def save_action(session: Session, *, campaign_code: str, key: str, **fields: Any) -> ActionRecord:
+    """Insert the action or update the given fields of it (unknown field names: TypeError)."""
+    unknown = set(fields) - set(ActionRecord.model_fields) | ({"id"} & set(fields))
+    if unknown:
+        raise TypeError(f"save_action: unknown fields {sorted(unknown)}")
+    if "status" in fields:
+        fields["status"] = ActionStatus(fields["status"]).value
+    if "kind" in fields:
+        fields["kind"] = _plain(fields["kind"])
+    fields["updated_at"] = utcnow()
+    key_fields = {"campaign_code": campaign_code, "key": key}
+    # UPDATE first: an INSERT … ON CONFLICT checks NOT NULL before it sees the conflict,
+    # so it cannot carry a partial update of an existing action.
+    session.flush()
+    updated = session.exec(
+        update(ActionRecord)
+        .filter_by(**key_fields)
+        .values(fields)
+        .execution_options(synchronize_session=False)
+    )
+    if updated.rowcount:
+        return _reload(session, ActionRecord, key_fields)
+    return _upsert(session, ActionRecord, key=key_fields, insert={}, update=fields)
+
+
+def delete_action(session: Session, *, campaign_code: str, key: str) -> bool:
+    """Remove the action; False when there was none."""
+    record = get_action(session, campaign_code=campaign_code, key=key)
+    if record is None:
+        return False
+    session.delete(record)
+    session.flush()
+    return True
+
+
+def set_action_status(
+    session: Session,
+    *,
+    campaign_code: str,
+    key: str,
+    status: ActionStatus | str,
+    flow_run_id: str | None = None,
+    error: str | None = None,
+    late_seconds: int | None = None,
+    started_at: datetime | None = None,
+    finished_at: datetime | None = None,
+) -> ActionRecord:
+    """Move an action to `status`, changing the other fields only when given.
+
+    Moving to "running" starts a new attempt, so the last attempt's error and
+    finished_at are cleared. LookupError when the action was never saved.
+    """
+    record = get_action(session, campaign_code=campaign_code, key=key)
+    if record is None:
+        raise LookupError(f"đợt thi đua “{campaign_code}” không có hoạt động “{key}”")
+    record.status = ActionStatus(status)
+    if record.status is ActionStatus.RUNNING:
+        record.error = None
+        record.finished_at = None
+    changes = {
+        "flow_run_id": flow_run_id,
+        "error": error,
+        "late_seconds": late_seconds,
+        "started_at": started_at,
+        "finished_at": finished_at,
+    }
+    for name, value in changes.items():
+        if value is not None:
+            setattr(record, name, value)
+    record.updated_at = utcnow()
+    session.add(record)
+    session.flush()
+    return record
+
+
+def action_counts(session: Session, *, campaign_code: str) -> dict[str, int]:
+    """How many of the campaign's actions are in each status (statuses with none omitted)."""
+    statement = (
+        select(ActionRecord.status, func.count())
+        .where(col(ActionRecord.campaign_code) == campaign_code)
+        .group_by(col(ActionRecord.status))
+    )
+    return {str(_plain(status)): count for status, count in session.exec(statement)}
+
+
+# --- deliveries: exactly once -------------------------------------------------------
+
+
+def claim_delivery(
+    session: Session,
+    *,
+    campaign_code: str,
+    action_key: str,
+    occurrence: str,
+    unit_code: str,
+    channel: str,
+    subject: str | None = None,
+    lease: timedelta = CLAIM_LEASE,
+) -> Delivery | None:
+    """Claim the right to send one message, in a committed transaction of its own.
+
+    Returns the "pending" delivery to send (then call `finish_delivery`), or None
+    when it must not be sent: it was sent, failed for good or was skipped, or
+    another worker claimed it less than `lease` ago and is sending it now. A
+    "failed_transient" delivery, or a "pending" one older than `lease` (its sender
+    crashed mid-flight), is handed out again with `attempts` incremented.
+
+    Race-safe across threads and processes: the UNIQUE key decides who inserts,
+    and the row is examined under a lock (SELECT … FOR UPDATE on PostgreSQL; the
+    write lock the INSERT took on SQLite). The session's pending changes are
+    committed with the claim.
+    """
+    now = utcnow()
+    key = {
+        "campaign_code": campaign_code,
+        "action_key": action_key,
+        "occurrence": occurrence,
+        "unit_code": unit_code,
+        "channel": channel,
+    }
+    try:
+        session.flush()
+        values = {
+            **key,
+            "status": DeliveryStatus.PENDING.value,
+            "attempts": 1,
+            "subject": subject,
+            "created_at": now,
+            "updated_at": now,
+        }
+        insert = (
+            _insert(session, Delivery)
+            .values(values)
+            .on_conflict_do_nothing(index_elements=list(key))
+            .returning(col(Delivery.id))
+        )
+        inserted = session.exec(insert).scalar()
+        statement = select(Delivery).filter_by(**key).with_for_update()
+        delivery = session.exec(statement, execution_options={"populate_existing": True}).one()
+        if inserted is None:
+            stale = delivery.status == DeliveryStatus.PENDING and delivery.updated_at <= now - lease
+            if delivery.status == DeliveryStatus.FAILED_TRANSIENT or stale:
+                delivery.status = DeliveryStatus.PENDING
+                delivery.attempts += 1
+                delivery.updated_at = now
+                if subject is not None:
+                    delivery.subject = subject
+                session.add(delivery)
+            else:
+                delivery = None
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return delivery
+
+
+def finish_delivery(
+    session: Session,
+    *,
+    delivery_id: int,
+    status: DeliveryStatus | str,
+    error: str | None = None,
+) -> Delivery:
+    """Record how a claimed delivery ended, and commit it."""
+    status = DeliveryStatus(status)
+    now = utcnow()
+    values: dict[str, Any] = {"status": status, "error": error, "updated_at": now}
+    if status is DeliveryStatus.SENT:
+        values["sent_at"] = now
+    try:
+        result = session.exec(
+            update(Delivery).where(col(Delivery.id) == delivery_id).values(values)
+        )
+        if result.rowcount != 1:
+            raise LookupError(f"không có lượt gửi số {delivery_id}")
+        delivery = _reload(session, Delivery, {"id": delivery_id})
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return delivery
+
+
+def deliveries_for(
+    session: Session, *, campaign_code: str, action_key: str | None = None
+) -> list[Delivery]:
+    """The campaign's deliveries (of one action, if given), oldest first."""
+    statement = select(Delivery).where(col(Delivery.campaign_code) == campaign_code)
+    if action_key is not None:
+        statement = statement.where(col(Delivery.action_key) == action_key)
+    return list(session.exec(statement.order_by(col(Delivery.id))))
+
+
+# --- submissions ------------------------------------------------------------------
+
+
+def record_submission(
+    session: Session,
+    *,
+    campaign_code: str,
+    milestone: str,
+    occurrence: str,
+    unit_code: str,
+    submitted_at: datetime,
+    on_time: bool,
+    note: str | None = None,
+) -> Submission:
+    """Record that a unit submitted; recording the same unit again replaces the record."""
+    return _upsert(
+        session,
+        Submission,
+        key={
+            "campaign_code": campaign_code,
+            "milestone": milestone,
+            "occurrence": occurrence,
+            "unit_code": unit_code,
+        },
+        insert={},
+        update={"submitted_at": submitted_at, "on_time": on_time, "note": note},
+    )
+
+
+def submitted_units(
+    session: Session, *, campaign_code: str, milestone: str, occurrence: str
+) -> set[str]:
+    """Codes of the units that submitted for one occurrence of a milestone."""
+    statement = select(Submission.unit_code).where(
+        col(Submission.campaign_code) == campaign_code,
+        col(Submission.milestone) == milestone,
+        col(Submission.occurrence) == occurrence,
+    )
+    return set(session.exec(statement))
+
+
+# --- outbox -----------------------------------------------------------------------
+
+
+def add_outbox_message(
+    session: Session,
+    *,
+    mailbox: str,
+    subject: str,
+    body_text: str,
+    body_html: str | None = None,
+    unit_code: str | None = None,
+    campaign_code: str | None = None,
+    action_key: str | None = None,
+    eml_path: str | None = None,
+) -> OutboxMessage:
+    """Keep a message in the local outbox."""
+    message = OutboxMessage(
+        mailbox=mailbox,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        unit_code=unit_code,
+        campaign_code=campaign_code,
+        action_key=action_key,
+        eml_path=None if eml_path is None else str(eml_path),
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
+def outbox_messages(
+    session: Session, *, mailbox: str | None = None, campaign_code: str | None = None
+) -> list[OutboxMessage]:
+    """Outbox messages, oldest first, optionally of one mailbox and/or campaign."""
+    statement = select(OutboxMessage)
+    if mailbox is not None:
+        statement = statement.where(col(OutboxMessage.mailbox) == mailbox)
+    if campaign_code is not None:
+        statement = statement.where(col(OutboxMessage.campaign_code) == campaign_code)
+    return list(session.exec(statement.order_by(col(OutboxMessage.id))))
