@@ -223,7 +223,7 @@ def display(url: str) -> str:
 def _apprise_privacy_url(url: str) -> str | None:
     if importlib.util.find_spec("apprise") is None:
         return None
-    with _quiet_apprise():
+    with quiet_apprise():
         import apprise
 
         plugin = apprise.Apprise.instantiate(url)
@@ -244,7 +244,7 @@ def _apprise_privacy_url(url: str) -> str | None:
 
 
 @contextlib.contextmanager
-def _quiet_apprise() -> Iterator[None]:
+def quiet_apprise() -> Iterator[None]:
     """Silence Apprise's logger: its parse warnings may quote a URL with a secret."""
     import logging  # only when Apprise is in play; plain CLI runs skip the import
 
@@ -412,7 +412,7 @@ def _apprise_check(url: str) -> str | None:
     attempts = [_guesses(url)] + [dict.fromkeys(names, dummy) for dummy in _DUMMIES]
     if not names:
         attempts = attempts[:1]
-    with _quiet_apprise():
+    with quiet_apprise():
         for values in attempts:
             concrete = _substitute(url, values.__getitem__, encode=False)
             try:

@@ -1,0 +1,127 @@
+"""Render the Vietnamese notice an action sends to one unit, from Jinja2 templates.
+
+Templates live in `notifications/templates/<name>.txt.j2`, one per action kind,
+sharing `_layout.txt.j2` (addressee, the plan implemented, sender, contact). A
+campaign may override any of them with a file of the same name in a `templates/`
+folder next to its campaign file. Rendering runs in a sandbox: unit names and
+submitted text are data, never template code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined
+from jinja2.sandbox import SandboxedEnvironment
+
+from thidua.plan import Action, ActionKind, Occurrence, occurrence_label
+from thidua.registry import Unit
+from thidua.spec import Campaign, MilestoneKind
+from thidua.vnformat import days_left_label, format_long, format_short
+
+TEMPLATES = Path(__file__).with_name("templates")
+
+_SUBJECTS = {
+    MilestoneKind.IMPLEMENTING_PLAN: "gửi kế hoạch triển khai",
+    MilestoneKind.REPORT: "gửi báo cáo",
+    MilestoneKind.NOMINATION: "gửi hồ sơ đề nghị khen thưởng",
+    MilestoneKind.REVIEW: "gửi báo cáo sơ kết",
+    MilestoneKind.SUMMARY: "gửi báo cáo tổng kết",
+}
+
+
+@dataclass(frozen=True)
+class Message:
+    """A rendered notice: subject and plain text (HTML comes with the templates issue)."""
+
+    subject: str
+    text: str
+
+
+@cache
+def _environment(override_dir: str | None) -> SandboxedEnvironment:
+    loaders = [FileSystemLoader(override_dir)] if override_dir else []
+    env = SandboxedEnvironment(
+        loader=ChoiceLoader([*loaders, FileSystemLoader(str(TEMPLATES))]),
+        undefined=StrictUndefined,
+        keep_trailing_newline=False,
+        autoescape=False,
+    )
+    env.globals.update(long=format_long, short=format_short)
+    return env
+
+
+def campaign_reference(campaign: Campaign) -> str:
+    """“Kế hoạch số 641/KH-UBND ngày 12/3/2026 của Ủy ban nhân dân tỉnh Cao Bằng”."""
+    return (
+        f"Kế hoạch số {campaign.code} ngày {format_short(campaign.issued.start)} "
+        f"của {campaign.issuer}"
+    )
+
+
+def subject_phrase(action: Action, campaign: Campaign) -> str:
+    """What the unit has to do, as a verb phrase: “gửi hồ sơ đề nghị khen thưởng”."""
+    milestone = campaign.milestone(action.milestone)
+    if milestone.title:
+        phrase = milestone.title[0].lower() + milestone.title[1:]
+    else:
+        phrase = _SUBJECTS.get(milestone.kind, milestone.kind.label)
+    return f"{phrase} {occurrence_label(action.occurrence)}".strip()
+
+
+def late_label(delay: timedelta) -> str:
+    hours = int(delay.total_seconds() // 3600)
+    if hours >= 24:
+        return f"{hours // 24} ngày"
+    return f"{hours} giờ" if hours else f"{int(delay.total_seconds() // 60)} phút"
+
+
+def render(
+    action: Action,
+    *,
+    campaign: Campaign,
+    unit: Unit,
+    organizer: Unit,
+    now: datetime,
+    template_dir: Path | None = None,
+    deadlines: list[dict[str, Any]] | None = None,
+    missing: list[str] | None = None,
+    submitted: int = 0,
+    total: int = 0,
+) -> Message:
+    """The notice of `action` for `unit`; a delay over 30 minutes is said in the text."""
+    delay = now - action.at
+    context = {
+        "campaign": campaign,
+        "campaign_ref": campaign_reference(campaign),
+        "action": action,
+        "unit": unit,
+        "organizer": organizer,
+        "subject": subject_phrase(action, campaign) if action.kind is not ActionKind.LAUNCH else "",
+        "days_left": days_left_label(action.days_left) if action.days_left is not None else "",
+        "late": late_label(delay) if delay > timedelta(minutes=30) else "",
+        "scheduled_at": f"{action.at:%H:%M} ngày {format_short(action.at.date())}",
+        "deadlines": deadlines or [],
+        "missing": missing or [],
+        "submitted": submitted,
+        "total": total,
+    }
+    env = _environment(str(template_dir) if template_dir and template_dir.is_dir() else None)
+    text = env.get_template(f"{action.template}.txt.j2").render(context).strip() + "\n"
+    return Message(subject=f"[{campaign.code}] {action.title}", text=text)
+
+
+def launch_deadlines(campaign: Campaign, occurrences: list[Occurrence]) -> list[dict[str, Any]]:
+    """The deadlines a launch notice lists: each submission milestone's occurrences."""
+    items = []
+    for occ in occurrences:
+        m = occ.milestone
+        if m.kind is MilestoneKind.LAUNCH or m.audience == "organizer":
+            continue
+        label = m.label + (f" {occ.label}" if occ.label else "")
+        items.append({"label": label, "due": occ.due})
+    return sorted(items, key=lambda item: item["due"])[:12]
