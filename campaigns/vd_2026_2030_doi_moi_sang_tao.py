@@ -65,7 +65,7 @@ campaign = Campaign(
         Milestone(
             kind="báo cáo",
             id="bao-cao-nam",
-            title="Báo cáo kết quả phong trào thi đua hằng năm",
+            title="Báo cáo kết quả phong trào thi đua",
             when="trước ngày 15/12",
             recurrence=Recurrence(every="hằng năm"),
             reminders=[10, 3],

@@ -12,11 +12,13 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
+from importlib import import_module
 from pathlib import Path
 
 from thidua.errors import ThiduaError, ValidationFailed
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+COMMAND_MODULES = ("flows.commands",)
 
 # Pydantic looks for plugins through importlib.metadata on its first model, scanning
 # every installed distribution (~20 ms); the CLI uses none. An explicit setting wins.
@@ -124,6 +126,45 @@ def cmd_date(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from thidua import crud
+    from thidua.db import session_scope
+    from thidua.status import ActionLine, status_table
+
+    with session_scope() as session:
+        record = crud.get_campaign(session, code=args.code)
+        if record is None:
+            known = ", ".join(c.code for c in crud.list_campaigns(session)) or "chưa có"
+            raise ThiduaError(
+                f"không có chiến dịch “{args.code}” trong kho trạng thái (đã có: {known})"
+            )
+        sent: dict[str, int] = {}
+        failed: dict[str, int] = {}
+        for d in crud.deliveries_for(session, campaign_code=args.code):
+            bucket = (
+                sent if d.status == "sent" else failed if d.status.startswith("failed") else None
+            )
+            if bucket is not None:
+                bucket[d.action_key] = bucket.get(d.action_key, 0) + 1
+        lines = [
+            ActionLine(
+                r.scheduled_at,
+                r.title,
+                r.status,
+                r.recipients,
+                sent.get(r.key, 0),
+                failed.get(r.key, 0),
+                r.error,
+            )
+            for r in crud.get_actions(session, campaign_code=args.code)
+        ]
+        title, status = record.title, record.status
+    _print(status_table(args.code, title, status, lines, datetime.now(UTC)))
+    return EXIT_OK
+
+
 def cmd_version(args: argparse.Namespace) -> int:
     from thidua import __version__
 
@@ -161,6 +202,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quarter", type=int, choices=[1, 2, 3, 4], help="quý dùng cho cụm theo quý")
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.set_defaults(func=cmd_date)
+
+    p = sub.add_parser("status", help="tình trạng các hoạt động của một chiến dịch")
+    p.add_argument("code", metavar="SỐ-KÝ-HIỆU", help="ví dụ 641/KH-UBND")
+    p.set_defaults(func=cmd_status)
+
+    # Orchestration commands drive Prefect, so they live with the flows; the core
+    # names the module and stays importable (and testable) without it.
+    for module in COMMAND_MODULES:
+        try:
+            import_module(module).add_commands(sub, _Parser)
+        except ModuleNotFoundError:
+            continue
 
     p = sub.add_parser("version", help="phiên bản")
     p.set_defaults(func=cmd_version)

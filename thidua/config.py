@@ -12,7 +12,7 @@ import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -113,6 +113,12 @@ class Settings:
     notice_time: time = time(8, 0)
     #: state store URL; empty means SQLite in data_dir
     database_url: str = ""
+    #: how late a missed action may still run (worker or server down), in hours
+    catchup_hours: int = 24
+    #: Prefect API; empty means the local server `thidua serve` starts on ui_port
+    prefect_api_url: str = ""
+    #: port of the local Prefect server and its UI
+    ui_port: int = 4200
 
     @classmethod
     def load(cls, sources: list[SettingsSource] | None = None) -> Settings:
@@ -143,6 +149,19 @@ class Settings:
     def state_url(self) -> str:
         """The state store URL: the configured one, or SQLite in the data dir."""
         return self.database_url or f"sqlite:///{self.data_dir / 'thidua.db'}"
+
+    @property
+    def catchup(self) -> timedelta:
+        return timedelta(hours=self.catchup_hours)
+
+    @property
+    def api_url(self) -> str:
+        """The Prefect API URL: the configured one or the local server's."""
+        return self.prefect_api_url or f"http://127.0.0.1:{self.ui_port}/api"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.data_dir / "outbox"
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)

@@ -68,10 +68,15 @@ class Occurrence:
 
     @property
     def label(self) -> str:
-        if not self.key:
-            return ""
-        year, _, quarter = self.key.partition("-Q")
-        return f"quý {ROMAN[int(quarter)]}/{year}" if quarter else f"năm {year}"
+        return occurrence_label(self.key)
+
+
+def occurrence_label(key: str) -> str:
+    """“năm 2027” for "2027", “quý IV/2027” for "2027-Q4", "" for a one-off milestone."""
+    if not key:
+        return ""
+    year, _, quarter = key.partition("-Q")
+    return f"quý {ROMAN[int(quarter)]}/{year}" if quarter else f"năm {year}"
 
 
 @dataclass(frozen=True, slots=True)

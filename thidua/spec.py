@@ -176,10 +176,10 @@ def _offset(value: Any) -> Any:
 
 def _time(value: Any) -> Any:
     if isinstance(value, str):
-        m = re.fullmatch(r"\s*(\d{1,2})\s*(?:[:h]\s*(\d{2})?)?\s*", value)
-        if not m or int(m.group(1)) > 23 or int(m.group(2) or 0) > 59:
+        m = re.fullmatch(r"\s*(\d{1,2})\s*(?:[:h]\s*(\d{2})?(?::(\d{2}))?)?\s*", value)
+        if not m or int(m.group(1)) > 23 or int(m.group(2) or 0) > 59 or int(m.group(3) or 0) > 59:
             raise ValueError("cần giờ dạng HH:MM, ví dụ “08:00”")
-        return time(int(m.group(1)), int(m.group(2) or 0))
+        return time(int(m.group(1)), int(m.group(2) or 0), int(m.group(3) or 0))
     return value
 
 

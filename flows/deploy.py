@@ -1,0 +1,219 @@
+"""Turn campaign files into Prefect deployments and their actions into scheduled flow runs.
+
+Runs are created explicitly, one per action, instead of through deployment
+schedules: Prefect's scheduler only looks 100 days ahead (a tổng kết in quý IV/2030
+would be invisible) and deletes auto-scheduled runs when a served deployment is
+paused, so a one-off date could be lost during downtime. Explicit runs are visible
+in the UI from the day of deployment, survive restarts and run late when the
+worker comes back. `thidua.schedule.reconcile` decides what changes; this module
+only carries it out and records it in the store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
+from uuid import UUID
+
+from prefect.client.orchestration import PrefectClient
+from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+from prefect.client.schemas.objects import StateType
+from prefect.deployments.runner import RunnerDeployment
+from prefect.states import Cancelled, Scheduled
+
+from flows.action import run_action
+from flows.naming import deployment_name, description, relative_file, spec_hash
+from thidua import crud
+from thidua.campaign_file import LoadedCampaign
+from thidua.config import get_settings
+from thidua.db import session_scope
+from thidua.plan import Action, Plan, compile_plan, participants
+from thidua.schedule import SyncPlan, reconcile
+
+TAG = "thidua"
+
+
+async def runner_deployment(
+    loaded: LoadedCampaign, plan: Plan, *, paused: bool = False
+) -> RunnerDeployment:
+    """The deployment of one campaign: the action flow with the campaign file as parameter."""
+    return await run_action.ato_deployment(
+        name=deployment_name(loaded.code),
+        tags=[loaded.code, TAG],
+        description=description(loaded, plan),
+        parameters={"campaign_file": relative_file(loaded.path)},
+        version=spec_hash(loaded),
+        paused=paused,
+    )
+
+
+@dataclass
+class DeployResult:
+    """What a deployment did, for the CLI and the tests."""
+
+    code: str
+    deployment_id: UUID
+    sync: SyncPlan
+    status: str
+    deployment: RunnerDeployment
+
+
+async def deploy_campaign(
+    client: PrefectClient, loaded: LoadedCampaign, *, now: datetime | None = None
+) -> DeployResult:
+    """Create or update the campaign's deployment and make its runs match the plan."""
+    now = now or datetime.now(UTC)
+    settings = get_settings()
+    plan = compile_plan(loaded.spec, loaded.registry, notice_time=settings.notice_time)
+    spec = loaded.spec
+    with session_scope() as session:
+        record = crud.upsert_campaign(
+            session,
+            code=spec.code,
+            title=spec.title,
+            file=relative_file(loaded.path),
+            organizer=spec.organizer,
+            spec_hash=spec_hash(loaded),
+            period_start=spec.period.start,
+            period_end=spec.period.end,
+        )
+        status = record.status
+        crud.sync_units(
+            session,
+            campaign_code=spec.code,
+            units=list(loaded.registry),
+            participants=participants(spec, loaded.registry),
+            organizer=spec.organizer,
+        )
+        recorded = {r.key: r for r in crud.get_actions(session, campaign_code=spec.code)}
+        session.expunge_all()
+    deployment = await runner_deployment(loaded, plan, paused=status != "active")
+    deployment_id = await deployment.apply()
+    recorded = await _forget_missing_runs(client, deployment_id, recorded)
+    if status != "active":
+        # A paused or cancelled campaign keeps no scheduled runs; resume re-creates them.
+        sync = SyncPlan(cancel=[r for r in recorded.values() if r.status == "scheduled"])
+    else:
+        sync = reconcile(plan.actions, recorded, now=now, catchup=settings.catchup)
+    await _apply(client, loaded, deployment_id, sync, recorded, cancelled_status=status)
+    return DeployResult(spec.code, deployment_id, sync, status, deployment)
+
+
+async def _apply(
+    client: PrefectClient,
+    loaded: LoadedCampaign,
+    deployment_id: UUID,
+    sync: SyncPlan,
+    recorded: dict[str, Any],
+    *,
+    cancelled_status: str,
+) -> None:
+    code = loaded.code
+    file = relative_file(loaded.path)
+    for record, action in sync.move:
+        await _cancel(client, record.flow_run_id, f"Dời lịch sang {action.at:%H:%M %d/%m/%Y}")
+    for record in sync.cancel:
+        reason = (
+            "Chiến dịch tạm dừng" if cancelled_status == "paused" else "Mốc không còn trong tệp"
+        )
+        await _cancel(client, record.flow_run_id, reason)
+    created: dict[str, str] = {}
+    for action in [*sync.create, *(a for _, a in sync.move)]:
+        created[action.key] = await _create_run(client, deployment_id, file, action)
+    for action in sync.keep:
+        record = recorded.get(action.key)
+        if (
+            record is not None
+            and record.status == "scheduled"
+            and record.run_name != action.run_name()
+        ):
+            await client.update_flow_run(UUID(record.flow_run_id), name=action.run_name())
+    with session_scope() as session:
+        for action in sync.keep:
+            _save(session, code, action, status=None)
+        for key, run_id in created.items():
+            action = next(a for a in [*sync.create, *(a for _, a in sync.move)] if a.key == key)
+            _save(session, code, action, status="scheduled", flow_run_id=run_id)
+        for action in sync.passed:
+            _save(session, code, action, status="passed", flow_run_id=None)
+        for record in sync.cancel:
+            crud.set_action_status(
+                session,
+                campaign_code=code,
+                key=record.key,
+                status="planned" if cancelled_status == "paused" else "cancelled",
+            )
+
+
+def _save(
+    session: Any, code: str, action: Action, *, status: str | None, flow_run_id: str | None = None
+) -> None:
+    fields: dict[str, Any] = crud.action_fields(action)
+    if status is not None:
+        fields["status"] = status
+        fields["flow_run_id"] = flow_run_id
+    crud.save_action(session, campaign_code=code, key=action.key, **fields)
+
+
+async def _forget_missing_runs(
+    client: PrefectClient, deployment_id: UUID, recorded: dict[str, Any]
+) -> dict[str, Any]:
+    """Records whose run no longer exists in Prefect (its database was reset) count as unscheduled."""
+    known: set[str] = set()
+    offset = 0
+    while True:
+        page = await client.read_flow_runs(
+            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id])),
+            limit=200,
+            offset=offset,
+        )
+        known.update(str(run.id) for run in page)
+        if len(page) < 200:
+            break
+        offset += 200
+    out = dict(recorded)
+    for key, record in recorded.items():
+        if record.status == "scheduled" and record.flow_run_id not in known:
+            out[key] = SimpleNamespace(
+                key=key,
+                scheduled_at=record.scheduled_at,
+                status="planned",
+                flow_run_id=None,
+                run_name=record.run_name,
+            )
+    return out
+
+
+async def _create_run(client: PrefectClient, deployment_id: UUID, file: str, action: Action) -> str:
+    # The idempotency key makes a repeated deploy return the same run; a key that
+    # points at a run cancelled earlier (an action moved away and back) gets a suffix.
+    base = f"thidua|{action.campaign}|{action.key}|{action.at.isoformat()}"
+    for attempt in range(10):
+        run = await client.create_flow_run_from_deployment(
+            deployment_id,
+            parameters={
+                "campaign_file": file,
+                "action_key": action.key,
+                "scheduled_for": action.at,
+            },
+            name=action.run_name(),
+            state=Scheduled(scheduled_time=action.at),
+            idempotency_key=base if attempt == 0 else f"{base}|{attempt}",
+            tags=[action.campaign, action.kind.value],
+        )
+        if run.state is None or run.state.type in (StateType.SCHEDULED, StateType.PENDING):
+            return str(run.id)
+    raise RuntimeError(f"cannot create a fresh run for {action.key}")
+
+
+async def _cancel(client: PrefectClient, flow_run_id: str | None, message: str) -> None:
+    if not flow_run_id:
+        return
+    try:
+        run = await client.read_flow_run(UUID(flow_run_id))
+    except Exception:  # the Prefect database may have been reset: nothing to cancel
+        return
+    if run.state is not None and run.state.type == StateType.SCHEDULED:
+        await client.set_flow_run_state(UUID(flow_run_id), Cancelled(message=message), force=True)

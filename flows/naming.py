@@ -1,0 +1,49 @@
+"""What Prefect shows of a campaign (names, description, version); no Prefect import here."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from thidua.campaign_file import LoadedCampaign
+from thidua.plan import Plan
+
+
+def deployment_name(code: str) -> str:
+    """Prefect deployment names may not contain “/”: 641/KH-UBND → 641-KH-UBND."""
+    return code.replace("/", "-")
+
+
+def relative_file(path: Path) -> str:
+    """The campaign file as the worker will open it: relative to the project when possible."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path.resolve())
+
+
+def spec_hash(loaded: LoadedCampaign) -> str:
+    """A fingerprint of everything a campaign's dates derive from: its file and registry."""
+    digest = hashlib.sha256(loaded.path.read_bytes())
+    registry = Path(loaded.registry.source)
+    if registry.is_file():
+        digest.update(registry.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def description(loaded: LoadedCampaign, plan: Plan) -> str:
+    """The deployment's description in the UI: the plan and its milestones."""
+    spec = loaded.spec
+    lines = [
+        f"**{spec.code}** — {spec.title}",
+        "",
+        f"{spec.issuer}; thời gian thực hiện {spec.period.start:%d/%m/%Y} – {spec.period.end:%d/%m/%Y}; "
+        f"{len(plan.participants)} đơn vị tham gia; cơ quan tổ chức {spec.organizer}.",
+        "",
+        "| Mốc | Hạn |",
+        "| --- | --- |",
+    ]
+    for occ in plan.occurrences:
+        label = occ.milestone.label + (f" {occ.label}" if occ.label else "")
+        lines.append(f"| {label} | {occ.due:%d/%m/%Y} |")
+    return "\n".join(lines)

@@ -1,0 +1,66 @@
+"""Tell the organizing office when an action run fails, through its own contacts.
+
+A Prefect state hook rather than an automation: it needs no server-side setup,
+runs wherever the flow runs, and is tested with the flow itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from notifications.render import Message
+from notifications.send import send
+from thidua import crud
+from thidua.campaign_file import load_campaign
+from thidua.db import session_scope
+from thidua.errors import ThiduaError
+
+logger = logging.getLogger("thidua.alerts")
+
+
+def failure_message(code: str, run_name: str, error: str, when: datetime) -> Message:
+    """The Vietnamese alert the organizer receives."""
+    return Message(
+        subject=f"[{code}] LỖI: {run_name}",
+        text=(
+            f"Hoạt động “{run_name}” của kế hoạch {code} không chạy thành công "
+            f"lúc {when.astimezone():%H:%M ngày %d/%m/%Y}.\n\n"
+            f"Lỗi: {error}\n\n"
+            "Các đơn vị có thể chưa nhận được thông báo. Đề nghị kiểm tra trên giao diện "
+            "Prefect (mục Flow Runs) và chạy lại hoạt động sau khi khắc phục.\n"
+        ),
+    )
+
+
+def notify_admin(flow: Any, flow_run: Any, state: Any) -> None:
+    """Prefect on_failure/on_crashed hook: alert the organizer and record the failure."""
+    params = flow_run.parameters or {}
+    error = state.message or type(state).__name__
+    now = datetime.now(UTC)
+    try:
+        loaded = load_campaign(Path(params["campaign_file"]))
+    except (KeyError, ThiduaError) as exc:
+        logger.error("cannot alert the organizer of %s: %s", flow_run.name, exc)
+        return
+    code = loaded.code
+    try:
+        with session_scope() as session:
+            crud.set_action_status(
+                session,
+                campaign_code=code,
+                key=params.get("action_key", ""),
+                status="failed",
+                finished_at=now,
+                error=error,
+            )
+    except Exception as exc:  # the store may be what failed; the alert must still go
+        logger.error("cannot record the failure of %s: %s", flow_run.name, exc)
+    organizer = loaded.registry.unit(loaded.spec.organizer)
+    message = failure_message(code, flow_run.name, error, now)
+    for url in organizer.contacts:
+        result = send(url, message, context={"unit": organizer.code, "campaign": code})
+        if not result.ok:
+            logger.error("alert to %s failed: %s", organizer.code, result.error)
