@@ -84,3 +84,13 @@ def write_campaign(campaign_dir: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+@pytest.fixture(scope="session")
+def served(tmp_path_factory: pytest.TempPathFactory):
+    """The README's main job, `thidua serve`, on the shipped campaigns: one per session."""
+    from .serving import start_serve
+
+    process = start_serve(tmp_path_factory.mktemp("serve"))
+    yield process
+    process.stop()

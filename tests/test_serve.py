@@ -1,0 +1,123 @@
+"""The main job as an operator meets it: `thidua serve`, the Prefect UI, the store.
+
+One `thidua serve` per session (tests/conftest.py `served`) starts its own Prefect
+server and UI on a free port and deploys every campaign in campaigns/.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from thidua.campaign_file import load_campaign
+from thidua.plan import compile_plan
+
+from .browser import Browser, chromium_path, nfc
+from .conftest import CAMPAIGNS
+
+OUTPUT = Path(__file__).resolve().parent / "output"
+
+
+def future_actions(name: str):
+    loaded = load_campaign(CAMPAIGNS / name)
+    now = datetime.now(UTC)
+    return [a for a in compile_plan(loaded.spec, loaded.registry).actions if a.at > now]
+
+
+def test_serve_says_where_the_ui_is(served) -> None:
+    out = served.output()
+    assert f"Giao diện Prefect: {served.ui_url}" in out
+    assert "Traceback" not in out
+
+
+def test_each_campaign_is_a_tagged_deployment(served) -> None:
+    for path in CAMPAIGNS.glob("*.py"):
+        code = load_campaign(path).code
+        deployment = served.deployment(code.replace("/", "-"))
+        assert code in deployment["tags"], code
+        assert deployment["paused"] is False
+
+
+def test_runs_match_the_plan_exactly(served) -> None:
+    """Scheduled runs are derived from the campaign file: same names, same times, no extra."""
+    for name in ("vd_2027_thi_dua_nam.py", "vd_2026_2030_doi_moi_sang_tao.py"):
+        actions = future_actions(name)
+        deployment = served.deployment(actions[0].campaign.replace("/", "-"))
+        runs = served.runs(deployment["id"], "SCHEDULED")
+        got = sorted((r["name"], datetime.fromisoformat(r["expected_start_time"])) for r in runs)
+        assert got == sorted((a.run_name(), a.at) for a in actions)
+
+
+def test_actions_years_away_are_scheduled_and_visible(served) -> None:
+    deployment = served.deployment("VD-01-KH-UBND")
+    runs = served.runs(deployment["id"], "SCHEDULED")
+    last = runs[-1]
+    assert last["name"].startswith("VD-01/KH-UBND · Tổng hợp kết quả tổng kết")
+    assert last["expected_start_time"].startswith("2031-01-02")  # quý IV/2030 + 1 working day
+
+
+def test_past_seed_actions_are_recorded_as_passed_not_sent(served) -> None:
+    deployment = served.deployment("641-KH-UBND")
+    assert served.runs(deployment["id"]) == []
+    status = served.thidua("status", "641/KH-UBND").stdout
+    assert "đã qua (không gửi)" in status and "Đã xong 0" in status
+    assert not (served.data_dir / "outbox").exists() or not any(
+        (served.data_dir / "outbox").rglob("*.eml")
+    )
+
+
+def test_status_of_a_live_campaign(served) -> None:
+    out = served.thidua("status", "VD-02/KH-UBND").stdout
+    assert "VD-02/KH-UBND — Phát động phong trào thi đua năm 2027" in out
+    assert "đã lên lịch" in out and "sắp tới 22" in out
+
+
+def test_status_of_an_unknown_campaign(served) -> None:
+    result = served.thidua("status", "1/KH-KHONG", check=False)
+    assert result.returncode == 1 and "“1/KH-KHONG”" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_prefect_yaml_is_derived_from_the_campaign_files(served) -> None:
+    result = served.thidua("prefect-yaml", "--check")
+    assert "khớp với 5 tệp" in result.stdout
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if os.environ.get("THIDUA_SKIP_BROWSER") == "1":
+        pytest.skip("THIDUA_SKIP_BROWSER=1")
+    chromium_path()  # fails with the install hint when Chromium is missing
+    with Browser(width=1440, height=900, timezone="Asia/Ho_Chi_Minh") as b:
+        yield b
+
+
+def test_ui_lists_the_campaign_deployments(served, browser) -> None:
+    page = browser.screenshot_url(
+        f"{served.ui_url}/v2/deployments",
+        OUTPUT / "ui-deployments.png",
+        wait_for=["VD-02-KH-UBND", "641-KH-UBND"],
+        all_of=True,
+        timeout=30,
+    )
+    assert page.found, page.excerpt()
+    assert page.has("641/KH-UBND"), page.excerpt()  # a tag with the real document number
+
+
+def test_ui_shows_upcoming_runs_with_readable_names(served, browser) -> None:
+    deployment = served.deployment("VD-02-KH-UBND")
+    names = [nfc(a.run_name()) for a in future_actions("vd_2027_thi_dua_nam.py")[:3]]
+    assert names[0] == "VD-02/KH-UBND · Phát động · 15/01/2027"
+    page = browser.screenshot_url(
+        f"{served.ui_url}/v2/deployments/deployment/{deployment['id']}?tab=Upcoming",
+        OUTPUT / "ui-upcoming-runs.png",
+        wait_for=names,
+        all_of=True,
+        timeout=30,
+    )
+    assert page.found, page.excerpt()
+    for name in names:
+        assert page.has(name), f"{name!r} not shown:\n{page.excerpt()}"
