@@ -22,6 +22,9 @@ LABELS = {
 }
 
 
+CAMPAIGN_LABELS = {"active": "đang thực hiện", "paused": "tạm dừng", "cancelled": "đã hủy"}
+
+
 def effective_status(status: str, scheduled_at: datetime, now: datetime) -> str:
     """The status an operator should see: a scheduled action whose time passed is late."""
     if status in ("scheduled", "planned") and scheduled_at < now:
@@ -71,7 +74,8 @@ def status_table(
                 (x.error or "")[:60],
             ]
         )
-    header = f"{code} — {title} · trạng thái: {LABELS.get(campaign_status, campaign_status)}"
+    state = CAMPAIGN_LABELS.get(campaign_status, campaign_status)
+    header = f"{code} — {title} · {state.upper()}"
     if campaign_status == "active":
         header = f"{code} — {title}"
     summary = (
