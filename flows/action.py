@@ -13,6 +13,7 @@ from typing import Any
 from prefect import flow
 from prefect.runtime import flow_run as current_run
 from prefect.states import Cancelled, Completed
+from prefect.utilities.annotations import quote
 
 from tasks.actions import (
     deliver,
@@ -44,19 +45,22 @@ def run_action(
     ctx = load_action(campaign_file, action_key)
     if ctx is None:
         return Cancelled(message=f"Hoạt động {action_key} không còn trong tệp chiến dịch")
+    # quote(): the context holds the whole registry and plan; Prefect would otherwise
+    # walk it for futures on every task call (~50 ms each with 100 units).
+    q = quote(ctx)
     reason = open_gate(
-        ctx, flow_run_id=current_run.id, scheduled_for=scheduled_for or ctx.action.at, now=clock
+        q, flow_run_id=current_run.id, scheduled_for=scheduled_for or ctx.action.at, now=clock
     )
     if reason:
         publish_progress(ctx.code)
         return Cancelled(message=f"Không gửi: {reason}")
-    audience = resolve_audience(ctx)
-    messages = render_messages(ctx, audience, clock)
-    state = deliver(ctx, messages, return_state=True)
+    audience = resolve_audience(q)
+    messages = render_messages(q, quote(audience), clock)
+    state = deliver(q, quote(messages), return_state=True)
     outcomes = state.result(raise_on_failure=False) if state.is_completed() else []
     error = None if state.is_completed() else f"gửi không hết sau nhiều lần thử: {state.message}"
-    record_outcome(ctx, outcomes, now=clock, error=error)
-    publish_artifacts(ctx, audience, outcomes)
+    record_outcome(q, quote(outcomes), now=clock, error=error)
+    publish_artifacts(q, quote(audience), quote(outcomes))
     if error:
         raise RuntimeError(error)
     sent = sum(o.status == "sent" for o in outcomes)

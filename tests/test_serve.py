@@ -121,3 +121,20 @@ def test_ui_shows_upcoming_runs_with_readable_names(served, browser) -> None:
     assert page.found, page.excerpt()
     for name in names:
         assert page.has(name), f"{name!r} not shown:\n{page.excerpt()}"
+
+
+def test_ctrl_c_keeps_every_scheduled_action_and_restart_adds_none(served) -> None:
+    """Last in this module: stops the session's serve and starts it again in its place."""
+    from .serving import start_serve
+
+    deployment = served.deployment("VD-02-KH-UBND")
+    before = sorted(r["id"] for r in served.runs(deployment["id"], "SCHEDULED"))
+    assert served.stop() == 0
+    assert "Đã dừng. Các hoạt động đã lên lịch vẫn được giữ" in served.output()
+
+    port = served.api_url.rsplit(":", 1)[1].split("/")[0]
+    again = start_serve(served.data_dir, port=int(port))
+    served.process, served.log = again.process, again.log  # the fixture stops this one
+    assert "VD-02/KH-UBND: 0 mới, 0 dời lịch, 0 hủy" in again.output()
+    after = sorted(r["id"] for r in again.runs(deployment["id"], "SCHEDULED"))
+    assert after == before

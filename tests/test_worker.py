@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -105,6 +106,20 @@ def test_worker_down_at_the_due_time_runs_the_action_once_when_back(served, tmp_
     assert len(runs_by_name(served, "91/KH-THU")[name]) == 1
     status = third.thidua("status", "91/KH-THU").stdout
     assert "đã xong" in status and "4 đã gửi" in status
+
+    # What operators read in the UI: who was notified, a summary, the campaign's progress.
+    artifacts = {
+        a["key"]: a
+        for a in served.api("POST", "/artifacts/latest/filter", {"limit": 200})
+        if (a.get("key") or "").startswith("91-kh-thu-")
+    }
+    assert set(artifacts) == {"91-kh-thu-gui-tin", "91-kh-thu-tom-tat", "91-kh-thu-tien-do"}
+    table = json.loads(artifacts["91-kh-thu-gui-tin"]["data"])  # table artifacts hold JSON
+    assert sorted(row["Mã"] for row in table) == sorted(PARTICIPANTS)
+    assert {row["Kết quả"] for row in table} == {"đã gửi"}
+    assert "Gửi thành công: 4 lượt" in artifacts["91-kh-thu-tom-tat"]["data"]
+    progress = json.loads(artifacts["91-kh-thu-tien-do"]["data"])
+    assert progress[0]["Hoạt động"] == "Phát động" and progress[0]["Trạng thái"] == "đã xong"
 
 
 def test_redeploy_moves_only_the_moved_milestone(served, tmp_path) -> None:
