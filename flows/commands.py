@@ -1,13 +1,14 @@
 """The orchestration commands of the `thidua` CLI: serve, deploy, simulate, pause, resume, cancel.
 
 They live with the flows, not in the core, because they drive Prefect; the core
-CLI only names this module. Every command configures Prefect before importing it.
+CLI only names this module. Every command configures Prefect before importing it,
+and heavy imports stay inside the commands: the core CLI imports this module to
+build its parser on every call, `thidua date` included.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import os
 import shutil
@@ -16,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from flows.naming import deployment_name, relative_file
-from flows.server import LocalServer, configure_prefect, healthy
 from thidua.campaign_file import LoadedCampaign, load_campaign
 from thidua.config import get_settings, set_settings
 from thidua.errors import ThiduaError, UnknownCampaign, ValidationFailed
@@ -59,6 +59,8 @@ async def _deploy_all(loaded: list[LoadedCampaign], *, quiet: bool = False) -> l
 
 
 def _require_api() -> None:
+    from flows.server import healthy
+
     api = get_settings().api_url
     if not healthy(api):
         raise ThiduaError(
@@ -68,6 +70,10 @@ def _require_api() -> None:
 
 def cmd_deploy(args: argparse.Namespace) -> int:
     """Register campaigns with a running Prefect server and schedule their actions."""
+    import asyncio
+
+    from flows.server import configure_prefect
+
     configure_prefect(get_settings())
     _require_api()
     loaded = _load_all(_campaign_files(args))
@@ -77,6 +83,10 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """The main job: local Prefect server + UI, every campaign deployed, the worker running."""
+    import asyncio
+
+    from flows.server import LocalServer, configure_prefect
+
     settings = get_settings()
     configure_prefect(settings)
     with LocalServer(settings) as server:
@@ -102,6 +112,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _set_status(code: str, status: str) -> int:
+    import asyncio
+
+    from flows.server import configure_prefect
     from thidua import crud
     from thidua.db import session_scope
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from thidua.campaign_file import LoadedCampaign
-from thidua.plan import Plan
+if TYPE_CHECKING:  # the CLI imports this module to build its parser: keep it light
+    from thidua.campaign_file import LoadedCampaign
+    from thidua.plan import Plan
 
 
 def deployment_name(code: str) -> str:
