@@ -130,10 +130,10 @@ def _set_status(code: str, status: str) -> int:
             raise ThiduaError(f"chiến dịch “{code}” đã hủy; không thể tiếp tục")
         crud.set_campaign_status(session, code=code, status=status)
         file = record.file
-    [loaded] = _load_all([Path(file)]) or [None]
-    if loaded is None:
+    loaded = _load_all([Path(file)])
+    if not loaded:
         raise ThiduaError(f"tệp chiến dịch {file} có lỗi; sửa rồi chạy lại")
-    asyncio.run(_deploy_all([loaded]))
+    asyncio.run(_deploy_all(loaded))
     words = {"paused": "đã tạm dừng", "active": "đã tiếp tục", "cancelled": "đã hủy"}
     _out(f"{code}: {words[status]}.")
     return 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import pairwise
@@ -235,7 +236,7 @@ def _month_span(year: int, first: int, last: int) -> tuple[date, date]:
 # inclusive (start, end) once they are supplied.
 
 
-class _Node:
+class _Node(ABC):
     __slots__ = ()
 
     @property
@@ -249,11 +250,28 @@ class _Node:
     def base(self) -> _Node:
         return self
 
+    @abstractmethod
     def span(self, year: int | None, quarter: int | None) -> tuple[date, date]:
-        raise NotImplementedError
+        """First and last day of the node for the given context year and quarter."""
 
 
-class _Day(_Node):
+class _Dated(_Node):
+    """A node that may carry its own year; without one it takes the context's."""
+
+    __slots__ = ()
+    year: int | None
+
+    @property
+    def needs_year(self) -> bool:
+        return self.year is None
+
+    def _year(self, year: int | None) -> int:
+        y = self.year if self.year is not None else year
+        assert y is not None  # resolve() refuses a missing year before calling span()
+        return y
+
+
+class _Day(_Dated):
     __slots__ = ("day", "filled", "month", "year")
 
     def __init__(self, year: int | None, month: int | None, day: int) -> None:
@@ -267,38 +285,28 @@ class _Day(_Node):
             if self.day > limit:
                 raise _no_such_day(self.day, self.month, self.year)
 
-    @property
-    def needs_year(self) -> bool:
-        return self.year is None
-
     def span(self, year: int | None, quarter: int | None) -> tuple[date, date]:
         if self.month is None:
             raise _Bad(f"thiếu tháng của ngày {self.day}, ví dụ “ngày {self.day}/5/2026”")
-        y = self.year if self.year is not None else year
-        assert y is not None
+        y = self._year(year)
         if self.day > _dim(y, self.month):
             raise _no_such_day(self.day, self.month, y)
         d = date(y, self.month, self.day)
         return d, d
 
 
-class _Month(_Node):
+class _Month(_Dated):
     __slots__ = ("filled", "month", "year")
 
     def __init__(self, year: int | None, month: int) -> None:
         self.year, self.month, self.filled = year, month, False
 
-    @property
-    def needs_year(self) -> bool:
-        return self.year is None
-
     def span(self, year: int | None, quarter: int | None) -> tuple[date, date]:
-        y = self.year if self.year is not None else year
-        assert y is not None
+        y = self._year(year)
         return _month_span(y, self.month, self.month)
 
 
-class _Months(_Node):
+class _Months(_Dated):
     """The first or last N months of a year ("6 tháng đầu năm")."""
 
     __slots__ = ("filled", "first", "last", "year")
@@ -306,17 +314,12 @@ class _Months(_Node):
     def __init__(self, year: int | None, first: int, last: int) -> None:
         self.year, self.first, self.last, self.filled = year, first, last, False
 
-    @property
-    def needs_year(self) -> bool:
-        return self.year is None
-
     def span(self, year: int | None, quarter: int | None) -> tuple[date, date]:
-        y = self.year if self.year is not None else year
-        assert y is not None
+        y = self._year(year)
         return _month_span(y, self.first, self.last)
 
 
-class _Quarter(_Node):
+class _Quarter(_Dated):
     """A quarter; `quarter` None means the quarter being resolved (plus `shift`)."""
 
     __slots__ = ("filled", "quarter", "shift", "year")
@@ -325,16 +328,11 @@ class _Quarter(_Node):
         self.year, self.quarter, self.shift, self.filled = year, quarter, shift, False
 
     @property
-    def needs_year(self) -> bool:
-        return self.year is None
-
-    @property
     def needs_quarter(self) -> bool:
         return self.quarter is None
 
     def span(self, year: int | None, quarter: int | None) -> tuple[date, date]:
-        y = self.year if self.year is not None else year
-        assert y is not None
+        y = self._year(year)
         if self.quarter is not None:
             q, shift = self.quarter, 0
         else:
@@ -344,19 +342,14 @@ class _Quarter(_Node):
         return _month_span(y, first, first + 2)
 
 
-class _Year(_Node):
+class _Year(_Dated):
     __slots__ = ("filled", "year")
 
     def __init__(self, year: int | None) -> None:
         self.year, self.filled = year, False
 
-    @property
-    def needs_year(self) -> bool:
-        return self.year is None
-
     def span(self, year: int | None, quarter: int | None) -> tuple[date, date]:
-        y = self.year if self.year is not None else year
-        assert y is not None
+        y = self._year(year)
         return date(y, 1, 1), date(y, 12, 31)
 
 
