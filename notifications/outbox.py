@@ -3,12 +3,16 @@
 It is the embedded default, so the main job needs no mail server, and an admin can
 read exactly what each unit received (open the .eml in any mail client). It is a
 real Apprise scheme: `apprise.Apprise().add("outbox://sngv")` works once this module
-is imported, so every channel goes through the same sending code.
+is imported, so every channel goes through the same sending code. Attachments come
+through Apprise like any plugin's; the HTML part, which Apprise's notify() cannot
+carry next to the text, waits in this process under a token named in the URL.
 """
 
 from __future__ import annotations
 
+import mimetypes
 import re
+import threading
 import uuid
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -16,6 +20,7 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any
 
+from apprise import AppriseAttachment
 from apprise.decorators import notify
 
 from thidua import crud
@@ -24,6 +29,22 @@ from thidua.db import session_scope
 
 SCHEME = "outbox"
 _MAILBOX = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+_pending_html: dict[str, str] = {}
+_pending_lock = threading.Lock()
+
+
+def stash_html(html: str) -> str:
+    """Keep `html` for the next outbox delivery; return the token its URL carries."""
+    token = uuid.uuid4().hex
+    with _pending_lock:
+        _pending_html[token] = html
+    return token
+
+
+def drop_html(token: str) -> str | None:
+    """Take back the HTML kept under `token` (None when already taken or unknown)."""
+    with _pending_lock:
+        return _pending_html.pop(token, None)
 
 
 def write_outbox(
@@ -36,8 +57,12 @@ def write_outbox(
     campaign_code: str | None = None,
     action_key: str | None = None,
     now: datetime | None = None,
+    attachments: list[tuple[str, bytes, str | None]] | list[Path] | None = None,
 ) -> Path:
-    """Store one message for `mailbox` (an .eml file and a store row); return the file."""
+    """Store one message for `mailbox` (an .eml file and a store row); return the file.
+
+    `attachments` are files, or (filename, content, MIME type) triples.
+    """
     if not _MAILBOX.match(mailbox):
         raise ValueError(f"hộp thư outbox không hợp lệ: “{mailbox}”")
     sent = now or datetime.now(UTC)
@@ -57,6 +82,14 @@ def write_outbox(
     msg.set_content(text, charset="utf-8")
     if html:
         msg.add_alternative(html, subtype="html", charset="utf-8")
+    for item in attachments or []:
+        if isinstance(item, Path):
+            name, content, mimetype = item.name, item.read_bytes(), None
+        else:
+            name, content, mimetype = item
+        mimetype = mimetype or mimetypes.guess_type(name)[0] or "application/octet-stream"
+        maintype, _, subtype = mimetype.partition("/")
+        msg.add_attachment(content, maintype=maintype, subtype=subtype, filename=name)
     folder = get_settings().outbox_dir / mailbox
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{sent:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}.eml"
@@ -82,12 +115,20 @@ def _outbox_plugin(
 ) -> bool:
     """Apprise entry point: context (unit, campaign, action) travels as URL arguments."""
     qsd = meta.get("qsd") or {}
+    attach: AppriseAttachment | None = kwargs.get("attach")
+    files = []
+    for item in attach or []:
+        if not item:  # Apprise could not read it: fail like any channel would
+            return False
+        files.append((item.name or "tep-dinh-kem", Path(item.path).read_bytes(), item.mimetype))
     write_outbox(
         meta.get("host") or "",
         title,
         body,
+        html=drop_html(qsd["html"]) if qsd.get("html") else None,
         unit_code=qsd.get("unit"),
         campaign_code=qsd.get("campaign"),
         action_key=qsd.get("action"),
+        attachments=files,
     )
     return True

@@ -5,11 +5,15 @@ sharing `_layout.txt.j2` (addressee, the plan implemented, sender, contact). A
 campaign may override any of them with a file of the same name in a `templates/`
 folder next to its campaign file. Rendering runs in a sandbox: unit names and
 submitted text are data, never template code.
+
+The HTML part of an email is the rendered text laid out by `_layout.html.j2` in a
+separate, autoescaping environment: one source of wording (a campaign's text
+override shows in both parts) and no unit name or submitted text can become markup.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -36,10 +40,12 @@ _SUBJECTS = {
 
 @dataclass(frozen=True)
 class Message:
-    """A rendered notice: subject and plain text (HTML comes with the templates issue)."""
+    """A rendered notice: subject, plain text, optional HTML and files to attach."""
 
     subject: str
     text: str
+    html: str | None = None
+    attachments: list[Path] = field(default_factory=list)
 
 
 @cache
@@ -53,6 +59,46 @@ def _environment(override_dir: str | None) -> SandboxedEnvironment:
     )
     env.globals.update(long=format_long, short=format_short)
     return env
+
+
+@cache
+def _html_environment() -> SandboxedEnvironment:
+    # Separate from the text environment: autoescape must be on for every value here.
+    return SandboxedEnvironment(
+        loader=FileSystemLoader(str(TEMPLATES)), undefined=StrictUndefined, autoescape=True
+    )
+
+
+def text_blocks(text: str) -> tuple[list[list[tuple[str, list[str]]]], list[str]]:
+    """Split a rendered notice into paragraphs of lines and “- ” lists, and its footer."""
+    body, _, footer = text.strip().partition("\n--\n")
+    blocks: list[list[tuple[str, list[str]]]] = []
+    for chunk in body.split("\n\n"):
+        parts: list[tuple[str, list[str]]] = []
+        for line in chunk.strip("\n").splitlines():
+            kind, content = ("ul", line[2:]) if line.startswith("- ") else ("p", line)
+            if parts and parts[-1][0] == kind:
+                parts[-1][1].append(content)
+            else:
+                parts.append((kind, [content]))
+        if parts:
+            blocks.append(parts)
+    return blocks, footer.splitlines()
+
+
+def render_html(text: str, subject: str) -> str:
+    """The HTML part of an email: the rendered text as paragraphs and lists, escaped."""
+    blocks, footer = text_blocks(text)
+    addressee = ""
+    if blocks and blocks[0][0][1][0].startswith("Kính gửi:"):
+        addressee = blocks[0][0][1][0].removeprefix("Kính gửi:").strip()
+        blocks[0][0][1].pop(0)
+        blocks[0] = [part for part in blocks[0] if part[1]]
+        if not blocks[0]:
+            blocks.pop(0)
+    template = _html_environment().get_template("_layout.html.j2")
+    html = template.render(subject=subject, addressee=addressee, blocks=blocks, footer=footer)
+    return html + "\n"
 
 
 def campaign_reference(campaign: Campaign) -> str:
@@ -92,6 +138,7 @@ def render(
     missing: list[str] | None = None,
     submitted: int = 0,
     total: int = 0,
+    attachments: list[Path] | None = None,
 ) -> Message:
     """The notice of `action` for `unit`; a delay over 30 minutes is said in the text."""
     delay = now - action.at
@@ -112,7 +159,13 @@ def render(
     }
     env = _environment(str(template_dir) if template_dir and template_dir.is_dir() else None)
     text = env.get_template(f"{action.template}.txt.j2").render(context).strip() + "\n"
-    return Message(subject=f"[{campaign.code}] {action.title}", text=text)
+    subject = f"[{campaign.code}] {action.title}"
+    return Message(
+        subject=subject,
+        text=text,
+        html=render_html(text, subject),
+        attachments=list(attachments or []),
+    )
 
 
 def launch_deadlines(campaign: Campaign, occurrences: list[Occurrence]) -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
 
+from notifications.attachments import attachments_for
 from notifications.render import Message, launch_deadlines, render
 from notifications.send import SendResult, channel_id, send
 from thidua import crud
@@ -147,7 +148,7 @@ def resolve_audience(ctx: ActionContext) -> Audience:
 
 @task(cache_policy=NO_CACHE)
 def render_messages(ctx: ActionContext, audience: Audience, now: datetime) -> dict[str, Message]:
-    """The notice for each recipient, in Vietnamese."""
+    """The notice for each recipient, in Vietnamese, with the files it carries."""
     spec, reg = ctx.loaded.spec, ctx.loaded.registry
     organizer = reg.unit(spec.organizer)
     deadlines = launch_deadlines(spec, ctx.plan.occurrences)
@@ -165,6 +166,9 @@ def render_messages(ctx: ActionContext, audience: Audience, now: datetime) -> di
             missing=missing_names,
             submitted=audience.submitted,
             total=audience.total,
+            attachments=attachments_for(
+                ctx.action, plan=ctx.plan, unit_code=code, base_dir=ctx.loaded.path.parent
+            ),
         )
         for code in audience.recipients
     }
