@@ -169,6 +169,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     os.environ.pop("PREFECT_API_URL", None)
     os.environ["PREFECT_HOME"] = str((settings.data_dir / "simulate" / ".prefect").resolve())
     os.environ["PREFECT_UI_ENABLED"] = "false"
+    # Its first start migrates a fresh database; on a busy machine that exceeds
+    # Prefect's default wait (20 s) and the simulation would fail for nothing.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 

@@ -57,7 +57,7 @@ class Served:
     def output(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
-    def stop(self, timeout: float = 60) -> int:
+    def stop(self, timeout: float = 120) -> int:
         """Ctrl-C, as an operator would; returns the exit code."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)

@@ -15,6 +15,7 @@ import hashlib
 import importlib.util
 import os
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from urllib.parse import parse_qsl, quote
@@ -243,18 +244,37 @@ def _apprise_privacy_url(url: str) -> str | None:
     return base + "?" + "&".join(f"{k}={quote(v, safe='@,:/')}" for k, v in kept)
 
 
+#: how many `quiet_apprise` blocks are open, and the logger's state before the first
+_quiet_lock = threading.Lock()
+_quiet_depth = 0
+_quiet_before = False
+
+
 @contextlib.contextmanager
 def quiet_apprise() -> Iterator[None]:
-    """Silence Apprise's logger: its parse warnings may quote a URL with a secret."""
+    """Silence Apprise's logger: its parse warnings may quote a URL with a secret.
+
+    Deliveries run in threads, so blocks overlap without nesting: a plain
+    save-and-restore would let the first block to end re-enable the logger while
+    another thread is still sending (whose debug lines quote the full URL). The
+    logger is restored only when the last open block ends.
+    """
     import logging  # only when Apprise is in play; plain CLI runs skip the import
 
+    global _quiet_depth, _quiet_before
     logger = logging.getLogger("apprise")
-    before = logger.disabled
-    logger.disabled = True
+    with _quiet_lock:
+        if _quiet_depth == 0:
+            _quiet_before = logger.disabled
+            logger.disabled = True
+        _quiet_depth += 1
     try:
         yield
     finally:
-        logger.disabled = before
+        with _quiet_lock:
+            _quiet_depth -= 1
+            if _quiet_depth == 0:
+                logger.disabled = _quiet_before
 
 
 # --- checks --------------------------------------------------------------------
