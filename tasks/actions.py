@@ -205,7 +205,7 @@ def _deliver_one(ctx: ActionContext, code: str, index: int, url: str, message: M
 @task(
     cache_policy=NO_CACHE,
     retries=3,
-    retry_delay_seconds=exponential_backoff(backoff_factor=5),
+    retry_delay_seconds=exponential_backoff(backoff_factor=get_settings().retry_seconds),
     retry_jitter_factor=0.5,
 )
 def deliver(ctx: ActionContext, messages: dict[str, Message]) -> list[Outcome]:

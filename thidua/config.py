@@ -115,6 +115,8 @@ class Settings:
     database_url: str = ""
     #: how late a missed action may still run (worker or server down), in hours
     catchup_hours: int = 24
+    #: first delay before retrying failed deliveries, in seconds (doubles each retry)
+    retry_seconds: int = 5
     #: Prefect API; empty means the local server `thidua serve` starts on ui_port
     prefect_api_url: str = ""
     #: port of the local Prefect server and its UI
