@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
 
-from thidua.errors import UnknownCampaign
+from thidua.errors import ThiduaError, UnknownCampaign
 from thidua.models import (
     ActionRecord,
     ActionStatus,
@@ -54,7 +54,8 @@ def _insert(session: Session, model: type[SQLModel]) -> Any:
         return postgresql.insert(model)
     if dialect == "sqlite":
         return sqlite.insert(model)
-    raise NotImplementedError(f"kho trạng thái chưa hỗ trợ {dialect}")
+    # A user-set THIDUA_DATABASE_URL (MySQL, say) must end in a clear message, not a traceback.
+    raise ThiduaError(f"kho trạng thái chỉ hỗ trợ SQLite và PostgreSQL, không hỗ trợ “{dialect}”")
 
 
 def _upsert(
