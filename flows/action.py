@@ -24,8 +24,9 @@ from tasks.actions import (
     record_outcome,
     render_messages,
     resolve_audience,
+    stored_outcomes,
 )
-from tasks.alerts import notify_admin
+from tasks.alerts import notify_admin, report_failures
 
 FLOW_NAME = "thi-dua"
 
@@ -57,10 +58,14 @@ def run_action(
     audience = resolve_audience(q)
     messages = render_messages(q, quote(audience), clock)
     state = deliver(q, quote(messages), return_state=True)
-    outcomes = state.result(raise_on_failure=False) if state.is_completed() else []
-    error = None if state.is_completed() else f"gửi không hết sau nhiều lần thử: {state.message}"
+    if state.is_completed():
+        outcomes, error = state.result(), None
+    else:  # retries exhausted: the store still knows who got what
+        outcomes = stored_outcomes(q)
+        error = f"gửi không hết sau nhiều lần thử: {state.message}"
     record_outcome(q, quote(outcomes), now=clock, error=error)
     publish_artifacts(q, quote(audience), quote(outcomes))
+    report_failures(quote(ctx.loaded), quote(ctx.action), quote(outcomes))
     if error:
         raise RuntimeError(error)
     sent = sum(o.status == "sent" for o in outcomes)

@@ -230,6 +230,19 @@ def deliver(ctx: ActionContext, messages: dict[str, Message]) -> list[Outcome]:
 
 
 @task(cache_policy=NO_CACHE)
+def stored_outcomes(ctx: ActionContext) -> list[Outcome]:
+    """Each unit's outcome as the store recorded it (when delivery gave up before returning)."""
+    action = ctx.action
+    with session_scope() as session:
+        rows = crud.deliveries_for(session, campaign_code=ctx.code, action_key=action.key)
+        return [
+            Outcome(d.unit_code, d.channel, str(d.status), d.error)
+            for d in rows
+            if d.occurrence == action.occurrence
+        ]
+
+
+@task(cache_policy=NO_CACHE)
 def record_outcome(
     ctx: ActionContext, outcomes: list[Outcome], *, now: datetime, error: str | None = None
 ) -> str:

@@ -11,10 +11,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
 from notifications.render import Message
 from notifications.send import send
 from thidua import crud
-from thidua.campaign_file import load_campaign
+from thidua.campaign_file import LoadedCampaign, load_campaign
 from thidua.db import session_scope
 from thidua.errors import ThiduaError
 
@@ -64,3 +67,55 @@ def notify_admin(flow: Any, flow_run: Any, state: Any) -> None:
         result = send(url, message, context={"unit": organizer.code, "campaign": code})
         if not result.ok:
             logger.error("alert to %s failed: %s", organizer.code, result.error)
+
+
+def failures_message(code: str, run_name: str, failed: list[tuple[str, str, str]]) -> Message:
+    """The Vietnamese report of units that could not be reached by one action."""
+    lines = "\n".join(f"- {name} ({channel}): {error}" for name, channel, error in failed)
+    return Message(
+        subject=f"[{code}] Không gửi được tới {len({n for n, _, _ in failed})} đơn vị: {run_name}",
+        text=(
+            f"Hoạt động “{run_name}” của kế hoạch {code} không gửi được tới:\n\n{lines}\n\n"
+            "Đề nghị kiểm tra địa chỉ liên hệ trong danh sách đơn vị và liên hệ trực tiếp "
+            "với các đơn vị trên.\n"
+        ),
+    )
+
+
+@task(cache_policy=NO_CACHE)
+def report_failures(loaded: LoadedCampaign, action: Any, outcomes: list[Any]) -> None:
+    """Tell the organizer, once per action, which units could not be reached and why."""
+    failed = [o for o in outcomes if str(o.status).startswith("failed")]
+    if not failed:
+        return
+    reg = loaded.registry
+    organizer = reg.unit(loaded.spec.organizer)
+    rows = [
+        (reg.unit(o.unit).name if o.unit in reg else o.unit, o.channel, o.error or "")
+        for o in failed
+    ]
+    message = failures_message(loaded.code, action.run_name(), rows)
+    for index, url in enumerate(organizer.contacts):
+        channel = f"{index}:{url.split('://', 1)[0].lower()}"
+        with session_scope() as session:
+            # Claimed like any delivery: a re-run of the action does not repeat the report.
+            claim = crud.claim_delivery(
+                session,
+                campaign_code=loaded.code,
+                action_key=f"{action.key}#loi",
+                occurrence=action.occurrence,
+                unit_code=organizer.code,
+                channel=channel,
+                subject=message.subject,
+            )
+            if claim is None:
+                continue
+            claim_id = claim.id
+        result = send(url, message, context={"unit": organizer.code, "campaign": loaded.code})
+        with session_scope() as session:
+            crud.finish_delivery(
+                session,
+                delivery_id=claim_id,
+                status="sent" if result.ok else "failed_permanent",
+                error=result.error,
+            )

@@ -190,6 +190,18 @@ def test_no_secret_appears_anywhere_after_a_campaign_run(
     store_bytes = readable(store)
     assert "Sở Khoa học Bí Mật".encode() in store_bytes
     assert "không thành công".encode() in store_bytes  # the failure was recorded
+    # The organizer was told which unit could not be reached (once, from the store's record).
+    reports = [
+        m
+        for m in (
+            email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+            for p in emls
+            if p.parent.name == "btdkt"
+        )
+        if m["Subject"].startswith("[77/KH-BIMAT] Không gửi được tới 1 đơn vị")
+    ]
+    assert len(reports) == 1, [p.name for p in emls]
+    assert "Sở Khoa học Bí Mật (2:mailtos)" in reports[0].get_body(("plain",)).get_content()
     prefect_db = readable(prefect_home / "prefect.db")
     # Prefect's own records of the run: its logs (the retries) and its artifacts.
     assert b"deliveries failed transiently" in prefect_db, prefect_files
