@@ -43,6 +43,18 @@ def _campaign_files(args: argparse.Namespace) -> list[Path]:
     return files or sorted(get_settings().campaigns_dir.glob("*.py"))
 
 
+def _load_valid(args: argparse.Namespace) -> list[LoadedCampaign]:
+    """The valid campaigns to deploy; a clear error when there is none at all."""
+    loaded = _load_all(_campaign_files(args))
+    if not loaded:
+        where = get_settings().campaigns_dir
+        raise ThiduaError(
+            f"không có tệp chiến dịch hợp lệ nào để triển khai (thư mục {where}); "
+            "kiểm tra bằng `thidua validate`"
+        )
+    return loaded
+
+
 async def _deploy_all(loaded: list[LoadedCampaign], *, quiet: bool = False) -> list[Any]:
     from prefect.client.orchestration import get_client
 
@@ -76,9 +88,9 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 
     configure_prefect(get_settings())
     _require_api()
-    loaded = _load_all(_campaign_files(args))
+    loaded = _load_valid(args)
     asyncio.run(_deploy_all(loaded))
-    return 0 if loaded else 1
+    return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -92,7 +104,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     with LocalServer(settings) as server:
         from prefect import serve
 
-        loaded = _load_all(_campaign_files(args))
+        loaded = _load_valid(args)
         results = asyncio.run(_deploy_all(loaded))
         deployments = [r.deployment for r in results]
         _out(f"Giao diện Prefect: {server.ui_url}  (Ctrl-C để dừng; lịch đã lên được giữ lại)")
