@@ -24,7 +24,17 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "THIDUA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 BACKENDS = ["sqlite", "postgresql"]
-TABLES = ("campaigns", "units", "campaign_units", "actions", "deliveries", "submissions", "outbox")
+TABLES = (
+    "campaigns",
+    "units",
+    "campaign_units",
+    "actions",
+    "deliveries",
+    "submissions",
+    "nominations",
+    "nomination_events",
+    "outbox",
+)
 
 
 def _admin_engine() -> Engine:

@@ -10,13 +10,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import StatementError
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from thidua import crud, db
 from thidua.db import (
@@ -32,6 +33,7 @@ from thidua.models import (
     ActionStatus,
     CampaignStatus,
     DeliveryStatus,
+    Submission,
     UnitRecord,
     UnitRole,
     metadata,
@@ -43,6 +45,8 @@ from .conftest import ROOT
 from .store_fixtures import backend, empty_db, fresh_db, pg_database, sqlite_db
 
 __all__ = ["backend", "empty_db", "fresh_db", "pg_database", "sqlite_db"]
+
+HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 CODE = "641/KH-UBND"
@@ -102,9 +106,35 @@ def test_migrate_twice_is_a_no_op(fresh_db: Engine) -> None:
     migrate(fresh_db)
     with fresh_db.connect() as conn:
         versions = conn.execute(text("SELECT version_num FROM alembic_version")).all()
-    assert versions == [("0001",)]
+    assert versions == [(HEAD,)]
     with session_scope(fresh_db) as session:
         assert [c.code for c in crud.list_campaigns(session)] == [CODE]
+
+
+def test_upgrading_from_0001_keeps_submissions_and_their_lateness(empty_db: str) -> None:
+    engine = create_store_engine(empty_db)
+    config = alembic_config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001")
+        insert = text(
+            "INSERT INTO submissions (campaign_code, milestone, occurrence, unit_code,"
+            " submitted_at, on_time) VALUES (:c, 'report', '', :u, :at, :ok)"
+        )
+        at = datetime(2026, 5, 20, 2, 0)
+        conn.execute(insert, [{"c": CODE, "u": "SO-A", "at": at, "ok": True}])
+        conn.execute(insert, [{"c": CODE, "u": "XA-1", "at": at, "ok": False}])
+    migrate(engine)
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+    with session_scope(engine) as session:
+        rows = session.exec(select(Submission).order_by(col(Submission.unit_code))).all()
+        assert [(r.unit_code, r.timing, r.on_time) for r in rows] == [
+            ("SO-A", "on_time", True),
+            ("XA-1", "late", False),
+        ]
+        assert all(r.recorded_at == r.submitted_at and r.files == [] for r in rows)
+    engine.dispose()
 
 
 def test_workers_starting_together_migrate_once(empty_db: str) -> None:
@@ -159,7 +189,7 @@ def test_migrations_ship_with_the_package_and_have_one_head() -> None:
     shipped = package_data["tool"]["setuptools"]["package-data"]["thidua"]
     assert {"migrations/*", "migrations/versions/*"} <= set(shipped)
     script = ScriptDirectory.from_config(alembic_config())
-    assert script.get_heads() == ["0001"]
+    assert script.get_heads() == [HEAD] and HEAD is not None
     assert Path(script.dir, "script.py.mako").is_file()
 
 
@@ -416,10 +446,12 @@ def test_submissions_are_recorded_once_per_unit(fresh_db: Engine) -> None:
     at = datetime(2026, 5, 20, 9, 0, tzinfo=HCM)
     where = {"campaign_code": CODE, "milestone": "report", "occurrence": "2026"}
     with session_scope(fresh_db) as session:
-        crud.record_submission(session, **where, unit_code="SO-A", submitted_at=at, on_time=True)
-        crud.record_submission(session, **where, unit_code="XA-1", submitted_at=at, on_time=True)
+        crud.record_submission(session, **where, unit_code="SO-A", submitted_at=at)
         crud.record_submission(
-            session, **{**where, "occurrence": "2027"}, unit_code="SO-B", submitted_at=at, on_time=1
+            session, **where, unit_code="XA-1", submitted_at=at, timing="on_time"
+        )
+        crud.record_submission(
+            session, **{**where, "occurrence": "2027"}, unit_code="SO-B", submitted_at=at
         )
     with session_scope(fresh_db) as session:
         again = crud.record_submission(
@@ -427,9 +459,11 @@ def test_submissions_are_recorded_once_per_unit(fresh_db: Engine) -> None:
             **where,
             unit_code="XA-1",
             submitted_at=at + timedelta(days=7),
-            on_time=False,
+            timing="late",
             note="nộp bổ sung",
+            figures={"sang-kien": {"value": 12, "base": 40}},
         )
+        assert again.figures == {"sang-kien": {"value": 12, "base": 40}}
         assert (again.on_time, again.note, again.submitted_at) == (
             False,
             "nộp bổ sung",

@@ -27,6 +27,7 @@ from thidua.models import (
     DeliveryStatus,
     OutboxMessage,
     Submission,
+    SubmissionTiming,
     UnitRecord,
     UnitRole,
     utcnow,
@@ -453,10 +454,25 @@ def record_submission(
     occurrence: str,
     unit_code: str,
     submitted_at: datetime,
-    on_time: bool,
+    timing: SubmissionTiming | str = SubmissionTiming.ON_TIME,
     note: str | None = None,
+    **fields: Any,
 ) -> Submission:
-    """Record that a unit submitted; recording the same unit again replaces the record."""
+    """Record that a unit submitted; recording the same unit again replaces the record.
+
+    `fields` are the other Submission columns (requirement, files, figures, source,
+    recorded_by); unknown names are a TypeError.
+    """
+    unknown = set(fields) - set(Submission.model_fields) | ({"id"} & set(fields))
+    if unknown:
+        raise TypeError(f"record_submission: unknown fields {sorted(unknown)}")
+    values = {
+        "submitted_at": submitted_at,
+        "timing": SubmissionTiming(timing).value,
+        "note": note,
+        "recorded_at": utcnow(),
+        **fields,
+    }
     return _upsert(
         session,
         Submission,
@@ -467,7 +483,7 @@ def record_submission(
             "unit_code": unit_code,
         },
         insert={},
-        update={"submitted_at": submitted_at, "on_time": on_time, "note": note},
+        update=values,
     )
 
 
@@ -481,6 +497,9 @@ def submitted_units(
         col(Submission.occurrence) == occurrence,
     )
     return set(session.exec(statement))
+
+
+# --- nominations ------------------------------------------------------------------
 
 
 # --- outbox -----------------------------------------------------------------------

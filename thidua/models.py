@@ -27,9 +27,13 @@ __all__ = [
     "CampaignUnit",
     "Delivery",
     "DeliveryStatus",
+    "Nomination",
+    "NominationEvent",
+    "NominationStatus",
     "OutboxMessage",
     "StrEnumType",
     "Submission",
+    "SubmissionTiming",
     "UTCDateTime",
     "UnitRecord",
     "UnitRole",
@@ -83,6 +87,26 @@ class DeliveryStatus(StrEnum):
     FAILED_TRANSIENT = "failed_transient"
     FAILED_PERMANENT = "failed_permanent"
     SKIPPED = "skipped"
+
+
+class SubmissionTiming(StrEnum):
+    """When a submission came, against its occurrence's window (opens … due)."""
+
+    ON_TIME = "on_time"
+    LATE = "late"  # after the due date (or after the last day of a window)
+    EARLY = "early"  # before a window opened ("trong ngày 03 và ngày 04 tháng 7")
+
+
+class NominationStatus(StrEnum):
+    """The review workflow of a nomination dossier; every move is a NominationEvent."""
+
+    SUBMITTED = "submitted"
+    RETURNED = "returned"  # sent back to the unit with a reason
+    RESUBMITTED = "resubmitted"
+    ACCEPTED = "accepted"
+    AWARDED = "awarded"
+    NOT_AWARDED = "not_awarded"
+    WITHDRAWN = "withdrawn"
 
 
 class UnitRole(StrEnum):
@@ -215,7 +239,7 @@ class Delivery(SQLModel, table=True):
 
 
 class Submission(SQLModel, table=True):
-    """A unit handed in what a milestone occurrence asked for."""
+    """A unit handed in what a milestone occurrence asked for (plan, report, figures, dossier)."""
 
     __tablename__ = "submissions"
     __table_args__ = (
@@ -230,8 +254,82 @@ class Submission(SQLModel, table=True):
     occurrence: str
     unit_code: str
     submitted_at: datetime = Field(sa_type=UTCDateTime)
-    on_time: bool
+    timing: SubmissionTiming = Field(
+        default=SubmissionTiming.ON_TIME, sa_type=StrEnumType(SubmissionTiming)
+    )
+    requirement: str = "none"  # spec.Requirement value the submission answers
+    #: Stored copies of the files handed in: [{"name", "path", "sha256", "size"}].
+    files: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    #: Target figures by target code: {"sang-kien": {"value": 12, "base": 40}}.
+    figures: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    source: str = "cli"  # cli | import | ui
+    recorded_by: str | None = None
     note: str | None = Field(default=None, sa_type=Text)
+    recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    @property
+    def on_time(self) -> bool:
+        return self.timing == SubmissionTiming.ON_TIME
+
+
+# --- nominations --------------------------------------------------------------------
+
+
+class Nomination(SQLModel, table=True):
+    """A nomination for an award (hồ sơ đề nghị khen thưởng) made by a unit."""
+
+    __tablename__ = "nominations"
+    __table_args__ = (
+        # The same nominee for the same achievement once per campaign; the keys are
+        # folded (no case, diacritics or spacing) so "Nguyễn Văn A" == "nguyen van  a".
+        UniqueConstraint(
+            "campaign_code",
+            "nominee_kind",
+            "nominee_key",
+            "achievement_key",
+            name="uq_nominations_nominee",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_code: str = Field(index=True)
+    unit_code: str  # the nominating unit, whose quota it counts against
+    award: str  # Award.code, or the award's folded name when it has no code
+    nominee_kind: str  # spec.NomineeKind value: tap_the | ca_nhan | ho_gia_dinh
+    nominee_name: str
+    nominee_key: str
+    position: str | None = None  # chức vụ, for a cá nhân
+    workplace: str | None = None  # đơn vị công tác / địa chỉ
+    achievement: str = Field(sa_type=Text)
+    achievement_key: str
+    #: The dossier as handed in: [{"document", "name", "path", "sha256", "size"}].
+    documents: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    milestone: str | None = None
+    occurrence: str = ""
+    timing: SubmissionTiming = Field(
+        default=SubmissionTiming.ON_TIME, sa_type=StrEnumType(SubmissionTiming)
+    )
+    status: NominationStatus = Field(
+        default=NominationStatus.SUBMITTED, sa_type=StrEnumType(NominationStatus)
+    )
+    submitted_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class NominationEvent(SQLModel, table=True):
+    """One move of a nomination through its workflow: who, when, why (the audit trail)."""
+
+    __tablename__ = "nomination_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    nomination_id: int = Field(foreign_key="nominations.id", index=True)
+    from_status: NominationStatus | None = Field(
+        default=None, sa_type=StrEnumType(NominationStatus)
+    )
+    to_status: NominationStatus = Field(sa_type=StrEnumType(NominationStatus))
+    actor: str
+    reason: str | None = Field(default=None, sa_type=Text)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class OutboxMessage(SQLModel, table=True):
