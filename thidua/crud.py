@@ -12,8 +12,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import bindparam, delete, func, text, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, SQLModel, col, select
 
 from thidua.errors import ThiduaError, UnknownCampaign
@@ -25,6 +26,9 @@ from thidua.models import (
     CampaignUnit,
     Delivery,
     DeliveryStatus,
+    Nomination,
+    NominationEvent,
+    NominationStatus,
     OutboxMessage,
     Submission,
     SubmissionTiming,
@@ -336,6 +340,20 @@ def action_counts(session: Session, *, campaign_code: str) -> dict[str, int]:
 
 # --- deliveries: exactly once -------------------------------------------------------
 
+_DELIVERY_KEY = "campaign_code, action_key, occurrence, unit_code, channel"
+#: A first claim in one statement. Written as SQL text because SQLAlchemy never caches
+#: a dialect INSERT … ON CONFLICT (it would be compiled again for every message);
+#: SQLite (3.35+) and PostgreSQL both accept this exact form.
+_CLAIM_INSERT = text(
+    f"INSERT INTO deliveries ({_DELIVERY_KEY}, status, attempts, subject, created_at, updated_at)"
+    " VALUES (:campaign_code, :action_key, :occurrence, :unit_code, :channel,"
+    " :status, 1, :subject, :now, :now)"
+    f" ON CONFLICT ({_DELIVERY_KEY}) DO NOTHING RETURNING id"
+).bindparams(
+    bindparam("status", type_=Delivery.__table__.c.status.type),  # type: ignore[attr-defined]
+    bindparam("now", type_=Delivery.__table__.c.created_at.type),  # type: ignore[attr-defined]
+)
+
 
 def claim_delivery(
     session: Session,
@@ -371,24 +389,31 @@ def claim_delivery(
     }
     try:
         session.flush()
-        values = {
-            **key,
-            "status": DeliveryStatus.PENDING.value,
-            "attempts": 1,
-            "subject": subject,
-            "created_at": now,
-            "updated_at": now,
-        }
-        insert = (
-            _insert(session, Delivery)
-            .values(values)
-            .on_conflict_do_nothing(index_elements=list(key))
-            .returning(col(Delivery.id))
+        # The common case, a first claim, is this one statement.
+        inserted = (
+            session.connection()
+            .execute(
+                _CLAIM_INSERT,
+                {**key, "status": DeliveryStatus.PENDING, "subject": subject, "now": now},
+            )
+            .scalar()
         )
-        inserted = session.exec(insert).scalar()
-        statement = select(Delivery).filter_by(**key).with_for_update()
-        delivery = session.exec(statement, execution_options={"populate_existing": True}).one()
-        if inserted is None:
+        delivery: Delivery | None = None
+        if inserted is not None:
+            delivery = Delivery(
+                id=inserted,
+                **key,
+                status=DeliveryStatus.PENDING,
+                attempts=1,
+                subject=subject,
+                created_at=now,
+                updated_at=now,
+            )
+            # Known to be in the database: a session it is added to will not INSERT it again.
+            make_transient_to_detached(delivery)
+        else:
+            statement = select(Delivery).filter_by(**key).with_for_update()
+            delivery = session.exec(statement, execution_options={"populate_existing": True}).one()
             stale = delivery.status == DeliveryStatus.PENDING and delivery.updated_at <= now - lease
             if delivery.status == DeliveryStatus.FAILED_TRANSIENT or stale:
                 delivery.status = DeliveryStatus.PENDING
@@ -420,12 +445,18 @@ def finish_delivery(
     if status is DeliveryStatus.SENT:
         values["sent_at"] = now
     try:
-        result = session.exec(
-            update(Delivery).where(col(Delivery.id) == delivery_id).values(values)
+        statement = (
+            update(Delivery)
+            .where(col(Delivery.id) == delivery_id)
+            .values(values)
+            .returning(Delivery)
         )
-        if result.rowcount != 1:
+        # RETURNING hands back the updated row in the same round trip as the UPDATE.
+        delivery = session.exec(
+            statement, execution_options={"populate_existing": True}
+        ).scalar_one_or_none()
+        if delivery is None:
             raise LookupError(f"không có lượt gửi số {delivery_id}")
-        delivery = _reload(session, Delivery, {"id": delivery_id})
         session.commit()
     except BaseException:
         session.rollback()
@@ -499,7 +530,231 @@ def submitted_units(
     return set(session.exec(statement))
 
 
+def get_submission(
+    session: Session, *, campaign_code: str, milestone: str, occurrence: str, unit_code: str
+) -> Submission | None:
+    """The unit's submission for one milestone occurrence, or None."""
+    statement = select(Submission).where(
+        col(Submission.campaign_code) == campaign_code,
+        col(Submission.milestone) == milestone,
+        col(Submission.occurrence) == occurrence,
+        col(Submission.unit_code) == unit_code,
+    )
+    return session.exec(statement).first()
+
+
+def add_submission(
+    session: Session,
+    *,
+    campaign_code: str,
+    milestone: str,
+    occurrence: str,
+    unit_code: str,
+    submitted_at: datetime,
+    timing: SubmissionTiming | str = SubmissionTiming.ON_TIME,
+    replace: bool = False,
+    unit_name: str | None = None,
+    **fields: Any,
+) -> Submission:
+    """Record a new submission; DuplicateSubmission when the unit already has one, unless `replace`.
+
+    `fields` are the other Submission columns (requirement, files, figures, source,
+    recorded_by, note); `unit_name` only words the duplicate error.
+    """
+    from thidua.submissions import DuplicateSubmission
+
+    where = {
+        "campaign_code": campaign_code,
+        "milestone": milestone,
+        "occurrence": occurrence,
+        "unit_code": unit_code,
+    }
+    if replace:
+        return record_submission(
+            session, **where, submitted_at=submitted_at, timing=timing, **fields
+        )
+    existing = get_submission(session, **where)
+    if existing is not None:
+        raise DuplicateSubmission(existing, unit_name=unit_name)
+    unknown = set(fields) - set(Submission.model_fields) | ({"id"} & set(fields))
+    if unknown:
+        raise TypeError(f"add_submission: unknown fields {sorted(unknown)}")
+    session.flush()
+    # DO NOTHING, not a savepoint: a concurrent writer of the same key makes this a no-op
+    # that we report as the duplicate it is (pysqlite savepoints are unreliable).
+    inserted = session.exec(
+        _insert(session, Submission)
+        .values(
+            {
+                **where,
+                "submitted_at": submitted_at,
+                "timing": SubmissionTiming(timing).value,
+                "recorded_at": utcnow(),
+                **fields,
+            }
+        )
+        .on_conflict_do_nothing(index_elements=list(where))
+        .returning(col(Submission.id))
+    ).scalar()
+    if inserted is None:
+        existing = get_submission(session, **where)
+        assert existing is not None
+        raise DuplicateSubmission(existing, unit_name=unit_name)
+    return _reload(session, Submission, {"id": inserted})
+
+
+def submissions_for(
+    session: Session,
+    *,
+    campaign_code: str,
+    milestone: str | None = None,
+    occurrence: str | None = None,
+) -> list[Submission]:
+    """The campaign's submissions (of one milestone / occurrence, if given), by milestone,
+    occurrence, then submission time."""
+    statement = select(Submission).where(col(Submission.campaign_code) == campaign_code)
+    if milestone is not None:
+        statement = statement.where(col(Submission.milestone) == milestone)
+    if occurrence is not None:
+        statement = statement.where(col(Submission.occurrence) == occurrence)
+    statement = statement.order_by(
+        col(Submission.milestone),
+        col(Submission.occurrence),
+        col(Submission.submitted_at),
+        col(Submission.unit_code),
+    )
+    return list(session.exec(statement))
+
+
 # --- nominations ------------------------------------------------------------------
+
+
+def lock_nominations(session: Session, *, campaign_code: str) -> None:
+    """Serialise nominating in one campaign until the transaction ends (quotas count rows).
+
+    PostgreSQL: a transaction-scoped advisory lock per campaign. SQLite: a write that
+    touches no row still takes the database's write lock, which is one per database.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.exec(
+            select(func.pg_advisory_xact_lock(func.hashtext(f"thidua-nominations|{campaign_code}")))
+        )
+    else:
+        session.exec(update(Nomination).where(col(Nomination.id) == -1).values(id=-1))
+
+
+def add_nomination(session: Session, *, nomination: Nomination, actor: str) -> Nomination:
+    """Insert a nomination and its first event (who handed it in); flushed, not committed."""
+    session.add(nomination)
+    session.flush()
+    assert nomination.id is not None
+    session.add(
+        NominationEvent(
+            nomination_id=nomination.id,
+            from_status=None,
+            to_status=nomination.status,
+            actor=actor,
+            at=utcnow(),  # when it was recorded; submitted_at says when it was handed in
+        )
+    )
+    session.flush()
+    return nomination
+
+
+def get_nomination(session: Session, *, nomination_id: int) -> Nomination | None:
+    """The nomination with this id, as stored now."""
+    return session.exec(
+        select(Nomination).where(col(Nomination.id) == nomination_id),
+        execution_options={"populate_existing": True},
+    ).first()
+
+
+def nominations_for(
+    session: Session,
+    *,
+    campaign_code: str,
+    unit_code: str | None = None,
+    status: NominationStatus | str | None = None,
+    award: str | None = None,
+) -> list[Nomination]:
+    """The campaign's nominations (of one unit, status, award if given), oldest first."""
+    statement = select(Nomination).where(col(Nomination.campaign_code) == campaign_code)
+    if unit_code is not None:
+        statement = statement.where(col(Nomination.unit_code) == unit_code)
+    if status is not None:
+        statement = statement.where(col(Nomination.status) == NominationStatus(status))
+    if award is not None:
+        statement = statement.where(col(Nomination.award) == award)
+    return list(session.exec(statement.order_by(col(Nomination.id))))
+
+
+def find_nominee(
+    session: Session,
+    *,
+    campaign_code: str,
+    nominee_kind: str,
+    nominee_key: str,
+    achievement_key: str,
+) -> Nomination | None:
+    """The nomination already made for this nominee and achievement (folded keys), if any."""
+    return session.exec(
+        select(Nomination).where(
+            col(Nomination.campaign_code) == campaign_code,
+            col(Nomination.nominee_kind) == nominee_kind,
+            col(Nomination.nominee_key) == nominee_key,
+            col(Nomination.achievement_key) == achievement_key,
+        )
+    ).first()
+
+
+def set_nomination_status(
+    session: Session,
+    *,
+    nomination_id: int,
+    from_status: NominationStatus | str,
+    to_status: NominationStatus | str,
+    actor: str,
+    reason: str | None = None,
+    documents: list[dict[str, Any]] | None = None,
+) -> Nomination | None:
+    """Move a nomination still in `from_status` and write the event; None if it was not.
+
+    The status is compared in the UPDATE itself, so two reviewers acting at once
+    cannot both move it from the same status.
+    """
+    now = utcnow()
+    values: dict[str, Any] = {"status": NominationStatus(to_status), "updated_at": now}
+    if documents is not None:
+        values["documents"] = documents
+    result = session.exec(
+        update(Nomination)
+        .where(
+            col(Nomination.id) == nomination_id,
+            col(Nomination.status) == NominationStatus(from_status),
+        )
+        .values(values)
+    )
+    if result.rowcount != 1:
+        return None
+    session.add(
+        NominationEvent(
+            nomination_id=nomination_id,
+            from_status=NominationStatus(from_status),
+            to_status=NominationStatus(to_status),
+            actor=actor,
+            reason=reason,
+            at=now,
+        )
+    )
+    session.flush()
+    return get_nomination(session, nomination_id=nomination_id)
+
+
+def nomination_events(session: Session, *, nomination_id: int) -> list[NominationEvent]:
+    """The audit trail of one nomination, oldest first."""
+    statement = select(NominationEvent).where(col(NominationEvent.nomination_id) == nomination_id)
+    return list(session.exec(statement.order_by(col(NominationEvent.id))))
 
 
 # --- outbox -----------------------------------------------------------------------
