@@ -14,8 +14,13 @@ import sys
 from collections.abc import Callable, Sequence
 from importlib import import_module
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from thidua.errors import ThiduaError, ValidationFailed
+
+if TYPE_CHECKING:
+    from thidua.plan import Plan
+    from thidua.registry import Registry
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 COMMAND_MODULES = (
@@ -135,39 +140,62 @@ def cmd_status(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from thidua import crud
+    from thidua.board import build_board
+    from thidua.config import get_settings
     from thidua.db import session_scope
-    from thidua.status import ActionLine, status_table
+    from thidua.status import make_console, read_rows, render_board
 
+    code = args.code.strip()
     with session_scope() as session:
-        record = crud.get_campaign(session, code=args.code)
-        if record is None:
+        if crud.get_campaign(session, code=code) is None:
             known = ", ".join(c.code for c in crud.list_campaigns(session)) or "chưa có"
-            raise ThiduaError(
-                f"không có chiến dịch “{args.code}” trong kho trạng thái (đã có: {known})"
-            )
-        sent: dict[str, int] = {}
-        failed: dict[str, int] = {}
-        for d in crud.deliveries_for(session, campaign_code=args.code):
-            bucket = (
-                sent if d.status == "sent" else failed if d.status.startswith("failed") else None
-            )
-            if bucket is not None:
-                bucket[d.action_key] = bucket.get(d.action_key, 0) + 1
-        lines = [
-            ActionLine(
-                r.scheduled_at,
-                r.title,
-                r.status,
-                r.recipients,
-                sent.get(r.key, 0),
-                failed.get(r.key, 0),
-                r.error,
-            )
-            for r in crud.get_actions(session, campaign_code=args.code)
-        ]
-        title, status = record.title, record.status
-    _print(status_table(args.code, title, status, lines, datetime.now(UTC)))
+            raise ThiduaError(f"không có chiến dịch “{code}” trong kho trạng thái (đã có: {known})")
+    plan, registry, problem = _status_plan(code)
+    unit = args.unit.strip() if args.unit is not None else None
+    if unit is not None and registry is not None:
+        if unit not in registry:
+            raise ThiduaError(f"--don-vi: đơn vị “{unit}” không có trong danh sách đơn vị")
+        unit = registry.unit(unit).code
+    with session_scope() as session:
+        rows = read_rows(session, code=code, unit=unit)
+    assert rows is not None  # checked above; a campaign record is never deleted
+    board = build_board(
+        rows, plan, registry, now=datetime.now(UTC), timezone=get_settings().timezone
+    )
+    if unit is not None:
+        if plan is not None and board.unit(unit) is None:
+            raise ThiduaError(f"--don-vi: đơn vị “{unit}” không tham gia đợt thi đua “{code}”")
+        board = board.only(unit)
+        if plan is not None:  # without the plan, who received what is unknown: keep them all
+            mine = {a.key for a in plan.actions if unit in a.recipients}
+            board.actions = [a for a in board.actions if a.key in mine]
+    if problem:
+        _print(f"cảnh báo: {problem}; chỉ hiện các hoạt động đã ghi trong kho", err=True)
+    if args.format == "json":
+        _print(json.dumps(board.as_dict(), ensure_ascii=False))
+        return EXIT_OK
+    render_board(board, make_console(), unit=unit)
     return EXIT_OK
+
+
+def _status_plan(code: str) -> tuple[Plan | None, Registry | None, str | None]:
+    """The campaign's compiled plan and registry, or why they cannot be read (not fatal)."""
+    from thidua.config import get_settings
+    from thidua.lookup import find_campaign
+    from thidua.plan import compile_plan
+
+    try:
+        loaded = find_campaign(code)
+    except ValidationFailed as exc:
+        return (
+            None,
+            None,
+            f"tệp của đợt thi đua “{code}” có {len(exc.errors)} lỗi (xem thidua validate)",
+        )
+    except ThiduaError as exc:
+        return None, None, str(exc)
+    plan = compile_plan(loaded.spec, loaded.registry, notice_time=get_settings().notice_time)
+    return plan, loaded.registry, None
 
 
 def cmd_version(args: argparse.Namespace) -> int:
@@ -208,8 +236,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.set_defaults(func=cmd_date)
 
-    p = sub.add_parser("status", help="tình trạng các hoạt động của một chiến dịch")
+    p = sub.add_parser(
+        "status",
+        help="bảng theo dõi: đơn vị đã nộp, trễ, thiếu; khen thưởng; chỉ tiêu; các hoạt động",
+    )
     p.add_argument("code", metavar="SỐ-KÝ-HIỆU", help="ví dụ 641/KH-UBND")
+    p.add_argument(
+        "--don-vi", "--unit", dest="unit", metavar="MÃ", help="chỉ một đơn vị, trên mọi mốc"
+    )
+    p.add_argument("--format", choices=["table", "json"], default="table")
     p.set_defaults(func=cmd_status)
 
     # Orchestration commands drive Prefect, so they live with the flows; the core

@@ -1,0 +1,55 @@
+"""The campaign's status board as a Prefect table artifact, refreshed at each action.
+
+The same board `thidua status` prints (`thidua.board`): one row per unit, a column
+per milestone occurrence, then nominations against quotas and target attainment.
+Its key, `<campaign slug>-bang-theo-doi`, keeps one artifact per campaign whose
+history shows how the board moved from action to action.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import UUID
+
+from prefect import task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from tasks.actions import ActionContext, artifact_key
+from thidua.board import Board, StoreRows, build_board
+from thidua.config import get_settings
+from thidua.db import session_scope
+from thidua.status import read_rows
+
+
+def board_key(code: str) -> str:
+    """The artifact key of a campaign's board: `75nam-tdaq-kh-ubnd-bang-theo-doi`."""
+    return f"{artifact_key(code)}-bang-theo-doi"
+
+
+def board_description(board: Board) -> str:
+    """A Markdown line per occurrence with how many units submitted, for the artifact's header."""
+    lines = [f"**Bảng theo dõi {board.code}** · {len(board.units)} đơn vị"]
+    for c in board.columns:
+        s = board.summaries[c.id]
+        lines.append(f"- {c.label}: đã nộp {s.text}, thiếu {s.missing}")
+    return "\n".join(lines)
+
+
+@task(cache_policy=NO_CACHE)
+def publish_board(ctx: ActionContext, now: datetime | None = None) -> UUID:
+    """Publish the board of the action's campaign; `now` is the run's (possibly virtual) clock."""
+    with session_scope() as session:
+        rows = read_rows(session, code=ctx.code)
+    if rows is None:  # not deployed through the store (yet): the plan alone, nothing recorded
+        rows = StoreRows(ctx.code, ctx.loaded.spec.title, "active")
+    board = build_board(
+        rows,
+        ctx.plan,
+        ctx.loaded.registry,
+        now=now or datetime.now(UTC),
+        timezone=get_settings().timezone,
+    )
+    return create_table_artifact(
+        board.table_rows(), key=board_key(ctx.code), description=board_description(board)
+    )

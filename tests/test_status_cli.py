@@ -1,0 +1,199 @@
+"""`thidua status CODE` as an admin reads it: the board in the terminal, JSON, one unit, errors.
+
+Run in-process (`thidua.cli.main`) against a real store (SQLite and PostgreSQL)
+seeded as in tests/test_board.py; "now" is the real clock, after every due date of
+the test campaign (June 2026), so every unsubmitted occurrence is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from thidua.cli import main
+from thidua.config import set_settings
+
+from .store_fixtures import backend, fresh_db, pg_database
+from .test_board import CODE, EXTRA, GRID, MILESTONES, seed
+
+__all__ = ["backend", "fresh_db", "pg_database"]
+
+ANSI = re.compile(r"\x1b\[")
+
+
+@pytest.fixture
+def store(fresh_db: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[], Path]:
+    """Point THIDUA_DATA_DIR (and the database URL on PostgreSQL) at `fresh_db`."""
+    for name in list(os.environ):
+        if name.startswith("THIDUA_") or name in ("COLUMNS", "FORCE_COLOR", "NO_COLOR"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("THIDUA_DATA_DIR", str(tmp_path))  # SQLite: its thidua.db is fresh_db's
+    if fresh_db.url.get_backend_name() == "postgresql":
+        monkeypatch.setenv(
+            "THIDUA_DATABASE_URL", fresh_db.url.render_as_string(hide_password=False)
+        )
+    set_settings(None)
+    return lambda: tmp_path
+
+
+@pytest.fixture
+def seeded(store: Callable[[], Path], fresh_db: Engine, write_campaign) -> Path:
+    path = write_campaign(MILESTONES, extra=EXTRA)
+    seed(fresh_db, path)
+    return path
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    try:
+        code = main(list(args))
+    except SystemExit as exc:  # argparse usage errors
+        code = exc.code
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return code, out, err
+
+
+def test_the_board_in_a_pipe(capsys, seeded: Path) -> None:
+    code, out, err = run(capsys, "status", CODE)
+    assert (code, err) == (0, "")
+    assert not ANSI.search(out)
+    assert max(len(line) for line in out.splitlines()) <= 80
+    assert out.startswith("12/KH-TEST — Đợt thi đua thử nghiệm\n")
+    assert GRID in out
+    assert (
+        "│ SO-B   │ thiếu          │ thiếu               │\n"
+        "│        │ báo cấp trên   │                     │\n"
+        "│ XA-1   │ ✓ 4/6          │ thiếu               │\n"
+    ) in out
+    assert "│ Đã nộp │ 2/4 (sớm 1)    │ 1/4                 │" in out
+    assert (
+        "│ XA-2   │ 3/2 ✗     │ 1                         │\n"
+        "│        │           │ cá nhân, hộ gia đình 0/6  │\n"
+    ) in out
+    assert "│ SO-A   │ 100% / 100% ✓ │ 3 / 3 ✓ │" in out
+    # The action list stays: what fired, what failed, what is overdue to run.
+    assert (
+        "│ 17/03/2026    │ Nhắc hạn nộp kế hoạch      │ đã xong       │ 3 đã gửi, 1 lỗi │\n"
+        "│ thứ Ba 08:00  │ triển khai (còn 3 ngày)    │               │                 │\n"
+    ) in out
+    assert "│ thứ Sáu 08:00 │ SMTP từ chối kết nối       │               │                 │" in out
+    assert "│ 22/06/2026    │ Quá hạn nộp báo cáo quý    │ trễ, chờ chạy │                 │" in out
+    assert out.endswith("Đã xong 11 · sắp tới 0 · trễ 3 · lỗi 1 · đã qua 0 · bỏ qua 0 · hủy 0\n")
+
+
+def test_colors_only_on_request_and_never_with_no_color(
+    capsys, seeded: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    _, colored, _ = run(capsys, "status", CODE)
+    assert "\x1b[1;31mthiếu" in colored and "\x1b[33mtrễ 2 ngày" in colored
+    monkeypatch.setenv("NO_COLOR", "1")
+    _, plain, _ = run(capsys, "status", CODE)
+    assert not re.search(r"\x1b\[[0-9;]*3[0-7]m", plain)  # no foreground color at all
+    assert "thiếu" in plain
+
+
+def test_json_for_scripts(capsys, seeded: Path) -> None:
+    code, out, _ = run(capsys, "status", CODE, "--format", "json")
+    data = json.loads(out)
+    assert code == 0 and data["campaign"] == {
+        "code": CODE,
+        "title": "Đợt thi đua thử nghiệm",
+        "status": "active",
+    }
+    assert [c["id"] for c in data["columns"]] == [
+        "ke-hoach/-",
+        "so-lieu/2026-Q1",
+        "ho-so/-",
+        "so-lieu/2026-Q2",
+    ]
+    assert data["columns"][0] | {"opens": None} == {
+        "id": "ke-hoach/-",
+        "milestone": "ke-hoach",
+        "occurrence": "",
+        "label": "Kế hoạch",
+        "opens": None,
+        "due": "2026-03-20",
+        "expected": 4,
+        "submitted": 3,
+        "late": 2,
+        "early": 0,
+        "missing": 1,
+    }
+    units = {u["code"]: u for u in data["units"]}
+    assert units["XA-1"]["cells"]["ke-hoach/-"] == {
+        "state": "missing",
+        "text": "thiếu · nhắc 3 · báo cấp trên",
+        "submitted_on": None,
+        "days": None,
+        "reminders": 3,
+        "escalated": True,
+    }
+    assert units["SO-B"]["cells"]["ke-hoach/-"]["submitted_on"] == "2026-03-22"
+    assert units["XA-2"]["nominations"]["BK"] == {
+        "count": 3,
+        "limit": 2,
+        "bounds": [],
+        "over": True,
+    }
+    assert units["XA-1"]["targets"]["sang-kien"] | {"attained": None} == {
+        "value": 9,
+        "base": 12,
+        "occurrence": "2026-Q1",
+        "attained": None,
+        "goal": 1.0,
+        "met": False,
+        "text": "75% / 100% ✗",
+    }
+    failed = [a for a in data["actions"] if a["status"] == "failed"]
+    assert [(a["key"], a["error"]) for a in failed] == [("ho-so/-/overdue", "SMTP từ chối kết nối")]
+
+
+def test_one_unit_across_everything(capsys, seeded: Path) -> None:
+    code, out, _ = run(capsys, "status", CODE, "--don-vi", "xa-1")
+    assert code == 0 and not ANSI.search(out)
+    assert "Đơn vị: XA-1 — UBND xã Một" in out
+    assert "│ Kế hoạch            │ 20/03/2026 │ thiếu      │    3 │ có           │" in out
+    assert "│ Số liệu quý I/2026  │ 20/03/2026 │ trễ 1 ngày │    0 │              │" in out
+    assert "│ Hồ sơ               │ 04/06/2026 │ ✓ 4/6      │    0 │              │" in out
+    assert "Đề nghị Bằng khen: 2/2" in out
+    assert "Chỉ tiêu sang-kien: 75% / 100% ✗" in out
+    assert "SO-A" not in out and "XA-2" not in out
+    # Its own deliveries only: the reminder reached it once, no failure of another unit.
+    assert "│ 17/03/2026    │ Nhắc hạn nộp kế hoạch      │ đã xong       │ 1 đã gửi        │" in out
+    # XA-1 heads its cụm: the escalation about the nomination went to it, and failed.
+    assert "│ 05/06/2026    │ Báo cáo cấp trên: đơn vị   │ đã xong       │ 0 đã gửi, 1 lỗi │" in out
+    assert "│ Số liệu quý II/2026 │ 20/06/2026 │ thiếu      │    0 │              │" in out
+    _, same, _ = run(capsys, "status", CODE, "--unit", "XA-1")
+    assert same == out
+
+
+def test_unknown_unit_is_named(capsys, seeded: Path) -> None:
+    code, out, err = run(capsys, "status", CODE, "--don-vi", "XA-9")
+    assert (code, out) == (1, "")
+    assert err == "lỗi: --don-vi: đơn vị “XA-9” không có trong danh sách đơn vị\n"
+    code, _, err = run(capsys, "status", CODE, "--don-vi", "UBND")
+    assert code == 1
+    assert err == "lỗi: --don-vi: đơn vị “UBND” không tham gia đợt thi đua “12/KH-TEST”\n"
+
+
+def test_unknown_campaign_lists_the_known_codes(capsys, seeded: Path) -> None:
+    code, out, err = run(capsys, "status", "1/KH-KHONG")
+    assert (code, out) == (1, "")
+    assert err == "lỗi: không có chiến dịch “1/KH-KHONG” trong kho trạng thái (đã có: 12/KH-TEST)\n"
+
+
+def test_without_its_file_the_actions_still_show(capsys, seeded: Path) -> None:
+    seeded.unlink()
+    code, out, err = run(capsys, "status", CODE)
+    assert code == 0
+    assert err.startswith("cảnh báo: không có đợt thi đua mã “12/KH-TEST”")
+    assert "chỉ hiện các hoạt động đã ghi trong kho" in err
+    assert "Tình hình nộp" not in out and "Các hoạt động" in out
+    assert "Đã xong 11 · sắp tới 0 · trễ 3 · lỗi 1" in out
