@@ -79,6 +79,16 @@ def test_expand_defaults_to_process_environment(monkeypatch: pytest.MonkeyPatch)
         ("json://host/?Password=abc&to=x", ["tham số “Password”"]),
         ("json://host/?apikey=${API_KEY}", []),
         ("json://host/?key=&pass=p", ["tham số “pass”"]),
+        # Apprise's "-" (GET parameter), "+" (header) and ":" (payload) prefixes
+        ("json://host/?-token=abc", ["tham số “-token”"]),
+        ("form://host/?:password=abc&-x=1", ["tham số “:password”"]),
+        ("xml://host/?+Authorization=Bearer%20abc", ["tham số “+Authorization”"]),
+        (
+            "json://host/?+X-Api-Key=abc&+X-Auth-Token=def",
+            ["tham số “+X-Api-Key”", "tham số “+X-Auth-Token”"],
+        ),
+        ("json://host/?-token=${HOOK_TOKEN}&+Authorization=${AUTH}", []),
+        ("json://host/?-chat=123&:note=ok", []),
     ],
 )
 def test_literal_secrets(url: str, found: list[str]) -> None:
@@ -95,6 +105,10 @@ def test_literal_secrets(url: str, found: list[str]) -> None:
             "mailtos://${U}:****@mail.x.vn?to=a@b.vn&pass=****",
         ),
         ("json://${HOST}/?token=hunter2-Secret", "json://${HOST}/?token=****"),
+        (
+            "json://${HOST}/?-token=hunter2-Secret&+Authorization=hunter2-Secret&:apikey=x&-a=1",
+            "json://${HOST}/?-token=****&+Authorization=****&:apikey=****&-a=1",
+        ),
     ],
 )
 def test_display_of_templates_keeps_placeholders_and_masks_literals(url: str, shown: str) -> None:
@@ -107,6 +121,8 @@ def test_display_of_templates_keeps_placeholders_and_masks_literals(url: str, sh
         f"mailtos://bot:{SECRET}@mail.caobang.gov.vn?to=a@caobang.gov.vn",
         f"tgram://123456789:{SECRET}/12345",
         f"json://host.vn/hook?token={SECRET}",
+        f"json://host.vn/hook?-token={SECRET}",
+        f"jsons://host.vn/hook?+X-Api-Key={SECRET}&:secret={SECRET}",
         f"mailtos://bot:{SECRET}@@bad host",
     ],
 )
@@ -148,6 +164,138 @@ def test_check_local(url: str, error: str | None) -> None:
         assert result is None
     else:
         assert result is not None and error in result
+
+
+# --- query keys the webhook plugins drop --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "keys"),
+    [
+        ("json://hook.vn/path?token=${HOOK_TOKEN}", ["token"]),
+        ("jsons://hook.vn/path?chat=1&token=${T}&chat=2", ["chat", "token"]),
+        ("xml://hook.vn/?apikey=${K}", ["apikey"]),
+        ("forms://hook.vn/?Channel=x", ["Channel"]),
+    ],
+)
+def test_dropped_params_are_named_with_the_fix(url: str, keys: list[str]) -> None:
+    error = contacts.dropped_params(url)
+    assert error is not None
+    for key in keys:
+        assert f"“{key}”" in error and f"“-{key}=…”" in error
+    assert error.count("“-") == len(keys) + 1  # each fix, plus the "-" prefix explained
+    assert "${" not in error  # the value (even a placeholder) is not repeated
+    scheme = url.split("://")[0]
+    assert f"“{scheme}://”" in error
+    secret = any(contacts.is_secret_key(k) for k in keys)
+    assert ("bí mật sẽ không được gửi đi" in error) == secret
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "json://hook.vn/path?-token=${HOOK_TOKEN}",
+        "json://hook.vn/path?+X-Token=${T}&:field=v",
+        "json://hook.vn/path?method=GET&format=markdown&verify=no&Method=PUT",
+        "form://hook.vn/?attach-as=file&rto=5&cto=3&overflow=split",
+        "json://${USER}:${PASS}@hook.vn/?user=${USER}&pass=${PASS}",
+        "json://hook.vn/path",
+        "mailtos://${U}:${P}@mail.vn?to=a@b.vn&token=x",  # other plugins read their own keys
+        "outbox://sngv",
+    ],
+)
+def test_forwarded_or_understood_params_pass(url: str) -> None:
+    assert contacts.dropped_params(url) is None
+
+
+def _plugin(url: str):
+    import apprise
+
+    plugin = apprise.Apprise.instantiate(url)
+    assert plugin is not None, url
+    return plugin
+
+
+@pytest.mark.parametrize("scheme", ["json", "xml", "form"])
+def test_dropped_params_agree_with_apprise(scheme: str) -> None:
+    """What we flag, Apprise really loses; what we let through, it reads or forwards."""
+    from apprise.plugins.custom_form import NotifyForm
+    from apprise.plugins.custom_json import NotifyJSON
+    from apprise.plugins.custom_xml import NotifyXML
+
+    cls = {"json": NotifyJSON, "xml": NotifyXML, "form": NotifyForm}[scheme]
+    # every option the plugin declares is understood, so never flagged
+    assert set(cls.template_args) <= contacts.WEBHOOK_OPTIONS
+    assert {scheme, scheme + "s"} <= contacts.WEBHOOK_SCHEMES
+
+    lost = _plugin(f"{scheme}://hook.vn/path?token=abc")
+    assert "abc" not in str(lost.url(privacy=False))
+    assert not lost.params and not lost.headers
+    kept = _plugin(f"{scheme}://hook.vn/path?-token=abc&+X-Key=h&:field=v")
+    assert kept.params == {"token": "abc"} and kept.headers == {"X-Key": "h"}
+    assert contacts.dropped_params(f"{scheme}://hook.vn/path?token=abc") is not None
+    assert contacts.dropped_params(f"{scheme}://hook.vn/path?-token=abc&+X-Key=h") is None
+
+
+def test_check_contacts_reports_dropped_params_without_apprise(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def boom(url: str) -> None:
+        raise AssertionError("a dropped parameter is found on the text alone")
+
+    monkeypatch.setattr(contacts, "_apprise_check", boom)
+    url = "json://hook.vn/path?token=${HOOK_TOKEN}"
+    result = contacts.check_contacts([url], cache_dir=tmp_path)
+    assert "“-token=…”" in (result[url] or "")
+    assert not (tmp_path / contacts.CACHE_FILE).exists()  # errors are never cached
+
+
+def test_registry_names_the_unit_url_and_key_of_a_dropped_secret() -> None:
+    from thidua.errors import RegistryError
+    from thidua.registry import parse_registry
+
+    data = {
+        "units": [
+            {
+                "code": "SNV",
+                "name": "Sở Nội vụ",
+                "kind": "so_nganh",
+                "contacts": ["outbox://snv", "json://hook.vn/api?token=${HOOK_TOKEN}"],
+            }
+        ]
+    }
+    with pytest.raises(RegistryError) as err:
+        parse_registry(data)
+    [problem] = err.value.errors
+    assert problem.path == "units[SNV].contacts[1]"
+    assert problem.value == "json://hook.vn/api?token=${HOOK_TOKEN}"
+    text = err.value.render()
+    assert "units[SNV].contacts[1]" in text and "“token”" in text and "“-token=…”" in text
+
+    data["units"][0]["contacts"][1] = "json://hook.vn/api?-token=${HOOK_TOKEN}"
+    assert parse_registry(data).unit("SNV").contacts[1].endswith("-token=${HOOK_TOKEN}")
+
+
+def test_registry_refuses_a_literal_prefixed_secret() -> None:
+    from thidua.errors import RegistryError
+    from thidua.registry import parse_registry
+
+    data = {
+        "units": [
+            {
+                "code": "SNV",
+                "name": "Sở Nội vụ",
+                "kind": "so_nganh",
+                "contacts": [f"json://hook.vn/api?-token={SECRET}"],
+            }
+        ]
+    }
+    with pytest.raises(RegistryError) as err:
+        parse_registry(data)
+    [problem] = err.value.errors
+    assert "tham số “-token”" in problem.message
+    assert SECRET not in err.value.render()
+    assert problem.value == "json://hook.vn/api?-token=****"
 
 
 # --- Apprise checks and cache -------------------------------------------------

@@ -48,7 +48,39 @@ SECRET_KEYS = frozenset(
         "apitoken",
     }
 )
+#: endings of header-like keys (“+X-Api-Key”, “-auth_token”) that carry a credential
+_SECRET_SUFFIXES = ("token", "secret", "password", "apikey", "api_key")
 _EMAIL_KEYS = frozenset({"to", "from", "cc", "bcc", "reply", "email"})
+
+#: Apprise's generic webhook plugins forward to the server only query arguments
+#: prefixed "-" (GET parameters); "+" makes an HTTP header and ":" a payload field.
+#: Any other key must be an option the plugin reads, or Apprise drops it silently.
+WEBHOOK_SCHEMES = frozenset({"json", "jsons", "xml", "xmls", "form", "forms"})
+#: Plain query keys these plugins read (Apprise 1.x: URLBase, NotifyBase and the
+#: plugins' own arguments); tests/test_contacts.py checks it against Apprise itself.
+WEBHOOK_OPTIONS = frozenset(
+    {
+        "format",
+        "overflow",
+        "emojis",
+        "tz",
+        "store",
+        "retry",
+        "wait",
+        "optional",
+        "verify",
+        "redirect",
+        "user",
+        "pass",
+        "password",
+        "rto",
+        "cto",
+        "port",
+        "method",
+        "attach-as",
+    }
+)
+_PREFIXES = "-+:"
 
 #: harmless stand-ins tried, in turn, for every placeholder when no per-name guess works
 _DUMMIES = (
@@ -135,6 +167,12 @@ def _is_placeholder(text: str) -> bool:
     return _PLACEHOLDER.fullmatch(text) is not None
 
 
+def is_secret_key(key: str) -> bool:
+    """Whether a query key names a credential, with Apprise's “-”/“+”/“:” prefix or not."""
+    name = key.lstrip(_PREFIXES).lower().replace("-", "_")
+    return name in SECRET_KEYS or name == "authorization" or name.endswith(_SECRET_SUFFIXES)
+
+
 def _split(url: str) -> tuple[str, str, str, str, str] | None:
     """Split into (scheme, userinfo, hostpath, query, fragment); None when not a URL.
 
@@ -165,7 +203,7 @@ def literal_secrets(url: str) -> list[str]:
         if password and not _is_placeholder(password):
             found.append("mật khẩu trong địa chỉ")
     for key, value in _query_items(query):
-        if key.lower() in SECRET_KEYS and value and not _is_placeholder(value):
+        if is_secret_key(key) and value and not _is_placeholder(value):
             found.append(f"tham số “{key}”")
     return found
 
@@ -192,7 +230,7 @@ def _mask(url: str) -> str:
             userinfo = f"{user}:{MASK}"
     shown_query = "&".join(
         f"{key}={MASK}"
-        if key.lower() in SECRET_KEYS and value and not _is_placeholder(value)
+        if is_secret_key(key) and value and not _is_placeholder(value)
         else (f"{key}={value}" if "=" in piece else key)
         for piece in query.split("&")
         if piece
@@ -280,6 +318,34 @@ def quiet_apprise() -> Iterator[None]:
 # --- checks --------------------------------------------------------------------
 
 
+def dropped_params(url: str) -> str | None:
+    """The error for query keys that a json://, xml:// or form:// URL would silently lose.
+
+    `json://host/hook?token=${X}` looks right but Apprise sends no `token`: only
+    “-token=” reaches the server. Checked on the text alone, so no Apprise import.
+    """
+    parts = _split(url)
+    if parts is None or parts[0].lower() not in WEBHOOK_SCHEMES:
+        return None
+    scheme = parts[0].lower()
+    lost = [
+        key
+        for key, _ in _query_items(parts[3])
+        if key and key[0] not in _PREFIXES and key.lower() not in WEBHOOK_OPTIONS
+    ]
+    if not lost:
+        return None
+    lost = list(dict.fromkeys(lost))
+    names = ", ".join(f"“{key}”" for key in lost)
+    fixes = ", ".join(f"“-{key}=…”" for key in lost)
+    secret = any(is_secret_key(key) for key in lost)
+    return (
+        f"Apprise sẽ bỏ qua tham số {names}{' (bí mật sẽ không được gửi đi)' if secret else ''}: "
+        f"lược đồ “{scheme}://” chỉ chuyển tiếp tham số có tiền tố “-” "
+        f"(“+” là tiêu đề HTTP, “:” là trường thêm vào nội dung); hãy viết {fixes}"
+    )
+
+
 def check_local(url: str) -> str | None:
     """Checks that need no Apprise: URL shape, placeholder syntax, outbox mailbox."""
     if not isinstance(url, str) or not url.strip():
@@ -360,7 +426,7 @@ def check_contacts(urls: Iterable[str], *, cache_dir: Path | None = None) -> dic
     results: dict[str, str | None] = {}
     pending: list[str] = []
     for url in dict.fromkeys(urls):
-        error = check_local(url)
+        error = check_local(url) or dropped_params(url)
         results[url] = error
         if error is None and url.split("://", 1)[0].lower() != OUTBOX_SCHEME:
             pending.append(url)
