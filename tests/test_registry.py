@@ -385,7 +385,7 @@ units: [*d, *d, *d, *d, *d, *d, *d, *d, *d]
         ("units.xls", b"\xd0\xcf", "hãy lưu lại dạng .xlsx", None),
         ("units.yaml", "units: [\n  {code: A\n", "lỗi cú pháp YAML ở dòng 3", ":3"),
         ("units.yaml", "units: []\n---\nunits: []\n", "lỗi cú pháp YAML", None),
-        ("units.yaml", "x: !!python/object:os.system {}\n", "lỗi cú pháp YAML", None),
+        ("units.yaml", "x: !!python/object:os.system {}\n", "thẻ YAML “!!python/object:", ":1"),
         ("units.yaml", "- a\n- b\n", "phải là một bảng", None),
         ("units.yaml", "", "tệp rỗng", None),
         ("units.yaml", BOMB, "không được dùng tham chiếu YAML", ":2"),

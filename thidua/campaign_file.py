@@ -86,15 +86,37 @@ def read_spec(path: Path) -> tuple[Campaign | None, list[Problem]]:
     if problem:
         return None, [problem]
     declared = namespace.get("campaign")
-    if declared is None:
-        return None, [
-            Problem("campaign", "tệp không khai báo biến `campaign = Campaign(...)`", source=source)
-        ]
-
     from thidua import dsl, spec
 
+    if declared is None:
+        named = [name for name, v in namespace.items() if isinstance(v, dsl.Campaign)]
+        hint = (
+            f"; có `{named[0]} = Campaign(...)`, hãy đổi tên biến thành `campaign`" if named else ""
+        )
+        return None, [
+            Problem(
+                "campaign",
+                f"tệp không khai báo biến `campaign = Campaign(...)`{hint}",
+                *named[:1],
+                source=source,
+            )
+        ]
+
+    problems = _extra_campaigns(text, namespace, source)
+    if problems:
+        return None, problems
     if isinstance(declared, spec.Campaign):
         return declared, []
+    if isinstance(declared, list | tuple) and any(isinstance(d, dsl.Campaign) for d in declared):
+        return None, [
+            Problem(
+                "campaign",
+                f"biến `campaign` chứa {len(declared)} mục; mỗi tệp chỉ khai báo một chiến dịch "
+                "`campaign = Campaign(...)`, hãy tách mỗi chiến dịch ra một tệp",
+                type(declared).__name__,
+                source,
+            )
+        ]
     if not isinstance(declared, dsl.Campaign):
         return None, [
             Problem(
@@ -105,7 +127,7 @@ def read_spec(path: Path) -> tuple[Campaign | None, list[Problem]]:
             )
         ]
     data, where = unfold(declared)
-    problems = [_positional(loc, d) for loc, d in where.items() if d.args]
+    problems = [_positional(loc, d, data) for loc, d in where.items() if d.args]
     from pydantic import ValidationError
 
     try:
@@ -125,10 +147,29 @@ def _read_text(path: Path) -> tuple[str, Problem | None]:
         return "", Problem("", "tệp chiến dịch phải là tệp Python (.py)", path.name, source)
     if path.stat().st_size > MAX_FILE_BYTES:
         return "", Problem("", f"tệp quá lớn (tối đa {MAX_FILE_BYTES // 1000} KB)", source=source)
+    raw = path.read_bytes()
+    how = "hãy lưu lại với mã hóa UTF-8 (trong trình soạn thảo: Save with Encoding → UTF-8)"
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "", Problem("", f"tệp đang ở bảng mã UTF-16, không phải UTF-8; {how}", source=source)
     try:
-        return path.read_text(encoding="utf-8"), None
-    except UnicodeDecodeError:
-        return "", Problem("", "tệp không phải UTF-8; hãy lưu lại với mã hóa UTF-8", source=source)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        return "", Problem(
+            "",
+            f"tệp không phải UTF-8 (byte lạ ở dòng {line}; có thể là Windows-1258 hoặc latin-1); "
+            f"{how}",
+            source=f"{source}:{line}",
+        )
+    if "\x00" in text:
+        # compile() refuses it with no line number; the admin needs to know where.
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        return "", Problem(
+            "",
+            "tệp chứa ký tự NUL (byte 0); tệp bị hỏng hoặc không phải văn bản, hãy lưu lại",
+            source=f"{source}:{line}",
+        )
+    return text, None
 
 
 def _execute(path: Path, text: str) -> tuple[dict[str, Any], Problem | None]:
@@ -136,16 +177,21 @@ def _execute(path: Path, text: str) -> tuple[dict[str, Any], Problem | None]:
     try:
         code = compile(text, source, "exec")
     except SyntaxError as exc:
-        return {}, Problem(
-            "", f"lỗi cú pháp Python: {exc.msg}", (exc.text or "").strip(), f"{source}:{exc.lineno}"
-        )
+        where = f"{source}:{exc.lineno}" if exc.lineno else source
+        shown = (exc.text or "").strip()
+        message = f"lỗi cú pháp Python: {exc.msg}"
+        if shown:
+            return {}, Problem("", message, shown, where)
+        return {}, Problem("", message, source=where)
     namespace: dict[str, Any] = {
         "__file__": str(path.resolve()),
         "__name__": f"campaign_{path.stem}",
     }
     try:
         exec(code, namespace)
-    except (Exception, SystemExit) as exc:
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # a campaign file may raise anything, even SystemExit
         line = next(
             (
                 f.lineno
@@ -155,8 +201,68 @@ def _execute(path: Path, text: str) -> tuple[dict[str, Any], Problem | None]:
             None,
         )
         where = f"{source}:{line}" if line else source
-        return {}, Problem("", f"tệp gây lỗi khi chạy: {type(exc).__name__}: {exc}", source=where)
+        message = f"tệp gây lỗi khi chạy: {type(exc).__name__}: {exc}"
+        hint = _import_hint(exc)
+        if hint:
+            return {}, Problem("", f"{message}; {hint[0]}", hint[1], where)
+        return {}, Problem("", message, source=where)
     return namespace, None
+
+
+def _import_hint(exc: BaseException) -> tuple[str, str] | None:
+    """What a failed import in a campaign file means, and the name it could not find."""
+    from thidua.dsl import DECLARATIONS
+
+    if isinstance(exc, ModuleNotFoundError) and exc.name:
+        return (
+            f"không có mô-đun “{exc.name}”; tệp chiến dịch chỉ cần `from thidua import ...`",
+            exc.name,
+        )
+    m = re.match(r"cannot import name '([^']+)' from 'thidua'", str(exc))
+    if isinstance(exc, ImportError) and m:
+        return (
+            f"thidua không có “{m.group(1)}”; các khai báo dùng được: {', '.join(DECLARATIONS)}",
+            m.group(1),
+        )
+    return None
+
+
+_CAMPAIGN_ASSIGNMENT = re.compile(r"^campaign\s*(?::[^=\n]*)?=(?!=)", re.MULTILINE)
+
+
+def _extra_campaigns(text: str, namespace: dict[str, Any], source: str) -> list[Problem]:
+    """A second campaign in a file would be silently dropped or ignored: refuse it."""
+    from thidua import dsl
+
+    problems = []
+    lines = [text.count("\n", 0, m.start()) + 1 for m in _CAMPAIGN_ASSIGNMENT.finditer(text)]
+    if len(lines) > 1:
+        problems.append(
+            Problem(
+                "campaign",
+                f"biến `campaign` được gán {len(lines)} lần (dòng {', '.join(map(str, lines))}); "
+                "lần gán sau xóa mất chiến dịch trước, mỗi tệp chỉ khai báo một chiến dịch",
+                source=f"{source}:{lines[1]}",
+            )
+        )
+    declared = namespace.get("campaign")
+    seen = {id(declared)}
+    if isinstance(declared, list | tuple):
+        seen |= {id(d) for d in declared}
+    for name, value in namespace.items():
+        if not isinstance(value, dsl.Campaign) or id(value) in seen:
+            continue
+        code = value.fields.get("code")
+        problems.append(
+            Problem(
+                name,
+                "tệp khai báo thêm một chiến dịch ngoài biến `campaign`, chiến dịch này sẽ bị "
+                "bỏ qua; mỗi tệp chỉ khai báo một chiến dịch, hãy tách ra tệp riêng",
+                *([code] if isinstance(code, str) else []),
+                source=f"{value.file}:{value.line}",
+            )
+        )
+    return problems
 
 
 # --- pydantic errors in Vietnamese --------------------------------------------
@@ -184,6 +290,14 @@ _MESSAGES: dict[str, str] = {
     "less_than": "phải nhỏ hơn {lt}",
     "literal_error": "giá trị không hợp lệ; dùng một trong: {expected}",
     "time_type": "cần giờ dạng HH:MM",
+    "time_parsing": "cần giờ dạng HH:MM",
+    "enum": "giá trị không hợp lệ; dùng một trong: {expected}",
+    "too_long": "cần nhiều nhất {max_length} phần tử",
+    "string_too_long": "dài quá {max_length} ký tự",
+    "finite_number": "cần một số hữu hạn",
+    "int_parsing_size": "số quá lớn",
+    "tuple_type": "cần một danh sách [...]",
+    "is_instance_of": "kiểu giá trị không hợp lệ",
 }
 
 _PATTERN_HINTS = {
@@ -201,11 +315,15 @@ def pydantic_problems(
     for err in exc.errors(include_url=False):
         loc = _clean_loc(err["loc"])
         kind = err["type"]
-        ctx = err.get("ctx") or {}
+        ctx = dict(err.get("ctx") or {})
+        if isinstance(ctx.get("expected"), str):  # pydantic joins the choices with " or "
+            ctx["expected"] = ctx["expected"].replace(" or ", " hoặc ")
         if kind == "value_error":
             message = str(ctx.get("error", err["msg"]))
         elif kind == "extra_forbidden":
             message = _unknown_field(loc, where)
+        elif kind in ("less_than_equal", "greater_than") and loc and loc[-1] == "max_ratio":
+            message = "tỉ lệ phải lớn hơn 0% và không quá 100%, ví dụ “30%”"
         elif kind == "string_pattern_mismatch" and loc and loc[-1] in _PATTERN_HINTS:
             message = f"sai định dạng; cần {_PATTERN_HINTS[str(loc[-1])]}"
         else:
@@ -233,7 +351,8 @@ def _path(loc: Loc, data: Any) -> str:
         if isinstance(part, int):
             label: Any = part
             if isinstance(node, list) and part < len(node) and isinstance(node[part], dict):
-                label = node[part].get("id") or part
+                named = node[part].get("id")
+                label = named if isinstance(named, str) and named else part
             out += f"[{label}]"
         else:
             out += f".{part}" if out else str(part)
@@ -265,9 +384,9 @@ def _unknown_field(loc: Loc, where: dict[Loc, Declaration]) -> str:
     return f"trường không có trong mẫu{hint}"
 
 
-def _positional(loc: Loc, d: Declaration) -> Problem:
+def _positional(loc: Loc, d: Declaration, data: Any) -> Problem:
     return Problem(
-        ".".join(map(str, loc)) or "campaign",
+        _path(loc, data) or "campaign",
         f"{type(d).__name__}(...) chỉ nhận tham số có tên, ví dụ kind=..., when=...",
         source=f"{d.file}:{d.line}",
     )
@@ -307,11 +426,29 @@ def _registry_for(
     if isinstance(given, Registry):
         return given, list(given.warnings)
     if given is not None:
-        reg_path = Path(given)
+        reg_path, field_name, written = Path(given), "--registry", str(given)
     elif spec.registry:
-        reg_path = path.parent / spec.registry
+        reg_path, field_name, written = path.parent / spec.registry, "registry", spec.registry
     else:
         reg_path = get_settings().registry
+        field_name, written = "THIDUA_REGISTRY", str(reg_path)
+    if not reg_path.is_file():
+        # Named by the field that chose it: the admin fixes the campaign, not a registry.
+        what = (
+            "là một thư mục, không phải tệp"
+            if reg_path.is_dir()
+            else "không phải tệp thường"
+            if reg_path.exists()
+            else "không tìm thấy tệp"
+        )
+        return None, [
+            Problem(
+                field_name,
+                f"danh mục đơn vị {reg_path}: {what}; cần một tệp .yaml, .csv hoặc .xlsx",
+                written,
+                str(path),
+            )
+        ]
     try:
         reg = load_registry(reg_path)
     except RegistryError as exc:

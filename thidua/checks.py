@@ -18,6 +18,9 @@ from thidua.vnformat import format_short
 
 # Kinds that must happen inside the campaign period; others may come after it
 # (seed 003: the result report is due 10/7/2023, after a period ending 30/6/2023).
+#: awards one unit may propose for one award form; more is a typo
+MAX_QUOTA = 10_000
+
 _INSIDE_PERIOD = {MilestoneKind.LAUNCH, MilestoneKind.IMPLEMENTING_PLAN, MilestoneKind.REVIEW}
 
 
@@ -220,6 +223,17 @@ def _check_quotas(c: Campaign, reg: Registry) -> list[Problem]:
         if q is None:
             continue
         path = f"awards[{i}].quota"
+        too_big = [("per_unit", q.per_unit)] if q.per_unit and q.per_unit > MAX_QUOTA else []
+        too_big += [(f"overrides[{code}]", n) for code, n in q.overrides.items() if n > MAX_QUOTA]
+        for where, number in too_big:
+            # a typo, and a number the state store (64-bit integers) may not hold
+            out.append(
+                Problem(
+                    f"{path}.{where}",
+                    f"số lượng khen thưởng quá lớn; mỗi đơn vị không quá {MAX_QUOTA} suất",
+                    number,
+                )
+            )
         if q.per_unit == 0 and not q.overrides:
             out.append(Problem(f"{path}.per_unit", "số lượng 0: không đơn vị nào được đề nghị", 0))
         if q.max_ratio is not None:

@@ -15,11 +15,31 @@ from typing import Any, Literal
 _UNSET: Any = object()
 
 
+#: longer values are cut in messages: a pasted paragraph must not bury the problem
+MAX_QUOTED = 1000
+
+
 def quote(value: object) -> str:
     """Quote a user value for a message: strings in “…”, everything else as repr."""
     if isinstance(value, str):
+        if len(value) > MAX_QUOTED:
+            return f"“{value[:MAX_QUOTED]}…” ({len(value)} ký tự)"
         return f"“{value}”"
-    return repr(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return number_text(value)
+    try:
+        text = repr(value)
+    except ValueError:  # a container holding an int too long to print
+        return f"<{type(value).__name__}>"
+    return text if len(text) <= MAX_QUOTED else f"{text[:MAX_QUOTED]}…"
+
+
+def number_text(value: int) -> str:
+    """An int as text; one too long for Python to print is described by its size."""
+    if value.bit_length() > 3000:  # ~900 digits: nobody writes such a number on purpose
+        digits = int(value.bit_length() * 0.30103) + 1
+        return f"{'-' if value < 0 else ''}<số có khoảng {digits} chữ số>"
+    return str(value)
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,10 @@ MAX_ROWS = 50_000
 #: title rows above the header row that a table may have (“DANH SÁCH ĐƠN VỊ…”)
 MAX_HEADER_SEARCH = 10
 MAX_COLUMNS = 60
+#: people in one unit; a bigger number is a typo (and would overflow quota arithmetic)
+MAX_HEADCOUNT = 1_000_000
+#: registry, units, a unit, its contacts: four levels; anything far deeper is an attack
+MAX_YAML_DEPTH = 20
 
 SUFFIXES = (".yaml", ".yml", ".csv", ".xlsx")
 CODE_PATTERN = r"^[A-Z0-9][A-Z0-9_.\-]*$"
@@ -340,7 +344,22 @@ class _Checker:
         if not isinstance(value, str):
             self.add(path, f"{what} phải là chuỗi văn bản", value, at=at)
             return None
-        return " ".join(value.split())
+        text = " ".join(value.split())
+        control = next((c for c in text if unicodedata.category(c) == "Cc"), None)
+        if control is not None:
+            self.add(
+                path,
+                f"{what} chứa ký tự điều khiển U+{ord(control):04X}; hãy gõ lại tên",
+                "".join(
+                    c.encode("unicode_escape").decode("ascii")
+                    if unicodedata.category(c) == "Cc"
+                    else c
+                    for c in text
+                ),
+                at=at,
+            )
+            return None
+        return text
 
     def headcount(self, value: Any, path: str, at: str) -> int | None:
         expected = "số CBCCVC phải là số nguyên không âm, ví dụ 38"
@@ -354,7 +373,8 @@ class _Checker:
         elif isinstance(value, float) and value.is_integer():
             # Excel stores every number as a float: 38.0 is 38
             number = int(value)
-        elif isinstance(value, str):
+        elif isinstance(value, str) and len(value.strip()) <= 20:
+            # longer digit strings are refused unread: int() of 5,000 digits raises
             text = value.strip().replace(" ", "")
             if re.fullmatch(r"\d{1,3}(?:[.,]\d{3})+", text):
                 # Vietnamese thousands separator: "1.234" is 1234 people
@@ -365,6 +385,17 @@ class _Checker:
                 number = int(text)
         if number is None or number < 0:
             self.add(path, expected, value, at=at)
+            return None
+        if number > MAX_HEADCOUNT:
+            # also keeps quota arithmetic (headcount × ratio, as floats) in range
+            self.add(
+                path,
+                f"số CBCCVC quá lớn; một đơn vị không quá {MAX_HEADCOUNT:,} người".replace(
+                    ",", "."
+                ),
+                value,
+                at=at,
+            )
             return None
         return number
 
@@ -549,7 +580,7 @@ def _check_units(
     explicit_groups = "groups" in data
     example = "{code: SNGV, name: Sở Ngoại vụ, kind: so_nganh, contacts: [outbox://sngv]}"
     items = _mapping_items(chk, data.get("units"), "units", example)
-    if "units" in data and isinstance(data["units"], list) and not data["units"]:
+    if "units" in data and isinstance(data["units"], list) and not data["units"] and not chk.failed:
         chk.add("units", "danh mục chưa có đơn vị nào", warn=True)
     for i, item in items:
         at = f"units[{i}]"
@@ -740,6 +771,8 @@ def load_registry(path: str | Path, *, check_contacts: bool = True) -> Registry:
     path = Path(path)
     source = str(path)
     suffix = path.suffix.lower()
+    if path.is_dir():
+        raise _fail(source, "đây là một thư mục, không phải là một tệp danh mục đơn vị")
     if suffix not in SUFFIXES:
         hint = "; hãy lưu lại dạng .xlsx" if suffix in (".xls", ".ods") else ""
         raise _fail(
@@ -855,7 +888,7 @@ def _decode(raw: bytes, source: str, *, csv: bool) -> str:
         raise _fail(source, f"tệp đang ở bảng mã UTF-16, không phải UTF-8; {how}")
     try:
         # Excel writes a BOM in front of "CSV UTF-8"; it is not part of the first header
-        return raw.decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise _fail(
@@ -864,9 +897,24 @@ def _decode(raw: bytes, source: str, *, csv: bool) -> str:
             f"hoặc TCVN3); {how}",
             where=f"{source}:{line}",
         ) from None
+    if "\x00" in text:
+        # NUL decodes as UTF-8 but ends up in names that PostgreSQL cannot store.
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise _fail(
+            source,
+            "tệp chứa ký tự NUL (byte 0): tệp bị hỏng, hoặc là UTF-16 không có BOM; " + how,
+            where=f"{source}:{line}",
+        )
+    return text
 
 
 # --- YAML ----------------------------------------------------------------------
+
+
+# YAML 1.1 integers and floats (with “_” and “:” separators), as PyYAML reads them
+_YAML_NUMBER = re.compile(
+    r"[-+]?(?:0b[01_]+|0x[0-9a-fA-F_]+|[0-9][0-9_:]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?)"
+)
 
 
 def _from_yaml(text: str, source: str) -> tuple[Any, dict[str, str], list[Problem]]:
@@ -877,10 +925,39 @@ def _from_yaml(text: str, source: str) -> tuple[Any, dict[str, str], list[Proble
         # Aliases are refused before anything is built: a few lines of nested
         # aliases (“billion laughs”) expand to gigabytes once code walks the data.
         events = loader_cls(text)
+        depth = 0
         try:
             while events.check_event():
                 event = events.get_event()
-                if isinstance(event, yaml.AliasEvent):
+                if isinstance(event, yaml.CollectionStartEvent):
+                    depth += 1
+                    if depth > MAX_YAML_DEPTH:
+                        # libyaml composes nodes recursively in C: a few thousand
+                        # nested “[” overflow its stack and kill the process.
+                        line = event.start_mark.line + 1
+                        raise _fail(
+                            source,
+                            f"cấu trúc YAML lồng nhau quá {MAX_YAML_DEPTH} cấp (dòng {line}); "
+                            "danh mục đơn vị chỉ cần vài cấp: units → đơn vị → contacts",
+                            where=f"{source}:{line}",
+                        )
+                elif isinstance(event, yaml.CollectionEndEvent):
+                    depth -= 1
+                elif (
+                    isinstance(event, yaml.ScalarEvent)
+                    and not event.style  # plain: None (PyYAML) or "" (libyaml)
+                    and len(event.value) > 100
+                    and _YAML_NUMBER.fullmatch(event.value)
+                ):
+                    # PyYAML's int() of over 4,300 digits raises a bare ValueError
+                    line = event.start_mark.line + 1
+                    raise _fail(
+                        source,
+                        f"số có {len(event.value)} chữ số ở dòng {line}; danh mục đơn vị "
+                        "không có số nào dài như vậy",
+                        where=f"{source}:{line}",
+                    )
+                elif isinstance(event, yaml.AliasEvent):
                     line = event.start_mark.line + 1
                     raise _fail(
                         source,
@@ -897,19 +974,27 @@ def _from_yaml(text: str, source: str) -> tuple[Any, dict[str, str], list[Proble
             data = loader.construct_document(node) if node is not None else None
         finally:
             loader.dispose()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+    except yaml.constructor.ConstructorError as exc:
+        tag = re.search(r"tag '([^']*)'", str(exc.problem or ""))
+        if tag is None:
+            raise _yaml_syntax(exc, source) from None
+        shown = tag.group(1).replace("tag:yaml.org,2002:", "!!")
+        mark = exc.problem_mark
         line = mark.line + 1 if mark else 0
-        column = mark.column + 1 if mark else 0
-        detail = " ".join(str(exc.problem or exc.context or "").split())
         raise _fail(
             source,
-            f"lỗi cú pháp YAML ở dòng {line}, cột {column} ({detail}); kiểm tra thụt lề, "
-            "dấu “:” và dấu nháy",
+            f"thẻ YAML “{shown}” không được dùng (dòng {line}); danh mục chỉ gồm chữ, số, "
+            "danh sách và bảng",
+            shown,
             where=f"{source}:{line}" if line else source,
         ) from None
+    except yaml.MarkedYAMLError as exc:
+        raise _yaml_syntax(exc, source) from None
     except yaml.YAMLError as exc:
         raise _fail(source, f"tệp YAML không đọc được ({exc})") from None
+    except (ValueError, OverflowError, RecursionError) as exc:
+        # PyYAML's constructors may raise these for values no registry contains
+        raise _fail(source, f"tệp YAML có giá trị không đọc được ({type(exc).__name__})") from None
     if data is None:
         raise _fail(source, "tệp rỗng; cần các khóa name, groups, units")
     locations: dict[str, str] = {}
@@ -917,6 +1002,20 @@ def _from_yaml(text: str, source: str) -> tuple[Any, dict[str, str], list[Proble
     if isinstance(node, yaml.MappingNode):
         _yaml_locations(node, source, locations, problems, yaml)
     return data, locations, problems
+
+
+def _yaml_syntax(exc: Any, source: str) -> RegistryError:
+    """A YAML syntax error located by line and column."""
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else 0
+    column = mark.column + 1 if mark else 0
+    detail = " ".join(str(exc.problem or exc.context or "").split())
+    return _fail(
+        source,
+        f"lỗi cú pháp YAML ở dòng {line}, cột {column} ({detail}); kiểm tra thụt lề, "
+        "dấu “:” và dấu nháy",
+        where=f"{source}:{line}" if line else source,
+    )
 
 
 def _yaml_locations(
@@ -1024,11 +1123,9 @@ def _is_empty(cells: list[Any]) -> bool:
 
 
 def _header_map(cells: list[Any], columns: dict[str, str]) -> dict[int, str]:
-    return {
-        i: columns[fold(_cell_text(c))]
-        for i, c in enumerate(cells)
-        if fold(_cell_text(c)) in columns
-    }
+    # Only the columns a registry may use: a runaway row must not cost a fold per cell.
+    folded = ((i, fold(_cell_text(c))) for i, c in enumerate(cells[:MAX_COLUMNS]))
+    return {i: columns[key] for i, key in folded if key in columns}
 
 
 def _read_table(
@@ -1039,10 +1136,12 @@ def _read_table(
     iterator = iter(rows)
     header: list[Any] | None = None
     header_where = source
+    first: tuple[list[Any], str] | None = None
     seen = 0
     for cells, where in iterator:
         if _is_empty(cells):
             continue
+        first = first or (cells, where)
         fields = set(_header_map(cells, columns).values())
         if {"code", "name"} <= fields:
             header, header_where = cells, where
@@ -1052,16 +1151,35 @@ def _read_table(
             break
     if header is None:
         names = sorted({k for k, v in columns.items() if v in ("code", "name")})
+        expected = f"cần ít nhất cột mã và cột tên (một trong: {', '.join(names)})"
+        if first is None:
+            problems.append(
+                Problem("", f"{what} trống, không có dòng nào; {expected}", source=source)
+            )
+        else:
+            found = ", ".join(f"“{_cell_text(c)}”" for c in first[0] if _cell_text(c))
+            problems.append(
+                Problem(
+                    "",
+                    f"không tìm thấy dòng tiêu đề của {what}; {expected}; dòng đầu tiên "
+                    f"đang là: {found[:300]}",
+                    source=first[1],
+                )
+            )
+        return [], [], problems
+
+    if len(header) > MAX_COLUMNS:
+        # One problem, not one per column: a runaway header must not drown the report.
         problems.append(
             Problem(
                 "",
-                f"không tìm thấy dòng tiêu đề của {what}; cần ít nhất cột mã và cột tên "
-                f"(một trong: {', '.join(names)})",
-                source=source,
+                f"dòng tiêu đề có {len(header)} cột; danh mục đơn vị dùng không quá "
+                f"{MAX_COLUMNS} cột, các cột sau bị bỏ qua",
+                len(header),
+                header_where,
             )
         )
-        return [], [], problems
-
+        header = header[:MAX_COLUMNS]
     mapping: dict[int, str] = {}
     for i, cell in enumerate(header):
         title = _cell_text(cell)
@@ -1097,8 +1215,9 @@ def _read_table(
     wheres: list[str] = []
     for count, (cells, where) in enumerate(iterator):
         if count >= MAX_ROWS:
-            problems.append(Problem("", f"quá {MAX_ROWS} dòng; hãy tách danh mục", source=where))
-            break
+            # Fatal at once: checking the first MAX_ROWS rows of a list that will be
+            # refused anyway would only make the admin wait.
+            raise _fail(source, f"quá {MAX_ROWS} dòng; hãy tách danh mục", where=where)
         if _is_empty(cells):
             continue
         record: dict[str, Any] = {}
@@ -1130,22 +1249,50 @@ def _tables_to_data(
 
 
 def _csv_rows(text: str, source: str) -> Iterator[Row]:
-    delimiter = _sniff_delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        delimiter = _sniff_delimiter(text)
+    except csv.Error as exc:
+        raise _csv_error(exc, source, source) from None
+    # strict: an unclosed quote must be an error, not one cell swallowing the next rows
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     start = 1
-    for cells in reader:
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise _csv_error(exc, source, f"{source}:{start}") from None
         yield cells, f"{source}:{start}"
         start = reader.line_num + 1
+
+
+def _csv_error(exc: csv.Error, source: str, where: str) -> RegistryError:
+    """A CSV reading error in Vietnamese, at the line where the bad record starts."""
+    detail = str(exc)
+    if "field larger than field limit" in detail:
+        detail = f"có ô dài quá {csv.field_size_limit()} ký tự"
+    elif "unexpected end of data" in detail:
+        detail = "hết tệp mà dấu nháy kép chưa đóng"
+    elif "expected after" in detail:
+        detail = "có dấu nháy kép đặt sai chỗ trong một ô"
+    return _fail(
+        source,
+        f'tệp CSV không đọc được ({detail}); kiểm tra các dấu nháy kép “"”',
+        where=where,
+    )
 
 
 def _sniff_delimiter(text: str) -> str:
     """“,” or, as Excel writes it on Vietnamese Windows (decimal comma), “;” or a tab."""
     best, best_score = ",", -1
+    error: csv.Error | None = None
     for delimiter in (",", ";", "\t"):
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         try:
             head = list(itertools.islice(reader, MAX_HEADER_SEARCH))
-        except csv.Error:
+        except csv.Error as exc:
+            error = error or exc
             continue
         score = max(
             (len(_header_map(row, _UNIT_COLUMNS | _GROUP_COLUMNS)) for row in head),
@@ -1153,6 +1300,10 @@ def _sniff_delimiter(text: str) -> str:
         )
         if score > best_score:
             best, best_score = delimiter, score
+    if error is not None and best_score <= 0:
+        # No delimiter shows a header, and one of them could not even be read: the
+        # reading error (an unclosed quote, usually) is the real problem.
+        raise error
     return best
 
 
@@ -1168,8 +1319,8 @@ def _from_csv(
             g_source = str(groups_path)
             g_text = _decode(_read_bytes(groups_path, g_source), g_source, csv=True)
             groups = _read_table(_csv_rows(g_text, g_source), _GROUP_COLUMNS, g_source, "nhóm")
-    except csv.Error as exc:
-        raise _fail(source, f"tệp CSV không đọc được ({exc}); kiểm tra dấu nháy kép") from None
+    except csv.Error as exc:  # the reader itself reports with a line; this is a safety net
+        raise _csv_error(exc, source, source) from None
     return _tables_to_data(units, groups)
 
 
@@ -1179,6 +1330,7 @@ def _from_xlsx(path: Path, source: str) -> tuple[dict[str, Any], dict[str, str],
     try:
         with zipfile.ZipFile(path) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
+            names = set(archive.namelist())
     except (zipfile.BadZipFile, OSError):
         raise _fail(
             source,
@@ -1187,6 +1339,13 @@ def _from_xlsx(path: Path, source: str) -> tuple[dict[str, Any], dict[str, str],
         ) from None
     if unpacked > MAX_XLSX_UNPACKED_BYTES:
         raise _fail(source, "tệp Excel giải nén ra quá lớn; danh mục đơn vị không thể lớn như vậy")
+    if "xl/workbook.xml" not in names and "[Content_Types].xml" not in names:
+        # a zip of something else renamed to .xlsx; openpyxl would only say KeyError
+        raise _fail(
+            source,
+            "tệp nén này không phải bảng tính Excel (không có xl/workbook.xml); hãy mở danh "
+            "mục bằng Excel và lưu lại dạng “Excel Workbook (*.xlsx)”",
+        )
 
     import openpyxl
 

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
 
+from thidua.errors import number_text
 from thidua.registry import UnitKind
 from thidua.vndate import DateSpan, Offset, Phrase, parse_offset, parse_phrase
 
@@ -259,7 +260,9 @@ class Quota(Spec):
             raise ValueError("cần per_unit, overrides hoặc max_ratio")
         for code, limit in self.overrides.items():
             if limit < 0:
-                raise ValueError(f"số lượng cho {code} phải là số không âm")
+                raise ValueError(
+                    f"overrides: số lượng cho {code} phải là số không âm (đang ghi: {number_text(limit)})"
+                )
         return self
 
 

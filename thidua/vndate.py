@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
-from thidua.errors import PhraseError, quote
+from thidua.errors import PhraseError, number_text, quote
 
 MIN_YEAR = 1900
 MAX_YEAR = 2200
@@ -85,7 +85,7 @@ class Offset:
 
     def __post_init__(self) -> None:
         if isinstance(self.days, bool) or not isinstance(self.days, int) or self.days < 0:
-            raise PhraseError(str(self.days), "số ngày phải là số nguyên không âm")
+            raise PhraseError(_text(self.days), "số ngày phải là số nguyên không âm")
 
     def label(self) -> str:
         """Vietnamese label: "3 ngày", "2 ngày làm việc"."""
@@ -827,11 +827,13 @@ class Phrase:
                 self.text, f"thiếu năm; hãy ghi rõ năm, ví dụ {quote(self._year_example())}"
             )
         if isinstance(year, bool) or not isinstance(year, int) or not MIN_YEAR <= year <= MAX_YEAR:
-            raise PhraseError(self.text, f"năm {year!r} nằm ngoài khoảng {MIN_YEAR}–{MAX_YEAR}")
+            raise PhraseError(
+                self.text, f"năm {quote(year)} nằm ngoài khoảng {MIN_YEAR}–{MAX_YEAR}"
+            )
         if self.needs_quarter and (
             isinstance(quarter, bool) or not isinstance(quarter, int) or not 1 <= quarter <= 4
         ):
-            raise PhraseError(self.text, f"quý {quarter!r} không hợp lệ; quý phải từ I đến IV")
+            raise PhraseError(self.text, f"quý {quote(quarter)} không hợp lệ; quý phải từ I đến IV")
         try:
             start, end = self._node.span(year, quarter)
         except _Bad as exc:
@@ -856,7 +858,7 @@ class Phrase:
 def parse_phrase(text: str) -> Phrase:
     """Parse a Vietnamese date phrase; PhraseError (quoting it) if it names no real date."""
     if not isinstance(text, str):
-        raise PhraseError(str(text), f"cần một cụm ngày tháng dạng chữ, ví dụ {_EXAMPLES}")
+        raise PhraseError(_text(text), f"cần một cụm ngày tháng dạng chữ, ví dụ {_EXAMPLES}")
     if len(text) > MAX_PHRASE_LENGTH:
         raise PhraseError(
             text, f"quá dài (tối đa {MAX_PHRASE_LENGTH} ký tự); chỉ ghi cụm ngày tháng"
@@ -905,12 +907,22 @@ _NUMBER_WORDS = {
 }
 
 
+def _text(value: object) -> str:
+    """`value` as text for a message, even an int too long for str()."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return number_text(value)
+    try:
+        return str(value)
+    except ValueError:  # a container holding such an int
+        return f"<{type(value).__name__}>"
+
+
 def parse_offset(value: int | str) -> Offset:
     """Parse "3 ngày", "2 ngày làm việc", "1 tuần" or an int (calendar days) into an Offset."""
     if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise PhraseError(str(value), "cần số ngày, ví dụ “3 ngày” hoặc “2 ngày làm việc”")
+        raise PhraseError(_text(value), "cần số ngày, ví dụ “3 ngày” hoặc “2 ngày làm việc”")
     if isinstance(value, int):
-        days, working, shown = value, False, str(value)
+        days, working, shown = value, False, number_text(value)
     else:
         shown = value
         s = _fold(value[:MAX_PHRASE_LENGTH]).strip(_EDGE_PUNCT.replace("-", ""))
