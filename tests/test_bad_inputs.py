@@ -1,8 +1,12 @@
 """The corpus of bad input (tests/bad_inputs/): every case is refused the way an admin needs.
 
-For each file, `thidua validate` must exit 1 without a traceback, print one
-Vietnamese line naming the field, the value and the problem (expected.yaml),
-and leave the state store untouched. Most cases run in-process through
+For each campaign or registry file, `thidua validate` must exit 1 without a
+traceback, print one Vietnamese line naming the field, the value and the problem
+(expected.yaml), and leave the state store untouched. Submissions and
+nominations cases run `thidua submit`, `import-submissions`, `nominate` or
+`nomination …` instead, some after a valid setup recorded through the same
+commands, and must leave the recorded submissions, nominations, their events and
+stored files exactly as the setup left them. Most cases run in-process through
 `thidua.cli.main` for speed; a handful, and the generated huge/deep files that
 once killed the process, run as real subprocesses.
 """
@@ -11,12 +15,15 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -27,11 +34,24 @@ from thidua.config import Settings, set_settings
 CORPUS = Path(__file__).parent / "bad_inputs"
 VALID_CAMPAIGN = CORPUS / "valid" / "campaign.py"
 VALID_REGISTRY = CORPUS / "valid" / "units.yaml"
+CAMPAIGNS = Path(__file__).resolve().parent.parent / "campaigns"
 EXPECTED: dict[str, dict[str, str]] = yaml.safe_load(
     (CORPUS / "expected.yaml").read_text(encoding="utf-8")
 )
 #: files the loader reads next to a case, not cases of their own
 COMPANION_SUFFIXES = (".groups.csv",)
+#: folders whose cases run against the state store (submissions and nominations)
+STORE_FOLDERS = ("submissions", "nominations")
+#: `thidua import-submissions` runs the files of these folders against these campaigns
+IMPORT_CAMPAIGNS = {
+    "submissions/import": "VD-01/KH-UBND",
+    "submissions/import-2023": "75NAM-TDAQ/KH-UBND",
+}
+#: each file of submissions/attach/ is handed in with this otherwise valid submission
+ATTACH_COMMAND = [
+    "submit", "VD-01/KH-UBND", "--don-vi", "SGDDT", "--moc", "bao-cao-nam", "--ky", "2026",
+    "--luc", "16/11/2026 09:00", "--tep",
+]  # fmt: skip
 #: a YAML case carries a python tag that would create this file if it were ever run
 PYTHON_TAG_MARKER = Path("/tmp/thidua-bad-inputs-python-tag-ran")
 STATE_TABLES = ("campaigns", "units", "campaign_units", "actions", "deliveries", "outbox")
@@ -40,14 +60,60 @@ _VIETNAMESE = re.compile(
 )
 
 
-def command_for(case: str, path: Path) -> list[str]:
-    """The `thidua` arguments that check the corpus file `case` (e.g. "registries/x.csv")."""
+@dataclass(frozen=True)
+class StoreCase:
+    """A submissions or nominations case: valid commands to run first, then the bad one."""
+
+    setup: list[list[str]]
+    run: list[str]
+
+
+def _expand(args: list[Any], tmp: Path) -> list[str]:
+    """Arguments of a case file with {corpus} and {tmp} (a folder holding nothing) filled in."""
+    return [str(a).format(corpus=CORPUS, tmp=tmp) for a in args]
+
+
+def store_case(case: str, path: Path, tmp: Path) -> StoreCase:
+    """The commands of a submissions/nominations case (a file to import or attach, or a YAML)."""
+    folder = case.rsplit("/", 1)[0]
+    if folder in IMPORT_CAMPAIGNS:
+        return StoreCase([], ["import-submissions", IMPORT_CAMPAIGNS[folder], str(path)])
+    if folder == "submissions/attach":
+        return StoreCase([], [*ATTACH_COMMAND, str(path)])
+    if folder in ("submissions/commands", "nominations"):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        assert set(data) <= {"setup", "run"} and data.get("run"), case
+        return StoreCase(
+            [_expand(a, tmp) for a in data.get("setup") or []], _expand(data["run"], tmp)
+        )
+    raise AssertionError(f"no runner for corpus folder {folder!r}; add one to store_case")
+
+
+def command_for(case: str, path: Path, tmp: Path | None = None) -> list[str]:
+    """The `thidua` arguments that check the corpus file `case` (e.g. "registries/x.csv").
+
+    For submissions and nominations, only the bad command: `store_case` has its setup.
+    """
     folder = case.split("/", 1)[0]
     if folder == "campaigns":
         return ["validate", str(path)]
     if folder == "registries":
         return ["validate", str(VALID_CAMPAIGN), "--registry", str(path)]
+    if folder in STORE_FOLDERS:
+        return store_case(case, path, tmp or CORPUS / "no-such-folder").run
     raise AssertionError(f"no runner for corpus folder {folder!r}; add one to command_for")
+
+
+def _is_case(path: Path) -> bool:
+    """Not a companion: valid inputs of setups (valid/), generator scripts (make_*.py)."""
+    parts = path.relative_to(CORPUS).parts
+    return (
+        path.is_file()
+        and not path.name.endswith(COMPANION_SUFFIXES)
+        and "valid" not in parts
+        and "__pycache__" not in parts
+        and not (path.name.startswith("make_") and path.suffix == ".py")
+    )
 
 
 def corpus_cases() -> list[str]:
@@ -56,9 +122,17 @@ def corpus_cases() -> list[str]:
     folders = [p for p in CORPUS.iterdir() if p.is_dir() and p.name not in ("valid", "__pycache__")]
     for folder in sorted(f for f in folders if not f.name.startswith(".")):
         for path in sorted(folder.rglob("*")):
-            if path.is_file() and not path.name.endswith(COMPANION_SUFFIXES):
+            if _is_case(path):
                 cases.append(path.relative_to(CORPUS).as_posix())
-    return cases
+    return sorted(cases)
+
+
+def _validate_cases() -> list[str]:
+    return sorted(c for c in EXPECTED if c.split("/", 1)[0] not in STORE_FOLDERS)
+
+
+def _store_cases() -> list[str]:
+    return sorted(c for c in EXPECTED if c.split("/", 1)[0] in STORE_FOLDERS)
 
 
 # --- the state store every case must leave alone ---------------------------------------
@@ -159,7 +233,7 @@ def test_the_valid_files_the_cases_break_are_valid(capsys, settings_in: Path) ->
     assert "✓" in out and "99/KH-KHOLOI" in out
 
 
-@pytest.mark.parametrize("case", sorted(EXPECTED))
+@pytest.mark.parametrize("case", _validate_cases())
 def test_corpus_case_is_refused(capsys, settings_in: Path, case: str) -> None:
     code, out, err = run_in_process(capsys, command_for(case, CORPUS / case))
     assert_reported(case, code, out, err, EXPECTED[case])
@@ -249,3 +323,190 @@ def test_generated_case_is_refused_by_the_real_command(
     code, out, err = run_subprocess(command_for(case, path), state_dir)
     assert_reported(case, code, out, err, expected)
     assert_nothing_stored(state_dir)
+
+
+# --- submissions and nominations: refused, and the store as the setup left it ---------------
+
+#: the runs a subprocess also makes (the real console script, its encoding and exit code)
+STORE_SUBPROCESS_CASES = [
+    "submissions/import/cp1258.csv",
+    "submissions/import/figure_with_letters.xlsx",
+    "submissions/attach/bao_cao.exe",
+    "submissions/commands/import_twice.yaml",
+    "nominations/huge_id.yaml",
+    "nominations/over_quota.yaml",
+]
+
+
+@pytest.fixture(scope="module")
+def migrated_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite store to copy per case: one migration for the whole corpus."""
+    from thidua.db import get_engine, reset_engines
+
+    folder = tmp_path_factory.mktemp("bad-inputs-store")
+    get_engine(f"sqlite:///{folder / 'thidua.db'}")
+    reset_engines()
+    return folder / "thidua.db"
+
+
+def _store_settings(data_dir: Path) -> Any:
+    from thidua.config import Settings
+
+    return Settings(data_dir=data_dir, campaigns_dir=CAMPAIGNS, registry=CAMPAIGNS / "units.yaml")
+
+
+@pytest.fixture
+def store_dir(tmp_path: Path, migrated_store: Path) -> Iterator[Path]:
+    """A data dir of its own (the shipped campaigns, a fresh store) for one case."""
+    from thidua.db import reset_engines
+
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    shutil.copyfile(migrated_store, data_dir / "thidua.db")
+    set_settings(_store_settings(data_dir))
+    yield data_dir
+    reset_engines()  # the case's SQLite file goes with its tmp dir
+
+
+def store_snapshot(data_dir: Path) -> dict[str, Any]:
+    """Every recorded submission, nomination and event (key columns) and every stored file."""
+    with closing(sqlite3.connect(data_dir / "thidua.db")) as db:
+        snapshot: dict[str, Any] = {
+            "submissions": db.execute(
+                "SELECT id, campaign_code, milestone, occurrence, unit_code, submitted_at, "
+                "recorded_at, figures, files FROM submissions ORDER BY id"
+            ).fetchall(),
+            "nominations": db.execute(
+                "SELECT id, unit_code, nominee_name, status, documents FROM nominations ORDER BY id"
+            ).fetchall(),
+            "nomination_events": db.execute(
+                "SELECT id, nomination_id, from_status, to_status, reason FROM nomination_events "
+                "ORDER BY id"
+            ).fetchall(),
+        }
+    files = data_dir / "files"
+    snapshot["files"] = sorted(
+        (p.relative_to(data_dir).as_posix(), p.stat().st_size)
+        for p in (files.rglob("*") if files.exists() else [])
+        if p.is_file()
+    )
+    return snapshot
+
+
+def error_messages(err: str) -> list[str]:
+    """The messages of the output: “lỗi: …” (continued on indented lines) or “  - …” items."""
+    messages: list[str] = []
+    for line in err.splitlines():
+        if not messages or line.startswith(("lỗi: ", "  - ")):
+            messages.append(line)
+        else:
+            messages[-1] += "\n" + line
+    return messages
+
+
+def assert_refused(case: str, code: int, out: str, err: str, expected: dict[str, str]) -> None:
+    """Exit 1, no traceback, nothing printed as done, one message carrying every fragment."""
+    assert code == 1, (out, err)
+    assert "Traceback" not in out + err
+    assert out == "", f"{case}: a refused command printed a result:\n{out}"
+    fragments = [expected.get(k) for k in ("field", "value", "where", "message")]
+    fragments = [f for f in fragments if f]
+    found = [m for m in error_messages(err) if all(f in m for f in fragments)]
+    assert found, f"{case}: no message of the output has all of {fragments}:\n{err}"
+    assert _VIETNAMESE.search(expected["message"]), expected["message"]
+
+
+def run_setup(capsys: pytest.CaptureFixture[str], case: str, setup: list[list[str]]) -> None:
+    """The valid commands a case starts from; each must succeed."""
+    for args in setup:
+        code, out, err = run_in_process(capsys, args)
+        assert code == 0, f"{case}: setup {args[:2]} failed:\n{out}{err}"
+
+
+def run_store_subprocess(args: list[str], data_dir: Path) -> tuple[int, str, str]:
+    """The real `thidua` with the case's data dir and the shipped campaigns."""
+    exe = Path(sys.executable).with_name("thidua")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("THIDUA_")}
+    env |= {
+        "THIDUA_DATA_DIR": str(data_dir),
+        "THIDUA_CAMPAIGNS_DIR": str(CAMPAIGNS),
+        "THIDUA_REGISTRY": str(CAMPAIGNS / "units.yaml"),
+        "PYTHONIOENCODING": "utf-8",
+    }
+    result = subprocess.run(
+        [str(exe), *args],
+        cwd=data_dir,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    return result.returncode, result.stdout, result.stderr
+
+
+def test_store_cases_cover_the_issue() -> None:
+    """At least 30 submissions and nominations cases, every runner folder used."""
+    cases = _store_cases()
+    assert len(cases) >= 30
+    folders = {c.rsplit("/", 1)[0] for c in cases}
+    assert folders == {
+        *IMPORT_CAMPAIGNS,
+        "submissions/attach",
+        "submissions/commands",
+        "nominations",
+    }
+
+
+@pytest.mark.parametrize("case", _store_cases())
+def test_store_case_is_refused_and_changes_nothing(
+    capsys, store_dir: Path, tmp_path: Path, case: str
+) -> None:
+    steps = store_case(case, CORPUS / case, tmp_path / "missing")
+    run_setup(capsys, case, steps.setup)
+    before = store_snapshot(store_dir)
+    if steps.setup:  # the setup recorded something: "unchanged" is not "still empty"
+        assert any(before.values()), case
+    code, out, err = run_in_process(capsys, steps.run)
+    assert_refused(case, code, out, err, EXPECTED[case])
+    assert store_snapshot(store_dir) == before
+
+
+@pytest.mark.parametrize("case", STORE_SUBPROCESS_CASES)
+def test_store_case_is_refused_by_the_real_command(
+    capsys, store_dir: Path, tmp_path: Path, case: str
+) -> None:
+    steps = store_case(case, CORPUS / case, tmp_path / "missing")
+    run_setup(capsys, case, steps.setup)
+    before = store_snapshot(store_dir)
+    code, out, err = run_store_subprocess(steps.run, store_dir)
+    assert_refused(case, code, out, err, EXPECTED[case])
+    assert store_snapshot(store_dir) == before
+
+
+def _import_100k_rows(folder: Path) -> Path:
+    """A 5 MB CSV of 100,000 submissions: under the size limit, over the row limit."""
+    rows = "".join(
+        f"{i},XA-{i},UBND xã {i},bao-cao-nam,2026,16/11/2026 09:00,\n" for i in range(100_000)
+    )
+    path = folder / "import_100k_rows.csv"
+    path.write_text("STT,Mã đơn vị,Tên đơn vị,Mốc,Kỳ,Thời điểm nộp,Ghi chú\n" + rows, "utf-8")
+    return path
+
+
+def test_an_import_of_100000_rows_is_refused_by_the_real_command(
+    store_dir: Path, tmp_path: Path
+) -> None:
+    path = _import_100k_rows(tmp_path)
+    before = store_snapshot(store_dir)
+    code, out, err = run_store_subprocess(
+        ["import-submissions", "VD-01/KH-UBND", str(path)], store_dir
+    )
+    expected = {
+        "where": "tệp import_100k_rows.csv",
+        "value": "20000",
+        "message": "có quá 20000 dòng; hãy tách ra",
+    }
+    assert_refused("import_100k_rows.csv", code, out, err, expected)
+    assert store_snapshot(store_dir) == before

@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 
 from thidua import crud
 from thidua.errors import ThiduaError, quote
-from thidua.files import FileBatch, check_file
+from thidua.files import FileBatch, FileCheckError, check_file
 from thidua.models import Nomination, NominationEvent, NominationStatus, SubmissionTiming, utcnow
 from thidua.plan import Occurrence, occurrences, participants
 from thidua.spec import Award, Campaign, MilestoneKind, NomineeKind, fold
@@ -117,6 +117,15 @@ class DuplicateNomination(NominationError):
     """The same nominee was already nominated for the same achievement in this campaign."""
 
 
+class DocumentRefused(FileCheckError, NominationError):
+    """A dossier document's file is missing or not what it claims; names the dossier item."""
+
+    def __init__(self, item: str, error: FileCheckError) -> None:
+        super().__init__(error.path, error.reason)
+        self.item = item
+        self.args = (f"tài liệu “{item}”: {self}",)
+
+
 class InvalidTransition(NominationError):
     """The workflow does not allow that move from the nomination's current status."""
 
@@ -184,7 +193,8 @@ def parse_kind(text: str, award: Award) -> NomineeKind:
     if kind not in award.nominees:
         allowed = ", ".join(k.label for k in award.nominees)
         raise NominationError(
-            f"hình thức “{award.name}” không dành cho {kind.label}; chỉ dành cho: {allowed}"
+            f"loại đối tượng (--loai) {quote(text)}: hình thức “{award.name}” không dành cho "
+            f"{kind.label}; chỉ dành cho: {allowed}"
         )
     return kind
 
@@ -541,9 +551,11 @@ def _text(value: str | None) -> str | None:
     return value or None
 
 
-def _duplicate_message(earlier: Nomination, tz: ZoneInfo) -> str:
+def _duplicate_message(earlier: Nomination, tz: ZoneInfo, given: str | None = None) -> str:
+    # Names match ignoring case, diacritics and spacing: show both spellings when they differ.
+    same = "" if given in (None, earlier.nominee_name) else f"{quote(given)} trùng với "
     return (
-        f"{NomineeKind(earlier.nominee_kind).label} “{earlier.nominee_name}” đã được đề nghị "
+        f"{NomineeKind(earlier.nominee_kind).label} {same}“{earlier.nominee_name}” đã được đề nghị "
         f"với cùng thành tích trong đợt thi đua này: hồ sơ số {earlier.id} của đơn vị "
         f"{earlier.unit_code}, nộp lúc {local_text(earlier.submitted_at, tz=tz)} "
         f"({status_label(earlier.status)})"
@@ -598,8 +610,7 @@ def nominate(
     if kind is not NomineeKind.INDIVIDUAL and position is not None:
         raise NominationError(f"chức vụ (--chuc-vu) chỉ ghi cho cá nhân, không cho {kind.label}")
     documents = match_documents(award, request.documents)
-    for _, path in documents:
-        check_file(path)
+    _check_documents(documents)
 
     now = utcnow()
     moment = request.at or now
@@ -624,7 +635,7 @@ def nominate(
         achievement_key=achievement_key,
     )
     if earlier is not None:
-        raise DuplicateNomination(_duplicate_message(earlier, tz))
+        raise DuplicateNomination(_duplicate_message(earlier, tz, name))
     existing = crud.nominations_for(session, campaign_code=spec.code, award=award_key(award))
     _check_quota(limits_for(spec, registry, award, unit), unit, kind, existing)
 
@@ -657,6 +668,15 @@ def nominate(
     except BaseException:
         batch.undo()
         raise
+
+
+def _check_documents(documents: Sequence[tuple[str, Path]]) -> None:
+    """Each file is what it claims; a refusal names the dossier item it was given for."""
+    for item, path in documents:
+        try:
+            check_file(path)
+        except FileCheckError as exc:
+            raise DocumentRefused(item, exc) from None
 
 
 def _store_documents(
@@ -694,7 +714,9 @@ def insert_nomination(
         )
         if earlier is None:
             raise
-        raise DuplicateNomination(_duplicate_message(earlier, tz)) from None
+        raise DuplicateNomination(
+            _duplicate_message(earlier, tz, nomination.nominee_name)
+        ) from None
 
 
 # --- workflow -------------------------------------------------------------------------
@@ -710,7 +732,9 @@ def allowed_moves(status: NominationStatus) -> str:
 
 def get_nomination(session: Session, nomination_id: int) -> Nomination:
     """The nomination with this id; a NominationError when there is none."""
-    nomination = crud.get_nomination(session, nomination_id=nomination_id)
+    # Ids are 64-bit: a longer number overflows the database driver instead of finding nothing.
+    in_range = 1 <= nomination_id < 2**63
+    nomination = crud.get_nomination(session, nomination_id=nomination_id) if in_range else None
     if nomination is None:
         raise NominationError(f"không có hồ sơ đề nghị số {nomination_id}")
     return nomination
@@ -757,8 +781,7 @@ def move(
                 f"không còn trong đợt thi đua {loaded.code}"
             )
         replaced = match_documents(award, documents, complete=False)
-        for _, path in replaced:
-            check_file(path)
+        _check_documents(replaced)
         stored = _store_documents(
             batch,
             replaced,

@@ -26,6 +26,7 @@ from thidua.models import SubmissionTiming
 from thidua.plan import Occurrence, occurrences, participants
 from thidua.registry import Registry
 from thidua.spec import Campaign, Milestone, Requirement, Target, fold
+from thidua.vndate import MAX_YEAR, MIN_YEAR
 from thidua.vnformat import format_long, format_short, weekday_name
 
 if TYPE_CHECKING:
@@ -145,7 +146,11 @@ def parse_number(value: Any, *, what: str) -> float:
         raise SubmissionError(
             f"{what}: {quote(str(value))} không phải là số (ghi dạng 12 hoặc 12,5)", value=value
         )
-    return float(text.replace(",", "."))
+    number = float(text.replace(",", "."))
+    if not math.isfinite(number):
+        digits = sum(c.isdigit() for c in text)
+        raise SubmissionError(f"{what}: số có {digits} chữ số, quá lớn để là số liệu", value=value)
+    return number
 
 
 def _plain_number(x: float) -> int | float:
@@ -225,16 +230,18 @@ def _figure(target: Target, raw: Any) -> Figure:
         else:
             value, base = _number_at(text, what, path, raw), None
     problem = None
+    # The CLI prints only the message, so the figure as typed must be in it.
+    typed = f" (đang ghi {quote(_typed(raw))})"
     if value < 0:
-        problem = f"{what}: giá trị phải là số không âm"
+        problem = f"{what}: giá trị phải là số không âm{typed}"
     elif target.denominator:
         if base is None:
             problem = (
                 f"{what} là tỉ lệ ({target.numerator} / {target.denominator}); cần ghi cả "
-                f"tử số và mẫu số, ví dụ {target.code}=12/40"
+                f"tử số và mẫu số, ví dụ {target.code}=12/40{typed}"
             )
         elif base <= 0:
-            problem = f"{what}: mẫu số ({target.denominator}) phải lớn hơn 0"
+            problem = f"{what}: mẫu số ({target.denominator}) phải lớn hơn 0{typed}"
         elif value > base + _EPSILON:
             problem = (
                 f"{what}: tử số {_number_text(value)} lớn hơn mẫu số {_number_text(base)} "
@@ -248,6 +255,16 @@ def _figure(target: Target, raw: Any) -> Figure:
     if problem:
         raise SubmissionError(problem, field=path, value=raw)
     return Figure(value, base)
+
+
+def _typed(raw: Any) -> str:
+    """A figure as the user wrote it: “12/40”, “-3”, or value/base from two columns."""
+    if isinstance(raw, Figure):
+        return raw.text()
+    if isinstance(raw, Mapping):
+        parts = (raw.get("value"), raw.get("base"))
+        return "/".join("" if p is None else str(p) for p in parts)
+    return str(raw)
 
 
 def _number_at(text: Any, what: str, path: str, raw: Any) -> float:
@@ -363,7 +380,20 @@ def parse_time(value: str | datetime | date, *, tz: str | ZoneInfo | None = None
 
     Naive values are local time (Asia/Ho_Chi_Minh); a date alone means its first minute.
     """
-    zone = _zone(tz)
+    parsed = _parse_time(value, _zone(tz))
+    # Years near 1 or 9999 overflow when moved between time zones: refuse them here.
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        where = "còn ở tương lai" if parsed.year > MAX_YEAR else "không hợp lệ"
+        raise SubmissionError(
+            f"thời điểm nộp {quote(str(value).strip())}: năm {parsed.year} {where} "
+            f"(năm phải từ {MIN_YEAR} đến {MAX_YEAR})",
+            field="submitted_at",
+            value=str(value).strip(),
+        )
+    return parsed
+
+
+def _parse_time(value: str | datetime | date, zone: ZoneInfo) -> datetime:
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=zone)
     if isinstance(value, date):
@@ -398,7 +428,11 @@ def parse_time(value: str | datetime | date, *, tz: str | ZoneInfo | None = None
     try:
         return datetime(year, month, day, hour, minute, second, tzinfo=zone)
     except ValueError as exc:
-        reason = "ngày không có thật" if "day" in str(exc) or "month" in str(exc) else "giờ sai"
+        reason = (
+            f"ngày {day:02d}/{month:02d}/{year} không tồn tại"
+            if "day" in str(exc) or "month" in str(exc)
+            else f"giờ {hour:02d}:{minute:02d}{f':{second:02d}' if second else ''} không hợp lệ"
+        )
         raise SubmissionError(
             f"thời điểm nộp {quote(text)}: {reason}", field="submitted_at", value=text
         ) from None

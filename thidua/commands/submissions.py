@@ -151,6 +151,11 @@ def _read_bytes(path: Path) -> bytes:
     if not path.is_file():
         raise ThiduaError(f"không tìm thấy tệp {quote(str(path))}")
     size = path.stat().st_size
+    if size == 0:
+        raise ThiduaError(
+            f"tệp {path.name} rỗng (0 byte); cần dòng tiêu đề (Mã đơn vị, Mốc, Kỳ, Thời điểm "
+            "nộp, …) và mỗi bản nộp một dòng"
+        )
     if size > MAX_IMPORT_BYTES:
         raise ThiduaError(
             f"tệp {path.name} quá lớn ({size / 1024 / 1024:.1f} MB); tối đa "
@@ -191,6 +196,16 @@ def _xlsx_rows(path: Path) -> Iterator[list[Any]]:
             f"tệp {path.name} không phải tệp Excel .xlsx (tệp .xls cũ đổi đuôi?); hãy lưu lại "
             "dạng “Excel Workbook (*.xlsx)”"
         )
+    try:
+        with zipfile.ZipFile(path) as archive:
+            is_workbook = "xl/workbook.xml" in archive.namelist()
+    except (zipfile.BadZipFile, OSError):
+        is_workbook = False
+    if not is_workbook:
+        raise ThiduaError(
+            f"tệp {path.name} là tệp nén nhưng không phải bảng tính Excel (không có "
+            "xl/workbook.xml); hãy mở bằng Excel và lưu lại dạng “Excel Workbook (*.xlsx)”"
+        )
     import openpyxl
 
     try:
@@ -199,7 +214,8 @@ def _xlsx_rows(path: Path) -> Iterator[list[Any]]:
             book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged workbook
         raise ThiduaError(
-            f"không mở được tệp Excel {path.name} ({type(exc).__name__}); hãy lưu lại dạng .xlsx"
+            f"không mở được tệp Excel {path.name}: tệp hỏng ({type(exc).__name__}); hãy lưu "
+            "lại dạng .xlsx"
         ) from None
     try:
         sheet = book.worksheets[0]
@@ -220,12 +236,14 @@ def read_table(path: Path) -> tuple[int, list[str], list[tuple[int, list[Any]]]]
         raise ThiduaError(f"tệp {quote(path.name)}: chỉ nhận tệp .csv hoặc .xlsx")
     header: list[str] | None = None
     header_at = 0
+    first: tuple[int, list[Any]] | None = None  # to show what the file has instead
     data: list[tuple[int, list[Any]]] = []
     for number, cells in enumerate(rows, 1):
         cells = [_cell(c) for c in cells]
         if all(c == "" for c in cells):
             continue
         if header is None:
+            first = first or (number, cells)
             if "unit" in {COLUMNS.get(_norm(c)) for c in cells}:
                 header, header_at = [str(c) for c in cells], number
             elif number >= _HEADER_SEARCH:
@@ -235,9 +253,15 @@ def read_table(path: Path) -> tuple[int, list[str], list[tuple[int, list[Any]]]]
             raise ThiduaError(f"tệp {path.name} có quá {MAX_IMPORT_ROWS} dòng; hãy tách ra")
         data.append((number, cells))
     if header is None:
+        seen = ""
+        if first is not None:
+            cells = [quote(str(c)) for c in first[1] if c != ""]
+            seen = f"; dòng {first[0]} là {', '.join(cells[:8])}" + (
+                ", …" if len(cells) > 8 else ""
+            )
         raise ThiduaError(
             f"tệp {path.name}: không tìm thấy dòng tiêu đề có cột “Mã đơn vị” (unit) trong "
-            f"{_HEADER_SEARCH} dòng đầu"
+            f"{_HEADER_SEARCH} dòng đầu{seen}"
         )
     return header_at, header, data
 
@@ -352,8 +376,10 @@ def check_rows(
                 where = f"dòng {number}" + (
                     f", cột {quote(column(error.field))}" if column(error.field) else ""
                 )
-                if error.has_value:
-                    problems.append(Problem(where, error.message, _shown(error.value)))
+                # A message that already quotes the value need not repeat it.
+                shown = _shown(error.value) if error.has_value else None
+                if error.has_value and quote(str(shown)) not in error.message:
+                    problems.append(Problem(where, error.message, shown))
                 else:
                     problems.append(Problem(where, error.message))
             continue
@@ -384,10 +410,11 @@ def check_rows(
                 if existing is not None:
                     from thidua.submissions import local_text
 
+                    occ = f" kỳ “{occurrence}”" if occurrence else ""
                     problems.append(
                         Problem(
                             f"dòng {number}, cột {quote(titles['unit'])}",
-                            f"{item.unit_name} đã nộp mốc “{item.milestone.key}” (ghi nhận lúc "
+                            f"{item.unit_name} đã nộp mốc “{item.milestone.key}”{occ} (ghi nhận lúc "
                             f"{local_text(existing.recorded_at)}); dùng --thay-the để thay thế",
                             item.unit_code,
                         )
