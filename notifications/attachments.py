@@ -13,7 +13,7 @@ import re
 from datetime import datetime
 from pathlib import Path
 
-from thidua.cache import cache_dir, fingerprint
+from thidua.cache import cache_dir, fingerprint, write_atomic
 from thidua.plan import Action, ActionKind, Plan
 from thidua.plan_output import plan_ics
 
@@ -40,11 +40,8 @@ def unit_ics(plan: Plan, unit_code: str, *, after: datetime) -> Path | None:
     text = plan_ics(dataclasses.replace(plan, actions=actions), now=after)
     folder = cache_dir() / "ics" / fingerprint(text)[:16]
     path = folder / f"lich-{_slug(plan.campaign.code)}-{_slug(unit_code)}.ics"
-    if not path.is_file():
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(text.encode())
-        tmp.replace(path)
+    if not path.is_file():  # two runs may write the same calendar at once
+        write_atomic(path, text.encode())
     return path
 
 
