@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from flows.naming import deployment_name, relative_file
+from flows.worker import DEFAULT_POOL
 from thidua.campaign_file import LoadedCampaign, load_campaign
 from thidua.config import get_settings, set_settings
 from thidua.errors import ThiduaError, UnknownCampaign, ValidationFailed
@@ -55,7 +56,9 @@ def _load_valid(args: argparse.Namespace) -> list[LoadedCampaign]:
     return loaded
 
 
-async def _deploy_all(loaded: list[LoadedCampaign], *, quiet: bool = False) -> list[Any]:
+async def _deploy_all(
+    loaded: list[LoadedCampaign], *, quiet: bool = False, work_pool: str | None = None
+) -> list[Any]:
     from prefect.client.orchestration import get_client
 
     from flows.deploy import deploy_campaign
@@ -63,7 +66,7 @@ async def _deploy_all(loaded: list[LoadedCampaign], *, quiet: bool = False) -> l
     results = []
     async with get_client() as client:
         for campaign in loaded:
-            result = await deploy_campaign(client, campaign)
+            result = await deploy_campaign(client, campaign, work_pool=work_pool)
             results.append(result)
             if not quiet:
                 _out(f"✓ {campaign.code}: {result.sync.summary()}")
@@ -85,11 +88,18 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     import asyncio
 
     from flows.server import configure_prefect
+    from flows.worker import pool_name
 
-    configure_prefect(get_settings())
+    settings = get_settings()
+    pool = pool_name(args.work_pool, settings, option="--work-pool")
+    configure_prefect(settings)
     _require_api()
     loaded = _load_valid(args)
-    asyncio.run(_deploy_all(loaded))
+    asyncio.run(_deploy_all(loaded, work_pool=pool))
+    if pool:
+        _out(
+            f"Các chiến dịch nằm trong nhóm tiến trình “{pool}”: chạy `thidua worker --pool {pool}`"
+        )
     return 0
 
 
@@ -106,7 +116,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
         loaded = _load_valid(args)
         results = asyncio.run(_deploy_all(loaded))
-        deployments = [r.deployment for r in results]
+        # Campaigns on a work pool are run by `thidua worker`s; serving them here would
+        # take them off the pool (Prefect's serve() drops the pool).
+        deployments = [r.deployment for r in results if not r.deployment.work_pool_name]
+        from flows.submission_form import form_deployment
+
+        deployments.append(form_deployment())  # operators record submissions from the UI
         _out(f"Giao diện Prefect: {server.ui_url}  (Ctrl-C để dừng; lịch đã lên được giữ lại)")
         if args.no_worker:
             return 0
@@ -121,6 +136,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "Đã dừng. Các hoạt động đã lên lịch vẫn được giữ; chạy lại `thidua serve` để tiếp tục."
         )
     return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """A Prefect process worker on the campaigns' work pool; several may run at once."""
+    from flows.worker import pool_name, run_worker
+
+    settings = get_settings()
+    pool = pool_name(args.pool, settings, default=DEFAULT_POOL)
+    if args.limit is not None and args.limit < 1:
+        raise ThiduaError(f"tham số --limit = {args.limit} không hợp lệ: cần một số nguyên dương")
+    if args.health_port is not None and not 1 <= args.health_port <= 65535:
+        raise ThiduaError(
+            f"tham số --health-port = {args.health_port} không hợp lệ: cần một cổng từ 1 đến 65535"
+        )
+    return run_worker(
+        settings, pool, name=args.name, limit=args.limit, health_port=args.health_port
+    )
 
 
 def _set_status(code: str, status: str) -> int:
@@ -272,7 +304,27 @@ def add_commands(sub: Any, parser_class: type) -> None:
 
     p = sub.add_parser("deploy", help="triển khai chiến dịch lên máy chủ Prefect đang chạy")
     p.add_argument("files", nargs="*", metavar="TỆP", help="mặc định: campaigns/*.py")
+    p.add_argument(
+        "--work-pool",
+        metavar="TÊN",
+        help="đưa chiến dịch vào nhóm tiến trình (work pool) của Prefect, do `thidua worker` "
+        "chạy (mặc định: THIDUA_WORK_POOL)",
+    )
     p.set_defaults(func=cmd_deploy)
+
+    p = sub.add_parser("worker", help="chạy một tiến trình thực thi cho nhóm tiến trình")
+    p.add_argument(
+        "--pool", metavar="TÊN", help=f"mặc định: THIDUA_WORK_POOL, hoặc “{DEFAULT_POOL}”"
+    )
+    p.add_argument("--name", metavar="TÊN", help="tên tiến trình hiện trong giao diện Prefect")
+    p.add_argument("--limit", type=int, metavar="N", help="số hoạt động chạy đồng thời tối đa")
+    p.add_argument(
+        "--health-port",
+        type=int,
+        metavar="CỔNG",
+        help="mở kiểm tra sức khỏe http://0.0.0.0:CỔNG/health",
+    )
+    p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("simulate", help="mô phỏng toàn bộ chiến dịch trên đồng hồ ảo")
     p.add_argument("file", metavar="TỆP")

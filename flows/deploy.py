@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
@@ -25,6 +26,7 @@ from prefect.states import Cancelled, Scheduled
 
 from flows.action import run_action
 from flows.naming import deployment_name, description, relative_file, spec_hash
+from flows.worker import current_pool, ensure_pool, on_work_pool
 from thidua import crud
 from thidua.campaign_file import LoadedCampaign
 from thidua.config import get_settings
@@ -61,9 +63,17 @@ class DeployResult:
 
 
 async def deploy_campaign(
-    client: PrefectClient, loaded: LoadedCampaign, *, now: datetime | None = None
+    client: PrefectClient,
+    loaded: LoadedCampaign,
+    *,
+    now: datetime | None = None,
+    work_pool: str | None = None,
 ) -> DeployResult:
-    """Create or update the campaign's deployment and make its runs match the plan."""
+    """Create or update the campaign's deployment and make its runs match the plan.
+
+    With a `work_pool` (None: THIDUA_WORK_POOL) the deployment goes to that Prefect
+    work pool, run by `thidua worker`s from this directory, not by `thidua serve`.
+    """
     now = now or datetime.now(UTC)
     settings = get_settings()
     plan = compile_plan(loaded.spec, loaded.registry, notice_time=settings.notice_time)
@@ -90,6 +100,11 @@ async def deploy_campaign(
         recorded = {r.key: r for r in crud.get_actions(session, campaign_code=spec.code)}
         session.expunge_all()
     deployment = await runner_deployment(loaded, plan, paused=status != "active")
+    pool = settings.work_pool if work_pool is None else work_pool
+    pool = pool or await current_pool(client, deployment)  # pause/resume keep the pool
+    if pool:
+        await ensure_pool(client, pool)
+        on_work_pool(deployment, pool, Path.cwd())
     deployment_id = await deployment.apply()
     recorded = await _forget_missing_runs(client, deployment_id, recorded)
     if status != "active":

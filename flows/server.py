@@ -1,14 +1,16 @@
 """Start (or find) the local Prefect server that `thidua serve` uses, with its UI.
 
-The server keeps its database under the data dir (`.thidua/prefect/`), so scheduled
-runs survive a restart of `thidua serve`. Prefect settings are environment
-variables read when Prefect is first imported, so `configure_prefect` must run
-before any Prefect import in the process.
+The server keeps its database under the data dir (`.thidua/prefect/`), or on
+PostgreSQL when `THIDUA_PREFECT_DATABASE_URL` is set, so scheduled runs survive a
+restart of `thidua serve`. Prefect settings are environment variables read when
+Prefect is first imported, so `configure_prefect` must run before any Prefect
+import in the process.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -18,7 +20,14 @@ import urllib.request
 from pathlib import Path
 
 from thidua.config import Settings
-from thidua.errors import ThiduaError
+from thidua.errors import SettingsError, ThiduaError, quote
+
+#: The only PostgreSQL driver Prefect's server runs on (it is async).
+PREFECT_PG_SCHEME = "postgresql+asyncpg"
+_PLAIN_PG = ("postgresql://", "postgres://")
+# The last exception line of a traceback in the server log, e.g.
+# "asyncpg.exceptions.InvalidCatalogNameError: database "x" does not exist".
+_EXCEPTION_LINE = re.compile(r"^(?:\w+\.)*(\w*(?:Error|Exception|error)): (.+)$")
 
 
 def configure_prefect(settings: Settings) -> None:
@@ -29,10 +38,30 @@ def configure_prefect(settings: Settings) -> None:
     os.environ["PREFECT_API_URL"] = settings.api_url
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    # Flow runs the runner starts are child processes: they read settings from here.
-    os.environ.setdefault("THIDUA_DATA_DIR", str(settings.data_dir.resolve()))
+    # Flow runs the runner or a worker starts are child processes that read settings
+    # from here; a worker's runs change directory to the project, so the path is absolute.
+    os.environ["THIDUA_DATA_DIR"] = str(settings.data_dir.resolve())
     if settings.database_url:
         os.environ.setdefault("THIDUA_DATABASE_URL", settings.database_url)
+
+
+def prefect_database_url(settings: Settings) -> str:
+    """The local server's database URL from the setting, normalised; "" for Prefect's SQLite."""
+    url = settings.prefect_database_url.strip()
+    if not url:
+        return ""
+    for plain in _PLAIN_PG:
+        if url.startswith(plain):  # the usual libpq form: Prefect needs the async driver named
+            return f"{PREFECT_PG_SCHEME}://{url[len(plain) :]}"
+    if url.startswith((f"{PREFECT_PG_SCHEME}://", "sqlite+aiosqlite://")):
+        return url
+    from thidua.db import privacy_url
+
+    raise SettingsError(
+        f"biến môi trường THIDUA_PREFECT_DATABASE_URL = {quote(privacy_url(url))} không hợp lệ: "
+        f"máy chủ Prefect cần PostgreSQL qua asyncpg, dạng "
+        f"{PREFECT_PG_SCHEME}://người_dùng:mật_khẩu@máy:5432/tên_csdl"
+    )
 
 
 def healthy(api_url: str, timeout: float = 1.0) -> bool:
@@ -52,6 +81,18 @@ class LocalServer:
         self.wait = wait
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = (settings.data_dir / "prefect" / "server.log").resolve()
+        self.database_url = prefect_database_url(settings)
+        self._log_start = 0
+
+    @property
+    def database(self) -> str:
+        """Where the server keeps its runs, safe to print (the password is masked)."""
+        if not self.database_url:
+            home = os.environ.get("PREFECT_HOME", str(self.log_path.parent))
+            return str(Path(home) / "prefect.db")
+        from thidua.db import privacy_url
+
+        return privacy_url(self.database_url)
 
     @property
     def ui_url(self) -> str:
@@ -70,7 +111,10 @@ class LocalServer:
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
             "PREFECT_UI_API_URL": api,
         }
+        if self.database_url:
+            env["PREFECT_API_DATABASE_CONNECTION_URL"] = self.database_url
         with self.log_path.open("ab") as log:
+            self._log_start = log.tell()  # the failure report reads only this start's lines
             self.process = subprocess.Popen(
                 [
                     sys.executable,
@@ -97,6 +141,14 @@ class LocalServer:
             time.sleep(0.5)
         tail = self._log_tail()
         self.stop()
+        reason = _database_failure(tail) if self.database_url else None
+        if reason:
+            raise ThiduaError(
+                f"máy chủ Prefect không kết nối được cơ sở dữ liệu {self.database} "
+                f"(THIDUA_PREFECT_DATABASE_URL): {reason}\n"
+                f"Kiểm tra máy chủ PostgreSQL, tên cơ sở dữ liệu, người dùng và mật khẩu "
+                f"(nhật ký: {self.log_path})"
+            )
         raise ThiduaError(
             f"máy chủ Prefect không khởi động được (nhật ký: {self.log_path}):\n{tail}"
         )
@@ -116,7 +168,45 @@ class LocalServer:
             self.process.wait()
 
     def _log_tail(self, lines: int = 15) -> str:
+        """The last lines this start wrote to the log, the database password masked."""
         try:
-            return "\n".join(Path(self.log_path).read_text(errors="replace").splitlines()[-lines:])
+            with Path(self.log_path).open("rb") as log:
+                log.seek(self._log_start)
+                text = log.read().decode(errors="replace")
         except OSError:
             return ""
+        text = _mask_password(text, self.database_url)
+        return "\n".join(text.splitlines()[-lines:])
+
+
+def _mask_password(text: str, url: str) -> str:
+    """`text` without the password of `url` (drivers do not echo it; be sure anyway)."""
+    if not url:
+        return text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        password = make_url(url).password
+    except ArgumentError:
+        return text
+    # A very short password would mask ordinary letters; drivers do not echo it anyway.
+    return text.replace(str(password), "***") if password and len(str(password)) >= 3 else text
+
+
+def _database_failure(log_tail: str) -> str | None:
+    """Why the server could not use its database, from the traceback in its log, if it says."""
+    for line in reversed(log_tail.splitlines()):
+        match = _EXCEPTION_LINE.match(line.strip())
+        if match is None:
+            continue
+        kind, detail = match.groups()
+        if kind == "InvalidCatalogNameError":
+            return f"{detail} (chưa tạo cơ sở dữ liệu)"
+        if kind == "InvalidPasswordError":
+            return f"{detail} (sai người dùng hoặc mật khẩu)"
+        if kind == "ConnectionRefusedError" or "Connect call failed" in detail:
+            return f"{detail} (máy chủ PostgreSQL không nhận kết nối)"
+        if kind in ("gaierror", "TimeoutError", "OSError") or "asyncpg" in line:
+            return detail
+    return None

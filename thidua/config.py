@@ -121,6 +121,12 @@ class Settings:
     prefect_api_url: str = ""
     #: port of the local Prefect server and its UI
     ui_port: int = 4200
+    #: database of the local Prefect server (postgresql+asyncpg://…); empty means SQLite
+    #: in data_dir/prefect
+    prefect_database_url: str = ""
+    #: Prefect work pool that `thidua deploy` puts campaigns on and `thidua worker` polls;
+    #: empty means the runner inside `thidua serve` runs every action
+    work_pool: str = ""
 
     @classmethod
     def load(cls, sources: list[SettingsSource] | None = None) -> Settings:
