@@ -171,6 +171,23 @@ def test_default_engine_is_sqlite_in_the_data_dir_cached_and_tuned() -> None:
         db.reset_engines()
 
 
+def test_a_connection_lost_mid_session_is_store_unavailable(pg_database: str) -> None:
+    # A worker's store connection dropped during an action (failover, restart) must
+    # surface as the Vietnamese StoreUnavailable, not a psycopg traceback in the run log.
+    engine = get_engine(pg_database)
+    admin = create_store_engine(pg_database)
+    with pytest.raises(StoreUnavailable) as info, session_scope(engine) as session:
+        pid = session.exec(text("SELECT pg_backend_pid()")).scalar()
+        with admin.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            conn.commit()
+        session.exec(text("SELECT 1"))
+    admin.dispose()
+    assert "không kết nối được kho lưu trạng thái postgresql" in str(info.value)
+    with session_scope(engine) as session:  # the pool recovers by itself
+        assert session.exec(text("SELECT 1")).scalar() == 1
+
+
 def test_unreachable_postgres_is_store_unavailable_without_the_password() -> None:
     url = "postgresql://u:secret@127.0.0.1:1/x"
     with pytest.raises(StoreUnavailable) as info:

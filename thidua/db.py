@@ -9,6 +9,7 @@ never race to create the schema.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
 
@@ -168,12 +169,19 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
     """A session that commits when the block succeeds and rolls back when it raises.
 
     Objects stay usable after the block (no expiry on commit), so functions can
-    return what they loaded.
+    return what they loaded. A lost or refused connection becomes StoreUnavailable,
+    so a run's log and failure alert say in Vietnamese which store could not be
+    reached instead of showing a driver traceback.
     """
-    session = Session(engine if engine is not None else get_engine(), expire_on_commit=False)
+    bind = engine if engine is not None else get_engine()
+    session = Session(bind, expire_on_commit=False)
     try:
         yield session
         session.commit()
+    except (OperationalError, InterfaceError) as exc:
+        with contextlib.suppress(DBAPIError):  # the connection may be gone already
+            session.rollback()
+        raise _unavailable(bind.url, exc) from exc
     except BaseException:
         session.rollback()
         raise
