@@ -8,7 +8,10 @@ costs in production (loading the whole CA store). Three paths, same run:
 
 (a) this product: `render_messages` + `deliver` (Apprise, SharedTLSEmail, claims and
     delivery records in a fresh SQLite store), a reminder with the outline and the
-    unit's .ics attached;
+    unit's .ics attached; each worker thread keeps its SMTP connection for its next
+    message (the product's batch behaviour, `SMTPPool`);
+(a0) the same with Apprise's stock email plugin: a new connection and a new TLS
+    context per message, i.e. what the product would do without SharedTLSEmail;
 (b) plain smtplib, one connection (STARTTLS) per message, one shared TLS context,
     messages prebuilt: the practical limit;
 (c) a naive Prefect flow calling one task per unit, each calling stock Apprise.
@@ -370,11 +373,13 @@ def main() -> int:
 
     rate = {k: r["messages"] / r["seconds"] for k, r in results.items()}
     print(
-        f"(a) thidua render + deliver (Apprise, shared TLS context, SQLite records): "
+        f"(a) thidua render + deliver (Apprise, TLS context and SMTP connections reused,"
+        f" SQLite records): "
         f"{results['a']['messages']} thư trong {results['a']['seconds']:.2f} s → {rate['a']:.0f} thư/s"
     )
     print(
-        f"(a0) như (a) nhưng dùng plugin email gốc của Apprise (ngữ cảnh TLS mới mỗi thư): "
+        f"(a0) như (a) nhưng dùng plugin email gốc của Apprise (mỗi thư một kết nối"
+        f" và một ngữ cảnh TLS mới): "
         f"{results['a0']['messages']} thư trong {results['a0']['seconds']:.2f} s"
         f" → {rate['a0']:.0f} thư/s"
     )

@@ -89,7 +89,13 @@ def write_outbox(
             name, content, mimetype = item
         mimetype = mimetype or mimetypes.guess_type(name)[0] or "application/octet-stream"
         maintype, _, subtype = mimetype.partition("/")
-        msg.add_attachment(content, maintype=maintype, subtype=subtype, filename=name)
+        msg.add_attachment(
+            content,
+            maintype=maintype,
+            subtype=subtype,
+            filename=name,
+            params={"charset": "utf-8"} if maintype == "text" and _is_utf8(content) else None,
+        )
     folder = get_settings().outbox_dir / mailbox
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{sent:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}.eml"
@@ -107,6 +113,15 @@ def write_outbox(
             eml_path=str(path),
         )
     return path
+
+
+def _is_utf8(content: bytes) -> bool:
+    """Whether a text attachment can be labelled UTF-8 (what the .md outline and .ics are)."""
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 @notify(on=SCHEME, name="Hộp thư cục bộ thidua")

@@ -5,22 +5,37 @@ sends per contact to know which unit failed. Secrets are expanded from the
 environment only here, at the last moment, and never appear in a result.
 
 Email goes through `SharedTLSEmail`, Apprise's own email plugin (URL parsing, MIME
-building, attachments) with one change: the TLS context is built once per process
-instead of once per message. Apprise 1.13 calls `ssl.create_default_context()` in
-every `send()`, which loads the whole CA store (~30-40 ms of CPU) and bounds a
-1,000-unit fan-out; the shared context verifies exactly as Apprise's does (system
-CAs, or SSL_CERT_FILE / SSL_CERT_DIR; no verification only for `verify=no` URLs).
+building, attachments) with three changes:
+
+- the TLS context is built once per process instead of once per message. Apprise
+  1.13 calls `ssl.create_default_context()` in every `send()`, which loads the
+  whole CA store (~30-40 ms of CPU); the shared context verifies exactly as
+  Apprise's does (system CAs, or SSL_CERT_FILE / SSL_CERT_DIR; no verification
+  only for `verify=no` URLs);
+- inside a batch (`SMTPPool`), a worker thread keeps its SMTP connection open for
+  the next message to the same relay, instead of a TCP + TLS handshake, EHLO and
+  AUTH per message;
+- it records why a send failed (`failure`): the SMTP reply code and text, or the
+  connection / TLS error, classified permanent (5xx) or transient (4xx, network),
+  because Apprise's bool cannot tell a bad address from a busy server.
+
+Text attachments (.md outline, .ics calendar) are labelled `charset="utf-8"`,
+which Apprise leaves out, so mail clients do not garble Vietnamese.
 """
 
 from __future__ import annotations
 
-import contextlib
+import hashlib
+import logging
 import os
+import re
 import smtplib
+import socket
 import ssl
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+from types import TracebackType
 from typing import Any
 from urllib.parse import urlencode
 
@@ -34,6 +49,11 @@ from notifications import outbox
 from notifications.render import Message
 from thidua.contacts import OUTBOX_SCHEME, display, expand, quiet_apprise
 from thidua.errors import ThiduaError
+
+logger = logging.getLogger("thidua.send")
+
+#: Longest server reply text kept in an error; replies can be long multi-line banners.
+REPLY_CHARS = 120
 
 
 @dataclass(frozen=True)
@@ -63,8 +83,319 @@ def tls_context(*, verify: bool = True) -> ssl.SSLContext:
         return context
 
 
+# --- SMTP connections ---------------------------------------------------------------
+
+
+class _Tracked:
+    """Notes whether DATA was started, so a broken reused connection is retried only
+    when the server cannot have received the message."""
+
+    data_started = False
+
+    def data(self, msg: Any) -> tuple[int, bytes]:
+        self.data_started = True
+        return super().data(msg)  # type: ignore[misc]
+
+
+class _SMTP(_Tracked, smtplib.SMTP):
+    pass
+
+
+class _SMTPS(_Tracked, smtplib.SMTP_SSL):
+    pass
+
+
+#: The EHLO name; smtplib would resolve the host's FQDN (a DNS lookup) per connection.
+_local_hostname: str | None = None
+
+Relay = tuple[str, int, str | None, str, bool, str]
+
+
+class SMTPPool:
+    """Open SMTP connections of one batch: one per worker thread, reused for the
+    thread's next message to the same relay, closed with QUIT when the batch ends.
+
+    A connection is used by one thread at a time (smtplib is not thread-safe) and
+    is dropped after any error, so a failure never leaks into the next message.
+    """
+
+    def __init__(self) -> None:
+        self._idle: dict[int, tuple[Relay, smtplib.SMTP]] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def take(self, relay: Relay) -> smtplib.SMTP | None:
+        """This thread's open connection to `relay`, if it has one (another relay's is closed)."""
+        with self._lock:
+            held = self._idle.pop(threading.get_ident(), None)
+        if held is None:
+            return None
+        if held[0] == relay:
+            return held[1]
+        _quit(held[1])
+        return None
+
+    def give(self, relay: Relay, smtp: smtplib.SMTP) -> None:
+        """Keep `smtp` for this thread's next message (closed at once if the batch is over)."""
+        with self._lock:
+            if not self._closed:
+                self._idle[threading.get_ident()] = (relay, smtp)
+                return
+        _quit(smtp)
+
+    def close(self) -> None:
+        """QUIT every idle connection; call once the worker threads are done."""
+        with self._lock:
+            self._closed = True
+            held, self._idle = list(self._idle.values()), {}
+        for _, smtp in held:
+            _quit(smtp)
+
+    def __enter__(self) -> SMTPPool:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def _quit(smtp: smtplib.SMTP) -> None:
+    """End a session politely; a dead connection is just closed."""
+    try:
+        smtp.quit()
+    except (OSError, smtplib.SMTPException):
+        smtp.close()
+
+
+def _closing(exc: BaseException) -> bool:
+    """Whether `exc` says the server dropped or is closing the connection (421)."""
+    if isinstance(exc, smtplib.SMTPServerDisconnected | ConnectionError):
+        return True
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code == 421
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return any(code == 421 for code, _ in exc.recipients.values())
+    return False
+
+
+# --- why a send failed ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why one email could not be sent: permanent (5xx, bad config) or worth a retry."""
+
+    permanent: bool
+    message: str
+
+
+def _reply(code: int, text: bytes | str, secrets: Iterable[str]) -> str:
+    """`code text` of a server reply on one short line, any secret masked."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    text = re.sub(r"\s+", " ", text).strip()
+    for secret in secrets:
+        if len(secret) >= 3:
+            text = text.replace(secret, "***")
+    if len(text) > REPLY_CHARS:
+        text = text[: REPLY_CHARS - 1] + "…"
+    return f"{code} {text}".strip()
+
+
+def classify(exc: BaseException, *, relay: str, secrets: Iterable[str] = ()) -> Failure:
+    """The failure an exception of smtplib / ssl / socket means, in Vietnamese with its code."""
+    secrets = [s for s in secrets if s]
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = {
+            addr: (code, _reply(code, text, secrets))
+            for addr, (code, text) in exc.recipients.items()
+        }
+        permanent = bool(codes) and all(code >= 500 for code, _ in codes.values())
+        detail = "; ".join(f"{addr} ({reply})" for addr, (_, reply) in codes.items())
+        if permanent:
+            return Failure(True, f"máy chủ thư từ chối địa chỉ {detail}")
+        return Failure(False, f"máy chủ thư tạm thời chưa nhận thư cho {detail}")
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        reply = _reply(exc.smtp_code, exc.smtp_error, secrets)
+        if exc.smtp_code >= 500:
+            return Failure(
+                True, f"máy chủ thư {relay} từ chối đăng nhập ({reply}): kiểm tra tài khoản gửi thư"
+            )
+        return Failure(False, f"máy chủ thư {relay} tạm thời không cho đăng nhập ({reply})")
+    if isinstance(exc, smtplib.SMTPSenderRefused):
+        reply = _reply(exc.smtp_code, exc.smtp_error, secrets)
+        what = f"địa chỉ gửi {exc.sender}"
+        if exc.smtp_code >= 500:
+            return Failure(True, f"máy chủ thư {relay} từ chối {what} ({reply})")
+        return Failure(False, f"máy chủ thư {relay} tạm thời chưa nhận {what} ({reply})")
+    if isinstance(exc, smtplib.SMTPDataError):
+        reply = _reply(exc.smtp_code, exc.smtp_error, secrets)
+        if exc.smtp_code >= 500:
+            return Failure(True, f"máy chủ thư {relay} từ chối nội dung thư ({reply})")
+        return Failure(False, f"máy chủ thư {relay} tạm thời chưa nhận nội dung thư ({reply})")
+    if isinstance(exc, smtplib.SMTPResponseException):  # HELO, STARTTLS, connect replies
+        reply = _reply(exc.smtp_code, exc.smtp_error, secrets)
+        if exc.smtp_code >= 500:
+            return Failure(True, f"máy chủ thư {relay} trả lời lỗi ({reply})")
+        return Failure(False, f"máy chủ thư {relay} tạm thời trả lời lỗi ({reply})")
+    if isinstance(exc, smtplib.SMTPNotSupportedError) or (
+        isinstance(exc, smtplib.SMTPException) and "authentication method" in str(exc)
+    ):
+        return Failure(True, f"máy chủ thư {relay} không hỗ trợ cách kết nối đã cấu hình ({exc})")
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        reason = exc.verify_message or exc.reason or "không xác minh được"
+        return Failure(True, f"chứng chỉ TLS của máy chủ thư {relay} không hợp lệ ({reason})")
+    if isinstance(exc, ssl.SSLError):
+        return Failure(False, f"lỗi TLS với máy chủ thư {relay} ({exc.reason or exc})")
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return Failure(False, f"máy chủ thư {relay} ngắt kết nối ({exc})")
+    if isinstance(exc, TimeoutError | socket.timeout):
+        return Failure(False, f"máy chủ thư {relay} không trả lời kịp (quá thời gian chờ)")
+    if isinstance(exc, socket.gaierror):
+        return Failure(False, f"không tìm thấy máy chủ thư {relay} ({exc.strerror})")
+    if isinstance(exc, OSError):
+        errno = f"lỗi {exc.errno}: " if exc.errno else ""
+        return Failure(
+            False, f"không kết nối được máy chủ thư {relay} ({errno}{exc.strerror or exc})"
+        )
+    if isinstance(exc, AppriseEmailException):
+        return Failure(False, "không đọc được tệp đính kèm của thư")
+    return Failure(False, f"lỗi khi gửi thư qua {relay} ({type(exc).__name__})")
+
+
+# --- text attachments -------------------------------------------------------------------
+
+
+class _Utf8Text:
+    """An Apprise attachment whose text MIME type names its charset.
+
+    Apprise builds every attachment as `MIMEApplication` and sets only the bare
+    type ("text/markdown"); without a charset, clients guess (often Latin-1) and
+    garble Vietnamese. The type it sets is taken verbatim, so adding the parameter
+    here gives `text/markdown; charset="utf-8"`. Everything else is the original's.
+    """
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def __bool__(self) -> bool:
+        return bool(self._inner)
+
+    def __len__(self) -> int:
+        return len(self._inner)
+
+    @property
+    def mimetype(self) -> str:
+        base = str(self._inner.mimetype)
+        if base.startswith("text/") and _is_utf8(self._inner):
+            return f'{base}; charset="utf-8"'
+        return base
+
+
+def _is_utf8(attachment: Any) -> bool:
+    try:
+        with attachment.open() as handle:
+            handle.read().decode("utf-8")
+    except (OSError, UnicodeDecodeError, TypeError, ValueError):
+        return False
+    return True
+
+
+def _text_with_charset(attach: Any) -> list[Any] | None:
+    return [_Utf8Text(item) if item else item for item in attach] if attach else None
+
+
+# --- the email plugin ---------------------------------------------------------------------
+
+
 class SharedTLSEmail(NotifyEmail):
-    """Apprise's email plugin with a per-process TLS context instead of one per message."""
+    """Apprise's email plugin with a shared TLS context, pooled connections and failure reasons."""
+
+    #: The batch's connections; None sends on a connection of its own (alerts, one-offs).
+    pool: SMTPPool | None = None
+    #: Why the last send() failed; None after a success.
+    failure: Failure | None = None
+
+    def _relay(self) -> Relay:
+        # The password is part of the key (hashed: the key may be kept in memory a while).
+        secret = hashlib.sha256((self.password or "").encode()).hexdigest()
+        return (
+            self.smtp_host,
+            self.port,
+            self.user,
+            self.secure_mode,
+            self.verify_certificate,
+            secret,
+        )
+
+    def _relay_name(self) -> str:
+        return f"{self.smtp_host}:{self.port}" if self.port else str(self.smtp_host)
+
+    def _connect(self) -> smtplib.SMTP:
+        """A logged-in session with the relay, as Apprise would open it (shared TLS context)."""
+        global _local_hostname
+        context = tls_context(verify=self.verify_certificate)
+        timeout = self.socket_connect_timeout
+        if self.secure_mode == SecureMailMode.SSL:
+            smtp: smtplib.SMTP = _SMTPS(
+                self.smtp_host, self.port, _local_hostname, timeout=timeout, context=context
+            )
+        else:
+            smtp = _SMTP(self.smtp_host, self.port, _local_hostname, timeout=timeout)
+        _local_hostname = smtp.local_hostname
+        try:
+            if self.secure_mode == SecureMailMode.STARTTLS:
+                smtp.starttls(context=context)
+            if self.user and self.password:
+                smtp.login(self.user, self.password)
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+    def _fail(self, exc: BaseException, recipient: str) -> None:
+        failure = classify(exc, relay=self._relay_name(), secrets=[self.password or ""])
+        logger.warning("email to %s failed: %s", recipient, failure.message)
+        # Several recipients in one URL: the channel is permanent only if every failure is.
+        if self.failure is not None and not self.failure.permanent:
+            return
+        self.failure = failure
+
+    def _transmit(
+        self, message: Any, smtp: smtplib.SMTP | None, reused: bool
+    ) -> smtplib.SMTP | None:
+        """Send one prepared email; the connection to keep for the next, None after a failure.
+
+        Raises what connecting or logging in raised (nothing was sent then).
+        """
+        while True:
+            if smtp is None:
+                smtp, reused = self._connect(), False
+            smtp.data_started = False  # type: ignore[attr-defined]
+            try:
+                refused = smtp.sendmail(self.from_addr[1], message.to_addrs, message.body)
+            except (OSError, smtplib.SMTPException) as exc:
+                stale = _closing(exc)
+                if stale or not isinstance(exc, smtplib.SMTPException):
+                    smtp.close()
+                else:  # the server is still talking: end the session politely
+                    _quit(smtp)
+                # An idle connection the server had dropped: it never saw this message,
+                # so sending it on a fresh connection cannot deliver it twice.
+                if reused and stale and not smtp.data_started:  # type: ignore[attr-defined]
+                    smtp = None
+                    continue
+                self._fail(exc, message.recipient)
+                return None
+            if message.recipient in refused:  # Cc/Bcc refusals alone do not fail the unit
+                self._fail(smtplib.SMTPRecipientsRefused(refused), message.recipient)
+            elif refused:
+                logger.warning("email copies refused: %s", ", ".join(refused))
+            return smtp
 
     def send(
         self,
@@ -74,57 +405,59 @@ class SharedTLSEmail(NotifyEmail):
         attach: Any = None,
         **kwargs: Any,
     ) -> bool:
-        """Same protocol steps as NotifyEmail.send; only the TLS context is shared."""
+        """Same protocol steps as NotifyEmail.send, recording why a message failed."""
+        self.failure = None
         if not self.targets:
+            self.failure = Failure(True, "địa chỉ liên hệ không có người nhận thư")
             return False
         self.throttle()
-        context = tls_context(verify=self.verify_certificate)
-        ok = True
-        smtp: smtplib.SMTP | None = None
+        headers = {"X-Application": self.app_id, **self.headers}
         try:
-            if self.secure_mode == SecureMailMode.SSL:
-                smtp = smtplib.SMTP_SSL(
-                    self.smtp_host, self.port, timeout=self.socket_connect_timeout, context=context
+            messages = list(
+                NotifyEmail.prepare_emails(
+                    subject=title,
+                    body=body,
+                    notify_format=self.notify_format,
+                    from_addr=self.from_addr,
+                    to=self.targets,
+                    cc=self.cc,
+                    bcc=self.bcc,
+                    reply_to=self.reply_to,
+                    smtp_host=self.smtp_host,
+                    attach=_text_with_charset(attach),
+                    headers=headers,
+                    names=self.names,
+                    pgp=self.pgp,
+                    pgp_mode=self.pgp_mode,
+                    inline=self.inline,
+                    tzinfo=self.tzinfo,
                 )
+            )
+        except (AppriseEmailException, OSError, RuntimeError) as exc:
+            self._fail(exc, ", ".join(str(t[1]) for t in self.targets))
+            self.pgp.prune()
+            return False
+        relay = self._relay()
+        smtp = self.pool.take(relay) if self.pool is not None else None
+        reused = smtp is not None
+        for message in messages:
+            try:
+                smtp = self._transmit(message, smtp, reused)
+            except (OSError, smtplib.SMTPException) as exc:  # could not connect or log in
+                self._fail(exc, message.recipient)
+                smtp = None
+                break
+            reused = smtp is not None
+        if smtp is not None:
+            if self.pool is not None:
+                self.pool.give(relay, smtp)
             else:
-                smtp = smtplib.SMTP(
-                    self.smtp_host, self.port, None, timeout=self.socket_connect_timeout
-                )
-            if self.secure_mode == SecureMailMode.STARTTLS:
-                smtp.starttls(context=context)
-            if self.user and self.password:
-                smtp.login(self.user, self.password)
-            headers = {"X-Application": self.app_id, **self.headers}
-            for message in NotifyEmail.prepare_emails(
-                subject=title,
-                body=body,
-                notify_format=self.notify_format,
-                from_addr=self.from_addr,
-                to=self.targets,
-                cc=self.cc,
-                bcc=self.bcc,
-                reply_to=self.reply_to,
-                smtp_host=self.smtp_host,
-                attach=attach,
-                headers=headers,
-                names=self.names,
-                pgp=self.pgp,
-                pgp_mode=self.pgp_mode,
-                inline=self.inline,
-                tzinfo=self.tzinfo,
-            ):
-                try:
-                    smtp.sendmail(self.from_addr[1], message.to_addrs, message.body)
-                except (OSError, smtplib.SMTPException, RuntimeError):
-                    ok = False
-        except (OSError, smtplib.SMTPException, RuntimeError, AppriseEmailException):
-            ok = False
-        finally:
-            if smtp is not None:
-                with contextlib.suppress(OSError, smtplib.SMTPException, RuntimeError):
-                    smtp.quit()
+                _quit(smtp)
         self.pgp.prune()
-        return ok
+        return self.failure is None
+
+
+# --- one message to one contact -------------------------------------------------------------
 
 
 def channel_id(index: int, url: str) -> str:
@@ -132,7 +465,7 @@ def channel_id(index: int, url: str) -> str:
     return f"{index}:{url.split('://', 1)[0].lower()}"
 
 
-def _plugin(url: str) -> Any:
+def _plugin(url: str, pool: SMTPPool | None) -> Any:
     """The Apprise plugin for `url`; email schemes get `SharedTLSEmail`; None if invalid."""
     results = url_to_dict(url, secure_logging=True)
     if results is None:
@@ -140,9 +473,11 @@ def _plugin(url: str) -> Any:
     plugins = NotificationManager()
     if results["schema"] in plugins and plugins[results["schema"]] is NotifyEmail:
         try:
-            return SharedTLSEmail(**results)
+            plugin = SharedTLSEmail(**results)
         except Exception:  # Apprise plugins raise TypeError on bad arguments; that is a "no"
             return None
+        plugin.pool = pool
+        return plugin
     return apprise.Apprise.instantiate(results)
 
 
@@ -152,9 +487,16 @@ def _attachment(paths: Iterable[os.PathLike[str] | str]) -> apprise.AppriseAttac
 
 
 def send(
-    url_template: str, message: Message, *, context: dict[str, Any] | None = None
+    url_template: str,
+    message: Message,
+    *,
+    context: dict[str, Any] | None = None,
+    pool: SMTPPool | None = None,
 ) -> SendResult:
-    """Deliver `message` to one contact; outbox URLs carry `context` (unit, campaign, action)."""
+    """Deliver `message` to one contact; outbox URLs carry `context` (unit, campaign, action).
+
+    Email to a relay reuses the connections of `pool` when given (a batch's).
+    """
     try:
         url = expand(url_template)
     except ThiduaError as exc:
@@ -170,7 +512,7 @@ def send(
             url += ("&" if "?" in url else "?") + urlencode(extra)
     try:
         with quiet_apprise():
-            plugin = _plugin(url)
+            plugin = _plugin(url, pool)
             sender = apprise.Apprise()
             if plugin is None or not sender.add(plugin):
                 return SendResult(
@@ -190,4 +532,7 @@ def send(
             outbox.drop_html(html_token)
     if ok:
         return SendResult(ok=True)
+    failure = getattr(plugin, "failure", None)
+    if failure is not None:
+        return SendResult(ok=False, permanent=failure.permanent, error=failure.message)
     return SendResult(ok=False, error=f"gửi tới {display(url_template)} không thành công")

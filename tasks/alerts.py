@@ -76,8 +76,11 @@ def failures_message(code: str, run_name: str, failed: list[tuple[str, str, str]
         subject=f"[{code}] Không gửi được tới {len({n for n, _, _ in failed})} đơn vị: {run_name}",
         text=(
             f"Hoạt động “{run_name}” của kế hoạch {code} không gửi được tới:\n\n{lines}\n\n"
-            "Đề nghị kiểm tra địa chỉ liên hệ trong danh sách đơn vị và liên hệ trực tiếp "
-            "với các đơn vị trên.\n"
+            "Lỗi vĩnh viễn: máy chủ thư đã từ chối hẳn (địa chỉ không nhận thư, tài khoản "
+            "gửi thư không đúng…); hệ thống không gửi lại. Đề nghị sửa địa chỉ liên hệ trong "
+            "danh sách đơn vị hoặc cấu hình máy chủ thư.\n"
+            "Lỗi tạm thời: hệ thống đã tự động thử lại nhiều lần nhưng chưa gửi được.\n\n"
+            "Trong khi chờ khắc phục, đề nghị liên hệ trực tiếp với các đơn vị trên.\n"
         ),
     )
 

@@ -89,6 +89,14 @@ def test_the_outbox_keeps_html_and_attachments(tmp_path: Path) -> None:
     assert names == [path.name for path in message.attachments]
     outline = next(p for p in mail.iter_attachments() if p.get_filename().endswith(".md"))
     assert outline.get_payload(decode=True) == message.attachments[0].read_bytes()
+    # Labelled UTF-8, as the e-mail channel does, so the .eml opens with its diacritics.
+    assert (outline.get_content_type(), outline.get_content_charset()) == ("text/markdown", "utf-8")
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in outline.get_content()
+    calendar = next(p for p in mail.iter_attachments() if p.get_filename().endswith(".ics"))
+    assert (calendar.get_content_type(), calendar.get_content_charset()) == (
+        "text/calendar",
+        "utf-8",
+    )
 
 
 def test_the_tls_context_is_built_once_and_verifies() -> None:
