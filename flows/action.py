@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from prefect import flow
+from prefect.runtime import deployment as current_deployment
 from prefect.runtime import flow_run as current_run
 from prefect.states import Cancelled, Completed
 from prefect.utilities.annotations import quote
 
 from tasks.actions import (
+    ActionContext,
+    defer_action,
     deliver,
     load_action,
     open_gate,
@@ -27,6 +31,13 @@ from tasks.actions import (
     stored_outcomes,
 )
 from tasks.alerts import notify_admin, report_failures
+from tasks.board import publish_board
+from tasks.nominations import recheck_quotas
+from tasks.reports import write_report
+from thidua.config import get_settings
+from thidua.hours import next_send_time, off_hours_reason
+from thidua.plan import ActionKind
+from thidua.spec import MilestoneKind
 
 FLOW_NAME = "thi-dua"
 
@@ -37,10 +48,12 @@ def run_action(
     action_key: str,
     scheduled_for: datetime | None = None,
     now: datetime | None = None,
+    deferred_to: datetime | None = None,
 ) -> Any:
     """Send one action's notices to the units that should get them, and record it all.
 
     `now` is the virtual clock of `thidua simulate`; real runs use the wall clock.
+    `deferred_to` is set on a run that an earlier, out-of-hours run handed the action to.
     """
     clock = now or datetime.now(UTC)
     ctx = load_action(campaign_file, action_key)
@@ -49,12 +62,35 @@ def run_action(
     # quote(): the context holds the whole registry and plan; Prefect would otherwise
     # walk it for futures on every task call (~50 ms each with 100 units).
     q = quote(ctx)
+    planned = scheduled_for or ctx.action.at
+    send_at = _send_at(ctx, clock)
     reason = open_gate(
-        q, flow_run_id=current_run.id, scheduled_for=scheduled_for or ctx.action.at, now=clock
+        q,
+        flow_run_id=current_run.id,
+        scheduled_for=planned,
+        now=clock,
+        deferred_to=deferred_to,
+        hold=send_at is not None,
     )
     if reason:
         publish_progress(ctx.code)
         return Cancelled(message=f"Không gửi: {reason}")
+    if send_at is not None:
+        why = off_hours_reason(clock, tz=send_at.tzinfo)
+        deployment_id = current_deployment.id
+        if deployment_id is None:  # an ad-hoc call has no deployment to hand the action to
+            return Cancelled(message=f"Không gửi: {why}; lượt chạy này không thể hẹn lại")
+        note = defer_action(
+            q,
+            deployment_id=deployment_id,
+            campaign_file=campaign_file,
+            until=send_at,
+            reason=why,
+            scheduled_for=planned,
+            now=clock,
+            virtual_clock=now is not None,
+        )
+        return Completed(name="Hoãn gửi", message=note)
     audience = resolve_audience(q)
     messages = render_messages(q, quote(audience), clock)
     state = deliver(q, quote(messages), return_state=True)
@@ -66,7 +102,34 @@ def run_action(
     record_outcome(q, quote(outcomes), now=clock, error=error)
     publish_artifacts(q, quote(audience), quote(outcomes))
     report_failures(quote(ctx.loaded), quote(ctx.action), quote(outcomes))
+    _after_deadline(ctx, q, clock)
+    publish_board(q, now=clock)
     if error:
         raise RuntimeError(error)
     sent = sum(o.status == "sent" for o in outcomes)
     return Completed(message=f"Đã gửi {sent} lượt tới {len(messages)} đơn vị")
+
+
+def _after_deadline(ctx: ActionContext, q: Any, clock: datetime) -> None:
+    """The organizer's work at a deadline: quotas re-checked once the window closed, reports."""
+    milestone = ctx.loaded.spec.milestone(ctx.action.milestone)
+    if milestone.kind is MilestoneKind.NOMINATION and ctx.action.kind is ActionKind.OVERDUE:
+        # The day after the window: late nominations may have been accepted and marked.
+        recheck_quotas(q)
+    if ctx.action.kind is ActionKind.COMPILE:
+        write_report(q, now=clock)  # None for milestones other than sơ kết / tổng kết
+
+
+def _send_at(ctx: ActionContext, clock: datetime) -> datetime | None:
+    """When this run may message people: None for now, else the next working-hours slot.
+
+    The action's own planned time of day is the notice time: a milestone planned at
+    14:00 is deferred to 14:00, and its own time always counts as within hours.
+    """
+    tz = ZoneInfo(get_settings().timezone)
+    return next_send_time(
+        clock,
+        working_days_only=ctx.loaded.spec.working_days_only,
+        notice_time=ctx.action.at.astimezone(tz).time(),
+        tz=tz,
+    )

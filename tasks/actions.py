@@ -8,28 +8,37 @@ the delivery records in the store are what make a redo safe.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import queue
+import threading
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+from uuid import UUID
 
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.deployments import run_deployment
 from prefect.tasks import exponential_backoff
+from sqlmodel import Session
 
 from notifications.attachments import attachments_for
 from notifications.render import Message, launch_deadlines, render
-from notifications.send import SendResult, channel_id, send
+from notifications.send import SendResult, SMTPPool, channel_id, send
 from thidua import crud
 from thidua.campaign_file import LoadedCampaign, load_campaign
+from thidua.claimers import end_attempt, new_attempt
 from thidua.config import get_settings
 from thidua.db import session_scope
+from thidua.errors import StoreUnavailable
+from thidua.hours import deferral_note
 from thidua.plan import Action, ActionKind, Plan, compile_plan, participants
 from thidua.schedule import catchup_exceeded
 from thidua.status import label as status_label
-from thidua.vnformat import format_short
+from thidua.vnformat import format_short, weekday_name
 
 #: Action kinds that only go to units that still owe what the milestone requires.
 ONLY_MISSING = {ActionKind.REMINDER, ActionKind.DUE, ActionKind.OVERDUE}
@@ -72,6 +81,20 @@ class TransientDeliveryError(RuntimeError):
     """Some deliveries failed in a way worth retrying (the task's retries will)."""
 
 
+def store_was_unreachable(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry condition: the state store could not be reached (a restart, a failover)."""
+    return isinstance(state.data, StoreUnavailable)
+
+
+#: Tasks that only read or write the store retry when it is briefly unreachable; any
+#: other error (a bug, a broken template) fails at once, so the organizer hears of it.
+STORE_RETRIES: dict[str, Any] = {
+    "retries": 4,
+    "retry_delay_seconds": exponential_backoff(backoff_factor=2 * get_settings().retry_seconds),
+    "retry_condition_fn": store_was_unreachable,
+}
+
+
 @task(cache_policy=NO_CACHE)
 def load_action(campaign_file: str, action_key: str) -> ActionContext | None:
     """Load the campaign file and find the action; None when it no longer exists."""
@@ -81,11 +104,22 @@ def load_action(campaign_file: str, action_key: str) -> ActionContext | None:
     return ActionContext(loaded, plan, action) if action else None
 
 
-@task(cache_policy=NO_CACHE)
+@task(cache_policy=NO_CACHE, **STORE_RETRIES)
 def open_gate(
-    ctx: ActionContext, *, flow_run_id: str | None, scheduled_for: datetime, now: datetime
+    ctx: ActionContext,
+    *,
+    flow_run_id: str | None,
+    scheduled_for: datetime,
+    now: datetime,
+    deferred_to: datetime | None = None,
+    hold: bool = False,
 ) -> str | None:
-    """Record the run as started; the reason not to send (paused, cancelled, too late) or None."""
+    """Record the run as started; the reason not to send (paused, cancelled, too late) or None.
+
+    A run deferred out of working hours counts its lateness from `deferred_to`: the
+    deferral itself must not make the action too late to send. With `hold` (the
+    caller is about to defer the send) an open gate records nothing.
+    """
     with session_scope() as session:
         record = crud.get_campaign(session, code=ctx.code)
         if record is not None and record.status != "active":
@@ -94,7 +128,10 @@ def open_gate(
         existing = crud.get_action(session, campaign_code=ctx.code, key=ctx.action.key)
         if existing is not None and existing.status == "done":
             return "hoạt động đã chạy trước đó"
-        late = catchup_exceeded(scheduled_for, now, get_settings().catchup)
+        due = max(scheduled_for, deferred_to) if deferred_to else scheduled_for
+        late = catchup_exceeded(due, now, get_settings().catchup)
+        if hold and not late:
+            return None
         crud.set_action_status(
             session,
             campaign_code=ctx.code,
@@ -111,6 +148,82 @@ def open_gate(
 
 
 @task(cache_policy=NO_CACHE)
+def defer_action(
+    ctx: ActionContext,
+    *,
+    deployment_id: str,
+    campaign_file: str,
+    until: datetime,
+    reason: str,
+    scheduled_for: datetime,
+    now: datetime,
+    virtual_clock: bool = False,
+) -> str:
+    """Hand the action on to one new run of the same deployment at `until`; return the note.
+
+    The idempotency key makes a rerun of this (deferring) run find the run it created
+    instead of adding a second. The store points at the new run, as a deploy would,
+    so a redeploy keeps it (see `thidua.schedule.reconcile`).
+    """
+    action = ctx.action
+    parameters: dict[str, Any] = {
+        "campaign_file": campaign_file,
+        "action_key": action.key,
+        "scheduled_for": scheduled_for,
+        "deferred_to": until,
+    }
+    if virtual_clock:  # a simulated run's clock moves on to the slot it was deferred to
+        parameters["now"] = until
+    base = f"thidua|{ctx.code}|{action.key}@{until.isoformat()}"
+    for attempt in range(10):
+        run = run_deployment(
+            UUID(deployment_id),
+            parameters=parameters,
+            scheduled_time=until,
+            flow_run_name=action.run_name(),
+            tags=[ctx.code, action.kind.value, "hoan-gui"],
+            idempotency_key=base if attempt == 0 else f"{base}|{attempt}",
+            timeout=0,
+            as_subflow=False,
+        )
+        # A run an operator cancelled (or that failed) is no hand-over: make a fresh one.
+        if run.state is None or not run.state.is_final():
+            break
+    else:
+        raise RuntimeError(f"cannot create a deferred run for {action.key}")
+    note = deferral_note(until, reason, tz=until.tzinfo)
+    with session_scope() as session:
+        crud.set_action_status(
+            session,
+            campaign_code=ctx.code,
+            key=action.key,
+            status="scheduled",
+            flow_run_id=str(run.id),
+            error=note,
+        )
+    get_run_logger().info(
+        "Action %s deferred to %s (%s); flow run %s", action.key, until.isoformat(), reason, run.id
+    )
+    local = now.astimezone(until.tzinfo)
+    planned = scheduled_for.astimezone(until.tzinfo)
+    lines = [
+        f"## {action.title}",
+        f"**{ctx.code}** · {ctx.loaded.spec.title}",
+        "",
+        f"{note}.",
+        "",
+        f"- Lượt chạy bắt đầu lúc {local:%H:%M} {weekday_name(local.date())} "
+        f"{format_short(local.date())}; lịch gửi: {planned:%H:%M} {format_short(planned.date())}",
+        f"- Lượt chạy mới: {run.name} ({run.id})",
+    ]
+    create_markdown_artifact(
+        "\n".join(lines), key=f"{artifact_key(ctx.code)}-tom-tat", description=action.run_name()
+    )
+    publish_progress(ctx.code)
+    return note
+
+
+@task(cache_policy=NO_CACHE, **STORE_RETRIES)
 def resolve_audience(ctx: ActionContext) -> Audience:
     """Recipients of the notice: reminders only to units that have not yet submitted."""
     action, reg, spec = ctx.action, ctx.loaded.registry, ctx.loaded.spec
@@ -174,11 +287,127 @@ def render_messages(ctx: ActionContext, audience: Audience, now: datetime) -> di
     }
 
 
-def _deliver_one(ctx: ActionContext, code: str, index: int, url: str, message: Message) -> Outcome:
+#: How a failure reads in the store, the run's artifacts and the organizer's report.
+FAILURE_KINDS = {
+    "failed_permanent": "Lỗi vĩnh viễn (không gửi lại)",
+    "failed_transient": "Lỗi tạm thời",
+}
+
+
+def _labelled(status: str, error: str | None) -> str | None:
+    """`error` prefixed with its kind, so every reader can tell a bad address from a busy server."""
+    kind = FAILURE_KINDS.get(status)
+    return f"{kind}: {error or 'không rõ nguyên nhân'}" if kind else error
+
+
+class _Recorder:
+    """The claims and finishes of a batch's worker threads, several to a commit.
+
+    One thread writes them all: it takes every write queued while the previous
+    commit was under way and commits them together (group commit), so a durable
+    store (SQLite at synchronous=FULL, PostgreSQL) pays one flush to disk for many
+    messages, and threads never queue on SQLite's write lock. Each caller waits
+    until its own write is committed: a claim is durable before its message is
+    sent, a finish right after, so a crash can still repeat at most the one
+    message each worker thread has in flight.
+    """
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[_Write | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="thidua-recorder", daemon=True)
+        self._thread.start()
+
+    def write(self, op: Callable[[Session], Any]) -> Any:
+        """Run `op(session)` in the next group transaction; its result once committed."""
+        item = _Write(op)
+        self._queue.put(item)
+        item.done.wait()
+        if item.error is not None:
+            raise item.error
+        return item.result
+
+    def close(self) -> None:
+        """Finish the queued writes and stop the writing thread."""
+        self._queue.put(None)
+        self._thread.join()
+
+    def __enter__(self) -> _Recorder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _run(self) -> None:
+        while (first := self._queue.get()) is not None:
+            batch, stop = [first], False
+            while True:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    stop = True
+                    break
+                batch.append(item)
+            try:
+                self._commit(batch)
+            except BaseException as exc:  # no worker may be left waiting for ever
+                for item in batch:
+                    if not item.done.is_set():
+                        item.error = exc if isinstance(exc, Exception) else RuntimeError(exc)
+                        item.done.set()
+            if stop:
+                return
+
+    @staticmethod
+    def _commit(batch: list[_Write]) -> None:
+        try:
+            with session_scope() as session:
+                results = [item.op(session) for item in batch]
+        except Exception:
+            # One write failed and took the transaction with it: write each on its own,
+            # so the others still get through and only the culprit sees its error.
+            for item in batch:
+                try:
+                    with session_scope() as session:
+                        item.result = item.op(session)
+                except Exception as exc:
+                    item.error = exc
+                item.done.set()
+            return
+        for item, result in zip(batch, results, strict=True):
+            item.result = result
+            item.done.set()
+
+
+@dataclass
+class _Write:
+    """One queued store write and, once committed, its result or error."""
+
+    op: Callable[[Session], Any]
+    done: threading.Event = field(default_factory=threading.Event)
+    result: Any = None
+    error: Exception | None = None
+
+
+def _deliver_one(
+    ctx: ActionContext,
+    code: str,
+    index: int,
+    url: str,
+    message: Message,
+    *,
+    recorder: _Recorder,
+    relays: SMTPPool | None = None,
+    claimer: str | None = None,
+) -> Outcome:
+    """Claim, send and record one message; `already_sent` when the store says not to send."""
     channel = channel_id(index, url)
     action = ctx.action
-    with session_scope() as session:
-        claim = crud.claim_delivery(
+    lease = timedelta(seconds=get_settings().claim_lease_seconds)
+
+    def claim(session: Session) -> int | None:
+        delivery = crud.claim_delivery(
             session,
             campaign_code=ctx.code,
             action_key=action.key,
@@ -186,25 +415,63 @@ def _deliver_one(ctx: ActionContext, code: str, index: int, url: str, message: M
             unit_code=code,
             channel=channel,
             subject=message.subject,
+            lease=lease,
+            claimer=claimer,
+            commit=False,
         )
-        if claim is None:
-            return Outcome(code, channel, "already_sent")
-        claim_id = claim.id
+        return None if delivery is None else delivery.id
+
+    claim_id = recorder.write(claim)
+    if claim_id is None:
+        return Outcome(code, channel, "already_sent")
     try:
         result = send(
-            url, message, context={"unit": code, "campaign": ctx.code, "action": action.key}
+            url,
+            message,
+            context={"unit": code, "campaign": ctx.code, "action": action.key},
+            pool=relays,
         )
-    except Exception as exc:  # a channel bug must not leave the claim pending (it would be lost)
-        result = SendResult(ok=False, error=f"{type(exc).__name__}: {exc}")
+    except Exception as exc:
+        # A channel bug must not leave the claim pending (it would be lost). Only the
+        # type is kept: an exception's text may quote the expanded URL and its secret.
+        result = SendResult(ok=False, error=f"lỗi chương trình khi gửi ({type(exc).__name__})")
     status = "sent" if result.ok else "failed_permanent" if result.permanent else "failed_transient"
+    error = _labelled(status, result.error)
+    recorder.write(
+        lambda session: crud.finish_delivery(
+            session, delivery_id=claim_id, status=status, error=error, commit=False
+        )
+    )
+    return Outcome(code, channel, status, error)
+
+
+def _as_stored(ctx: ActionContext, outcomes: list[Outcome]) -> list[Outcome]:
+    """Outcomes of deliveries not claimed this time, as the store recorded them.
+
+    A retry of `deliver` finds its permanent failures already final: they must stay
+    failures in the artifact and the report, not read "sent before".
+    """
+    if not any(o.status == "already_sent" for o in outcomes):
+        return outcomes
+    action = ctx.action
     with session_scope() as session:
-        crud.finish_delivery(session, delivery_id=claim_id, status=status, error=result.error)
-    return Outcome(code, channel, status, result.error)
+        rows = crud.deliveries_for(session, campaign_code=ctx.code, action_key=action.key)
+    stored = {(d.unit_code, d.channel): d for d in rows if d.occurrence == action.occurrence}
+    result = []
+    for o in outcomes:
+        row = stored.get((o.unit, o.channel))
+        if o.status == "already_sent" and row is not None and str(row.status) != "sent":
+            status = "in_flight" if str(row.status) == "pending" else str(row.status)
+            o = Outcome(o.unit, o.channel, status, row.error)
+        result.append(o)
+    return result
 
 
 @task(
     cache_policy=NO_CACHE,
-    retries=3,
+    # Mail relays answer 4xx for minutes at a time; 8 retries doubling from 5 s keep
+    # trying for about 20 minutes, as an MTA would, before the organizer is told.
+    retries=get_settings().delivery_retries,
     retry_delay_seconds=exponential_backoff(backoff_factor=get_settings().retry_seconds),
     retry_jitter_factor=0.5,
 )
@@ -212,7 +479,10 @@ def deliver(ctx: ActionContext, messages: dict[str, Message]) -> list[Outcome]:
     """Send every message to every contact of its unit, each delivery claimed once in the store.
 
     Raises TransientDeliveryError when some deliveries may succeed on a retry; the
-    retry sends nothing twice, because sent deliveries are skipped by their claim.
+    retry sends nothing twice, because sent deliveries are skipped by their claim,
+    and permanent failures are never sent again. Each worker thread keeps its SMTP
+    connection for its next message to the same relay; all are closed at the end.
+    Claims and finishes are committed in groups (`_Recorder`).
     """
     reg = ctx.loaded.registry
     jobs = [
@@ -220,12 +490,32 @@ def deliver(ctx: ActionContext, messages: dict[str, Message]) -> list[Outcome]:
         for code, message in messages.items()
         for index, url in enumerate(reg.unit(code).contacts)
     ]
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        outcomes = list(pool.map(lambda job: _deliver_one(ctx, *job), jobs))
+    claimer = new_attempt()
+    try:
+        with _Recorder() as recorder, SMTPPool() as relays, ThreadPoolExecutor(8) as workers:
+            outcomes = list(
+                workers.map(
+                    lambda job: _deliver_one(
+                        ctx, *job, recorder=recorder, relays=relays, claimer=claimer
+                    ),
+                    jobs,
+                )
+            )
+    finally:
+        # Whatever happened, this attempt sends nothing more: a retry (or another run)
+        # may take over the claims it left pending without waiting for the lease.
+        end_attempt(claimer)
+    outcomes = _as_stored(ctx, outcomes)
     transient = [o for o in outcomes if o.status == "failed_transient"]
     if transient:
         get_run_logger().warning("%d deliveries failed transiently; retrying", len(transient))
         raise TransientDeliveryError(f"{len(transient)} lượt gửi tạm thời không thành công")
+    in_flight = [o for o in outcomes if o.status == "in_flight"]
+    if in_flight:
+        # Claimed by another run that is still alive (or on another machine): the action
+        # is not done until they are sent, so look again later rather than report success.
+        get_run_logger().warning("%d deliveries are being sent by another run", len(in_flight))
+        raise TransientDeliveryError(f"{len(in_flight)} lượt gửi đang dở ở lượt chạy khác")
     return outcomes
 
 
@@ -236,13 +526,18 @@ def stored_outcomes(ctx: ActionContext) -> list[Outcome]:
     with session_scope() as session:
         rows = crud.deliveries_for(session, campaign_code=ctx.code, action_key=action.key)
         return [
-            Outcome(d.unit_code, d.channel, str(d.status), d.error)
+            Outcome(
+                d.unit_code,
+                d.channel,
+                "in_flight" if d.status == "pending" else str(d.status),
+                d.error,
+            )
             for d in rows
             if d.occurrence == action.occurrence
         ]
 
 
-@task(cache_policy=NO_CACHE)
+@task(cache_policy=NO_CACHE, **STORE_RETRIES)
 def record_outcome(
     ctx: ActionContext, outcomes: list[Outcome], *, now: datetime, error: str | None = None
 ) -> str:
@@ -269,8 +564,9 @@ def publish_artifacts(ctx: ActionContext, audience: Audience, outcomes: Iterable
     labels = {
         "sent": "đã gửi",
         "already_sent": "đã gửi trước đó",
-        "failed_transient": "lỗi tạm thời",
-        "failed_permanent": "lỗi",
+        "failed_transient": "lỗi tạm thời (đã thử lại)",
+        "failed_permanent": "lỗi vĩnh viễn",
+        "in_flight": "đang được gửi ở lượt chạy khác",
         "skipped": "bỏ qua",
     }
     rows = [
@@ -296,6 +592,12 @@ def publish_artifacts(ctx: ActionContext, audience: Audience, outcomes: Iterable
         f"- Đối tượng: {len(audience.recipients)} đơn vị ({ctx.action.audience})",
         f"- Gửi thành công: {sent} lượt; không thành công: {len(failed)}",
     ]
+    if failed:
+        permanent = sum(o.status == "failed_permanent" for o in failed)
+        lines.append(
+            f"- Trong đó lỗi vĩnh viễn (địa chỉ không nhận thư, cấu hình sai; không gửi lại): "
+            f"{permanent}; lỗi tạm thời (đã thử lại nhưng chưa được): {len(failed) - permanent}"
+        )
     if audience.total:
         lines.append(f"- Đã nộp: {audience.submitted}/{audience.total} đơn vị")
     if failed:

@@ -154,6 +154,7 @@ def test_no_secret_appears_anywhere_after_a_campaign_run(
     data_dir = tmp_path / "data"
     env = clean_env(
         THIDUA_RETRY_SECONDS="1",  # the failure path is what matters here, not its patience
+        THIDUA_DELIVERY_RETRIES="3",
         THIDUA_DATA_DIR=str(data_dir),
         HOOK_TOKEN=HOOK_TOKEN,
         SMTP_USER=SMTP_USER,

@@ -117,6 +117,11 @@ class Settings:
     catchup_hours: int = 24
     #: first delay before retrying failed deliveries, in seconds (doubles each retry)
     retry_seconds: int = 5
+    #: how many times transient delivery failures are retried (4xx, timeouts)
+    delivery_retries: int = 8
+    #: how long a claimed, unfinished delivery is left to a sender on another machine
+    #: before it is sent again, in seconds (a dead sender on this machine: at once)
+    claim_lease_seconds: int = 600
     #: Prefect API; empty means the local server `thidua serve` starts on ui_port
     prefect_api_url: str = ""
     #: port of the local Prefect server and its UI

@@ -233,6 +233,8 @@ class Delivery(SQLModel, table=True):
     attempts: int = 1
     error: str | None = Field(default=None, sa_type=Text)
     subject: str | None = None
+    #: Who holds a pending claim (`thidua.claimers`): a dead holder's claim is taken over.
+    claimed_by: str | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

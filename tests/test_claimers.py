@@ -1,0 +1,100 @@
+"""Who holds a delivery claim, and when a claim may be taken over without waiting."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from thidua import claimers, crud
+from thidua.claimers import end_attempt, holder_gone, new_attempt
+from thidua.db import session_scope
+
+from .store_fixtures import backend, fresh_db, pg_database
+
+__all__ = ["backend", "fresh_db", "pg_database"]
+
+CHILD = "from thidua.claimers import new_attempt; print(new_attempt())"  # a process that then exits
+
+
+def dead_process_token() -> str:
+    out = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+def test_this_process_holds_its_attempt_until_it_ends() -> None:
+    token = new_attempt()
+    assert not holder_gone(token)
+    end_attempt(token)
+    assert holder_gone(token)
+    assert not holder_gone(new_attempt())  # another attempt of the same process
+
+
+def test_a_process_that_exited_is_gone() -> None:
+    assert holder_gone(dead_process_token())
+
+
+def test_a_reused_pid_is_not_mistaken_for_the_holder() -> None:
+    host, pid, started, attempt = new_attempt().rsplit(":", 3)
+    assert not holder_gone(f"{host}:{pid}:{started}:{attempt}")
+    # Same pid, alive, but started at another time: the holder it names is gone.
+    assert holder_gone(f"{host}:{pid}:{int(started) + 1}:{attempt}")
+
+
+@pytest.mark.parametrize(
+    "token", [None, "", "garbage", "another-host:1:1:abc", "another-host:notapid:1:abc"]
+)
+def test_unknown_holders_are_left_to_the_lease(token: str | None) -> None:
+    assert not holder_gone(token)
+
+
+def test_a_forked_child_has_its_own_identity() -> None:
+    import os
+
+    parent = claimers._process()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        os.write(write, claimers._process().encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    child = os.read(read, 200).decode()
+    assert child != parent and f":{pid}:" in child
+
+
+# --- the store hands a dead holder's claim over at once -----------------------------
+
+KEY = {
+    "campaign_code": "641/KH-UBND",
+    "action_key": "launch/-/launch",
+    "occurrence": "",
+    "unit_code": "XA-1",
+    "channel": "0:mailto",
+}
+
+
+def test_a_claim_left_by_a_dead_process_is_taken_over_before_the_lease(fresh_db: Engine) -> None:
+    lease = timedelta(minutes=10)
+    with session_scope(fresh_db) as session:
+        first = crud.claim_delivery(session, **KEY, claimer=dead_process_token(), lease=lease)
+    assert first is not None
+    mine = new_attempt()
+    with session_scope(fresh_db) as session:
+        again = crud.claim_delivery(session, **KEY, claimer=mine, lease=lease)
+    assert again is not None and again.id == first.id
+    assert (again.attempts, again.claimed_by) == (2, mine)
+
+
+def test_a_claim_held_by_a_live_sender_is_not_taken(fresh_db: Engine) -> None:
+    lease = timedelta(minutes=10)
+    sender = new_attempt()
+    with session_scope(fresh_db) as session:
+        assert crud.claim_delivery(session, **KEY, claimer=sender, lease=lease) is not None
+    with session_scope(fresh_db) as session:
+        assert crud.claim_delivery(session, **KEY, claimer=new_attempt(), lease=lease) is None
+    end_attempt(sender)  # e.g. its deliver task raised: a retry may take it now
+    with session_scope(fresh_db) as session:
+        assert crud.claim_delivery(session, **KEY, claimer=new_attempt(), lease=lease) is not None

@@ -1,0 +1,342 @@
+"""A run that starts late, outside working hours, hands its notices on to the next slot.
+
+The gate and the redeploy rules are checked directly (real SQLite store, pure
+reconcile); the whole chain runs on the session's Prefect server with a real
+`thidua serve` worker: the late run defers, a redeploy and a rerun leave the one
+deferred run alone, and the deferred run sends even though the original time is
+now further back than the catch-up window.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tasks.actions import load_action, open_gate
+from thidua import crud
+from thidua.db import get_engine, session_scope
+from thidua.hours import deferral_note, next_send_time
+from thidua.plan import Action, ActionKind
+from thidua.schedule import reconcile
+from thidua.workdays import vietnam_calendar
+
+from .conftest import SMALL_REGISTRY
+from .serving import Served, start_serve, wait_for
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+PARTICIPANTS = ("SO-A", "SO-B", "XA-1", "XA-2")
+EIGHT = datetime.min.time().replace(hour=8)
+
+
+def campaign_text(code: str, launch: date) -> str:
+    end = launch + timedelta(days=60)
+    return f'''
+from thidua import Campaign, Milestone, Participants
+
+campaign = Campaign(
+    code="{code}",
+    title="Đợt thi đua thử nghiệm giờ làm việc",
+    issuer="UBND tỉnh",
+    issued="{launch:%d/%m/%Y}",
+    period="Từ ngày {launch:%d/%m/%Y} đến ngày {end:%d/%m/%Y}",
+    organizer="BTDKT",
+    registry="units.yaml",
+    participants=Participants(groups=["KHOI-A", "CUM-X"]),
+    milestones=[
+        Milestone(kind="phát động", when="{launch:%d/%m/%Y}"),
+        Milestone(id="a", kind="báo cáo", when="{end - timedelta(days=5):%d/%m/%Y}"),
+    ],
+)
+'''
+
+
+def make_campaign(folder: Path, code: str, launch: date) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "units.yaml").write_text(SMALL_REGISTRY, encoding="utf-8")
+    path = folder / "camp.py"
+    path.write_text(campaign_text(code, launch), encoding="utf-8")
+    return path
+
+
+def a_future_friday() -> date:
+    """A working Friday at least a week ahead whose evening defers past the weekend."""
+    cal = vietnam_calendar()
+    day = datetime.now(VN).date() + timedelta(days=7)
+    while day.weekday() != 4 or not cal.is_working_day(day):
+        day += timedelta(days=1)
+    return day
+
+
+# --- the gate: lateness counts from the deferred time ------------------------------
+
+
+@pytest.fixture
+def friday_action(tmp_path: Path):
+    """A saved campaign whose launch is planned on a Friday at 08:00, in a real store."""
+    friday = a_future_friday()
+    path = make_campaign(tmp_path / "c", "71/KH-GIO", friday)
+    ctx = load_action.fn(str(path), "launch/-/launch")
+    assert ctx is not None and ctx.action.at == datetime.combine(friday, EIGHT, VN)
+    with session_scope() as session:
+        crud.upsert_campaign(
+            session,
+            code=ctx.code,
+            title="t",
+            file=str(path),
+            organizer="BTDKT",
+            spec_hash="x",
+            period_start=ctx.loaded.spec.period.start,
+            period_end=ctx.loaded.spec.period.end,
+        )
+        crud.save_action(
+            session,
+            campaign_code=ctx.code,
+            key=ctx.action.key,
+            **crud.action_fields(ctx.action),
+            status="scheduled",
+            flow_run_id="run-1",
+        )
+    return ctx
+
+
+def stored(ctx) -> tuple[str, str | None, int | None]:
+    with session_scope() as session:
+        r = crud.get_action(session, campaign_code=ctx.code, key=ctx.action.key)
+        return str(r.status), r.flow_run_id, r.late_seconds
+
+
+def test_hold_records_nothing_when_the_gate_is_open(friday_action) -> None:
+    at = friday_action.action.at
+    late_evening = at + timedelta(hours=14)
+    reason = open_gate.fn(
+        friday_action, flow_run_id="run-1", scheduled_for=at, now=late_evening, hold=True
+    )
+    assert reason is None
+    assert stored(friday_action) == ("scheduled", "run-1", None)
+
+
+def test_hold_still_skips_a_run_that_is_too_late(friday_action) -> None:
+    at = friday_action.action.at
+    reason = open_gate.fn(
+        friday_action,
+        flow_run_id="run-1",
+        scheduled_for=at,
+        now=at + timedelta(hours=30),
+        hold=True,
+    )
+    assert reason is not None and "trễ quá 24 giờ" in reason
+    assert stored(friday_action)[0] == "skipped"
+
+
+def test_a_deferred_run_is_not_too_late_for_the_original_time(friday_action) -> None:
+    at = friday_action.action.at
+    monday = next_send_time(at + timedelta(hours=14), working_days_only=True, notice_time=EIGHT)
+    assert monday is not None and monday - at >= timedelta(days=3)
+    reason = open_gate.fn(
+        friday_action,
+        flow_run_id="run-2",
+        scheduled_for=at,
+        now=monday + timedelta(minutes=2),
+        deferred_to=monday,
+    )
+    assert reason is None
+    status, run, late = stored(friday_action)
+    assert (status, run) == ("running", "run-2")
+    assert late == int((monday + timedelta(minutes=2) - at).total_seconds())  # against the plan
+
+
+def test_a_deferred_run_still_has_a_catch_up_window(friday_action) -> None:
+    at = friday_action.action.at
+    monday = next_send_time(at + timedelta(hours=14), working_days_only=True, notice_time=EIGHT)
+    reason = open_gate.fn(
+        friday_action,
+        flow_run_id="run-2",
+        scheduled_for=at,
+        now=monday + timedelta(hours=25),
+        deferred_to=monday,
+    )
+    assert reason is not None and "trễ quá" in reason
+    assert stored(friday_action)[0] == "skipped"
+
+
+# --- redeploying keeps the deferred run ---------------------------------------------
+
+
+NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)  # Sunday 10:00 in Hà Nội
+
+
+def planned(at: datetime) -> Action:
+    return Action(
+        key="launch/-/launch",
+        campaign="71/KH-GIO",
+        milestone="launch",
+        occurrence="",
+        kind=ActionKind.LAUNCH,
+        at=at,
+        title="Phát động",
+        template="launch",
+        audience="participants",
+        recipients=PARTICIPANTS,
+    )
+
+
+class Rec:
+    def __init__(self, scheduled_at: datetime, flow_run_id: str) -> None:
+        self.key = "launch/-/launch"
+        self.scheduled_at = scheduled_at
+        self.status = "scheduled"
+        self.flow_run_id = flow_run_id
+
+
+def test_redeploy_keeps_a_run_deferred_past_the_catch_up_window() -> None:
+    friday = datetime(2026, 11, 20, 8, 0, tzinfo=VN)  # 2 days before NOW
+    deferred = {"launch/-/launch": Rec(friday, "deferred-run")}
+    sync = reconcile([planned(friday)], deferred, now=NOW, catchup=timedelta(hours=24))
+    assert not sync.changed
+    assert [a.key for a in sync.keep] == ["launch/-/launch"]
+
+
+def test_redeploy_moves_a_deferred_action_whose_date_changed() -> None:
+    friday = datetime(2026, 11, 20, 8, 0, tzinfo=VN)
+    deferred = {"launch/-/launch": Rec(friday, "deferred-run")}
+    later = planned(friday + timedelta(days=7))
+    sync = reconcile([later], deferred, now=NOW, catchup=timedelta(hours=24))
+    assert [(r.flow_run_id, a.at) for r, a in sync.move] == [("deferred-run", later.at)]
+
+
+# --- the whole chain on a Prefect server --------------------------------------------
+
+
+def runs_of(served: Served, code: str, name_part: str) -> list[dict[str, Any]]:
+    deployment = served.deployment(code.replace("/", "-"))
+    return [r for r in served.runs(deployment["id"]) if name_part in r["name"]]
+
+
+def run_now(served: Served, run_id: str, **parameters: Any) -> None:
+    """Make a run start at once, as a worker coming back late would (optionally on a clock)."""
+    if parameters:
+        run = served.api("GET", f"/flow_runs/{run_id}")
+        served.api(
+            "PATCH", f"/flow_runs/{run_id}", {"parameters": {**run["parameters"], **parameters}}
+        )
+    served.api(
+        "POST",
+        f"/flow_runs/{run_id}/set_state",
+        {
+            "state": {
+                "type": "SCHEDULED",
+                "state_details": {"scheduled_time": datetime.now(UTC).isoformat()},
+            },
+            "force": True,
+        },
+    )
+
+
+def finished(served: Served, run_id: str, worker: Served) -> dict[str, Any]:
+    return wait_for(
+        lambda: (
+            (r := served.api("GET", f"/flow_runs/{run_id}"))["state_type"]
+            in ("COMPLETED", "FAILED", "CANCELLED", "CRASHED")
+            and r
+        ),
+        timeout=150,
+        message=worker.output(),
+    )
+
+
+def outbox(data_dir: Path, action: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for path in (data_dir / "outbox").rglob("*.eml"):
+        msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        if msg["X-Thidua-Action"] == action:
+            counts[path.parent.name] = counts.get(path.parent.name, 0) + 1
+    return counts
+
+
+def record_in(data_dir: Path, code: str, key: str) -> dict[str, Any]:
+    with session_scope(get_engine(f"sqlite:///{data_dir / 'thidua.db'}")) as session:
+        r = crud.get_action(session, campaign_code=code, key=key)
+        return {
+            "status": str(r.status),
+            "flow_run_id": r.flow_run_id,
+            "error": r.error,
+            "late_seconds": r.late_seconds,
+        }
+
+
+def latest_artifact(served: Served, key: str) -> str:
+    [artifact] = served.api(
+        "POST", "/artifacts/latest/filter", {"artifacts": {"key": {"any_": [key]}}}
+    )
+    return artifact["data"]
+
+
+def test_a_late_evening_run_defers_once_and_the_deferred_run_sends(served, tmp_path) -> None:
+    code, key = "72/KH-GIO", "launch/-/launch"
+    friday = a_future_friday()
+    planned_at = datetime.combine(friday, EIGHT, VN)
+    evening = planned_at + timedelta(hours=14)  # Friday 22:00: the worker was down all day
+    slot = next_send_time(evening, working_days_only=True, notice_time=EIGHT)
+    assert slot is not None and slot.date() > friday
+    note = deferral_note(slot, "ngoài giờ làm việc")
+
+    path = make_campaign(tmp_path / "c", code, friday)
+    data = tmp_path / "data"
+    worker = start_serve(
+        data, api_url=served.api_url, extra_env={"THIDUA_CAMPAIGNS_DIR": str(path.parent)}
+    )
+    try:
+        [original] = runs_of(served, code, "Phát động")
+        assert original["state_type"] == "SCHEDULED"
+        run_now(served, original["id"], now=evening.isoformat())
+        done = finished(served, original["id"], worker)
+        assert (done["state_type"], done["state_name"]) == ("COMPLETED", "Hoãn gửi"), (
+            done["state"],
+            worker.output()[-5000:],
+        )
+        assert done["state"]["message"] == note
+        assert outbox(data, key) == {}  # nothing sent at 22:00
+
+        [deferred] = [r for r in runs_of(served, code, "Phát động") if r["id"] != original["id"]]
+        assert deferred["state_type"] == "SCHEDULED"
+        assert datetime.fromisoformat(deferred["expected_start_time"]) == slot
+        assert deferred["name"] == original["name"]
+        params = deferred["parameters"]
+        assert datetime.fromisoformat(params["scheduled_for"]) == planned_at
+        assert datetime.fromisoformat(params["deferred_to"]) == slot
+        assert record_in(data, code, key)["status"] == "scheduled"
+        assert record_in(data, code, key)["flow_run_id"] == deferred["id"]
+        assert record_in(data, code, key)["error"] == note
+        summary = latest_artifact(served, "72-kh-gio-tom-tat")
+        assert note in summary and "Phát động" in summary
+
+        # A redeploy keeps the deferred run; rerunning the deferring run adds none.
+        out = worker.thidua("deploy", str(path)).stdout
+        assert "0 mới, 0 dời lịch, 0 hủy" in out, out
+        run_now(served, original["id"])
+        again = finished(served, original["id"], worker)
+        assert again["state_name"] == "Hoãn gửi"
+        runs = runs_of(served, code, "Phát động")
+        assert sorted(r["id"] for r in runs) == sorted([original["id"], deferred["id"]])
+        assert served.api("GET", f"/flow_runs/{deferred['id']}")["state_type"] == "SCHEDULED"
+        assert record_in(data, code, key)["flow_run_id"] == deferred["id"]
+
+        # Its time comes (on the virtual clock): 3 days after the plan, yet it sends.
+        run_now(served, deferred["id"])
+        sent = finished(served, deferred["id"], worker)
+        assert sent["state_type"] == "COMPLETED", sent
+    finally:
+        worker.stop()
+    assert outbox(data, key) == {c.lower(): 1 for c in PARTICIPANTS}
+    record = record_in(data, code, key)
+    assert record["status"] == "done" and record["error"] is None
+    assert record["late_seconds"] == int((slot - planned_at).total_seconds())
+    table = json.loads(latest_artifact(served, "72-kh-gio-gui-tin"))
+    assert sorted(row["Mã"] for row in table) == sorted(PARTICIPANTS)
