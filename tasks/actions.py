@@ -492,7 +492,8 @@ def deliver(ctx: ActionContext, messages: dict[str, Message]) -> list[Outcome]:
     ]
     claimer = new_attempt()
     try:
-        with _Recorder() as recorder, SMTPPool() as relays, ThreadPoolExecutor(8) as workers:
+        threads = max(1, get_settings().send_threads)
+        with _Recorder() as recorder, SMTPPool() as relays, ThreadPoolExecutor(threads) as workers:
             outcomes = list(
                 workers.map(
                     lambda job: _deliver_one(
