@@ -25,6 +25,7 @@ which Apprise leaves out, so mail clients do not garble Vietnamese.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -486,6 +487,28 @@ def _attachment(paths: Iterable[os.PathLike[str] | str]) -> apprise.AppriseAttac
     return apprise.AppriseAttachment(files) if files else None
 
 
+class SecretUnavailable(ThiduaError):
+    """A Prefect Secret block named by a contact could not be read."""
+
+    def __init__(self, name: str, reason: str, *, permanent: bool) -> None:
+        self.permanent = permanent
+        super().__init__(f"không đọc được Secret block “{name}” của Prefect: {reason}")
+
+
+@functools.lru_cache(maxsize=64)
+def read_secret_block(name: str) -> str:
+    """The value of the Prefect Secret block `name`, read once per process (a flow run)."""
+    from prefect.blocks.system import Secret
+
+    try:
+        value = Secret.load(name).get()
+    except ValueError:  # Prefect's "Unable to find block document named …"
+        raise SecretUnavailable(name, "chưa có block này", permanent=True) from None
+    except Exception as exc:  # the API unreachable: worth a retry; the text may be long
+        raise SecretUnavailable(name, type(exc).__name__, permanent=False) from None
+    return value if isinstance(value, str) else str(value)
+
+
 def send(
     url_template: str,
     message: Message,
@@ -498,7 +521,9 @@ def send(
     Email to a relay reuses the connections of `pool` when given (a batch's).
     """
     try:
-        url = expand(url_template)
+        url = expand(url_template, secrets=read_secret_block)
+    except SecretUnavailable as exc:
+        return SendResult(ok=False, permanent=exc.permanent, error=str(exc))
     except ThiduaError as exc:
         return SendResult(ok=False, permanent=True, error=str(exc))
     is_outbox = url.startswith(f"{OUTBOX_SCHEME}://")

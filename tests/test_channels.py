@@ -238,3 +238,43 @@ def test_apprise_stays_quiet_while_any_thread_is_sending() -> None:
     assert apprise_logger.disabled, "re-enabled while another delivery is in flight"
     second.__exit__(None, None, None)
     assert not apprise_logger.disabled
+
+
+# --- secrets from Prefect Secret blocks ----------------------------------------------
+
+SECRET_BLOCK_SCRIPT = """
+import sys
+from prefect.blocks.system import Secret
+from notifications.render import Message
+from notifications.send import send
+
+port, token = sys.argv[1], sys.argv[2]
+Secret(value=token).save("thidua-hook-token", overwrite=True)
+notice = Message(subject="Thông báo", text="Kính gửi: Sở Y tế")
+ok = send(f"json://127.0.0.1:{port}/hook?-token=${{secret:thidua-hook-token}}", notice)
+missing = send(f"json://127.0.0.1:{port}/hook?-token=${{secret:khong-co-block}}", notice)
+print(ok.ok, ok.error)
+print(missing.ok, missing.permanent, missing.error)
+"""
+
+
+@pytest.mark.slow
+def test_webhook_secret_from_a_prefect_secret_block(hook: Hook, served) -> None:
+    # An operator keeps the token in a Prefect Secret block; the registry names it as
+    # ${secret:thidua-hook-token} and never holds the value.
+    import sys
+
+    env = {**served.env, "PREFECT_API_URL": served.api_url}
+    out = subprocess.run(
+        [sys.executable, "-c", SECRET_BLOCK_SCRIPT, str(hook.port), TOKEN],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    sent, missing = out.stdout.strip().splitlines()
+    assert sent == "True None"
+    assert [path for path, _, _ in hook.requests] == [f"/hook?token={TOKEN}"]
+    assert missing.startswith("False True không đọc được Secret block “khong-co-block”")
+    assert TOKEN not in out.stdout + out.stderr

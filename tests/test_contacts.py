@@ -440,3 +440,41 @@ def test_cached_checks_do_not_import_apprise(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+# --- Prefect Secret blocks ------------------------------------------------------------
+
+BLOCK_URL = "mailtos://thidua:${secret:smtp-password}@mail.caobang.gov.vn?to=${SO_MAIL}"
+
+
+def test_secret_block_placeholders_are_not_environment_variables() -> None:
+    assert contacts.secret_blocks(BLOCK_URL) == ["smtp-password"]
+    assert contacts.missing_env(BLOCK_URL, {"SO_MAIL": "a@b.vn"}) == []
+    assert contacts.literal_secrets(BLOCK_URL) == []
+    assert "${secret:smtp-password}" in contacts.display(BLOCK_URL)
+
+
+def test_registry_validation_accepts_secret_blocks(tmp_path: Path) -> None:
+    urls = [
+        BLOCK_URL,
+        "json://hook.example.vn/h?-token=${secret:hook-token}",
+        "tgram://${secret:bot}/1",
+    ]
+    assert contacts.check_contacts(urls, cache_dir=tmp_path) == dict.fromkeys(urls)
+
+
+def test_secret_blocks_are_read_through_the_callers_resolver() -> None:
+    read: list[str] = []
+
+    def resolver(name: str) -> str:
+        read.append(name)
+        return "p@ss/word"
+
+    url = contacts.expand(BLOCK_URL, {"SO_MAIL": "a@b.vn"}, secrets=resolver)
+    assert read == ["smtp-password"]
+    assert url == "mailtos://thidua:p%40ss%2Fword@mail.caobang.gov.vn?to=a@b.vn"
+
+
+def test_a_secret_block_without_a_resolver_is_a_clear_error() -> None:
+    with pytest.raises(ThiduaError, match="Secret block"):
+        contacts.expand(BLOCK_URL, {"SO_MAIL": "a@b.vn"})

@@ -28,7 +28,9 @@ OUTBOX_SCHEME = "outbox"
 MASK = "****"
 CACHE_FILE = "contacts-check.json"
 
-_PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+#: ``${VAR}`` takes an environment variable, ``${secret:block-name}`` a Prefect Secret block.
+_PLACEHOLDER = re.compile(r"\$\{(secret:[a-z0-9][a-z0-9-]*|[A-Za-z_][A-Za-z0-9_]*)\}")
+SECRET_PREFIX = "secret:"
 _MAILBOX = re.compile(r"[a-z0-9][a-z0-9._-]*")
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://(.*)", re.DOTALL)
 #: query keys whose value is a credential in Apprise URLs
@@ -105,14 +107,25 @@ def env_vars(url: str) -> list[str]:
     return list(dict.fromkeys(_PLACEHOLDER.findall(url)))
 
 
+def secret_blocks(url: str) -> list[str]:
+    """Names of the Prefect Secret blocks (``${secret:name}``) that `url` uses."""
+    return [n.removeprefix(SECRET_PREFIX) for n in env_vars(url) if n.startswith(SECRET_PREFIX)]
+
+
 def missing_env(url: str, environ: Mapping[str, str] | None = None) -> list[str]:
-    """Placeholders of `url` that `environ` (default: os.environ) does not set."""
+    """Environment placeholders of `url` that `environ` (default: os.environ) does not set."""
     env = os.environ if environ is None else environ
-    return [name for name in env_vars(url) if name not in env]
+    return [n for n in env_vars(url) if not n.startswith(SECRET_PREFIX) and n not in env]
 
 
-def expand(url: str, environ: Mapping[str, str] | None = None) -> str:
-    """Fill the ``${VAR}`` placeholders of `url` from `environ` (default: os.environ).
+def expand(
+    url: str,
+    environ: Mapping[str, str] | None = None,
+    *,
+    secrets: Callable[[str], str] | None = None,
+) -> str:
+    """Fill the placeholders of `url`: ``${VAR}`` from `environ` (default: os.environ),
+    ``${secret:name}`` from `secrets(name)` (the caller reads Prefect Secret blocks).
 
     Values are raw text: in the userinfo and query parts they are percent-encoded
     here, because SMTP passwords often contain “@”, “/” or “&” that would otherwise
@@ -126,7 +139,15 @@ def expand(url: str, environ: Mapping[str, str] | None = None) -> str:
         raise ThiduaError(
             f"địa chỉ liên hệ {display(url)} cần biến môi trường chưa được đặt: {names}"
         )
-    return _substitute(url, lambda name: env[name], encode=True)
+    if secret_blocks(url) and secrets is None:
+        raise ThiduaError(f"địa chỉ liên hệ {display(url)} cần đọc Secret block của Prefect")
+
+    def value_of(name: str) -> str:
+        if name.startswith(SECRET_PREFIX):
+            return secrets(name.removeprefix(SECRET_PREFIX))  # type: ignore[misc]
+        return env[name]
+
+    return _substitute(url, value_of, encode=True)
 
 
 def _substitute(url: str, value_of: Callable[[str], str], *, encode: bool) -> str:
@@ -356,7 +377,10 @@ def check_local(url: str) -> str | None:
     if not m:
         return "cần một địa chỉ Apprise dạng lược-đồ://…, ví dụ “mailtos://…” hoặc “outbox://…”"
     if "${" in _PLACEHOLDER.sub("", url) or "$" in _PLACEHOLDER.sub("", url):
-        return "biến môi trường phải viết dạng ${TEN_BIEN} (chữ không dấu, số, “_”)"
+        return (
+            "biến môi trường phải viết dạng ${TEN_BIEN} (chữ không dấu, số, “_”); "
+            "Secret block của Prefect: ${secret:ten-block}"
+        )
     if m.group(1).lower() == OUTBOX_SCHEME:
         if m.group(1) != OUTBOX_SCHEME:
             return "lược đồ phải viết thường: “outbox://”"
