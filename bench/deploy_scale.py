@@ -1,0 +1,552 @@
+"""Deploying 1,000 campaigns × 10 actions to a PostgreSQL-backed Prefect server.
+
+The bench creates fresh PostgreSQL databases (127.0.0.1:5432, trust auth; dropped at
+the end) for the Prefect server and for the state store, starts `prefect server start`
+through `flows.server.LocalServer` with THIDUA_PREFECT_DATABASE_URL (the documented
+setting), generates N small campaign files (10 future actions each, dates spread over
+2027), and deploys them with the product's path (`flows.commands._deploy_all` →
+`flows.deploy.deploy_campaign`) in a child process, in chunks so progress and the
+projected total are printed as it goes. Then:
+
+- every action is checked to be a scheduled flow run: the runs' count through the
+  API's flow-run count, and each (campaign file, action key) through the flow-run
+  filter, paged, against the compiled plans; the store's actions all point at them;
+- the API's flow-run filter (the next 100 scheduled runs) and the UI's deployments
+  page (POST /api/deployments/filter and /count with the v2 UI's default body,
+  /paginate, and GET of the UI's HTML) are timed, median and max of 15 calls.
+
+Baselines in the same run: (1) raw `client.create_flow_run_from_deployment` calls on
+the same server, one deployment, the same parameters and states, no store and no
+reconcile; (2) the product's deploy of a few campaigns to a SQLite-backed server (the
+default of `thidua serve`).
+
+    .venv/bin/python bench/deploy_scale.py [--campaigns 1000] [--sqlite-campaigns 20]
+
+Last line: one JSON object with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
+CHUNK = 50
+ACTIONS_PER_CAMPAIGN = 10
+#: The v2 UI's deployments page (prefect/server/ui-v2, `by` in its index bundle).
+UI_DEPLOYMENTS_FILTER = {
+    "operator": "and_",
+    "flow_or_deployment_name": {"like_": ""},
+    "tags": {"operator": "and_", "all_": []},
+}
+
+CAMPAIGN = """\
+from thidua import Campaign, Milestone, Participants
+
+campaign = Campaign(
+    code="{code}",
+    title="Phong trào thi đua đo hiệu năng triển khai số {i}",
+    issuer="Ủy ban nhân dân tỉnh Cao Bằng",
+    issued="ngày {launch}/01/2027",
+    period="năm 2027",
+    organizer="BTDKT",
+    registry={registry!r},
+    participants=Participants(groups=["SO-BAN-NGANH"]),
+    milestones=[
+        Milestone(kind="phát động", when="ngày {launch}/01/2027"),
+        Milestone(kind="kế hoạch triển khai", when="chậm nhất ngày {plan_due}/3/2027",
+                  reminders=[7, 3, 1]),
+        Milestone(kind="tổng kết", title="Gửi báo cáo tổng kết năm 2027",
+                  when="chậm nhất ngày {summary_due}/11/2027", reminders=[3]),
+    ],
+)
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def write_campaigns(folder: Path, count: int) -> list[Path]:
+    """`count` campaign files of 10 actions each, their dates spread over the year."""
+    folder.mkdir(parents=True)
+    registry = str(ROOT / "campaigns" / "units.yaml")
+    files = []
+    for i in range(count):
+        path = folder / f"c{i:04d}.py"
+        text = CAMPAIGN.format(
+            code=f"{i + 1}/KH-BENCH",
+            i=i + 1,
+            registry=registry,
+            launch=4 + i % 24,
+            plan_due=10 + i % 18,
+            summary_due=5 + i % 20,
+        )
+        path.write_text(text, encoding="utf-8")
+        files.append(path)
+    return files
+
+
+# --- PostgreSQL databases -------------------------------------------------------------
+
+
+def pg_admin() -> Any:
+    import psycopg2
+
+    conn = psycopg2.connect(dbname="postgres", **PG)
+    conn.autocommit = True
+    return conn
+
+
+def create_database(prefix: str) -> str:
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    conn = pg_admin()
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        conn.close()
+    return name
+
+
+def drop_database(name: str) -> None:
+    conn = pg_admin()
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                (name,),
+            )
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    finally:
+        conn.close()
+
+
+def pg_url(driver: str, database: str) -> str:
+    return f"postgresql+{driver}://{PG['user']}@{PG['host']}:{PG['port']}/{database}"
+
+
+# --- child phases (each a fresh process pointed at one server) -----------------------
+
+
+def trace_requests() -> dict[tuple[str, str], list[float]]:
+    """Record every API request's wall time by method and path (ids masked), in this process."""
+    import re
+
+    import httpx
+
+    calls: dict[tuple[str, str], list[float]] = {}
+    original = httpx.AsyncClient.send
+    ident = re.compile(r"[0-9a-f]{8}-[0-9a-f-]{27}")
+
+    async def send(self: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return await original(self, request, *args, **kwargs)
+        finally:
+            path = ident.sub("{id}", request.url.path)
+            calls.setdefault((request.method, path), []).append(time.perf_counter() - start)
+
+    httpx.AsyncClient.send = send  # type: ignore[method-assign]
+    return calls
+
+
+def print_profile(calls: dict[tuple[str, str], list[float]], stats: Any, campaigns: int) -> None:
+    """Where the deploy's time went: API requests per campaign, then the client's own CPU."""
+    total = sum(sum(v) for v in calls.values())
+    print(
+        f"API requests per campaign, {total / campaigns * 1000:.0f} ms of waiting:", file=sys.stderr
+    )
+    for (method, path), times in sorted(calls.items(), key=lambda kv: -sum(kv[1])):
+        print(
+            f"  {len(times) / campaigns:5.1f} × {method:6s} {path:55s} "
+            f"{sum(times) / campaigns * 1000:7.0f} ms ({statistics.median(times) * 1000:.0f} ms each)",
+            file=sys.stderr,
+        )
+    stats.sort_stats("tottime").print_stats(15)
+
+
+def phase_deploy(folder: Path, profile: bool = False) -> dict[str, Any]:
+    """Load every campaign, deploy them in chunks, and check each action is a scheduled run."""
+    import asyncio
+    import cProfile
+    import pstats
+
+    from flows.commands import _deploy_all
+    from flows.server import configure_prefect
+    from thidua.campaign_file import load_campaign
+    from thidua.config import get_settings
+
+    configure_prefect(get_settings())
+    files = sorted(folder.glob("*.py"))
+    start = time.perf_counter()
+    loaded = [load_campaign(f) for f in files]
+    load_s = time.perf_counter() - start
+    deploy_s, created, passed = 0.0, 0, 0
+    calls = trace_requests() if profile else {}
+    profiler = cProfile.Profile() if profile else None
+    for first in range(0, len(loaded), CHUNK):
+        chunk = loaded[first : first + CHUNK]
+        start = time.perf_counter()
+        if profiler:
+            profiler.enable()
+        results = asyncio.run(_deploy_all(chunk, quiet=True))
+        if profiler:
+            profiler.disable()
+        deploy_s += time.perf_counter() - start
+        created += sum(len(r.sync.create) for r in results)
+        passed += sum(len(r.sync.passed) for r in results)
+        done = first + len(chunk)
+        per = deploy_s / done
+        print(
+            f"  {done}/{len(loaded)} campaigns, {per * 1000:.0f} ms per campaign, "
+            f"estimated total {per * len(loaded) / 60:.1f} min",
+            file=sys.stderr,
+            flush=True,
+        )
+    if profiler:
+        print_profile(calls, pstats.Stats(profiler, stream=sys.stderr), len(loaded))
+    check = asyncio.run(verify(loaded))
+    return {
+        "campaigns": len(loaded),
+        "load_s": load_s,
+        "deploy_s": deploy_s,
+        "runs_created": created,
+        "passed": passed,
+        **check,
+    }
+
+
+async def verify(loaded: list[Any]) -> dict[str, Any]:
+    """Every planned action is a scheduled flow run, and the store points at it."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+    from prefect.client.schemas.sorting import FlowRunSort
+    from sqlmodel import select
+
+    from flows.naming import relative_file
+    from thidua.config import get_settings
+    from thidua.db import session_scope
+    from thidua.models import ActionRecord
+    from thidua.plan import compile_plan
+
+    notice = get_settings().notice_time
+    expected = {
+        (relative_file(c.path), a.key)
+        for c in loaded
+        for a in compile_plan(c.spec, c.registry, notice_time=notice).actions
+    }
+    scheduled = FlowRunFilter(
+        state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.SCHEDULED]))
+    )
+    found: dict[tuple[str, str], str] = {}
+    async with get_client() as client:
+        count = await client.count_flow_runs(flow_run_filter=scheduled)
+        offset = 0
+        while True:
+            page = await client.read_flow_runs(
+                flow_run_filter=scheduled, sort=FlowRunSort.ID_DESC, limit=200, offset=offset
+            )
+            for run in page:
+                found[(run.parameters["campaign_file"], run.parameters["action_key"])] = str(run.id)
+            if len(page) < 200:
+                break
+            offset += 200
+    with session_scope() as session:
+        stored = session.exec(select(ActionRecord.status, ActionRecord.flow_run_id)).all()
+    run_ids = set(found.values())
+    return {
+        "expected_actions": len(expected),
+        "scheduled_runs_count": count,
+        "missing_actions": len(expected - found.keys()),
+        "unexpected_runs": len(found.keys() - expected),
+        "store_actions": len(stored),
+        "store_scheduled_with_run": sum(s == "scheduled" and r in run_ids for s, r in stored),
+    }
+
+
+def phase_raw(runs: int) -> dict[str, Any]:
+    """`runs` bare run creations on one deployment, as `_create_run` makes them."""
+    import asyncio
+    from datetime import UTC, datetime, timedelta
+
+    from flows.action import run_action
+    from flows.server import configure_prefect
+    from thidua.config import get_settings
+
+    configure_prefect(get_settings())
+    from prefect.client.orchestration import get_client
+    from prefect.states import Scheduled
+
+    async def main() -> float:
+        deployment = await run_action.ato_deployment(name="bench-raw", tags=["bench-raw"])
+        deployment_id = await deployment.apply()
+        at = datetime(2027, 1, 4, 1, tzinfo=UTC)
+        async with get_client() as client:
+            start = time.perf_counter()
+            for i in range(runs):
+                when = at + timedelta(hours=i)
+                await client.create_flow_run_from_deployment(
+                    deployment_id,
+                    parameters={
+                        "campaign_file": "raw.py",
+                        "action_key": f"raw/{i}",
+                        "scheduled_for": when,
+                    },
+                    name=f"raw {i}",
+                    state=Scheduled(scheduled_time=when),
+                    idempotency_key=f"raw|{i}",
+                    tags=["bench-raw", "reminder"],
+                )
+            return time.perf_counter() - start
+
+    seconds = asyncio.run(main())
+    return {"runs": runs, "seconds": seconds}
+
+
+def child(phase: str, env: dict[str, str], *args: str) -> dict[str, Any]:
+    """Run a phase in a fresh process; its progress goes to our stderr, its result is JSON."""
+    cmd = [sys.executable, __file__, "--phase", phase, *args]
+    out = subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    if out.returncode:
+        sys.exit(f"phase {phase} failed (exit {out.returncode}):\n{out.stdout[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def child_env(data_dir: Path, port: int, store_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "THIDUA_"))}
+    env.update(
+        THIDUA_DATA_DIR=str(data_dir),
+        THIDUA_UI_PORT=str(port),
+        PREFECT_HOME=str(data_dir / "prefect"),
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PREFECT_LOGGING_LEVEL="WARNING",
+    )
+    if store_url:
+        env["THIDUA_DATABASE_URL"] = store_url
+    return env
+
+
+# --- timing the API and the UI ----------------------------------------------------------
+
+
+def timed_requests(base: str, repeat: int = 15) -> dict[str, dict[str, float]]:
+    """Median and max of each request the operator's screens make."""
+    import httpx
+
+    api = f"{base}/api"
+    next_runs = {
+        "flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}},
+        "sort": "EXPECTED_START_TIME_ASC",
+        "limit": 100,
+        "offset": 0,
+    }
+    requests = {
+        "flow_runs_filter_next_100_scheduled": ("POST", f"{api}/flow_runs/filter", next_runs),
+        "flow_runs_count_scheduled": (
+            "POST",
+            f"{api}/flow_runs/count",
+            {"flow_runs": next_runs["flow_runs"]},
+        ),
+        "ui_deployments_filter": (
+            "POST",
+            f"{api}/deployments/filter",
+            {"sort": "NAME_ASC", "offset": 0, "limit": 10, "deployments": UI_DEPLOYMENTS_FILTER},
+        ),
+        "ui_deployments_count": (
+            "POST",
+            f"{api}/deployments/count",
+            {"deployments": UI_DEPLOYMENTS_FILTER},
+        ),
+        "ui_deployments_paginate": (
+            "POST",
+            f"{api}/deployments/paginate",
+            {"page": 1, "limit": 10, "sort": "NAME_ASC", "deployments": UI_DEPLOYMENTS_FILTER},
+        ),
+        # The v2 UI is a single-page app: a browser loads /v2/ and routes to its deployments
+        # page itself (the server answers 404 to a deep link such as /v2/deployments).
+        "ui_html_v2_index": ("GET", f"{base}/v2/", None),
+    }
+    out: dict[str, dict[str, float]] = {}
+    with httpx.Client(timeout=60) as http:
+        for name, (method, url, body) in requests.items():
+            samples = []
+            for _ in range(repeat):
+                start = time.perf_counter()
+                response = http.request(method, url, json=body)
+                samples.append(time.perf_counter() - start)
+                response.raise_for_status()
+            out[name] = {"median_s": statistics.median(samples), "max_s": max(samples)}
+            out[name]["bytes"] = len(response.content)
+    return out
+
+
+# --- driver -----------------------------------------------------------------------------
+
+
+def run_server(
+    label: str,
+    work: Path,
+    prefect_db_url: str,
+    store_url: str,
+    campaigns: int,
+    raw: int,
+    *,
+    profile: bool = False,
+) -> dict[str, Any]:
+    """Start a server, deploy `campaigns` generated campaigns, verify, time, baseline."""
+    from flows.server import LocalServer
+    from thidua.config import Settings
+
+    port = free_port()
+    data_dir = work / label
+    settings = Settings(data_dir=data_dir, ui_port=port, prefect_database_url=prefect_db_url)
+    env = child_env(data_dir, port, store_url)
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)  # LocalServer starts the server from this environment
+    try:
+        start = time.perf_counter()
+        with LocalServer(settings, wait=600) as server:
+            print(f"[{label}] server up in {time.perf_counter() - start:.1f} s ({server.database})")
+            folder = write_campaigns(work / f"{label}-campaigns", campaigns)[0].parent
+            extra = ["--profile"] if profile else []
+            result = child("deploy", env, "--folder", str(folder), *extra)
+            result["requests"] = timed_requests(server.ui_url)
+            if raw:
+                result["raw"] = child("raw", env, "--runs", str(raw))
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return result
+
+
+def report(label: str, r: dict[str, Any]) -> None:
+    per = r["deploy_s"] / r["campaigns"]
+    print(
+        f"[{label}] {r['campaigns']} campaigns, {r['runs_created']} runs created: "
+        f"deploy {r['deploy_s']:.1f} s = {per * 1000:.0f} ms per campaign "
+        f"({r['deploy_s'] / max(r['runs_created'], 1) * 1000:.1f} ms per run); "
+        f"loading the files {r['load_s']:.1f} s"
+    )
+    print(
+        f"[{label}] planned actions {r['expected_actions']}, scheduled runs (API count) "
+        f"{r['scheduled_runs_count']}, actions without a run {r['missing_actions']}, "
+        f"runs without an action {r['unexpected_runs']}, store actions scheduled with their "
+        f"run {r['store_scheduled_with_run']}/{r['store_actions']}"
+    )
+    for name, t in r.get("requests", {}).items():
+        print(
+            f"[{label}] {name:38s} median {t['median_s'] * 1000:7.1f} ms, max "
+            f"{t['max_s'] * 1000:7.1f} ms, {t['bytes']} bytes"
+        )
+    if "raw" in r:
+        raw = r["raw"]
+        print(
+            f"[{label}] baseline: {raw['runs']} bare create_flow_run_from_deployment calls: "
+            f"{raw['seconds']:.1f} s = {raw['seconds'] / raw['runs'] * 1000:.1f} ms per run"
+        )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--campaigns", type=int, default=1000)
+    parser.add_argument("--sqlite-campaigns", type=int, default=20)
+    parser.add_argument("--raw-runs", type=int, default=500)
+    parser.add_argument("--phase", choices=["deploy", "raw"])
+    parser.add_argument("--folder", type=Path)
+    parser.add_argument("--runs", type=int, default=0)
+    parser.add_argument(
+        "--profile", action="store_true", help="API requests and cProfile of the deploy"
+    )
+    args = parser.parse_args()
+    if args.phase == "deploy":
+        print(json.dumps(phase_deploy(args.folder, args.profile)))
+        return 0
+    if args.phase == "raw":
+        print(json.dumps(phase_raw(args.runs)))
+        return 0
+
+    prefect_db, store_db = create_database("bench_prefect"), create_database("bench_store")
+    results: dict[str, dict[str, Any]] = {}
+    try:
+        with tempfile.TemporaryDirectory(prefix="deploy-scale-") as tmp:
+            work = Path(tmp)
+            if args.sqlite_campaigns:
+                results["sqlite"] = run_server(
+                    "sqlite", work, "", "", args.sqlite_campaigns, args.raw_runs // 5
+                )
+                report("sqlite", results["sqlite"])
+            results["postgresql"] = run_server(
+                "postgresql",
+                work,
+                pg_url("asyncpg", prefect_db),
+                pg_url("psycopg2", store_db),
+                args.campaigns,
+                args.raw_runs,
+                profile=args.profile,
+            )
+            report("postgresql", results["postgresql"])
+    finally:
+        drop_database(prefect_db)
+        drop_database(store_db)
+
+    pg = results["postgresql"]
+    per_campaign = pg["deploy_s"] / pg["campaigns"]
+    per_run = pg["deploy_s"] / max(pg["runs_created"], 1)
+    raw_per_run = pg["raw"]["seconds"] / pg["raw"]["runs"] if "raw" in pg else None
+    print(
+        f"projection for 1,000 campaigns at {per_campaign * 1000:.0f} ms each: "
+        f"{per_campaign * 1000 / 60:.1f} min"
+    )
+    summary: dict[str, Any] = {
+        "campaigns": pg["campaigns"],
+        "runs_created": pg["runs_created"],
+        "deploy_s": round(pg["deploy_s"], 1),
+        "per_campaign_s": round(per_campaign, 3),
+        "per_run_ms": round(per_run * 1000, 1),
+        "projected_1000_min": round(per_campaign * 1000 / 60, 1),
+        "every_action_scheduled": pg["missing_actions"] == 0
+        and pg["scheduled_runs_count"] == pg["expected_actions"],
+        "scheduled_runs_count": pg["scheduled_runs_count"],
+        "expected_actions": pg["expected_actions"],
+        "request_median_ms": {k: round(v["median_s"] * 1000, 1) for k, v in pg["requests"].items()},
+        "request_max_ms": {k: round(v["max_s"] * 1000, 1) for k, v in pg["requests"].items()},
+    }
+    # Two cores shared with other work make every figure slower: say how busy it was.
+    summary["loadavg_1m_at_end"] = round(os.getloadavg()[0], 2)
+    if raw_per_run:
+        summary["raw_create_per_run_ms"] = round(raw_per_run * 1000, 1)
+        summary["ratio_per_run_product_to_raw"] = round(per_run / raw_per_run, 2)
+    if "sqlite" in results:
+        sq = results["sqlite"]
+        summary["sqlite_campaigns"] = sq["campaigns"]
+        summary["sqlite_per_campaign_s"] = round(sq["deploy_s"] / sq["campaigns"], 3)
+        summary["ratio_per_campaign_pg_to_sqlite"] = round(
+            per_campaign / (sq["deploy_s"] / sq["campaigns"]), 2
+        )
+    print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
