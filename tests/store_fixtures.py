@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -45,15 +46,19 @@ def _admin_engine() -> Engine:
     )
 
 
-@pytest.fixture(scope="session")
-def pg_database() -> Iterator[str]:
-    """URL of a PostgreSQL database created for this test session (dropped afterwards)."""
+@contextmanager
+def temporary_databases(*names: str) -> Iterator[list[str]]:
+    """Create PostgreSQL databases `names` and yield their URLs; drop them afterwards.
+
+    When the server cannot be reached the calling test fails, saying so, unless
+    THIDUA_SKIP_POSTGRES=1 (then it is skipped).
+    """
     admin = _admin_engine()
-    name = f"thidua_test_{secrets.token_hex(6)}"
     problem = None
     try:
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            for name in names:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
     except OperationalError as exc:
         admin.dispose()
         problem = str(exc.orig).strip().splitlines()[0]
@@ -66,14 +71,22 @@ def pg_database() -> Iterator[str]:
         if os.environ.get("THIDUA_SKIP_POSTGRES") == "1":
             pytest.skip(message)
         pytest.fail(message, pytrace=False)
-    url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    base = make_url(POSTGRES_ADMIN_URL)
     try:
-        yield url
+        yield [base.set(database=n).render_as_string(hide_password=False) for n in names]
     finally:
         reset_engines()
         with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            for name in names:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """URL of a PostgreSQL database created for this test session (dropped afterwards)."""
+    with temporary_databases(f"thidua_test_{secrets.token_hex(6)}") as (url,):
+        yield url
 
 
 @pytest.fixture(params=BACKENDS)

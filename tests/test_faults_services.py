@@ -28,7 +28,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 
 from thidua.config import Settings
 
@@ -52,7 +51,7 @@ from .faults import (
     write_campaign,
 )
 from .serving import ROOT, Served, free_port, start_serve, wait_for
-from .store_fixtures import POSTGRES_ADMIN_URL, _admin_engine
+from .store_fixtures import POSTGRES_ADMIN_URL, temporary_databases
 
 pytestmark = pytest.mark.slow
 
@@ -148,30 +147,9 @@ def test_a_relay_refusing_30_percent_for_now_and_some_addresses_for_good(
 @pytest.fixture
 def pg_store() -> Iterator[tuple[str, str]]:
     """(database name, admin URL) of a fresh PostgreSQL database, dropped afterwards."""
-    admin = _admin_engine()
     name = f"thidua_faults_{secrets.token_hex(5)}"
-    problem = None
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as exc:
-        admin.dispose()
-        problem = str(exc.orig).strip().splitlines()[0]
-    if problem is not None:  # outside the except block, so the report is just this message
-        where = make_url(POSTGRES_ADMIN_URL).render_as_string(hide_password=True)
-        message = (
-            f"PostgreSQL is not reachable at {where} ({problem}); start it, point "
-            "THIDUA_TEST_POSTGRES_URL at a server, or set THIDUA_SKIP_POSTGRES=1 to skip"
-        )
-        if os.environ.get("THIDUA_SKIP_POSTGRES") == "1":
-            pytest.skip(message)
-        pytest.fail(message, pytrace=False)
-    try:
+    with temporary_databases(name):
         yield name, POSTGRES_ADMIN_URL
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def pg_deliveries(url: str) -> dict[str, tuple[str, int]]:

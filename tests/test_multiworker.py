@@ -27,17 +27,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 
 from flows.server import LocalServer, prefect_database_url
 from thidua import crud
 from thidua.config import Settings
-from thidua.db import get_engine, reset_engines, session_scope
+from thidua.db import get_engine, session_scope
 from thidua.errors import SettingsError, ThiduaError
 
 from .conftest import SMALL_REGISTRY
 from .serving import ROOT, THIDUA, clean_env, free_port, wait_for
-from .store_fixtures import POSTGRES_ADMIN_URL, _admin_engine
+from .store_fixtures import temporary_databases
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 CODE = "31/KH-MW"
@@ -88,40 +87,10 @@ campaign = Campaign(
 @pytest.fixture
 def pg_urls() -> Iterator[tuple[str, str]]:
     """(Prefect database URL, store URL): two fresh PostgreSQL databases, dropped afterwards."""
-    admin = _admin_engine()
     tag = secrets.token_hex(5)
-    names = [f"thidua_mw_prefect_{tag}", f"thidua_mw_store_{tag}"]
-    problem = None
-    try:
-        with admin.connect() as conn:
-            for name in names:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as exc:
-        admin.dispose()
-        problem = str(exc.orig).strip().splitlines()[0]
-    if problem is not None:  # outside the except block, so the report is just this message
-        where = make_url(POSTGRES_ADMIN_URL).render_as_string(hide_password=True)
-        message = (
-            f"PostgreSQL is not reachable at {where} ({problem}); start it, point "
-            "THIDUA_TEST_POSTGRES_URL at a server, or set THIDUA_SKIP_POSTGRES=1 to skip"
-        )
-        if os.environ.get("THIDUA_SKIP_POSTGRES") == "1":
-            pytest.skip(message)
-        pytest.fail(message, pytrace=False)
-    base = make_url(POSTGRES_ADMIN_URL)
-    prefect_url = base.set(drivername="postgresql+asyncpg", database=names[0])
-    store_url = base.set(drivername="postgresql", database=names[1])
-    try:
-        yield (
-            prefect_url.render_as_string(hide_password=False),
-            store_url.render_as_string(hide_password=False),
-        )
-    finally:
-        reset_engines()
-        with admin.connect() as conn:
-            for name in names:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with temporary_databases(f"thidua_mw_prefect_{tag}", f"thidua_mw_store_{tag}") as urls:
+        prefect_url = make_url(urls[0]).set(drivername="postgresql+asyncpg")
+        yield prefect_url.render_as_string(hide_password=False), urls[1]
 
 
 class Api:

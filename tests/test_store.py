@@ -206,7 +206,7 @@ def test_migrations_ship_with_the_package_and_have_one_head() -> None:
     shipped = package_data["tool"]["setuptools"]["package-data"]["thidua"]
     assert {"migrations/*", "migrations/versions/*"} <= set(shipped)
     script = ScriptDirectory.from_config(alembic_config())
-    assert script.get_heads() == [HEAD] and HEAD is not None
+    assert script.get_heads() == [HEAD] == [db.head_revision()]
     assert Path(script.dir, "script.py.mako").is_file()
 
 

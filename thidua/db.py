@@ -15,10 +15,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
@@ -26,6 +24,9 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
 
 from thidua.errors import StoreUnavailable
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 #: Milliseconds a SQLite connection waits for another writer before giving up.
@@ -194,6 +195,8 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
 
 def alembic_config(url: str | None = None) -> Config:
     """An Alembic config for thidua's migrations, built in code (no alembic.ini)."""
+    from alembic.config import Config
+
     config = Config()
     # ConfigParser interpolates "%": escape it in paths and URLs.
     config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
@@ -201,6 +204,21 @@ def alembic_config(url: str | None = None) -> Config:
     if url is not None:
         config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
+
+
+def head_revision() -> str:
+    """The newest migration's revision id: revisions are named by their files' prefixes."""
+    return max(p.name.split("_", 1)[0] for p in (MIGRATIONS / "versions").glob("[0-9]*_*.py"))
+
+
+def _at_head(connection: Any) -> bool:
+    """True when the database's schema is the newest; leaves no transaction open."""
+    try:
+        versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    except DBAPIError:  # no alembic_version table yet: an empty database
+        versions = []
+    connection.rollback()
+    return [v for (v,) in versions] == [head_revision()]
 
 
 def migrate(engine: Engine) -> None:
@@ -211,12 +229,16 @@ def migrate(engine: Engine) -> None:
     PostgreSQL a transaction-scoped advisory lock serialises the upgraders and
     DDL is transactional, so the second one finds the schema at head.
     """
-    config = alembic_config()
     try:
         connection = engine.connect()
     except DBAPIError as exc:  # refused, unknown host, bad credentials, unopenable file
         raise _unavailable(engine.url, exc) from exc
     with connection:
+        if _at_head(connection):
+            return  # the usual case: no Alembic import (~80 ms of every `thidua status`)
+        from alembic import command
+
+        config = alembic_config()
         if connection.dialect.name == "sqlite":
             # pysqlite opens no transaction before DDL by itself; without this, two
             # processes could both find an empty database and both create tables.
