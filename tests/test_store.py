@@ -14,7 +14,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import func, inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import StatementError
 from sqlmodel import Session, col, select
@@ -281,6 +281,31 @@ def test_sync_units_upserts_units_and_replaces_members(fresh_db: Engine) -> None
         assert (so_a.kind, so_a.headcount, so_a.supervisor) == ("so_nganh", 20, "UBND")
         assert so_a.contacts == ["mailto://${SMTP_USER}:${SMTP_PASSWORD}@example.vn"]
         assert (xa_1.name, xa_1.headcount, xa_1.contacts) == ("UBND xã Một (mới)", 11, [])
+
+
+def test_a_large_registry_is_synced_in_chunks(fresh_db: Engine) -> None:
+    units = [
+        (f"XA-{n:04d}", f"UBND xã {n}", "xa", "UBND", n, [f"outbox://xa-{n}"]) for n in range(1200)
+    ]
+    with session_scope(fresh_db) as session:
+        add_campaign(session)
+        records = crud.sync_units(
+            session, campaign_code=CODE, units=units, participants=["XA-0001"], organizer="XA-0000"
+        )
+        assert [r.code for r in records] == [u[0] for u in units]
+    renamed = [(code, f"{name} (mới)", *rest) for code, name, *rest in units]
+    with session_scope(fresh_db) as session:
+        crud.sync_units(
+            session,
+            campaign_code=CODE,
+            units=renamed,
+            participants=["XA-0001"],
+            organizer="XA-0000",
+        )
+        last = session.get(UnitRecord, "XA-1199")
+        assert last is not None and (last.name, last.headcount) == ("UBND xã 1199 (mới)", 1199)
+        assert last.contacts == ["outbox://xa-1199"]
+        assert session.exec(select(func.count()).select_from(UnitRecord)).one() == 1200
 
 
 # --- actions -----------------------------------------------------------------------

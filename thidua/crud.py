@@ -48,6 +48,8 @@ M = TypeVar("M", bound=SQLModel)
 CLAIM_LEASE = timedelta(minutes=10)
 
 _UNIT_FIELDS = ("code", "name", "kind", "supervisor", "headcount", "contacts")
+#: Rows per multi-row INSERT: SQLite allows 32,766 bound parameters, 7 per unit.
+_UNITS_PER_STATEMENT = 500
 
 
 # --- helpers ----------------------------------------------------------------------
@@ -181,15 +183,18 @@ def sync_units(
     """Upsert `units` and make the campaign's members exactly `participants` plus `organizer`.
 
     A unit is a registry `Unit`, a mapping, or a tuple (code, name, kind, supervisor,
-    headcount, contacts). Contacts are stored as the registry's URL templates.
+    headcount, contacts). Contacts are stored as the registry's URL templates. The
+    units are written in a few multi-row statements: a deploy syncs the whole
+    registry of every campaign, and one statement per unit dominated deploy time.
     """
     now = utcnow()
-    records = []
+    values: dict[str, dict[str, Any]] = {}
     for item in units:
         code, name, kind, supervisor, headcount, contacts = (
             _field(item, name, i) for i, name in enumerate(_UNIT_FIELDS)
         )
-        fields = {
+        values[code] = {
+            "code": code,
             "name": name,
             "kind": _plain(kind),
             "supervisor": supervisor,
@@ -197,7 +202,22 @@ def sync_units(
             "contacts": [str(c) for c in contacts or ()],
             "updated_at": now,
         }
-        records.append(_upsert(session, UnitRecord, key={"code": code}, insert={}, update=fields))
+    records: list[UnitRecord] = []
+    rows_list = list(values.values())
+    session.flush()
+    for start in range(0, len(rows_list), _UNITS_PER_STATEMENT):
+        chunk = rows_list[start : start + _UNITS_PER_STATEMENT]
+        stmt = _insert(session, UnitRecord).values(chunk)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["code"],
+            set_={name: stmt.excluded[name] for name in chunk[0] if name != "code"},
+        )
+        session.exec(stmt)
+    if values:
+        statement = select(UnitRecord).where(col(UnitRecord.code).in_(list(values)))
+        loaded = session.exec(statement, execution_options={"populate_existing": True})
+        by_code = {r.code: r for r in loaded}
+        records = [by_code[code] for code in values]
     session.exec(delete(CampaignUnit).where(col(CampaignUnit.campaign_code) == campaign_code))
     rows = {(code, UnitRole.PARTICIPANT.value) for code in participants}
     rows.add((organizer, UnitRole.ORGANIZER.value))
