@@ -30,7 +30,7 @@ from notifications.render import Message, launch_deadlines, render
 from notifications.send import SendResult, SMTPPool, channel_id, send
 from thidua import crud
 from thidua.campaign_file import LoadedCampaign, load_campaign
-from thidua.claimers import end_attempt, new_attempt
+from thidua.claimers import end_attempt, new_attempt, this_process
 from thidua.config import get_settings
 from thidua.db import session_scope
 from thidua.errors import StoreUnavailable
@@ -460,9 +460,14 @@ def _as_stored(ctx: ActionContext, outcomes: list[Outcome]) -> list[Outcome]:
     result = []
     for o in outcomes:
         row = stored.get((o.unit, o.channel))
-        if o.status == "already_sent" and row is not None and str(row.status) != "sent":
-            status = "in_flight" if str(row.status) == "pending" else str(row.status)
-            o = Outcome(o.unit, o.channel, status, row.error)
+        if o.status == "already_sent" and row is not None:
+            if str(row.status) == "sent":
+                # Sent by an earlier attempt of this same run (a retry): the run's table
+                # must say it sent it, not that another run did.
+                status = "sent" if this_process(row.claimed_by) else o.status
+            else:
+                status = "in_flight" if str(row.status) == "pending" else str(row.status)
+            o = Outcome(o.unit, o.channel, status, None if status == "sent" else row.error)
         result.append(o)
     return result
 

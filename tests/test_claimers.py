@@ -98,3 +98,11 @@ def test_a_claim_held_by_a_live_sender_is_not_taken(fresh_db: Engine) -> None:
     end_attempt(sender)  # e.g. its deliver task raised: a retry may take it now
     with session_scope(fresh_db) as session:
         assert crud.claim_delivery(session, **KEY, claimer=new_attempt(), lease=lease) is not None
+
+
+def test_a_token_of_this_process_is_recognised_as_ours() -> None:
+    from thidua.claimers import this_process
+
+    assert this_process(new_attempt())
+    assert not this_process(dead_process_token())
+    assert not this_process(None) and not this_process("")

@@ -107,13 +107,19 @@ def test_worker_down_at_the_due_time_runs_the_action_once_when_back(served, tmp_
     status = third.thidua("status", "91/KH-THU").stdout
     assert "đã xong" in status and "4 đã gửi" in status
 
-    # What operators read in the UI: who was notified, a summary, the campaign's progress.
+    # What operators read in the UI: who was notified, a summary, the campaign's progress
+    # and its status board.
     artifacts = {
         a["key"]: a
         for a in served.api("POST", "/artifacts/latest/filter", {"limit": 200})
         if (a.get("key") or "").startswith("91-kh-thu-")
     }
-    assert set(artifacts) == {"91-kh-thu-gui-tin", "91-kh-thu-tom-tat", "91-kh-thu-tien-do"}
+    assert set(artifacts) == {
+        "91-kh-thu-gui-tin",
+        "91-kh-thu-tom-tat",
+        "91-kh-thu-tien-do",
+        "91-kh-thu-bang-theo-doi",
+    }
     table = json.loads(artifacts["91-kh-thu-gui-tin"]["data"])  # table artifacts hold JSON
     assert sorted(row["Mã"] for row in table) == sorted(PARTICIPANTS)
     assert {row["Kết quả"] for row in table} == {"đã gửi"}

@@ -66,6 +66,11 @@ def end_attempt(token: str) -> None:
         _ended.add(token)
 
 
+def this_process(token: str | None) -> bool:
+    """True when `token` names an attempt of this very process (a flow run's own)."""
+    return bool(token) and token.rsplit(":", 1)[0] == _process()  # type: ignore[union-attr]
+
+
 def holder_gone(token: str | None) -> bool:
     """True when the claim's holder certainly cannot finish it; False when unsure.
 
