@@ -253,11 +253,19 @@ def test_two_workers_run_one_action_at_once_and_send_each_message_once(
             for r in runs
         }
         print(f"runs: {states}")
-        assert all(s[0] == "COMPLETED" for s in states.values()), states
         # Both ran at once: each started before the other ended (and a worker runs one
         # run at a time, so they were two different workers).
         a, b = runs
         assert a["start_time"] < b["end_time"] and b["start_time"] < a["end_time"], runs
+        # Usually both pass the gate and split the sending; a twin that reached the gate
+        # only after the other had finished is stopped there, which is right too.
+        gated = "Không gửi: hoạt động đã chạy trước đó"
+        completed = [r for r in runs if r["state"]["type"] == "COMPLETED"]
+        assert completed, states
+        for run in runs:
+            if run not in completed:
+                assert (run["state"]["type"], run["state"]["message"]) == ("CANCELLED", gated)
+        runs = completed
 
         # Per run, what it did for each unit: exactly one of the two sent each message.
         outcome: dict[str, list[str]] = {}
@@ -277,7 +285,7 @@ def test_two_workers_run_one_action_at_once_and_send_each_message_once(
         # The other run found the claim: the message was sent, or was being sent, by its twin.
         lost = {"đã gửi trước đó", "đang được gửi ở lượt chạy khác"}
         for unit, results in outcome.items():
-            assert len(results) == 2 and results.count("đã gửi") == 1, (unit, results)
+            assert len(results) == len(runs) and results.count("đã gửi") == 1, (unit, results)
             assert set(results) - {"đã gửi"} <= lost, (unit, results)
 
         # A later deploy or pause without naming the pool keeps the campaign on it.

@@ -8,6 +8,7 @@ store that `thidua serve` uses, or fails in Vietnamese and records nothing.
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 from typing import Any
 from uuid import UUID
@@ -144,7 +145,8 @@ def test_a_refused_form_fails_in_vietnamese_and_records_nothing(served) -> None:
     text = artifact(served, run_id)
     assert "## Không ghi nhận — chưa ghi gì vào kho" in text and "| Đơn vị | SYT |" in text
     assert [r for r in stored(served, "ho-so-bang-khen") if r.unit_code == "SYT"] == []
-    assert "Traceback" not in served.output()
+    # Prefect's runner prints the Failed run's FailedRun; nothing of ours may raise.
+    assert our_tracebacks(served.output()) == []
 
 
 def test_form_figures_are_split_on_semicolons_not_decimal_commas() -> None:
@@ -154,3 +156,10 @@ def test_form_figures_are_split_on_semicolons_not_decimal_commas() -> None:
     }
     with pytest.raises(SubmissionError, match="hai lần"):
         parse_figures("a=1; A=2")
+
+
+def our_tracebacks(output: str) -> list[str]:
+    """Tracebacks in `output` with a frame in thidua's own code (flows/, tasks/, thidua/)."""
+    blocks = output.split("Traceback (most recent call last):")[1:]
+    ours = re.compile(r'File "[^"]*/(?:flows|tasks|thidua|notifications)/[^"]+\.py"')
+    return [block[:2000] for block in blocks if ours.search(block.split("\n\n", 1)[0])]
