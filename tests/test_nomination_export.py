@@ -176,3 +176,53 @@ def test_only_an_xlsx_file_is_written(tmp_path: Path) -> None:
     with pytest.raises(ThiduaError, match=r"phải có đuôi \.xlsx"):
         write_xlsx(tmp_path / "ds.csv", loaded=seed_2023(), nominations=[])
     assert not (tmp_path / "ds.csv").exists()
+
+
+def test_the_annex_leaves_out_returned_dossiers_and_empty_sheets(
+    fresh_db: Engine, tmp_path: Path, capsys
+) -> None:
+    from thidua.cli import main
+    from thidua.config import get_settings, set_settings
+
+    from .conftest import CAMPAIGNS
+
+    url = fresh_db.url.render_as_string(hide_password=False)
+    set_settings(get_settings().with_(database_url=url, campaigns_dir=CAMPAIGNS))
+    _nominate_some(fresh_db, tmp_path / "in")
+    with session_scope(fresh_db) as session:
+        # Lăng Thị Nga (Bằng khen) goes back to her unit; Lý Văn Bình, the only Giấy khen, too.
+        for number in (1, 5):
+            move(
+                session, nomination_id=number, to=NominationStatus.RETURNED, actor="BTDKT",
+                reason="Thiếu biên bản họp Hội đồng",
+            )  # fmt: skip
+    out = tmp_path / "ds.xlsx"
+    assert main(["nominations", CODE_2023, "--xlsx", str(out)]) == 0
+    assert f"Đã xuất 3 hồ sơ ra {out}" in capsys.readouterr().out
+    book = load_workbook(out)
+    assert book.sheetnames == ["Bằng khen của Chủ tịch Ủy ban"]  # no empty Giấy khen sheet
+    names = [r[1] for r in rows_of(book.worksheets[0])]
+    assert "Lăng Thị Nga" not in names and "Nguyễn Văn An" in names
+
+    assert main(["nominations", CODE_2023, "--xlsx", str(out), "--ca-ho-so-tra-lai"]) == 0
+    assert f"Đã xuất 5 hồ sơ ra {out}" in capsys.readouterr().out
+    book = load_workbook(out)
+    assert len(book.sheetnames) == 2
+    names = [r[1] for ws in book for r in rows_of(ws)]
+    assert "Lăng Thị Nga" in names and "Lý Văn Bình" in names
+    assert main(["nominations", CODE_2023, "--xlsx", str(out), "--include-returned"]) == 0
+
+
+def test_nothing_to_export_writes_no_file(fresh_db: Engine, tmp_path: Path, capsys) -> None:
+    from thidua.cli import main
+    from thidua.config import get_settings, set_settings
+
+    from .conftest import CAMPAIGNS
+
+    url = fresh_db.url.render_as_string(hide_password=False)
+    set_settings(get_settings().with_(database_url=url, campaigns_dir=CAMPAIGNS))
+    out = tmp_path / "ds.xlsx"
+    assert main(["nominations", CODE_2023, "--xlsx", str(out)]) != 0
+    err = capsys.readouterr().err
+    assert "không có hồ sơ đề nghị khen thưởng nào để xuất" in err and str(out) in err
+    assert "Traceback" not in err and not out.exists()

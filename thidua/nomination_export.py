@@ -1,12 +1,14 @@
 """The nominations as the annex of a Tờ trình: "Danh sách đề nghị khen thưởng" in XLSX.
 
-One sheet per award form, in the campaign's order; on each, title rows (the list,
-the award, the campaign), then STT | Họ và tên / Tên tập thể | Chức vụ | Đơn vị công
-tác / Địa chỉ | Tóm tắt thành tích | Hình thức khen thưởng | Đơn vị đề nghị | Ghi chú,
-grouped under "I. Tập thể", "II. Cá nhân", "III. Hộ gia đình" with STT restarting in
-each group, as offices lay these annexes out. Times New Roman 13 (the administrative
-standard, Nghị định 30/2020/NĐ-CP), wrapped text, A4 landscape, header repeated on
-every printed page, so the office can edit it and attach it as it is.
+One sheet per award form that has a nomination, in the campaign's order; on each,
+title rows (the list, the award, the campaign), then STT | Họ và tên / Tên tập thể |
+Chức vụ | Đơn vị công tác / Địa chỉ | Tóm tắt thành tích | Hình thức khen thưởng | Đơn
+vị đề nghị | Ghi chú, grouped under "I. Tập thể", "II. Cá nhân", "III. Hộ gia đình"
+with STT restarting in each group, as offices lay these annexes out. Every cell is
+written through `thidua.export_cells` (text stays text, never a formula). Times New
+Roman 13 (the administrative standard, Nghị định 30/2020/NĐ-CP), wrapped text, A4
+landscape, header repeated on every printed page, so the office can edit it and attach
+it as it is.
 """
 
 from __future__ import annotations
@@ -20,7 +22,10 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
 from thidua.errors import ThiduaError
+from thidua.export_cells import put
+from thidua.models import NominationStatus
 from thidua.nominations import (
+    COUNTED,
     KIND_ORDER,
     TIMING_LABELS,
     award_for_key,
@@ -104,7 +109,7 @@ def _title_rows(ws: Worksheet, loaded: LoadedCampaign, award_name: str) -> int:
     ]
     for row, (text, font, height) in enumerate(lines, 1):
         ws.merge_cells(f"A{row}:{last}{row}")
-        cell = ws.cell(row=row, column=1, value=text)
+        cell = put(ws, row, 1, text)
         cell.font, cell.alignment = font, _CENTER
         ws.row_dimensions[row].height = height
     return len(lines) + 2  # a blank row before the table
@@ -112,7 +117,7 @@ def _title_rows(ws: Worksheet, loaded: LoadedCampaign, award_name: str) -> int:
 
 def _header(ws: Worksheet, row: int) -> None:
     for col, (header, width) in enumerate(COLUMNS, 1):
-        cell = ws.cell(row=row, column=col, value=header)
+        cell = put(ws, row, col, header)
         cell.font, cell.alignment, cell.border = _font(bold=True), _CENTER, _BORDER
         ws.column_dimensions[get_column_letter(col)].width = width
     ws.row_dimensions[row].height = 36
@@ -120,8 +125,8 @@ def _header(ws: Worksheet, row: int) -> None:
 
 def _group_row(ws: Worksheet, row: int, number: int, kind: NomineeKind) -> None:
     last = get_column_letter(len(COLUMNS))
-    ws.cell(row=row, column=1, value=ROMAN[number])
-    ws.cell(row=row, column=2, value=GROUP_TITLES[kind])
+    put(ws, row, 1, ROMAN[number])
+    put(ws, row, 2, GROUP_TITLES[kind])
     ws.merge_cells(f"B{row}:{last}{row}")
     for col in range(1, len(COLUMNS) + 1):
         cell = ws.cell(row=row, column=col)
@@ -143,7 +148,7 @@ def _entry(
         _note(n),
     ]
     for col, value in enumerate(values, 1):
-        cell = ws.cell(row=row, column=col, value=value)
+        cell = put(ws, row, col, value)
         cell.font, cell.border = _font(), _BORDER
         cell.alignment = _CENTER if col == 1 else _WRAP
 
@@ -177,10 +182,32 @@ def _ordered(loaded: LoadedCampaign, nominations: Sequence[Nomination]) -> list[
     return sorted(nominations, key=lambda n: (order.get(n.unit_code, len(order)), n.id or 0))
 
 
+def annex_nominations(
+    nominations: Sequence[Nomination],
+    *,
+    status: NominationStatus | None = None,
+    include_returned: bool = False,
+) -> list[Nomination]:
+    """The nominations an annex lists.
+
+    Asked for by status, exactly those. Otherwise the live ones (not withdrawn, not
+    refused) without those returned to their unit for completion: a returned dossier
+    is not proposed until it is handed in again, unless `include_returned` is asked.
+    """
+    if status is not None:
+        return [n for n in nominations if n.status == status]
+    wanted = set(COUNTED) - (set() if include_returned else {NominationStatus.RETURNED})
+    return [n for n in nominations if NominationStatus(n.status) in wanted]
+
+
 def write_xlsx(
     path: str | Path, *, loaded: LoadedCampaign, nominations: Sequence[Nomination]
 ) -> Path:
-    """Write the annex for `nominations` of the campaign to `path` (one sheet per award)."""
+    """Write the annex for `nominations` of the campaign to `path` (one sheet per award).
+
+    Only awards with a nomination get a sheet; with no nomination at all nothing is
+    written (ThiduaError).
+    """
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
         raise ThiduaError(f"tệp xuất (--xlsx) “{path}” phải có đuôi .xlsx")
@@ -193,8 +220,15 @@ def write_xlsx(
     # Nominations for an award the file no longer has still belong in the list.
     sheets += [(k, k, k) for k in sorted(keys) if award_for_key(loaded.spec, k) is None]
     for key, short, name in sheets:
+        members = [n for n in nominations if n.award == key]
+        if not members:  # an award nobody was nominated for has no list to attach
+            continue
         ws = workbook.create_sheet(sheet_title(short, taken))
-        _sheet(ws, loaded, name, [n for n in nominations if n.award == key])
+        _sheet(ws, loaded, name, members)
+    if not workbook.worksheets:
+        raise ThiduaError(
+            f"không có hồ sơ đề nghị khen thưởng nào để xuất ra tệp (--xlsx) “{path}”; chưa ghi tệp"
+        )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         workbook.save(path)

@@ -144,9 +144,7 @@ def cmd_nominations(args: argparse.Namespace) -> int:
     from thidua import crud
     from thidua.db import session_scope
     from thidua.lookup import find_campaign
-    from thidua.models import NominationStatus
     from thidua.nominations import (
-        COUNTED,
         TIMING_LABELS,
         NominationError,
         parse_status,
@@ -199,14 +197,10 @@ def cmd_nominations(args: argparse.Namespace) -> int:
         for line in _usage_lines(usages):
             _print(line)
     if args.xlsx:
-        from thidua.nomination_export import write_xlsx
+        from thidua.nomination_export import annex_nominations, write_xlsx
 
-        # An annex lists live nominations unless a status is asked for explicitly.
-        exported = (
-            shown
-            if status is not None
-            else [n for n in shown if NominationStatus(n.status) in COUNTED]
-        )
+        # Live nominations, returned ones only when asked; or exactly the status asked for.
+        exported = annex_nominations(shown, status=status, include_returned=args.include_returned)
         path = write_xlsx(args.xlsx, loaded=loaded, nominations=exported)
         _print(f"Đã xuất {len(exported)} hồ sơ ra {path}")
     return EXIT_OK
@@ -396,6 +390,13 @@ def add_commands(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
         "--xlsx",
         metavar="TỆP.xlsx",
         help="xuất danh sách đề nghị khen thưởng (phụ lục Tờ trình) ra tệp Excel",
+    )
+    p.add_argument(
+        "--ca-ho-so-tra-lai",
+        "--include-returned",
+        dest="include_returned",
+        action="store_true",
+        help="với --xlsx: kèm cả hồ sơ đã trả lại để bổ sung (mặc định: không kèm)",
     )
     p.set_defaults(func=cmd_nominations)
 
