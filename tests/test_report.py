@@ -276,6 +276,7 @@ def test_markdown_of_the_2023_tong_ket(fresh_db: Engine, loaded_2023: LoadedCamp
         "## II. ĐÁNH GIÁ CHUNG",
         "## III. BÀI HỌC KINH NGHIỆM",
         "## IV. ĐỀ XUẤT, KIẾN NGHỊ",
+        "## DANH SÁCH KÈM THEO",
     ]
     subheadings = [line[4:7] for line in md.splitlines() if line.startswith("### ")]
     assert subheadings == ["1. ", "2. ", "3. ", "4. ", "5. ", "1. ", "2. ", "3. "]
@@ -287,11 +288,16 @@ def test_markdown_of_the_2023_tong_ket(fresh_db: Engine, loaded_2023: LoadedCamp
     )
     assert "thời gian thực hiện 6 tháng đầu năm 2023." in md
     assert (
-        "4 lượt gửi thành công, 2 lượt không gửi được (1 lượt lỗi không gửi lại, "
-        "1 lượt lỗi tạm thời)" in md
+        "Trong kỳ, đã gửi 4 lượt thông báo, nhắc hạn, đôn đốc đến các cơ quan, đơn vị; "
+        "2 lượt không gửi được (1 lượt bị nơi nhận từ chối, 1 lượt do lỗi đường truyền)." in md
     )
+    assert "| Loại thông báo | Đã gửi | Bị từ chối | Lỗi đường truyền |" in md
     assert "| Nhắc hạn | 1 | 1 | 0 |" in md and "| Tổng cộng | 4 | 1 | 1 |" in md
-    assert "Trong kỳ có 3 hoạt động theo lịch của kế hoạch: 2 đã thực hiện, 1 bị lỗi" in md
+    # Each status is named; the failed action is listed in the annex, not in the text.
+    assert (
+        "Trong kỳ có 3 hoạt động theo lịch của Kế hoạch: 2 hoạt động đã thực hiện; "
+        "1 hoạt động không thực hiện được (chi tiết tại Biểu số 1 kèm theo)." in md
+    )
     assert (
         "Đối với 2 mốc nộp đã đến hạn (64 lượt đơn vị phải nộp), có 7 lượt nộp đúng hạn "
         "(tỉ lệ 10,9%), 1 lượt nộp muộn, 0 lượt nộp trước thời gian tiếp nhận, "
@@ -301,16 +307,44 @@ def test_markdown_of_the_2023_tong_ket(fresh_db: Engine, loaded_2023: LoadedCamp
         "| Báo cáo kết quả đợt thi đua (theo đề cương) | 10/07/2023 | 32 | 3 | 1 | 28 | 9,4% |"
         in md
     )
-    assert "Đơn vị nộp muộn (Báo cáo kết quả đợt thi đua (theo đề cương)): Sở Y tế." in md
+    # Units that did not hand in: one sentence pointing at the annex, not a run-on list.
+    assert (
+        "Danh sách 28 cơ quan, đơn vị chưa nộp và 1 cơ quan, đơn vị nộp muộn tại Biểu số 2 "
+        "kèm theo Báo cáo này." in md
+    )
+    body, _, annex = md.partition("## DANH SÁCH KÈM THEO")
+    assert "Sở Tư pháp" not in body.split("#### b)")[0]
+    assert (
+        "*(Kèm theo Báo cáo số …/BC-BTDKT ngày … tháng 11 năm 2026 của Ban Thi đua - Khen "
+        "thưởng tỉnh)*" in annex
+    )
+    assert "**Biểu số 1. Hoạt động không thực hiện được**\n\n| STT | Hoạt động | Lý do |" in annex
+    assert (
+        "| 1 | Quá hạn báo cáo kết quả đợt thi đua (theo đề cương) | máy chủ thư không trả lời |"
+        in annex
+    )
+    assert "| STT | Cơ quan, đơn vị | Chưa nộp | Nộp muộn |" in annex
+    assert "| 14 | Sở Y tế | - | Báo cáo kết quả đợt thi đua (theo đề cương) |" in annex
+    assert (
+        "| 2 | Sở Tư pháp | Nộp hồ sơ đề nghị Bằng khen (trực tuyến mức độ 4); Báo cáo kết quả "
+        "đợt thi đua (theo đề cương) | - |" in annex
+    )
+    assert "Sở Nội vụ" not in annex  # handed everything in on time
     assert "| 16 | Sở Y tế | 2 | 1 | 1 | 0 | 2 |" in md
     assert (
         "đã nhận 5 hồ sơ đề nghị khen thưởng của 4 cơ quan, đơn vị (3 tập thể; 1 cá nhân; "
         "1 hộ gia đình); 1 hồ sơ đã được đơn vị rút." in md
     )
     assert f"| {BANG_KHEN} | 3 | 1 | 1 | 5 |" in md
+    # Nomination statuses named as on the board and in `thidua nominations`.
     assert (
-        "Số liệu hệ thống ghi nhận: 1 lượt nộp muộn, 56 lượt chưa nộp kế hoạch, báo cáo, "
-        "hồ sơ; 2 lượt thông báo không gửi được." in md
+        "Tình trạng hồ sơ: 1 hồ sơ đã nộp; 1 hồ sơ trả lại; 2 hồ sơ đã duyệt; "
+        "1 hồ sơ được khen thưởng." in md
+    )
+    assert "| Cơ quan, đơn vị | Đã nộp | Trả lại | Đã duyệt | Được khen thưởng | Tổng số |" in md
+    assert (
+        "Theo số liệu tổng hợp, có 1 lượt nộp muộn, 56 lượt chưa nộp kế hoạch, báo cáo, "
+        "hồ sơ; 2 lượt thông báo không gửi được đến đơn vị." in md
     )
     # Proposals: the accepted nominations.
     assert f"tặng {BANG_KHEN} cho 1 cá nhân; 1 hộ gia đình có thành tích tiêu biểu" in md
@@ -325,8 +359,8 @@ def test_markdown_of_the_2023_tong_ket(fresh_db: Engine, loaded_2023: LoadedCamp
     assert len(placeholders) == 10
     assert "*[Phần này do cơ quan tổng hợp viết: những ưu điểm nổi bật]*" in md
     assert "*[Phần này do cơ quan tổng hợp viết: bài học kinh nghiệm rút ra]*" in md
-    assert md.rstrip().endswith(
-        "**TRƯỞNG BAN**  \n\n*(Ký, ghi rõ họ tên, đóng dấu)*\n\n**[Họ và tên]**"
+    assert body.rstrip().endswith(
+        "**TRƯỞNG BAN**  \n\n*(Ký, ghi rõ họ tên, đóng dấu)*\n\n**[Họ và tên]**\n\n---"
     )
     assert "**_Nơi nhận:_**  \n- Như trên;\n- Lưu: VT, BTDKT." in md
 
@@ -352,7 +386,7 @@ def test_an_empty_store_gives_zeros_not_errors(
     assert facts.nominations.total == 0 and facts.deliveries == [] and facts.actions.total == 0
     md = to_markdown(build_report(facts))
     assert "Chưa nhận được hồ sơ đề nghị khen thưởng nào." in md
-    assert "Hệ thống chưa ghi nhận lượt gửi thông báo nào trong kỳ." in md
+    assert "Trong kỳ, chưa có thông báo nào được gửi." in md
     assert "Chưa có hồ sơ đề nghị khen thưởng nào được thẩm định đủ điều kiện." in md
 
 

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 from docx import Document
+from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 from sqlalchemy.engine import Engine
 
 from thidua.campaign_file import load_campaign
-from thidua.docx_report import write_docx
+from thidua.docx_report import keep_dates_together, write_docx
 from thidua.report import build_report
 
 from .store_fixtures import backend, fresh_db, pg_database
@@ -81,8 +82,9 @@ def test_title_and_body(document) -> None:
     placeholders = [p for p in document.paragraphs if p.text.startswith("[Phần này do")]
     assert len(placeholders) == 10
     assert all(p.runs[0].italic for p in placeholders)
-    assert paragraphs[-1].text.startswith("Trên đây là báo cáo tổng kết đợt thi đua")
-    assert paragraphs[-1].text.endswith("của Ban Thi đua - Khen thưởng tỉnh./.")
+    closing = next(p for p in paragraphs if p.text.startswith("Trên đây là báo cáo"))
+    assert closing.text.startswith("Trên đây là báo cáo tổng kết đợt thi đua")
+    assert closing.text.endswith("của Ban Thi đua - Khen thưởng tỉnh./.")
 
 
 def find_table(document, first_header: str):
@@ -126,8 +128,12 @@ def test_tables_carry_the_facts(document) -> None:
     ]
 
 
+def footer_of(document):
+    return next(t for t in document.tables if t.cell(0, 0).text.startswith("Nơi nhận:"))
+
+
 def test_distribution_and_signature(document) -> None:
-    footer = document.tables[-1]
+    footer = footer_of(document)
     left, right = footer.cell(0, 0), footer.cell(0, 1)
     assert texts(left) == ["Nơi nhận:", "- Như trên;", "- Lưu: VT, BTDKT."]
     heading = left.paragraphs[0].runs[0]
@@ -144,8 +150,47 @@ def test_signed_by_the_plan_issuer(fresh_db: Engine, tmp_path: Path) -> None:
     report = build_report(facts_2023(fresh_db, loaded), issued_by="ban-hanh")
     document = Document(str(write_docx(report, tmp_path / "x.docx")))
     assert texts(document.tables[0].cell(0, 0)) == ["ỦY BAN NHÂN DÂN TỈNH CAO BẰNG"]
-    assert texts(document.tables[-1].cell(0, 1)) == [
+    assert texts(footer_of(document).cell(0, 1)) == [
         "TM. ỦY BAN NHÂN DÂN",
         "CHỦ TỊCH",
         "Hoàng Xuân Ánh",
+    ]
+
+
+def test_dates_never_wrap_in_table_cells(document) -> None:
+    occurrences = find_table(document, "Nội dung")
+    due = [row.cells[1] for row in occurrences.rows[1:]]
+    assert [c.text for c in due] == ["04/07/2023", "10/07/2023"]
+    for cell in due:
+        assert cell._tc.tcPr.find(qn("w:noWrap")) is not None
+        assert cell.width >= Mm(24.9)  # “10/07/2023” in 12 pt with the cell margins
+
+
+def test_date_phrases_keep_their_words_together() -> None:
+    nbsp = "\u00a0"
+    assert keep_dates_together("Báo cáo số liệu quý IV/2027") == f"Báo cáo số liệu quý{nbsp}IV/2027"
+    assert keep_dates_together("ngày … tháng 11 năm 2026") == nbsp.join(
+        ["ngày", "…", "tháng", "11", "năm", "2026"]
+    )
+    assert keep_dates_together("Báo cáo năm 2027") == f"Báo cáo năm{nbsp}2027"
+    assert keep_dates_together("Sở Y tế") == "Sở Y tế"
+
+
+def test_lists_of_units_go_to_the_annex_on_its_own_page(document) -> None:
+    paragraphs = [p for p in document.paragraphs if p.text]
+    title = next(p for p in paragraphs if p.text == "DANH SÁCH KÈM THEO")
+    assert title.paragraph_format.page_break_before and title.runs[0].bold
+    body = document.element.body
+    footer = footer_of(document)._tbl
+    # The annex comes after the signature; its tables after its title.
+    assert body.index(title._p) > body.index(footer)
+    annex = [t for t in document.tables if body.index(t._tbl) > body.index(title._p)]
+    assert [t.cell(0, 1).text for t in annex] == ["Hoạt động", "Cơ quan, đơn vị"]
+    rows = [[c.text for c in r.cells] for r in annex[1].rows]
+    assert rows[0] == ["STT", "Cơ quan, đơn vị", "Chưa nộp", "Nộp muộn"]
+    assert ["14", "Sở Y tế", "-", "Báo cáo kết quả đợt thi đua (theo đề cương)"] in rows
+    names = [p.text for p in paragraphs if p.text.startswith("Biểu số ")]
+    assert names == [
+        "Biểu số 1. Hoạt động không thực hiện được",
+        "Biểu số 2. Cơ quan, đơn vị chưa nộp hoặc nộp muộn kế hoạch, báo cáo, hồ sơ",
     ]

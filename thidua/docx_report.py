@@ -9,6 +9,7 @@ tables, so the office can edit and sign it. python-docx is imported only here.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from docx import Document
@@ -23,9 +24,11 @@ from docx.table import Table as DocxTable
 from docx.table import _Cell
 from docx.text.paragraph import Paragraph as DocxParagraph
 
-from thidua.report import (
+from thidua.report_doc import (
+    ANNEX_TITLE,
     MOTTO,
     NATIONAL_TITLE,
+    Annex,
     Block,
     Bullets,
     Heading,
@@ -45,6 +48,16 @@ MARGINS = {"top": Mm(20), "bottom": Mm(20), "left": Mm(30), "right": Mm(15)}
 TEXT_WIDTH = PAGE[0] - MARGINS["left"] - MARGINS["right"]
 LEFT_COLUMN = Mm(62)
 NUMBER_COLUMN = Mm(18)  # the issuing body's side of the header and the Nơi nhận side
+STT_COLUMN = Mm(12)
+#: “10/07/2023” in 12 pt Times New Roman plus the cell's margins, with room to spare
+DATE_COLUMN = Mm(25)
+NBSP = "\u00a0"
+#: date phrases whose parts must stay on one line: “quý IV/2027”, “năm 2027”,
+#: “ngày 10/7/2023”, “tháng 11 năm 2026”, “10/7/2023 - 15/7/2023”
+_DATE_PHRASE = re.compile(
+    r"\b(?:(?:quý|năm|tháng|ngày)\s+[\dIVX…]+(?:/\d{4})?)(?:\s+(?:năm|tháng)\s+[\d…]+)*"
+    r"|\d{1,2}/\d{1,2}/\d{4}\s+[-–]\s+\d{1,2}/\d{1,2}/\d{4}"
+)
 
 
 def write_docx(report: Report, path: Path) -> Path:
@@ -57,6 +70,8 @@ def write_docx(report: Report, path: Path) -> Path:
     for block in report.blocks:
         _block(doc, block)
     _footer(doc, report)
+    if report.annexes:
+        _annexes(doc, report)
     path.parent.mkdir(parents=True, exist_ok=True)
     doc.save(str(path))
     return path
@@ -252,12 +267,12 @@ def _table(doc: DocumentObject, block: Table) -> None:
         cells = table.add_row().cells
         for i, (cell, text) in enumerate(zip(cells, row, strict=True)):
             numeric = i in block.numeric
-            _cell_text(
-                cell,
-                text,
-                bold=row[0] == "Tổng cộng",
-                align=WD_ALIGN_PARAGRAPH.RIGHT if numeric else WD_ALIGN_PARAGRAPH.LEFT,
-            )
+            align = WD_ALIGN_PARAGRAPH.RIGHT if numeric else WD_ALIGN_PARAGRAPH.LEFT
+            if i in block.dates or block.headers[i] == "STT":
+                align = WD_ALIGN_PARAGRAPH.CENTER
+            _cell_text(cell, text, bold=row[0] == "Tổng cộng", align=align)
+            if i in block.dates:
+                _no_wrap(cell)
     _layout(table, _widths(block))
     _para(doc, "", after=6)
 
@@ -268,16 +283,29 @@ def _widths(block: Table) -> list[int]:
     numeric = [i for i in range(count) if i in block.numeric]
     if len(numeric) == count:
         return [TEXT_WIDTH // count] * count
-    narrow = {i: Mm(12) if block.headers[i] == "STT" else NUMBER_COLUMN for i in numeric}
+    narrow = {i: STT_COLUMN if block.headers[i] == "STT" else NUMBER_COLUMN for i in numeric}
+    narrow.update({i: DATE_COLUMN for i in block.dates})
     wide = (TEXT_WIDTH - sum(narrow.values())) // (count - len(narrow))
     return [narrow.get(i, wide) for i in range(count)]
+
+
+def keep_dates_together(text: str) -> str:
+    """Join the words of every date phrase with no-break spaces: no line breaks inside it."""
+    return _DATE_PHRASE.sub(lambda m: re.sub(r"\s+", NBSP, m.group(0)), text)
+
+
+def _no_wrap(cell: _Cell) -> None:
+    """Word's “wrap text” off for the cell (w:noWrap): a date stays on one line."""
+    tc_pr = cell._tc.get_or_add_tcPr()
+    if tc_pr.find(qn("w:noWrap")) is None:
+        tc_pr.append(OxmlElement("w:noWrap"))
 
 
 def _cell_text(cell: _Cell, text: str, *, bold: bool, align: WD_ALIGN_PARAGRAPH) -> None:
     paragraph = cell.paragraphs[0]
     paragraph.alignment = align
     paragraph.paragraph_format.space_after = Pt(0)
-    run = paragraph.add_run(text)
+    run = paragraph.add_run(keep_dates_together(text))
     run.font.size = Pt(TABLE_PT)
     run.bold = bold
 
@@ -303,3 +331,18 @@ def _footer(doc: DocumentObject, report: Report) -> None:
     for _ in range(4):  # room for the signature and the seal
         _para(right, "")
     _para(right, report.signature.name, bold=True)
+
+
+def _annexes(doc: DocumentObject, report: Report) -> None:
+    """“DANH SÁCH KÈM THEO” on a new page: each numbered table under its title."""
+    paragraph = _para(doc, ANNEX_TITLE, bold=True)
+    paragraph.paragraph_format.page_break_before = True
+    _para(doc, keep_dates_together(report.annex_note), italic=True, after=12)
+    for annex in report.annexes:
+        _annex(doc, annex)
+
+
+def _annex(doc: DocumentObject, annex: Annex) -> None:
+    title = _para(doc, f"{annex.name}. {annex.title}", bold=True, after=6)
+    title.paragraph_format.keep_with_next = True
+    _table(doc, annex.table)

@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 from thidua import crud
 from thidua.errors import PhraseError, ThiduaError
 from thidua.models import Delivery, Nomination, Submission
+from thidua.nominations import STATUS_LABELS
 from thidua.plan import ROMAN, Occurrence, Plan, compile_plan, occurrence_label
 from thidua.registry import Registry
 from thidua.spec import Campaign, Milestone, MilestoneKind, NomineeKind, Requirement, Target, fold
@@ -45,15 +46,16 @@ class ReportKind(StrEnum):
         return MilestoneKind.REVIEW if self is ReportKind.REVIEW else MilestoneKind.SUMMARY
 
 
+#: The board's and the CLI's labels (thidua.nominations), capitalized for table headers:
+#: the report must name a status as the office sees it everywhere else.
 NOMINATION_STATUS_LABELS = {
-    "submitted": "Đã nộp, chờ thẩm định",
-    "returned": "Trả lại để bổ sung",
-    "resubmitted": "Đã nộp lại",
-    "accepted": "Đủ điều kiện, đề nghị khen thưởng",
-    "awarded": "Đã được khen thưởng",
-    "not_awarded": "Không được khen thưởng",
-    "withdrawn": "Đơn vị rút hồ sơ",
+    status.value: label[:1].upper() + label[1:] for status, label in STATUS_LABELS.items()
 }
+
+#: Deliveries that are no planned notice to units: the organizer's failure report
+#: (action key "…#loi", tasks/alerts.py), and anything else a report cannot name.
+ALERT_KIND = "alert"
+OTHER_KIND = "other"
 
 ACTION_KIND_LABELS = {
     "launch": "Thông báo phát động",
@@ -64,17 +66,20 @@ ACTION_KIND_LABELS = {
     "escalation": "Báo cáo cấp trên",
     "event": "Thông báo sự kiện",
     "compile": "Tổng hợp kết quả",
+    ALERT_KIND: "Thông báo gửi lỗi cho cơ quan thường trực",
+    OTHER_KIND: "Thông báo khác",
 }
 
+#: How a report names an action's status, after “N hoạt động …”, in this order.
 ACTION_STATUS_LABELS = {
-    "planned": "Chưa lên lịch",
-    "scheduled": "Đã lên lịch",
-    "running": "Đang chạy",
-    "done": "Đã thực hiện",
-    "failed": "Lỗi",
-    "passed": "Đã qua (không gửi)",
-    "skipped": "Bỏ qua",
-    "cancelled": "Đã hủy",
+    "done": "đã thực hiện",
+    "failed": "không thực hiện được",
+    "running": "đang thực hiện",
+    "scheduled": "đã lên lịch, chưa đến thời điểm thực hiện",
+    "planned": "chưa lên lịch",
+    "passed": "đã qua thời điểm thực hiện nên không gửi",
+    "skipped": "không cần thực hiện",
+    "cancelled": "đã hủy",
 }
 
 
@@ -315,7 +320,7 @@ class DeliveryCount:
 
     @property
     def label(self) -> str:
-        return ACTION_KIND_LABELS.get(self.kind, self.kind)
+        return ACTION_KIND_LABELS.get(self.kind, ACTION_KIND_LABELS[OTHER_KIND])
 
     @property
     def failed(self) -> int:
@@ -631,8 +636,7 @@ def _delivery_facts(
     for d in rows:
         if not period.covers(_local(d.created_at, tz)):
             continue
-        parts = d.action_key.split("/")
-        kind = kinds.get(d.action_key) or (parts[2] if len(parts) > 2 else d.action_key)
+        kind = _delivery_kind(d.action_key, kinds)
         count = counts.setdefault(kind, DeliveryCount(kind))
         status = str(d.status)
         if status == "sent":
@@ -645,6 +649,16 @@ def _delivery_facts(
             count.other += 1
     order = list(ACTION_KIND_LABELS)
     return sorted(counts.values(), key=lambda c: order.index(c.kind) if c.kind in order else 99)
+
+
+def _delivery_kind(action_key: str, kinds: dict[str, str]) -> str:
+    """The action kind a delivery belongs to; never a raw key (“due#loi”) in a report."""
+    base, hash_, _ = action_key.partition("#")
+    if hash_:  # "<action>#loi": the organizer told which units that action did not reach
+        return ALERT_KIND
+    parts = base.split("/")
+    kind = kinds.get(base) or (parts[2] if len(parts) > 2 else "")
+    return kind if kind in ACTION_KIND_LABELS else OTHER_KIND
 
 
 def _action_facts(session: Session, code: str, period: Period, tz: ZoneInfo) -> ActionFacts:

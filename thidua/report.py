@@ -1,272 +1,74 @@
 """The sơ kết / tổng kết report, following the đề cương of seed 003, from a campaign's facts.
 
 The content is built once as a list of blocks (headings, paragraphs, tables,
-placeholders) with its letterhead; `to_markdown` renders it for the Prefect artifact
-and `thidua.docx_report` renders the same blocks as an editable DOCX. What only a
-person can judge (strengths, shortcomings, lessons) is a clearly marked placeholder.
+placeholders) with its letterhead and its annex tables (`thidua.report_doc`);
+`to_markdown` renders it for the Prefect artifact and `thidua.docx_report` renders the
+same blocks as an editable DOCX. What only a person can judge (strengths,
+shortcomings, lessons) is a clearly marked placeholder. The wording is an office's:
+no internal key, status code or “the system recorded” reaches the text
+(tests/test_report_wording.py reads every shipped campaign's report for them).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Literal
 
 from thidua.facts import (
+    ACTION_STATUS_LABELS,
     NOMINATION_STATUS_LABELS,
     CampaignFacts,
-    OccurrenceFacts,
     Period,
     ReportKind,
     TargetFacts,
 )
-from thidua.registry import Registry, Unit
-from thidua.registry import fold as fold_name
-from thidua.spec import Campaign, CampaignKind, NomineeKind
+from thidua.registry import Registry
+from thidua.report_doc import (
+    MOTTO,
+    NATIONAL_TITLE,
+    Annex,
+    Annexes,
+    Block,
+    Bullets,
+    Heading,
+    Letterhead,
+    Paragraph,
+    Placeholder,
+    Report,
+    Signature,
+    Table,
+    number,
+    percent,
+    slug,
+    to_markdown,
+)
+from thidua.report_issuer import IssuedBy, campaign_subject, issuer
+from thidua.report_issuer import word as campaign_word
+from thidua.spec import Campaign, NomineeKind
 from thidua.vnformat import format_long, format_short, format_span
 
-NATIONAL_TITLE = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
-MOTTO = "Độc lập - Tự do - Hạnh phúc"
-PLACEHOLDER_PREFIX = "Phần này do cơ quan tổng hợp viết"
-NAME_PLACEHOLDER = "[Họ và tên]"
-NUMBER_BLANK = "\u2003\u2003"  # the number is given at registration (văn thư); keep room for it
-
-IssuedBy = Literal["to-chuc", "ban-hanh"]
-
-
-# --- blocks -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Heading:
-    """A section heading: level 1 “I. …”, level 2 “1. …”, level 3 “a) …”."""
-
-    level: int
-    text: str
-
-
-@dataclass(frozen=True)
-class Paragraph:
-    text: str
-
-
-@dataclass(frozen=True)
-class Placeholder:
-    """A part only a person can write; rendered “[Phần này do cơ quan tổng hợp viết: …]”."""
-
-    what: str
-
-    @property
-    def text(self) -> str:
-        return f"[{PLACEHOLDER_PREFIX}: {self.what}]"
-
-
-@dataclass(frozen=True)
-class Bullets:
-    items: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Table:
-    headers: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
-    #: numeric columns, right-aligned in the DOCX
-    numeric: tuple[int, ...] = ()
-
-
-Block = Heading | Paragraph | Placeholder | Bullets | Table
-
-
-@dataclass(frozen=True)
-class Signature:
-    """The signature block: authority lines (“TM. ỦY BAN NHÂN DÂN”, “CHỦ TỊCH”) and the name."""
-
-    authority: tuple[str, ...]
-    name: str
-
-
-@dataclass(frozen=True)
-class Letterhead:
-    """What NĐ 30/2020 puts above the title: issuing body, number, place and date."""
-
-    parent: str | None  # cơ quan chủ quản, already upper case
-    body: str  # cơ quan ban hành, upper case
-    number: str  # “Số:   /BC-BTDKT”
-    place_date: str  # “Cao Bằng, ngày … tháng 11 năm 2026”
-
-
-@dataclass
-class Report:
-    """A whole report, ready to be rendered."""
-
-    kind: ReportKind
-    letterhead: Letterhead
-    subject: str  # trích yếu: “Tổng kết phong trào thi đua …”
-    recipient: str | None  # “Kính gửi” line, for a report sent up to a superior
-    blocks: list[Block]
-    distribution: list[str]  # Nơi nhận entries, with their “;” / “.” endings
-    signature: Signature
-    file_stem: str
-    title: str = "BÁO CÁO"
-    description: str = field(default="")  # one line, e.g. the Prefect artifact description
-
-
-# --- wording helpers ---------------------------------------------------------------
-
-
-def number(x: float) -> str:
-    """A figure as Vietnamese write it: 12, 12,5 (decimal comma), 1.250 (thousands dot)."""
-    if float(x).is_integer():
-        return f"{int(x):,}".replace(",", ".")
-    whole, _, frac = f"{x:,.2f}".rstrip("0").partition(".")
-    return whole.replace(",", ".") + "," + frac
-
-
-def percent(rate: float | None) -> str:
-    """A rate as “87,5%”; “-” when there is nothing to divide by."""
-    if rate is None:
-        return "-"
-    return f"{number(round(rate * 100, 1))}%"
-
-
-def slug(text: str) -> str:
-    """Lowercase ASCII with dashes, for file names and artifact keys."""
-    return re.sub(r"[^a-z0-9]+", "-", fold_name(text)).strip("-")
-
-
-def campaign_subject(spec: Campaign) -> str:
-    """What the campaign is, as a noun phrase: “phong trào thi đua lập thành tích …”."""
-    text = re.sub(r"^\s*phát động\s+", "", spec.title, flags=re.IGNORECASE).strip()
-    text = text[:1].lower() + text[1:]
-    if text.startswith("thi đua"):
-        text = "phong trào " + text
-    return text
-
-
-def _word(spec: Campaign) -> str:
-    """“phong trào” for a regular campaign, “đợt” for a batch one (the đề cương's word)."""
-    return "phong trào" if spec.kind is CampaignKind.REGULAR else "đợt"
-
-
-def _place(spec: Campaign) -> str:
-    m = re.search(r"(?:tỉnh|thành phố)\s+(.+?)\s*$", spec.issuer, flags=re.IGNORECASE)
-    return m.group(1) if m else "[Địa danh]"
-
-
-def _place_date(spec: Campaign, today: date) -> str:
-    # The day is written in when the report is signed; month and year are known now.
-    month = f"{today.month:02d}" if today.month <= 2 else str(today.month)
-    return f"{_place(spec)}, ngày … tháng {month} năm {today.year}"
-
-
-def _split_signer(signer: str) -> tuple[str, str | None]:
-    """“Chủ tịch Hoàng Xuân Ánh” → (“Chủ tịch”, “Hoàng Xuân Ánh”); a name is capitalized words."""
-    words = signer.split()
-    i = len(words)
-    while (
-        i > 0
-        and words[i - 1][:1].isupper()
-        and not (len(words[i - 1]) > 1 and words[i - 1].isupper())
-    ):
-        i -= 1
-    if i == 0 or i == len(words):
-        return signer, None
-    return " ".join(words[:i]), " ".join(words[i:])
-
-
-def _head(unit: Unit | None) -> tuple[str, str | None]:
-    """A registry head (“Trưởng ban”, “Chủ tịch … (Hoàng Xuân Ánh)”) as (title, name)."""
-    if unit is None or not unit.head:
-        return "Thủ trưởng đơn vị", None
-    m = re.fullmatch(r"\s*(.+?)\s*\(([^)]+)\)\s*", unit.head)
-    return (m.group(1), m.group(2)) if m else (unit.head, None)
-
-
-def _without_parent(name: str, parent: str | None) -> str:
-    """“Ban Thi đua - Khen thưởng tỉnh (Sở Nội vụ)” under Sở Nội vụ: drop the repeated parent."""
-    m = re.fullmatch(r"\s*(.+?)\s*\(([^)]+)\)\s*", name)
-    if m and parent and fold_name(m.group(2)) == fold_name(parent):
-        return m.group(1)
-    return name
-
-
-def _find_by_name(registry: Registry, name: str) -> Unit | None:
-    wanted = fold_name(name)
-    return next((u for u in registry if fold_name(u.name) == wanted), None)
-
-
-def _is_people_committee(name: str) -> bool:
-    return fold_name(name).startswith("uy ban nhan dan")
-
-
-# --- letterhead, signature, distribution ------------------------------------------
-
-
-@dataclass(frozen=True)
-class Issuer:
-    """Who issues the report, and so who signs it and where it goes."""
-
-    letterhead: Letterhead
-    name: str  # the body's name in a sentence
-    recipient: str | None
-    distribution: list[str]
-    signature: Signature
-
-
-def issuer(spec: Campaign, registry: Registry, issued_by: IssuedBy, today: date) -> Issuer:
-    """The issuing body of the report, from the registry and the spec.
-
-    "to-chuc": the organizer office compiles the report and sends it up to the body
-    that issued the plan (seed 003: Sở Nội vụ … tổng hợp, báo cáo Chủ tịch UBND tỉnh);
-    its head signs. "ban-hanh": the plan's issuer reports, signed by the plan's signer.
-    """
-    organizer = registry.unit(spec.organizer) if spec.organizer in registry else None
-    organizer_name = organizer.name if organizer else spec.organizer
-    if issued_by == "to-chuc":
-        parent_unit = registry.supervisor(organizer.code) if organizer else None
-        parent = parent_unit.name if parent_unit else None
-        name = _without_parent(organizer_name, parent)
-        title, person = _head(organizer)
-        return Issuer(
-            letterhead=Letterhead(
-                parent=parent.upper() if parent else None,
-                body=name.upper(),
-                number=f"Số: {NUMBER_BLANK}/BC-{spec.organizer}",
-                place_date=_place_date(spec, today),
-            ),
-            name=name,
-            recipient=spec.issuer,
-            distribution=["Như trên;", f"Lưu: VT, {spec.organizer}."],
-            signature=Signature((title.upper(),), person or NAME_PLACEHOLDER),
-        )
-    unit = _find_by_name(registry, spec.issuer)
-    parent_unit = registry.supervisor(unit.code) if unit else None
-    committee = _is_people_committee(spec.issuer)
-    symbol = "UBND" if committee else (unit.code if unit else "…")
-    if spec.signer:
-        title, person = _split_signer(spec.signer)
-    else:
-        title, person = _head(unit)
-    authority = ("TM. ỦY BAN NHÂN DÂN", title.upper()) if committee else (title.upper(),)
-    return Issuer(
-        letterhead=Letterhead(
-            parent=parent_unit.name.upper() if parent_unit else None,
-            body=spec.issuer.upper(),
-            number=f"Số: {NUMBER_BLANK}/BC-{symbol}",
-            place_date=_place_date(spec, today),
-        ),
-        name=spec.issuer,
-        recipient=None,
-        distribution=[
-            f"{organizer_name};",
-            f"Các cơ quan, đơn vị tham gia {_word(spec)} thi đua;",
-            f"Lưu: VT, {spec.organizer}.",
-        ],
-        signature=Signature(authority, person or NAME_PLACEHOLDER),
-    )
-
+__all__ = [
+    "MOTTO",
+    "NATIONAL_TITLE",
+    "Annex",
+    "Block",
+    "Bullets",
+    "Heading",
+    "IssuedBy",
+    "Letterhead",
+    "Paragraph",
+    "Placeholder",
+    "Report",
+    "Signature",
+    "Table",
+    "build_report",
+    "make_report",
+    "number",
+    "percent",
+    "to_markdown",
+    "write_report_files",
+]
 
 # --- the report ---------------------------------------------------------------------
 
@@ -278,7 +80,8 @@ def build_report(facts: CampaignFacts, *, issued_by: IssuedBy = "to-chuc") -> Re
     subject = campaign_subject(spec)
     label = facts.period.label
     trich_yeu = f"{facts.kind.label.capitalize()} {subject}" + (f" ({label})" if label else "")
-    word = _word(spec)
+    word = campaign_word(spec)
+    annexes = Annexes()
     blocks: list[Block] = [
         Paragraph(
             f"Thực hiện Kế hoạch số {spec.code} {format_long(spec.issued.start, weekday=False)} "
@@ -286,13 +89,13 @@ def build_report(facts: CampaignFacts, *, issued_by: IssuedBy = "to-chuc") -> Re
             f"{word} thi đua" + (f" ({label})" if label else "") + " như sau:"
         ),
         Heading(1, f"I. KẾT QUẢ THỰC HIỆN {word.upper()} THI ĐUA"),
-        *_direction(facts, word),
+        *_direction(facts, word, annexes),
         Heading(2, f"2. Công tác tuyên truyền triển khai {word} thi đua"),
         Placeholder(
             "hình thức tuyên truyền, hội nghị quán triệt, số tin, bài, phóng sự về "
             f"{word} thi đua và các điển hình tiên tiến"
         ),
-        *_results(facts, word),
+        *_results(facts, word, annexes),
         Heading(
             2,
             f"4. Tác động của {word} thi đua đối với kết quả thực hiện nhiệm vụ "
@@ -329,6 +132,8 @@ def build_report(facts: CampaignFacts, *, issued_by: IssuedBy = "to-chuc") -> Re
         signature=who.signature,
         file_stem=stem,
         description=f"Báo cáo {trich_yeu[:1].lower()}{trich_yeu[1:]} — {spec.code}",
+        annexes=annexes.items,
+        issuer_name=who.name,
     )
 
 
@@ -346,7 +151,7 @@ def _count_phrase(counts: list[tuple[str, int]]) -> str:
     return "; ".join(f"{n} {label}" for label, n in counts if n)
 
 
-def _direction(facts: CampaignFacts, word: str) -> list[Block]:
+def _direction(facts: CampaignFacts, word: str, annexes: Annexes) -> list[Block]:
     spec = facts.spec
     blocks: list[Block] = [
         Heading(
@@ -364,43 +169,8 @@ def _direction(facts: CampaignFacts, word: str) -> list[Block]:
             f"{_count_phrase([(_lower_first(k), n) for k, n in facts.units_by_kind])}."
         ),
     ]
-    if facts.deliveries:
-        d = facts.deliveries
-        failed_p = sum(x.failed_permanent for x in d)
-        failed_t = sum(x.failed_transient for x in d)
-        blocks.append(
-            Paragraph(
-                f"Việc thông báo, nhắc hạn, đôn đốc các đơn vị được thực hiện qua hệ thống: "
-                f"{facts.sent} lượt gửi thành công, {facts.failed} lượt không gửi được "
-                f"({failed_p} lượt lỗi không gửi lại, {failed_t} lượt lỗi tạm thời)."
-            )
-        )
-        rows = [
-            (x.label, number(x.sent), number(x.failed_permanent), number(x.failed_transient))
-            for x in d
-        ]
-        rows.append(("Tổng cộng", number(facts.sent), number(failed_p), number(failed_t)))
-        blocks.append(
-            Table(
-                ("Loại thông báo", "Gửi thành công", "Lỗi, không gửi lại", "Lỗi tạm thời"),
-                tuple(rows),
-                numeric=(1, 2, 3),
-            )
-        )
-    else:
-        blocks.append(Paragraph("Hệ thống chưa ghi nhận lượt gửi thông báo nào trong kỳ."))
-    a = facts.actions
-    if a.total:
-        done = a.by_status.get("done", 0)
-        failed = a.by_status.get("failed", 0)
-        blocks.append(
-            Paragraph(
-                f"Trong kỳ có {a.total} hoạt động theo lịch của kế hoạch: {done} đã thực hiện, "
-                f"{failed} bị lỗi, {a.total - done - failed} ở trạng thái khác."
-            )
-        )
-        if a.failed:
-            blocks.append(Bullets(tuple(f"{t}: {e}" if e else t for t, e in a.failed)))
+    blocks += _deliveries(facts)
+    blocks += _actions(facts, annexes)
     blocks.append(
         Placeholder(
             "công tác lãnh đạo, chỉ đạo, ban hành văn bản hướng dẫn, kiểm tra, đôn đốc của cấp ủy, "
@@ -410,19 +180,70 @@ def _direction(facts: CampaignFacts, word: str) -> list[Block]:
     return blocks
 
 
-def _results(facts: CampaignFacts, word: str) -> list[Block]:
+def _deliveries(facts: CampaignFacts) -> list[Block]:
+    """How many notices went out, and how many did not reach their unit."""
+    if not facts.deliveries:
+        return [Paragraph("Trong kỳ, chưa có thông báo nào được gửi.")]
+    d = facts.deliveries
+    refused = sum(x.failed_permanent for x in d)
+    broken = sum(x.failed_transient for x in d)
+    sentence = (
+        f"Trong kỳ, đã gửi {number(facts.sent)} lượt thông báo, nhắc hạn, đôn đốc đến các "
+        "cơ quan, đơn vị"
+    )
+    if facts.failed:
+        sentence += (
+            f"; {number(facts.failed)} lượt không gửi được ({number(refused)} lượt bị nơi nhận "
+            f"từ chối, {number(broken)} lượt do lỗi đường truyền)"
+        )
+    rows = [
+        (x.label, number(x.sent), number(x.failed_permanent), number(x.failed_transient)) for x in d
+    ]
+    rows.append(("Tổng cộng", number(facts.sent), number(refused), number(broken)))
+    table = Table(
+        ("Loại thông báo", "Đã gửi", "Bị từ chối", "Lỗi đường truyền"),
+        tuple(rows),
+        numeric=(1, 2, 3),
+    )
+    return [Paragraph(sentence + "."), table]
+
+
+def _actions(facts: CampaignFacts, annexes: Annexes) -> list[Block]:
+    """The planned actions by status, each status named; the failed ones in an annex."""
+    a = facts.actions
+    if not a.total:
+        return []
+    order = list(ACTION_STATUS_LABELS)
+    statuses = sorted(a.by_status, key=lambda s: order.index(s) if s in order else len(order))
+    parts = [
+        f"{a.by_status[s]} hoạt động {ACTION_STATUS_LABELS.get(s, 'chưa rõ tình trạng')}"
+        for s in statuses
+        if a.by_status[s]
+    ]
+    sentence = f"Trong kỳ có {a.total} hoạt động theo lịch của Kế hoạch: {'; '.join(parts)}"
+    if a.failed:
+        rows = tuple((str(i), title, error or "-") for i, (title, error) in enumerate(a.failed, 1))
+        name = annexes.add(
+            "Hoạt động không thực hiện được",
+            Table(("STT", "Hoạt động", "Lý do"), rows, numeric=(0,)),
+        )
+        sentence += f" (chi tiết tại {name} kèm theo)"
+    return [Paragraph(sentence + ".")]
+
+
+def _results(facts: CampaignFacts, word: str, annexes: Annexes) -> list[Block]:
     spec = facts.spec
     blocks: list[Block] = [Heading(2, f"3. Kết quả thực hiện các nội dung của {word} thi đua")]
     if spec.contents:
         blocks += [Paragraph("Các nội dung thi đua theo Kế hoạch:"), Bullets(tuple(spec.contents))]
     blocks.append(Placeholder("kết quả cụ thể của từng nội dung thi đua"))
-    blocks += _submissions(facts)
+    blocks += _submissions(facts, annexes)
     if spec.targets:
         blocks += _targets(facts)
     return blocks
 
 
-def _submissions(facts: CampaignFacts) -> list[Block]:
+def _submissions(facts: CampaignFacts, annexes: Annexes) -> list[Block]:
     occs = facts.occurrences
     blocks: list[Block] = [Heading(3, "a) Việc gửi kế hoạch, báo cáo, hồ sơ theo Kế hoạch")]
     if not occs:
@@ -455,23 +276,46 @@ def _submissions(facts: CampaignFacts) -> list[Block]:
         row += [str(o.early)] * early + [str(o.missing)] + [str(o.pending)] * pending
         row.append(percent(o.on_time_rate))
         rows.append(tuple(row))
-    blocks.append(Table(tuple(headers), tuple(rows), numeric=tuple(range(1, len(headers)))))
-    names = {u.unit.code: u.unit.name for u in facts.unit_submissions}
-    for o in occs:
-        blocks += _who(o, names)
+    blocks.append(
+        Table(tuple(headers), tuple(rows), numeric=tuple(range(2, len(headers))), dates=(1,))
+    )
+    blocks += _gaps(facts, annexes)
     blocks += [Heading(3, "b) Kết quả của từng cơ quan, đơn vị"), _unit_table(facts, early)]
     return blocks
 
 
-def _who(o: OccurrenceFacts, names: dict[str, str]) -> list[Block]:
-    out: list[Block] = []
-    if o.missing_units:
-        listed = ", ".join(names.get(c, c) for c in o.missing_units)
-        out.append(Paragraph(f"Đơn vị chưa nộp ({o.title}): {listed}."))
-    if o.late_units:
-        listed = ", ".join(names.get(c, c) for c in o.late_units)
-        out.append(Paragraph(f"Đơn vị nộp muộn ({o.title}): {listed}."))
-    return out
+def _gaps(facts: CampaignFacts, annexes: Annexes) -> list[Block]:
+    """Units that did not hand in, or handed in late, as an annex table (one row a unit)."""
+    missing: dict[str, list[str]] = {}
+    late: dict[str, list[str]] = {}
+    for o in facts.occurrences:
+        for code in o.missing_units:
+            missing.setdefault(code, []).append(o.title)
+        for code in o.late_units:
+            late.setdefault(code, []).append(o.title)
+    if not missing and not late:
+        return []
+    known = [u.unit for u in facts.unit_submissions]
+    units = [u for u in known if u.code in missing or u.code in late]
+    rows = tuple(
+        (
+            str(i),
+            u.name,
+            "; ".join(missing.get(u.code, [])) or "-",
+            "; ".join(late.get(u.code, [])) or "-",
+        )
+        for i, u in enumerate(units, 1)
+    )
+    name = annexes.add(
+        "Cơ quan, đơn vị chưa nộp hoặc nộp muộn kế hoạch, báo cáo, hồ sơ",
+        Table(("STT", "Cơ quan, đơn vị", "Chưa nộp", "Nộp muộn"), rows, numeric=(0,)),
+    )
+    counts = [
+        (sum(u.code in missing for u in units), "chưa nộp"),
+        (sum(u.code in late for u in units), "nộp muộn"),
+    ]
+    who = " và ".join(f"{n} cơ quan, đơn vị {what}" for n, what in counts if n)
+    return [Paragraph(f"Danh sách {who} tại {name} kèm theo Báo cáo này.")]
 
 
 def _unit_table(facts: CampaignFacts, early: bool) -> Table:
@@ -580,7 +424,8 @@ def _awards(facts: CampaignFacts, word: str) -> list[Block]:
             Paragraph(
                 "Tình trạng hồ sơ: "
                 + "; ".join(
-                    f"{NOMINATION_STATUS_LABELS[s].lower()}: {n.by_status[s]}" for s in statuses
+                    f"{n.by_status[s]} hồ sơ {NOMINATION_STATUS_LABELS[s].lower()}"
+                    for s in statuses
                 )
                 + "."
             )
@@ -607,10 +452,10 @@ def _shortcomings(facts: CampaignFacts) -> list[Block]:
     if late or missing:
         parts.append(f"{late} lượt nộp muộn, {missing} lượt chưa nộp kế hoạch, báo cáo, hồ sơ")
     if facts.failed:
-        parts.append(f"{facts.failed} lượt thông báo không gửi được")
+        parts.append(f"{facts.failed} lượt thông báo không gửi được đến đơn vị")
     if not parts:
         return []
-    return [Paragraph("Số liệu hệ thống ghi nhận: " + "; ".join(parts) + ".")]
+    return [Paragraph("Theo số liệu tổng hợp, có " + "; ".join(parts) + ".")]
 
 
 def _proposals(facts: CampaignFacts, word: str) -> list[Block]:
@@ -725,51 +570,3 @@ def write_report_files(report: Report, out: Path, *, formats: str = "both") -> l
             f"không ghi được báo cáo vào thư mục (--out) “{out}”: {exc.strerror or exc}"
         ) from None
     return paths
-
-
-# --- Markdown -------------------------------------------------------------------------
-
-
-def _md_escape_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def to_markdown(report: Report) -> str:
-    """The report as Markdown (GitHub flavour, as Prefect renders artifacts)."""
-    lh = report.letterhead
-    lines: list[str] = []
-    if lh.parent:
-        lines.append(f"{lh.parent}  ")
-    lines += [f"**{lh.body}**  ", lh.number.replace(NUMBER_BLANK, "…"), ""]
-    lines += [f"**{NATIONAL_TITLE}**  ", f"**{MOTTO}**  ", f"*{lh.place_date}*", ""]
-    lines += [f"# {report.title}", "", f"**{report.subject}**", ""]
-    if report.recipient:
-        lines += [f"Kính gửi: {report.recipient}.", ""]
-    for block in report.blocks:
-        lines += _md_block(block)
-        lines.append("")
-    lines += ["**_Nơi nhận:_**  "]
-    lines += [f"- {entry}" for entry in report.distribution]
-    lines.append("")
-    lines += [f"**{line}**  " for line in report.signature.authority]
-    lines += ["", "*(Ký, ghi rõ họ tên, đóng dấu)*", "", f"**{report.signature.name}**", ""]
-    return "\n".join(lines)
-
-
-def _md_block(block: Block) -> list[str]:
-    if isinstance(block, Heading):
-        return [f"{'#' * (block.level + 1)} {block.text}"]
-    if isinstance(block, Placeholder):
-        return [f"*{block.text}*"]
-    if isinstance(block, Paragraph):
-        return [block.text]
-    if isinstance(block, Bullets):
-        return [f"- {item}" for item in block.items]
-    header = "| " + " | ".join(_md_escape_cell(h) for h in block.headers) + " |"
-    rule = (
-        "|"
-        + "|".join("---:" if i in block.numeric else "---" for i in range(len(block.headers)))
-        + "|"
-    )
-    rows = ["| " + " | ".join(_md_escape_cell(c) for c in row) + " |" for row in block.rows]
-    return [header, rule, *rows]
