@@ -23,6 +23,7 @@ from thidua.facts import (
     ReportKind,
     TargetFacts,
 )
+from thidua.plan import occurrence_label
 from thidua.registry import Registry
 from thidua.report_doc import (
     MOTTO,
@@ -258,11 +259,11 @@ def _submissions(facts: CampaignFacts, annexes: Annexes) -> list[Block]:
         rate = on_time / expected if expected else None
         blocks.append(
             Paragraph(
-                f"Đối với {len(due)} mốc nộp đã đến hạn ({expected} lượt đơn vị phải nộp), có "
-                f"{on_time} lượt nộp đúng hạn (tỉ lệ {percent(rate)}), "
-                f"{sum(o.late for o in due)} lượt nộp muộn, "
-                f"{sum(o.early for o in due)} lượt nộp trước thời gian tiếp nhận, "
-                f"{sum(o.missing for o in due)} lượt chưa nộp."
+                f"Đối với {len(due)} mốc nộp đã đến hạn ({number(expected)} lượt đơn vị phải "
+                f"nộp), có {number(on_time)} lượt nộp đúng hạn (tỉ lệ {percent(rate)}), "
+                f"{number(sum(o.late for o in due))} lượt nộp muộn, "
+                f"{number(sum(o.early for o in due))} lượt nộp trước thời gian tiếp nhận, "
+                f"{number(sum(o.missing for o in due))} lượt chưa nộp."
             )
         )
     early = any(o.early for o in occs)
@@ -286,13 +287,16 @@ def _submissions(facts: CampaignFacts, annexes: Annexes) -> list[Block]:
 
 def _gaps(facts: CampaignFacts, annexes: Annexes) -> list[Block]:
     """Units that did not hand in, or handed in late, as an annex table (one row a unit)."""
-    missing: dict[str, list[str]] = {}
-    late: dict[str, list[str]] = {}
+    # unit → milestone title → its occurrences (“quý I/2027”), so a yearly or quarterly
+    # milestone reads “Báo cáo số liệu quý I/2027, quý II/2027”, not its title again and again
+    missing: dict[str, dict[str, list[str]]] = {}
+    late: dict[str, dict[str, list[str]]] = {}
     for o in facts.occurrences:
-        for code in o.missing_units:
-            missing.setdefault(code, []).append(o.title)
-        for code in o.late_units:
-            late.setdefault(code, []).append(o.title)
+        when = occurrence_label(o.occurrence)
+        base = o.title.removesuffix(f" {when}") if when else o.title
+        for gaps, codes in ((missing, o.missing_units), (late, o.late_units)):
+            for code in codes:
+                gaps.setdefault(code, {}).setdefault(base, []).extend([when] if when else [])
     if not missing and not late:
         return []
     known = [u.unit for u in facts.unit_submissions]
@@ -301,8 +305,8 @@ def _gaps(facts: CampaignFacts, annexes: Annexes) -> list[Block]:
         (
             str(i),
             u.name,
-            "; ".join(missing.get(u.code, [])) or "-",
-            "; ".join(late.get(u.code, [])) or "-",
+            _listed(missing.get(u.code, {})),
+            _listed(late.get(u.code, {})),
         )
         for i, u in enumerate(units, 1)
     )
@@ -316,6 +320,12 @@ def _gaps(facts: CampaignFacts, annexes: Annexes) -> list[Block]:
     ]
     who = " và ".join(f"{n} cơ quan, đơn vị {what}" for n, what in counts if n)
     return [Paragraph(f"Danh sách {who} tại {name} kèm theo Báo cáo này.")]
+
+
+def _listed(items: dict[str, list[str]]) -> str:
+    """“Báo cáo số liệu quý I/2027, quý II/2027; Báo cáo năm 2027”; “-” for nothing."""
+    parts = [f"{title} {', '.join(whens)}" if whens else title for title, whens in items.items()]
+    return "; ".join(parts) or "-"
 
 
 def _unit_table(facts: CampaignFacts, early: bool) -> Table:
@@ -450,9 +460,12 @@ def _shortcomings(facts: CampaignFacts) -> list[Block]:
     missing = sum(o.missing for o in due)
     parts = []
     if late or missing:
-        parts.append(f"{late} lượt nộp muộn, {missing} lượt chưa nộp kế hoạch, báo cáo, hồ sơ")
+        parts.append(
+            f"{number(late)} lượt nộp muộn, {number(missing)} lượt chưa nộp kế hoạch, báo cáo, "
+            "hồ sơ"
+        )
     if facts.failed:
-        parts.append(f"{facts.failed} lượt thông báo không gửi được đến đơn vị")
+        parts.append(f"{number(facts.failed)} lượt thông báo không gửi được đến đơn vị")
     if not parts:
         return []
     return [Paragraph("Theo số liệu tổng hợp, có " + "; ".join(parts) + ".")]
