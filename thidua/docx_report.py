@@ -218,7 +218,7 @@ def _header(doc: DocumentObject, report: Report) -> None:
 def _title(doc: DocumentObject, report: Report) -> None:
     _para(doc, "", after=6)
     _para(doc, report.title, bold=True)
-    _para(doc, report.subject, bold=True)
+    _para(doc, keep_dates_together(report.subject), bold=True)
     _rule(doc, Mm(40), TEXT_WIDTH)
     if report.recipient:
         _para(doc, f"Kính gửi: {report.recipient}.", after=6)
