@@ -618,3 +618,21 @@ def test_thidua_report_bad_input(tmp_path: Path, args: list[str], message: str) 
 def test_the_loai_option_is_required(tmp_path: Path) -> None:
     result = run_cli("report", CODE_VD, "--loai", "giua-ky", data_dir=tmp_path / "data")
     assert result.returncode == 2 and "lựa chọn không hợp lệ" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("error", "shown"),
+    [
+        ("máy chủ thư không trả lời", "máy chủ thư không trả lời"),
+        (
+            "gửi không hết sau nhiều lần thử: Flow run encountered an exception. KeyError: 'x'",
+            "gửi không hết sau nhiều lần thử",
+        ),
+        ("Flow run encountered an exception. ValueError: bad", "lỗi kỹ thuật"),
+        (None, "-"),
+    ],
+)
+def test_a_failed_action_is_explained_in_the_office_s_words(error: str | None, shown: str) -> None:
+    from thidua.report import _reason
+
+    assert _reason(error).startswith(shown)

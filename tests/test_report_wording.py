@@ -53,7 +53,15 @@ FORBIDDEN = {
         r"running|sent|None|null)\b"
     ): "an English word of the store",
     re.escape(PLACE_PLACEHOLDER): "a place the report could not name",
+    r"(?i)\b(?:flow|exception|error|traceback|connection)\b": "an engine's English message",
 }
+
+
+#: what a failed action may have recorded: the product's words, or the engine's
+ERRORS = (
+    "máy chủ thư không trả lời",
+    "Flow run encountered an exception. SMTPServerDisconnected: Connection unexpectedly closed",
+)
 
 
 def _at(moment: datetime) -> datetime:
@@ -83,7 +91,9 @@ def _seed(engine: Engine, loaded: LoadedCampaign) -> None:
                 campaign_code=spec.code,
                 key=action.key,
                 status=status,
-                error="máy chủ thư không trả lời" if status is ActionStatus.FAILED else None,
+                error=ERRORS[(i // len(statuses) + 1) % 2]
+                if status is ActionStatus.FAILED
+                else None,
                 **crud.action_fields(action),
             )
             outcomes = ("sent", "failed_permanent", "failed_transient")

@@ -223,7 +223,9 @@ def _actions(facts: CampaignFacts, annexes: Annexes) -> list[Block]:
     ]
     sentence = f"Trong kỳ có {a.total} hoạt động theo lịch của Kế hoạch: {'; '.join(parts)}"
     if a.failed:
-        rows = tuple((str(i), title, error or "-") for i, (title, error) in enumerate(a.failed, 1))
+        rows = tuple(
+            (str(i), title, _reason(error)) for i, (title, error) in enumerate(a.failed, 1)
+        )
         name = annexes.add(
             "Hoạt động không thực hiện được",
             Table(("STT", "Hoạt động", "Lý do"), rows, numeric=(0,)),
@@ -283,6 +285,26 @@ def _submissions(facts: CampaignFacts, annexes: Annexes) -> list[Block]:
     blocks += _gaps(facts, annexes)
     blocks += [Heading(3, "b) Kết quả của từng cơ quan, đơn vị"), _unit_table(facts, early)]
     return blocks
+
+
+TECHNICAL_REASON = "lỗi kỹ thuật (chi tiết trong nhật ký vận hành)"
+
+
+def _reason(error: str | None) -> str:
+    """An action's recorded error as a report states it: the product's Vietnamese words.
+
+    A run may have failed with the engine's English message (“Flow run encountered an
+    exception. SMTPServerDisconnected: …”), alone or after a Vietnamese lead-in: the
+    report keeps the Vietnamese clauses and names the rest a technical error.
+    """
+    if not error:
+        return "-"
+    kept = []
+    for clause in error.split(": "):
+        if not any(ch.isalpha() and not ch.isascii() for ch in clause):
+            break
+        kept.append(clause)
+    return ": ".join(kept) if kept else TECHNICAL_REASON
 
 
 def _gaps(facts: CampaignFacts, annexes: Annexes) -> list[Block]:
