@@ -79,6 +79,9 @@ campaign = Campaign(
             title="Nộp hồ sơ đề nghị Bằng khen (trực tuyến mức độ 4)",
             when="trong ngày 03 và ngày 04 tháng 7 năm 2023",
             late="refuse",
+            # Mục IV.3: mỗi đơn vị trong khối, cụm đề nghị 01 tập thể hoặc 01 cá nhân, nên
+            # việc nộp hồ sơ là bắt buộc: vẫn gửi thông báo quá hạn và báo cáo trưởng khối.
+            required=True,
             reminders=[7, 3],
             escalation=Escalation(after="1 ngày làm việc", to="group_head"),
         ),

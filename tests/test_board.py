@@ -51,6 +51,7 @@ Milestone(
     id="ho-so",
     when="trong ngày 03 và ngày 04 tháng 6 năm 2026",
     late="refuse",
+    required=True,  # nominating is optional by default: no overdue notice, no escalation
     escalation=Escalation(after="1 ngày làm việc", to="group_head"),
 ),
 """

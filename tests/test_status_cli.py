@@ -83,7 +83,8 @@ def test_the_board_in_a_pipe(capsys, seeded: Path) -> None:
         "│ thứ Ba 08:00  │ triển khai (còn 3 ngày)    │               │                 │\n"
     ) in out
     assert "│ thứ Sáu 08:00 │ SMTP từ chối kết nối       │               │                 │" in out
-    assert "│ 22/06/2026    │ Quá hạn nộp báo cáo quý    │ trễ, chờ chạy │                 │" in out
+    # 20/6/2026 is a Saturday: due Monday 22/6 (Điều 148 BLDS), overdue from Tuesday 23/6.
+    assert "│ 23/06/2026    │ Quá hạn nộp báo cáo quý    │ trễ, chờ chạy │                 │" in out
     assert out.endswith("Đã xong 11 · sắp tới 0 · trễ 3 · lỗi 1 · đã qua 0 · bỏ qua 0 · hủy 0\n")
 
 
@@ -169,7 +170,7 @@ def test_one_unit_across_everything(capsys, seeded: Path) -> None:
     assert "│ 17/03/2026    │ Nhắc hạn nộp kế hoạch      │ đã xong       │ 1 đã gửi        │" in out
     # XA-1 heads its cụm: the escalation about the nomination went to it, and failed.
     assert "│ 05/06/2026    │ Báo cáo cấp trên: đơn vị   │ đã xong       │ 0 đã gửi, 1 lỗi │" in out
-    assert "│ Số liệu quý II/2026 │ 20/06/2026 │ thiếu      │    0 │              │" in out
+    assert "│ Số liệu quý II/2026 │ 22/06/2026 │ thiếu      │    0 │              │" in out
     _, same, _ = run(capsys, "status", CODE, "--unit", "XA-1")
     assert same == out
 

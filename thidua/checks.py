@@ -11,7 +11,7 @@ import math
 from pathlib import Path
 
 from thidua.errors import Problem
-from thidua.plan import ActionKind, compile_plan, occurrences, participants
+from thidua.plan import ActionKind, Occurrence, compile_plan, occurrences, participants
 from thidua.registry import Registry
 from thidua.spec import Campaign, MilestoneKind
 from thidua.vnformat import format_short
@@ -37,6 +37,7 @@ def check_campaign(
     problems += _check_contacts(campaign, registry)
     problems += _check_dates(campaign)
     problems += _check_reminders(campaign, registry)
+    problems += _check_optional(campaign)
     problems += _check_quotas(campaign, registry)
     if parent is not None:
         problems += _check_parent(campaign, parent)
@@ -148,11 +149,12 @@ def _check_dates(c: Campaign) -> list[Problem]:
         path = f"milestones[{m.id or c.milestones.index(m)}]"
         when = f"{path}.{'due' if m.due else 'when'}"
         shown = occ.span.phrase + (f" ({occ.label})" if occ.label else "")
-        if m.kind is not MilestoneKind.LAUNCH and occ.due < launch:
+        # Checks of the file against itself read the days as written, not as moved.
+        if m.kind is not MilestoneKind.LAUNCH and occ.written < launch:
             out.append(
                 Problem(
                     when,
-                    f"hạn {format_short(occ.due)} trước ngày phát động {format_short(launch)}",
+                    f"hạn {format_short(occ.written)} trước ngày phát động {format_short(launch)}",
                     shown,
                 )
             )
@@ -161,7 +163,8 @@ def _check_dates(c: Campaign) -> list[Problem]:
         if (
             m.kind in _INSIDE_PERIOD
             and m.kind is not MilestoneKind.LAUNCH
-            and (occ.due > period.end or occ.opens < period.start)
+            # The written day: a period ending on a Sunday is not the admin's mistake.
+            and (occ.written > period.end or occ.opens < period.start)
         ):
             out.append(
                 Problem(
@@ -172,18 +175,18 @@ def _check_dates(c: Campaign) -> list[Problem]:
                 )
             )
         if m.kind in (MilestoneKind.REPORT, MilestoneKind.NOMINATION, MilestoneKind.SUMMARY) and (
-            occ.due < period.start
+            occ.written < period.start
         ):
             out.append(Problem(when, "hạn trước khi bắt đầu thời gian thực hiện", shown))
         if m.kind in (MilestoneKind.REVIEW, MilestoneKind.SUMMARY):
             reviews.append((m.kind, occ))
-    last_review = max((o.due for k, o in reviews if k is MilestoneKind.REVIEW), default=None)
+    last_review = max((o.written for k, o in reviews if k is MilestoneKind.REVIEW), default=None)
     for kind, occ in reviews:
-        if kind is MilestoneKind.SUMMARY and last_review and occ.due < last_review:
+        if kind is MilestoneKind.SUMMARY and last_review and occ.written < last_review:
             out.append(
                 Problem(
                     f"milestones[{occ.milestone.key}].when",
-                    f"tổng kết ({format_short(occ.due)}) trước sơ kết ({format_short(last_review)})",
+                    f"tổng kết ({format_short(occ.written)}) trước sơ kết ({format_short(last_review)})",
                     occ.span.phrase,
                 )
             )
@@ -213,6 +216,20 @@ def _check_reminders(c: Campaign, reg: Registry) -> list[Problem]:
                 )
             )
     return out
+
+
+def _check_optional(c: Campaign) -> list[Problem]:
+    """An escalation on an optional milestone is never sent: say so rather than drop it."""
+    return [
+        Problem(
+            f"milestones[{m.id or i}].escalation",
+            "mốc không bắt buộc (đơn vị có thể không đề nghị khen thưởng) nên không báo cáo "
+            "cấp trên về đơn vị chưa nộp; ghi required=True nếu mọi đơn vị phải nộp",
+            severity="warning",
+        )
+        for i, m in enumerate(c.milestones)
+        if m.escalation is not None and not m.is_required
+    ]
 
 
 def _check_quotas(c: Campaign, reg: Registry) -> list[Problem]:
@@ -291,12 +308,18 @@ def _check_parent(c: Campaign, parent: Campaign) -> list[Problem]:
                 out.append(
                     Problem(
                         f"milestones[{occ.milestone.key}].when",
-                        f"hạn {format_short(occ.due)} không trước hạn cùng loại của kế hoạch cấp trên "
-                        f"{parent.code} ({format_short(other.due)}); đơn vị cần thời gian tổng hợp",
+                        f"hạn {_effective(occ)} không trước hạn cùng loại của kế hoạch cấp trên "
+                        f"{parent.code} ({_effective(other)}); đơn vị cần thời gian tổng hợp",
                         occ.span.phrase,
                     )
                 )
     return out
+
+
+def _effective(occ: Occurrence) -> str:
+    """“25/05/2026”, or “25/05/2026 (theo văn bản 24/05/2026)” when the rule moved it."""
+    shown = format_short(occ.due)
+    return f"{shown} (theo văn bản {format_short(occ.written)})" if occ.moved else shown
 
 
 def _check_files(c: Campaign, base: Path) -> list[Problem]:

@@ -123,12 +123,14 @@ def parse_period(text: str, spec: Campaign) -> Period:
 
 
 def occurrence_period(occ: Occurrence) -> Period:
-    """The period of a sơ kết / tổng kết occurrence: up to its due date, named as planned."""
+    """The period of a sơ kết / tổng kết occurrence: up to its due date, named as planned.
+
+    The written day: a quarter ending on a Sunday still covers up to that Sunday."""
     if occ.key:
-        return Period(occ.due, occurrence_label(occ.key))
+        return Period(occ.written, occurrence_label(occ.key))
     if occ.span.is_day:  # “trước ngày 16/6/2027”: the report covers up to its due day
-        return Period(occ.due, f"đến ngày {format_short(occ.due)}")
-    return Period(occ.due, format_span(occ.span, named=True))
+        return Period(occ.written, f"đến ngày {format_short(occ.written)}")
+    return Period(occ.written, format_span(occ.span, named=True))
 
 
 def default_period(spec: Campaign, plan: Plan, kind: ReportKind, today: date) -> Period:

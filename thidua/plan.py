@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from thidua.errors import PhraseError, Problem
 from thidua.registry import Registry
-from thidua.spec import Campaign, Milestone, MilestoneKind, Requirement
+from thidua.spec import Campaign, DeadlineRule, Milestone, MilestoneKind, Requirement
 from thidua.vndate import DateSpan, Offset
 from thidua.vnformat import days_left_label
 from thidua.workdays import WorkCalendar, vietnam_calendar
@@ -58,17 +58,59 @@ _SUBJECTS: dict[MilestoneKind, str] = {
 
 @dataclass(frozen=True, slots=True)
 class Occurrence:
-    """One dated instance of a milestone (a recurring one has several)."""
+    """One dated instance of a milestone (a recurring one has several).
+
+    `due` is the effective deadline, the one every notice, stamp and board uses: the
+    written last day moved by the deadline rule when it is not a working day.
+    `due_written` is the last day as the plan writes it.
+    """
 
     milestone: Milestone
     key: str  # "" for a one-off milestone, "2027" yearly, "2027-Q4" quarterly
     opens: date
     due: date
     span: DateSpan
+    due_written: date | None = None  # None: the same as `due`
+    rule: DeadlineRule = DeadlineRule.AS_WRITTEN
 
     @property
     def label(self) -> str:
         return occurrence_label(self.key)
+
+    @property
+    def written(self) -> date:
+        """The last day as written in the plan."""
+        return self.due_written or self.due
+
+    @property
+    def moved(self) -> bool:
+        """Whether the deadline rule moved the written last day."""
+        return self.written != self.due
+
+    @property
+    def has_window(self) -> bool:
+        """True when submissions open on a day of their own (not just “by day X”).
+
+        Judged on the written dates: a deadline moved off a Sunday is still one day.
+        """
+        return self.opens < self.written or self.milestone.opens is not None
+
+
+def effective_deadline(written: date, rule: DeadlineRule, cal: WorkCalendar) -> date:
+    """The day a deadline really ends under `rule` (BLDS 2015, Điều 148 by default)."""
+    if rule is DeadlineRule.NEXT_WORKING_DAY:
+        return cal.next_working_day(written)
+    if rule is DeadlineRule.PREVIOUS_WORKING_DAY:
+        return cal.previous_working_day(written)
+    return written
+
+
+def deadline_rule(campaign: Campaign, m: Milestone) -> DeadlineRule:
+    """The rule of a milestone: its own, else the campaign's; events and launches keep
+    their day (they are dates of something happening, not the end of a period)."""
+    if m.requirement is Requirement.NONE:
+        return DeadlineRule.AS_WRITTEN
+    return m.deadline_rule or campaign.deadline_rule
 
 
 def occurrence_label(key: str) -> str:
@@ -98,6 +140,7 @@ class Action:
     days_left: int | None = None
     requirement: Requirement = Requirement.NONE
     moved_from: date | None = None  # the day it would fall on without working-day shifts
+    due_written: date | None = None  # the deadline as written, when the rule moved it
 
     @property
     def day(self) -> date:
@@ -166,13 +209,17 @@ def _escalation_recipients(
 # --- occurrences -----------------------------------------------------------------
 
 
-def occurrences(campaign: Campaign) -> tuple[list[Occurrence], list[Problem]]:
-    """Resolve every milestone (and recurrence) to opening and due days."""
+def occurrences(
+    campaign: Campaign, *, calendar: WorkCalendar | None = None
+) -> tuple[list[Occurrence], list[Problem]]:
+    """Resolve every milestone (and recurrence) to opening and (effective) due days."""
+    cal = calendar or vietnam_calendar()
     out: list[Occurrence] = []
     problems: list[Problem] = []
     period = campaign.period
     for index, m in enumerate(campaign.milestones):
         path = f"milestones[{m.id or index}]"
+        rule = deadline_rule(campaign, m)
         if m.recurrence is None:
             slots: list[tuple[str, int | None, int | None]] = [("", None, None)]
         else:
@@ -202,7 +249,20 @@ def occurrences(campaign: Campaign) -> tuple[list[Occurrence], list[Problem]]:
                     )
                 )
                 continue
-            out.append(Occurrence(m, key, opens, due, span))
+            effective = effective_deadline(due, rule, cal)
+            # Moved back before the opening day: an error only where there is a window; a
+            # plain “by day X” (opens == due) has no opening day to respect.
+            if effective < opens and (opens < due or m.opens is not None):
+                problems.append(
+                    Problem(
+                        f"{path}.deadline_rule",
+                        f"theo quy tắc “{rule.label}”, hạn {effective:%d/%m/%Y} trước ngày "
+                        f"bắt đầu nhận {opens:%d/%m/%Y}",
+                        rule.value,
+                    )
+                )
+                continue
+            out.append(Occurrence(m, key, opens, effective, span, due, rule))
     return out, problems
 
 
@@ -242,7 +302,7 @@ def compile_plan(
     cal = calendar or vietnam_calendar()
     tz = ZoneInfo(TZ)
     members = participants(campaign, registry)
-    occs, problems = occurrences(campaign)
+    occs, problems = occurrences(campaign, calendar=cal)
     builder = _Builder(campaign, registry, cal, tz, campaign.notice_time or notice_time, members)
     for occ in occs:
         builder.add_occurrence(occ)
@@ -297,7 +357,7 @@ class _Builder:
             taken = {self.forward(occ.opens)}
         else:
             taken = set()
-            if occ.opens < occ.due:
+            if occ.has_window and occ.opens < occ.due:
                 day = self.forward(occ.opens)
                 self._add(
                     ActionKind.OPEN, day, occ.opens, self._open_title(m, occ, subject), **base
@@ -306,7 +366,7 @@ class _Builder:
             due_day = self.back(occ.due)
             if due_day == occ.due:
                 self._add(ActionKind.DUE, due_day, occ.due, f"Hết hạn {subject} hôm nay", **base)
-            elif due_day not in taken and not (occ.opens < occ.due and due_day < occ.opens):
+            elif due_day not in taken and not (occ.has_window and due_day < occ.opens):
                 left = (occ.due - due_day).days
                 self._add(
                     ActionKind.DUE,
@@ -332,8 +392,9 @@ class _Builder:
                 offset=offset,
                 **base,
             )
-        # The organizer does not owe itself anything: no overdue notice or escalation.
-        if not needs_submission or audience == "organizer":
+        # The organizer does not owe itself anything, and a unit that chose not to take up
+        # an optional milestone (nominating) owes nothing: no overdue notice or escalation.
+        if not needs_submission or audience == "organizer" or not m.is_required:
             self._compile(m, occ, base)
             return
         if m.overdue_notice:
@@ -421,12 +482,21 @@ class _Builder:
                 audience=audience,
                 recipients=recipients,
                 due=occurrence.due if kind is not ActionKind.LAUNCH else None,
-                opens=occurrence.opens,
+                due_written=occurrence.written
+                if kind is not ActionKind.LAUNCH and occurrence.moved
+                else None,
+                # A plain “by day X” deadline has no opening day of its own: templates that
+                # say “từ … đến …” must not read its start (or a moved deadline) as a window.
+                opens=occurrence.opens if occurrence.has_window or kind in _OPENS_ALWAYS else None,
                 days_left=(occurrence.due - day).days if kind is not ActionKind.LAUNCH else None,
                 requirement=requirement,
                 moved_from=raw if raw != day else None,
             )
         )
+
+
+#: Kinds whose `opens` is the day something happens, window or not.
+_OPENS_ALWAYS = frozenset({ActionKind.LAUNCH, ActionKind.EVENT, ActionKind.OPEN})
 
 
 def _suffix(occ: Occurrence) -> str:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from thidua.plan import Action, Plan
+from thidua.plan import Action, Occurrence, Plan
+from thidua.spec import Requirement
 from thidua.vnformat import format_short, weekday_name
+from thidua.workdays import vietnam_calendar
 
 AUDIENCE_LABELS = {
     "participants": "đơn vị tham gia",
@@ -57,6 +59,30 @@ def audience_text(action: Action) -> str:
     return f"{AUDIENCE_LABELS.get(action.audience, action.audience)} ({len(action.recipients)})"
 
 
+def _day_note(d: date) -> str:
+    """“Chủ nhật” or “thứ Năm, Ngày Chiến thắng”: the weekday, and the holiday if any."""
+    holiday = vietnam_calendar().holiday_name(d)
+    return f"{weekday_name(d)}, {holiday}" if holiday else weekday_name(d)
+
+
+def deadline_text(due: date, written: date | None = None) -> str:
+    """A deadline as `thidua plan` shows it, with the written day when the rule moved it.
+
+    “25/05/2026 (thứ Hai)”, or “24/05/2026 (Chủ nhật) → 25/05/2026 (thứ Hai, Điều 148
+    BLDS)” when the last day written is not a working day.
+    """
+    effective = f"{format_short(due)} ({weekday_name(due)}"
+    if written is None or written == due:
+        return effective + ")"
+    why = "Điều 148 BLDS" if due > written else "ngày làm việc liền trước"
+    return f"{format_short(written)} ({_day_note(written)}) → {effective}, {why})"
+
+
+def moved_deadlines(plan: Plan) -> list[Occurrence]:
+    """The occurrences whose deadline the rule moved off a weekend or holiday."""
+    return [o for o in plan.occurrences if o.moved]
+
+
 def plan_table(plan: Plan) -> str:
     """The plan as a human-readable table with a short header."""
     c = plan.campaign
@@ -79,7 +105,15 @@ def plan_table(plan: Plan) -> str:
             ]
         )
     table = render_table(rows, ["Ngày", "Thứ", "Giờ", "Hoạt động", "Đối tượng", "Mẫu"])
-    return "\n".join([*header, table, f"Tổng cộng {len(plan.actions)} hoạt động."])
+    notes = []
+    if moved := moved_deadlines(plan):
+        notes.append("Hạn rơi vào ngày nghỉ (hạn theo văn bản → hạn áp dụng):")
+        notes += [
+            f"- {o.milestone.label}{' ' + o.label if o.label else ''}: "
+            f"{deadline_text(o.due, o.written)}"
+            for o in moved
+        ]
+    return "\n".join([*header, table, *notes, f"Tổng cộng {len(plan.actions)} hoạt động."])
 
 
 def action_dict(a: Action) -> dict[str, Any]:
@@ -98,6 +132,8 @@ def action_dict(a: Action) -> dict[str, Any]:
         "requirement": a.requirement.value,
         "opens": a.opens.isoformat() if a.opens else None,
         "due": a.due.isoformat() if a.due else None,
+        # The deadline as the plan writes it; differs from `due` when it fell on a day off.
+        "due_written": (a.due_written or a.due).isoformat() if a.due else None,
         "days_left": a.days_left,
         "moved_from": a.moved_from.isoformat() if a.moved_from else None,
     }
@@ -114,6 +150,18 @@ def plan_json(plan: Plan) -> str:
             "organizer": c.organizer,
             "participants": list(plan.participants),
         },
+        "deadlines": [
+            {
+                "milestone": o.milestone.key,
+                "occurrence": o.key,
+                "due_written": o.written.isoformat(),
+                "due": o.due.isoformat(),
+                "rule": o.rule.value,
+                "required": o.milestone.is_required,
+            }
+            for o in plan.occurrences
+            if o.milestone.requirement is not Requirement.NONE
+        ],
         "actions": [action_dict(a) for a in plan.actions],
     }
     return json.dumps(data, ensure_ascii=False, indent=2)
@@ -161,7 +209,7 @@ def plan_ics(plan: Plan, *, now: datetime | None = None) -> str:
     for a in plan.actions:
         description = f"{c.code} — {c.title}\nĐối tượng: {audience_text(a)}"
         if a.due:
-            description += f"\nHạn: {format_short(a.due)} ({weekday_name(a.due)})"
+            description += f"\nHạn: {deadline_text(a.due, a.due_written)}"
         lines += [
             "BEGIN:VEVENT",
             f"UID:{_ics_escape(c.code + '/' + a.key)}@thidua",

@@ -88,6 +88,19 @@ class Requirement(LabelledEnum):
     NOMINATION_DOSSIER = "nomination_dossier"
 
 
+class DeadlineRule(LabelledEnum):
+    """Where a deadline whose last day is a weekend or public holiday really ends.
+
+    The default follows Bộ luật Dân sự 2015, Điều 148 (khoản 5): the period ends at the
+    end of the next working day. A plan may say otherwise: end on the working day before,
+    or exactly on the day written.
+    """
+
+    NEXT_WORKING_DAY = "next_working_day"
+    PREVIOUS_WORKING_DAY = "previous_working_day"
+    AS_WRITTEN = "as_written"
+
+
 _LABELS: dict[str, dict[str, str]] = {
     "CampaignKind": {
         "thuong_xuyen": "thường xuyên",
@@ -111,6 +124,11 @@ _LABELS: dict[str, dict[str, str]] = {
         "target_figures": "số liệu chỉ tiêu",
         "nomination_dossier": "hồ sơ đề nghị khen thưởng",
     },
+    "DeadlineRule": {
+        "next_working_day": "ngày làm việc tiếp theo",
+        "previous_working_day": "ngày làm việc liền trước",
+        "as_written": "như văn bản",
+    },
 }
 
 # Keyed by (enum name, value): members of different enums may share a value.
@@ -133,6 +151,13 @@ _ALIASES: dict[tuple[str, str], tuple[str, ...]] = {
     ("Requirement", Requirement.REPORT.value): ("bao_cao",),
     ("Requirement", Requirement.TARGET_FIGURES.value): ("so_lieu", "chi_tieu"),
     ("Requirement", Requirement.NOMINATION_DOSSIER.value): ("ho_so", "ho_so_khen_thuong"),
+    ("DeadlineRule", DeadlineRule.NEXT_WORKING_DAY.value): (
+        "ngay_lam_viec_ke_tiep",
+        "dieu_148",
+        "theo_luat",
+    ),
+    ("DeadlineRule", DeadlineRule.PREVIOUS_WORKING_DAY.value): ("ngay_lam_viec_truoc",),
+    ("DeadlineRule", DeadlineRule.AS_WRITTEN.value): ("theo_van_ban", "giu_nguyen"),
 }
 
 #: What each milestone kind asks of its audience unless the file says otherwise.
@@ -332,6 +357,11 @@ class Milestone(Spec):
     attachments: list[Text] = []
     late: Literal["accept", "refuse"] = "accept"
     time: TimeField | None = None
+    # None: the campaign's rule. Only deadlines (milestones asking for a submission) move.
+    deadline_rule: DeadlineRule.field() | None = None
+    # None: a nomination is optional for a unit (no overdue notice or escalation to units
+    # that did not nominate); every other submission is required.
+    required: bool | None = None
 
     @property
     def key(self) -> str:
@@ -345,6 +375,13 @@ class Milestone(Spec):
     @property
     def label(self) -> str:
         return self.title or self.kind.label.capitalize()
+
+    @property
+    def is_required(self) -> bool:
+        """Whether every unit of the audience owes it (overdue notices, escalations)."""
+        if self.required is not None:
+            return self.required
+        return self.requirement is not Requirement.NOMINATION_DOSSIER
 
 
 class Target(Spec):
@@ -395,6 +432,7 @@ class Campaign(Spec):
     contact: Text | None = None
     working_days_only: bool = True
     notice_time: TimeField | None = None
+    deadline_rule: DeadlineRule.field() = DeadlineRule.NEXT_WORKING_DAY
 
     @property
     def launch_date(self) -> date:

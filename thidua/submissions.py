@@ -448,14 +448,19 @@ def local_text(at: datetime, *, tz: str | ZoneInfo | None = None) -> str:
 
 
 def has_window(occ: Occurrence) -> bool:
-    """True when the occurrence only accepts from an opening day (not just “by day X”)."""
-    return occ.opens < occ.due or occ.milestone.opens is not None
+    """True when the occurrence only accepts from an opening day (not just “by day X”).
+
+    Judged on the written days: a “by Sunday” deadline moved to Monday has no window."""
+    return occ.has_window
 
 
 def stamp(
     occ: Occurrence, at: datetime, *, tz: str | ZoneInfo | None = None
 ) -> tuple[SubmissionTiming, int]:
-    """On time, late or early against the occurrence, and by how many days (0 when on time)."""
+    """On time, late or early against the occurrence, and by how many days (0 when on time).
+
+    Against the effective deadline (`occ.due`): a dossier handed in on the Monday after a
+    Sunday deadline is on time (BLDS 2015, Điều 148) unless the campaign's rule says not."""
     day = at.astimezone(_zone(tz)).date()
     if has_window(occ) and day < occ.opens:
         return SubmissionTiming.EARLY, (occ.opens - day).days
@@ -538,7 +543,8 @@ def find_occurrence(
     if len(occs) == 1:
         return occs[0]
     day = at.astimezone(_zone(tz)).date()
-    holding = [o for o in occs if o.opens <= day <= o.due]
+    # min(): a plain deadline moved back to the previous working day opens after it ends.
+    holding = [o for o in occs if min(o.opens, o.due) <= day <= o.due]
     if len(holding) == 1:
         return holding[0]
     raise SubmissionError(
