@@ -135,7 +135,7 @@ class EncodedSubject(str):
 
 
 def _is_utf8(content: bytes) -> bool:
-    """Whether a text attachment can be labelled UTF-8 (what the .md outline and .ics are)."""
+    """Whether a text attachment can be labelled UTF-8 (what the .ics calendar is)."""
     try:
         content.decode("utf-8")
     except UnicodeDecodeError:

@@ -203,7 +203,9 @@ def test_titles_are_quoted_as_written_and_the_issuer_named_once(
     assert "nội dung “Sở Nội vụ tổng hợp kết quả năm”" in everything
     assert "“Báo cáo kết quả thi đua hằng năm” (kỳ năm 2026)" in everything
     assert "“Hội nghị ‘Điển hình tiên tiến’ năm” (kỳ" not in everything  # a one-off
-    assert "thông báo: “Hội nghị ‘Điển hình tiên tiến’ năm” diễn ra vào ngày 15 tháng 9" in everything
+    assert (
+        "thông báo: “Hội nghị ‘Điển hình tiên tiến’ năm” diễn ra vào ngày 15 tháng 9" in everything
+    )
 
 
 # --- subjects survive the trip through real message bytes ---------------------------------
