@@ -267,3 +267,27 @@ def test_every_subject_decodes_exactly_from_a_real_smtp_server(
         for p in lint.subject_roundtrip(raw, subject)
     ]
     assert not problems, "\n".join(problems[:10])
+
+
+def test_any_subject_folds_without_losing_a_space() -> None:
+    """Subjects of any length and wording, through the outbox's header, decode exactly."""
+    import random
+    from email.message import EmailMessage
+
+    from notifications.outbox import EncodedSubject
+
+    text = (
+        "[75NAM-TDAQ/KH-UBND] Quá hạn: Nộp hồ sơ đề nghị Bằng khen (trực tuyến mức độ 4) "
+        "“Sở Nội vụ” tổng hợp kết quả năm (kỳ quý I/2026, hạn 20/03/2026) a b x-y 12/KH-TEST "
+        "Phong trào thi đua “Cán bộ, công chức” giai đoạn 2026 - 2030 Ủy ban nhân dân"
+    )
+    words = text.split()
+    rng = random.Random(20261205)
+    problems = []
+    for _ in range(2000):
+        subject = " ".join(rng.choice(words) for _ in range(rng.randint(1, 40)))
+        msg = EmailMessage()
+        msg["Subject"] = EncodedSubject(subject)
+        msg.set_content("x")
+        problems += lint.subject_roundtrip(msg.as_bytes(), subject)
+    assert not problems, "\n".join(problems[:5])
