@@ -208,7 +208,7 @@ def test_a_registry_gives_phone_and_email_in_any_format(tmp_path: Path) -> None:
 
     path = tmp_path / "units.csv"
     path.write_text(
-        "Mã đơn vị,Tên đơn vị,Loại,Liên hệ,Điện thoại,Thư điện tử\n"
+        "Mã đơn vị,Tên đơn vị,Loại,Liên hệ,Số điện thoại,Thư điện tử\n"
         "BTDKT,Ban Thi đua - Khen thưởng,phong,outbox://btdkt,0206 3852 000,btdkt@example.vn\n",
         encoding="utf-8",
     )

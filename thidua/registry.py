@@ -1094,7 +1094,7 @@ _UNIT_COLUMNS: dict[str, str] = {
     "lien he": "contacts",
     "dia chi nhan": "contacts",
     "phone": "phone",
-    "dien thoai": "phone",
+    "so dien thoai": "phone",
     "email": "email",
     "thu dien tu": "email",
 }
