@@ -214,3 +214,19 @@ def test_a_registry_gives_phone_and_email_in_any_format(tmp_path: Path) -> None:
     )
     unit = load_registry(path).unit("BTDKT")
     assert (unit.phone, unit.email) == ("0206 3852 000", "btdkt@example.vn")
+
+
+def test_the_organizers_own_milestone_counts_no_units() -> None:
+    """A tổng kết only the organizer does: its results notice has no “0/0 đơn vị”."""
+    loaded = load_campaign(CAMPAIGNS / "ubnd_641_kh_2026_100_ngay_dem.py")
+    plan = compile_plan(loaded.spec, loaded.registry)
+    action = next(a for a in plan.actions if a.key == "summary/-/compile")
+    organizer = loaded.registry.unit(loaded.spec.organizer)
+    text = render(
+        action, campaign=loaded.spec, unit=organizer, organizer=organizer, now=action.at
+    ).text
+    assert "0/0" not in text and "các đơn vị" not in text
+    assert (
+        "hạn thực hiện nội dung “Tổng kết Phong trào thi đua, trình khen thưởng” là ngày 30 "
+        "tháng 6 năm 2026 (thứ Ba)." in text
+    )
