@@ -60,7 +60,7 @@ def doubled_phrases(text: str, *, longest: int = 4) -> list[str]:
     “BTV Tỉnh ủy, BTV Tỉnh ủy” (a comma does not make a repeated name right).
     """
     found = []
-    for line in text.splitlines():
+    for line in _sentences(text):
         words = line.split()
         folded = [w.casefold().rstrip(",;") for w in words]
         for size in range(1, longest + 1):
@@ -70,6 +70,26 @@ def doubled_phrases(text: str, *, longest: int = 4) -> list[str]:
                 if folded[i : i + size] == folded[i + size : i + 2 * size]:
                     found.append(" ".join(words[i : i + 2 * size]))
     return found
+
+
+def _sentences(text: str) -> list[str]:
+    """A text's paragraphs as single lines: a line break inside a paragraph still joins
+    two words (“… của Ban A,⏎Ban A thông báo”); list items stay lines of their own."""
+    out: list[str] = []
+    for paragraph in re.split(r"\n\s*\n", text):
+        for line in paragraph.splitlines():
+            if (
+                out
+                and line
+                and not line.startswith("- ")
+                and out[-1]
+                and not out[-1].startswith("- ")
+            ):
+                out[-1] += " " + line
+            else:
+                out.append(line)
+        out.append("")
+    return out
 
 
 def lowercased_names(text: str, names: Iterable[str] = ()) -> list[str]:

@@ -84,6 +84,8 @@ def test_the_linter_finds_the_old_templates_mistakes() -> None:
     ]
     for text in seen:
         assert lint.lint_text(text, names=["Sở Nội vụ"]), text
+    across = "Thực hiện Kế hoạch số 1/KH của Ban A,\nBan A xin thông báo lịch hội nghị."
+    assert lint.doubled_phrases(across) == ["Ban A, Ban A"]
 
 
 # --- adversarial campaigns --------------------------------------------------------------
@@ -115,7 +117,7 @@ from thidua import *
 campaign = Campaign(
     code="{code}",
     title="{title}",
-    issuer="Ban Thường vụ Tỉnh ủy",
+    issuer="{issuer}",
     issued="ngày 05/01/2026",
     period="giai đoạn 2026 - 2028",
     organizer="BTDKT",
@@ -144,32 +146,38 @@ campaign = Campaign(
 )
 """
 
+BTV = "Ban Thường vụ Tỉnh ủy"
+#: (title, issuer); the last issuer is the organizer itself, named again by the sentences.
 ADVERSARIAL_TITLES = [
-    "Phát động phong trào thi đua năm",
-    "Phát động Phát động thi đua của Ban Thường vụ Tỉnh ủy năm",
-    "Ban Thường vụ Tỉnh ủy phát động thi đua “Dân vận khéo” năm",
-    "thực hiện Kế hoạch của Ban Thường vụ Tỉnh ủy",
+    ("Phát động phong trào thi đua năm", BTV),
+    ("Phát động Phát động thi đua của Ban Thường vụ Tỉnh ủy năm", BTV),
+    ("Ban Thường vụ Tỉnh ủy phát động thi đua “Dân vận khéo” năm", BTV),
+    ("thực hiện Kế hoạch của Ban Thường vụ Tỉnh ủy", BTV),
+    ("Phát động thi đua năm", "Ban Thi đua - Khen thưởng (Sở Nội vụ)"),
 ]
 
 
 @pytest.fixture
-def adversarial(campaign_dir: Path) -> Callable[[str, str], LoadedCampaign]:
+def adversarial(campaign_dir: Path) -> Callable[..., LoadedCampaign]:
     (campaign_dir / "units.yaml").write_text(ADVERSARIAL_REGISTRY, encoding="utf-8")
 
-    def write(title: str, contact: str = "Ban Thi đua - Khen thưởng") -> LoadedCampaign:
+    def write(
+        title: str, issuer: str = BTV, contact: str = "Ban Thi đua - Khen thưởng"
+    ) -> LoadedCampaign:
         path = campaign_dir / "adversarial.py"
         text = ADVERSARIAL_CAMPAIGN.replace("{code}", "99/KH-BTVTU").replace("{title}", title)
-        path.write_text(text.replace("{contact}", contact), encoding="utf-8")
+        text = text.replace("{issuer}", issuer).replace("{contact}", contact)
+        path.write_text(text, encoding="utf-8")
         return load_campaign(path)
 
     return write
 
 
-@pytest.mark.parametrize("title", ADVERSARIAL_TITLES)
+@pytest.mark.parametrize(("title", "issuer"), ADVERSARIAL_TITLES)
 def test_adversarial_titles_read_right(
-    title: str, adversarial: Callable[[str, str], LoadedCampaign]
+    title: str, issuer: str, adversarial: Callable[..., LoadedCampaign]
 ) -> None:
-    loaded = adversarial(title)
+    loaded = adversarial(title, issuer)
     kinds = {a.kind for a in compile_plan(loaded.spec, loaded.registry).actions}
     assert kinds == set(ActionKind), kinds  # every kind of notice is linted
     known = [n for n in names(loaded) if n != title and "Phát động Phát động" not in n]
@@ -188,7 +196,7 @@ def lint_title(title: str) -> str:
 
 
 def test_titles_are_quoted_as_written_and_the_issuer_named_once(
-    adversarial: Callable[[str, str], LoadedCampaign],
+    adversarial: Callable[..., LoadedCampaign],
 ) -> None:
     loaded = adversarial("Phát động phong trào thi đua năm")
     launch = next(
@@ -203,9 +211,7 @@ def test_titles_are_quoted_as_written_and_the_issuer_named_once(
     assert "nội dung “Sở Nội vụ tổng hợp kết quả năm”" in everything
     assert "“Báo cáo kết quả thi đua hằng năm” (kỳ năm 2026)" in everything
     assert "“Hội nghị ‘Điển hình tiên tiến’ năm” (kỳ" not in everything  # a one-off
-    assert (
-        "thông báo: “Hội nghị ‘Điển hình tiên tiến’ năm” diễn ra vào ngày 15 tháng 9" in everything
-    )
+    assert ",\n“Hội nghị ‘Điển hình tiên tiến’ năm” sẽ diễn ra vào ngày 15 tháng 9" in everything
 
 
 # --- subjects survive the trip through real message bytes ---------------------------------
