@@ -231,9 +231,9 @@ def subject_line(action: Action, campaign: Campaign) -> str:
 def contact_means(organizer: Unit) -> str:
     """“điện thoại: 0206 3852 123; thư điện tử: btdkt@…” from the registry, or ""."""
     parts = []
-    if phone := getattr(organizer, "phone", None):
+    if phone := organizer.phone:
         parts.append(f"điện thoại: {phone}")
-    if mail := getattr(organizer, "email", None):
+    if mail := organizer.email:
         parts.append(f"thư điện tử: {mail}")
     return "; ".join(parts)
 
