@@ -1,5 +1,8 @@
 """Files a notice carries: the milestone's attachments, the plan document, the unit's .ics.
 
+A Markdown attachment (the đề cương báo cáo) goes out as the .docx offices open,
+rendered from it with the page and styles of the product's reports.
+
 Paths in a campaign file are relative to it (`thidua validate` checks they exist);
 a file missing at send time is left out rather than failing every unit's delivery.
 The .ics lists only the unit's own upcoming deadlines, so a xã office can put them
@@ -56,7 +59,93 @@ def attachments_for(action: Action, *, plan: Plan, unit_code: str, base_dir: Pat
     elif action.kind is not ActionKind.COMPILE:
         names += campaign.milestone(action.milestone).attachments
     files = [base_dir / name for name in dict.fromkeys(names)]
-    out = [path for path in files if path.is_file()]
+    out = [as_office_file(path) for path in files if path.is_file()]
     if action.kind in ICS_KINDS and (ics := unit_ics(plan, unit_code, after=action.at)):
         out.append(ics)
     return out
+
+
+# --- Markdown attachments as .docx ----------------------------------------------------------
+
+_NUMBERED = re.compile(r"^(\d+[.)]|[IVX]+\.|[a-zđ]\))\s")
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+
+
+def as_office_file(path: Path) -> Path:
+    """The file an office opens: a Markdown outline as .docx (cached by content), else itself.
+
+    Offices open Word files, not Markdown; the outline is written once per content under
+    the cache dir, with the page and styles of the product's reports (NĐ 30/2020).
+    """
+    if path.suffix.lower() != ".md":
+        return path
+    text = path.read_text(encoding="utf-8")
+    folder = cache_dir() / "docx" / fingerprint("outline-1", text)[:16]
+    out = folder / f"{path.stem}.docx"
+    if not out.is_file():  # two runs may write the same file at once
+        write_atomic(out, markdown_docx(text))
+    return out
+
+
+def markdown_docx(text: str) -> bytes:
+    """A DOCX of simple Markdown: `#` headings, numbered and `-` lists, paragraphs, **bold**."""
+    import io
+
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Cm, Pt
+
+    from thidua.docx_report import blank_document
+
+    doc = blank_document()
+    after_title = False
+    for block in re.split(r"\n\s*\n", text.strip()):
+        lines: list[str] = []
+        for raw in block.splitlines():
+            line = raw.strip()
+            # An indented line continues the list item above it.
+            if lines and raw[:1].isspace() and not line.startswith(("- ", "* ")):
+                lines[-1] += " " + line
+            elif line:
+                lines.append(line)
+        heading = lines[0].startswith("#") if lines else False
+        if heading and len(lines) == 1:
+            level = len(lines[0]) - len(lines[0].lstrip("#"))
+            paragraph = doc.add_paragraph()
+            run = paragraph.add_run(lines[0].lstrip("#").strip())
+            run.bold, run.italic = level < 3, level >= 3
+            run.font.size = Pt(14)
+            paragraph.alignment = (
+                WD_ALIGN_PARAGRAPH.CENTER if level == 1 else WD_ALIGN_PARAGRAPH.JUSTIFY
+            )
+            paragraph.paragraph_format.keep_with_next = True
+            after_title = level == 1
+            continue
+        listed = all(_NUMBERED.match(line) or line.startswith(("- ", "* ")) for line in lines)
+        groups = [[line] for line in lines] if listed or heading else [lines]
+        # Headers in capitals (cơ quan, quốc hiệu, signature) and the title's trích yếu.
+        centred = not listed and bool(lines) and (lines[0].isupper() or after_title)
+        after_title = False
+        for group in groups:
+            paragraph = doc.add_paragraph()
+            paragraph.alignment = (
+                WD_ALIGN_PARAGRAPH.JUSTIFY
+                if listed
+                else WD_ALIGN_PARAGRAPH.CENTER
+                if centred
+                else None
+            )
+            if listed:
+                paragraph.paragraph_format.first_line_indent = Cm(1)
+            for i, line in enumerate(group):
+                if line.startswith("#"):
+                    line = line.lstrip("#").strip()
+                if line.startswith("* "):
+                    line = "- " + line[2:]
+                for j, part in enumerate(_BOLD.split(line)):
+                    if part:
+                        paragraph.add_run(part).bold = j % 2 == 1
+                if i < len(group) - 1:
+                    paragraph.runs[-1].add_break()
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()

@@ -15,6 +15,7 @@ import re
 import threading
 import uuid
 from datetime import UTC, datetime
+from email.header import Header
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
@@ -69,7 +70,7 @@ def write_outbox(
     msg = EmailMessage()
     msg["From"] = "thidua <thidua@outbox.local>"
     msg["To"] = f"{mailbox}@outbox.local"
-    msg["Subject"] = subject
+    msg["Subject"] = EncodedSubject(subject)
     msg["Date"] = format_datetime(sent)
     msg["Message-ID"] = make_msgid(domain="outbox.local")
     for header, value in (
@@ -115,8 +116,26 @@ def write_outbox(
     return path
 
 
+class EncodedSubject(str):
+    """A Subject header that folds into RFC 2047 encoded words without losing a space.
+
+    Python 3.11's `email.policy.default` folding drops the space between two encoded
+    words at some fold points (“nộp hồ sơđề nghị”). `email.header.Header` encodes the
+    whole text, spaces included, inside the encoded words, so every decoder gets the
+    exact subject back. The policy uses an object with a `name` and `fold()` as is.
+    """
+
+    name = "Subject"
+
+    def fold(self, *, policy: Any) -> str:
+        if self.isascii() and self.isprintable() and len(self) + len(self.name) + 2 <= 78:
+            return f"{self.name}: {self}{policy.linesep}"  # one short line, nothing to fold
+        value = Header(str(self), "utf-8", header_name=self.name).encode(linesep=policy.linesep)
+        return f"{self.name}: {value}{policy.linesep}"
+
+
 def _is_utf8(content: bytes) -> bool:
-    """Whether a text attachment can be labelled UTF-8 (what the .md outline and .ics are)."""
+    """Whether a text attachment can be labelled UTF-8 (what the .ics calendar is)."""
     try:
         content.decode("utf-8")
     except UnicodeDecodeError:

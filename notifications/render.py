@@ -24,7 +24,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from thidua.plan import Action, ActionKind, Occurrence, occurrence_label
 from thidua.registry import Unit
-from thidua.spec import Campaign, MilestoneKind
+from thidua.spec import Campaign, MilestoneKind, Requirement
 from thidua.vnformat import days_left_label, format_long, format_short
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -109,14 +109,151 @@ def campaign_reference(campaign: Campaign) -> str:
     )
 
 
+def quoted(name: str) -> str:
+    """A title as a name: “…”, its own double quotes turned into the inner ‘…’.
+
+    Titles are written by admins and kept exactly as written (no case change): the
+    sentence around them never splices a verb onto them, so any title reads right.
+    """
+    inner = name.strip().replace("\u201c", "\u2018").replace("\u201d", "\u2019")
+    return f"\u201c{inner}\u201d"
+
+
+def _period(key: str, *extra: str) -> str:
+    """“ (kỳ quý I/2027)” for a recurring milestone's occurrence, "" for a one-off.
+
+    `extra` details join the same parentheses: “ (kỳ quý I/2027, hạn 20/03/2027)”.
+    """
+    label = occurrence_label(key)
+    details = [f"kỳ {label}"] if label else []
+    details += [item for item in extra if item]
+    return f" ({', '.join(details)})" if details else ""
+
+
 def subject_phrase(action: Action, campaign: Campaign) -> str:
-    """What the unit has to do, as a verb phrase: “gửi hồ sơ đề nghị khen thưởng”."""
+    """What the unit has to do, as a verb phrase after “đề nghị <unit>” or “chưa”.
+
+    A titled milestone: `thực hiện nội dung “<title>” (kỳ quý I/2027)`; an untitled
+    one: the kind's own phrase, `gửi báo cáo quý I/2027`.
+    """
     milestone = campaign.milestone(action.milestone)
     if milestone.title:
-        phrase = milestone.title[0].lower() + milestone.title[1:]
-    else:
-        phrase = _SUBJECTS.get(milestone.kind, milestone.kind.label)
+        return f"thực hiện nội dung {quoted(milestone.title)}{_period(action.occurrence)}"
+    phrase = _SUBJECTS.get(milestone.kind, milestone.kind.label)
     return f"{phrase} {occurrence_label(action.occurrence)}".strip()
+
+
+def item_name(action: Action, campaign: Campaign, *extra: str) -> str:
+    """The milestone as a name: `Báo cáo số liệu chỉ tiêu (kỳ quý I/2027, hạn 20/03/2027)`."""
+    milestone = campaign.milestone(action.milestone)
+    return f"{milestone.label}{_period(action.occurrence, *extra)}"
+
+
+#: Subject line prefix of each action kind; the milestone's name follows a colon.
+_SUBJECT_PREFIX = {
+    ActionKind.OPEN: "Bắt đầu thực hiện",
+    ActionKind.REMINDER: "Nhắc hạn",
+    ActionKind.DUE: "Hạn cuối",
+    ActionKind.OVERDUE: "Quá hạn",
+    ActionKind.ESCALATION: "Đơn vị chưa thực hiện",
+    ActionKind.EVENT: "Thông báo",
+    ActionKind.COMPILE: "Tổng hợp kết quả",
+}
+
+#: What each notice is, in words, for the footer (instead of an internal key).
+NOTICE_NAMES = {
+    ActionKind.LAUNCH: "thông báo phát động",
+    ActionKind.OPEN: "thông báo bắt đầu thực hiện",
+    ActionKind.REMINDER: "thông báo nhắc hạn",
+    ActionKind.DUE: "thông báo hạn cuối",
+    ActionKind.OVERDUE: "thông báo quá hạn",
+    ActionKind.ESCALATION: "thông báo đơn vị chưa thực hiện",
+    ActionKind.EVENT: "thông báo lịch",
+    ActionKind.COMPILE: "thông báo tổng hợp kết quả",
+}
+
+
+def _calls_to_event(action: Action) -> bool:
+    """A reminder of a milestone nobody submits to (a meeting): it recalls a date."""
+    return action.kind is ActionKind.REMINDER and action.requirement is Requirement.NONE
+
+
+def notice_name(action: Action) -> str:
+    """What the notice is, in words: “thông báo nhắc hạn”, “thông báo nhắc lịch”…"""
+    if _calls_to_event(action):
+        return "thông báo nhắc lịch"
+    return NOTICE_NAMES.get(action.kind, "thông báo")
+
+
+def notice_title(action: Action, campaign: Campaign) -> str:
+    """The notice in words, for the organizer's alerts and a footer:
+    `thông báo nhắc hạn ngày 17/03/2027 về “Báo cáo số liệu chỉ tiêu” (kỳ quý I/2027)`.
+
+    Unlike the run name, every name stays as written (no lower-cased title, no
+    occurrence label glued to a title ending in “năm”).
+    """
+    text = f"{notice_name(action)} ngày {format_short(action.day)}"
+    if action.kind is not ActionKind.LAUNCH:
+        milestone = campaign.milestone(action.milestone)
+        text += f" về {quoted(milestone.label)}{_period(action.occurrence)}"
+    return text
+
+
+def window_closed(action: Action, campaign: Campaign) -> bool:
+    """Whether the notice speaks after a window that refuses late submissions has closed."""
+    if action.kind not in (ActionKind.OVERDUE, ActionKind.ESCALATION):
+        return False
+    return campaign.milestone(action.milestone).late == "refuse"
+
+
+def subject_line(action: Action, campaign: Campaign) -> str:
+    """The e-mail subject: the plan's code, what the notice is about, and the milestone's name.
+
+    Built here rather than from the plan's run names, which lower-case a title's first
+    letter to fit a sentence; a subject keeps every name as written.
+    """
+    if action.kind is ActionKind.LAUNCH:
+        return f"[{campaign.code}] {campaign.title}"
+    prefix = _SUBJECT_PREFIX[action.kind]
+    if action.kind is ActionKind.OVERDUE and window_closed(action, campaign):
+        prefix = "Đã hết thời hạn tiếp nhận"
+    extra = ""
+    if _calls_to_event(action):
+        prefix = "Nhắc lịch"
+        extra = f"ngày {format_short(action.due)}" if action.due else ""
+    elif action.kind is ActionKind.EVENT and action.opens:
+        extra = f"ngày {format_short(action.opens)}"
+    elif action.kind in (ActionKind.REMINDER, ActionKind.DUE) and action.due:
+        extra = f"hạn {format_short(action.due)}"
+    return f"[{campaign.code}] {prefix}: {item_name(action, campaign, extra)}"
+
+
+def contact_means(organizer: Unit) -> str:
+    """“điện thoại: 0206 3852 123; thư điện tử: btdkt@…” from the registry, or ""."""
+    parts = []
+    if phone := organizer.phone:
+        parts.append(f"điện thoại: {phone}")
+    if mail := organizer.email:
+        parts.append(f"thư điện tử: {mail}")
+    return "; ".join(parts)
+
+
+def contact_line(campaign: Campaign, organizer: Unit) -> str:
+    """The “Liên hệ:” line: whom to contact (the campaign's contact) and how, or ""."""
+    means = contact_means(organizer)
+    if not campaign.contact and not means:
+        return ""
+    whom = campaign.contact or organizer.name
+    return f"{whom}; {means}" if means else whom
+
+
+def _window(action: Action) -> str:
+    """The days a milestone accepted submissions, in words, for a notice after it closed."""
+    if action.due is None:
+        return ""
+    if action.opens and action.opens < action.due:
+        return f"từ {format_long(action.opens)} đến hết {format_long(action.due)}"
+    return f"đến hết {format_long(action.due)}"
 
 
 def late_label(delay: timedelta) -> str:
@@ -156,10 +293,24 @@ def render(
         "missing": missing or [],
         "submitted": submitted,
         "total": total,
+        "campaign_title": quoted(campaign.title),
+        "issued": format_short(campaign.issued.start),
+        "contact": contact_line(campaign, organizer),
+        "contact_whom": campaign.contact or organizer.name,
+        "contact_means": contact_means(organizer),
+        "notice_name": notice_name(action),
+        "window_closed": window_closed(action, campaign),
+        "window": _window(action),
+        "what": campaign.milestone(action.milestone).requirement.label
+        if action.kind is not ActionKind.LAUNCH
+        else "",
+        "event": quoted(campaign.milestone(action.milestone).label) + _period(action.occurrence)
+        if action.kind is not ActionKind.LAUNCH
+        else "",
     }
     env = _environment(str(template_dir) if template_dir and template_dir.is_dir() else None)
     text = env.get_template(f"{action.template}.txt.j2").render(context).strip() + "\n"
-    subject = f"[{campaign.code}] {action.title}"
+    subject = subject_line(action, campaign)
     return Message(
         subject=subject,
         text=text,
@@ -169,12 +320,18 @@ def render(
 
 
 def launch_deadlines(campaign: Campaign, occurrences: list[Occurrence]) -> list[dict[str, Any]]:
-    """The deadlines a launch notice lists: each submission milestone's occurrences."""
+    """The deadlines a launch notice lists: each submission milestone's occurrences.
+
+    A title is a name and stays as written; a recurring milestone's occurrence goes in
+    parentheses (“Báo cáo hằng năm (kỳ năm 2027)”), so no word of the title is repeated.
+    """
     items = []
     for occ in occurrences:
         m = occ.milestone
         if m.kind is MilestoneKind.LAUNCH or m.audience == "organizer":
             continue
-        label = m.label + (f" {occ.label}" if occ.label else "")
-        items.append({"label": label, "due": occ.due})
+        label = m.label + (f" (kỳ {occ.label})" if occ.label else "")
+        # A meeting has a date, not a deadline.
+        word = "diễn ra" if m.requirement is Requirement.NONE else "hạn"
+        items.append({"label": label, "due": occ.due, "word": word})
     return sorted(items, key=lambda item: item["due"])[:12]

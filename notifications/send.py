@@ -19,8 +19,15 @@ building, attachments) with three changes:
   connection / TLS error, classified permanent (5xx) or transient (4xx, network),
   because Apprise's bool cannot tell a bad address from a busy server.
 
-Text attachments (.md outline, .ics calendar) are labelled `charset="utf-8"`,
-which Apprise leaves out, so mail clients do not garble Vietnamese.
+Text attachments (the .ics calendar) are labelled `charset="utf-8"`, which Apprise
+leaves out, so mail clients do not garble Vietnamese.
+
+The Subject is left to Apprise: it sets `email.header.Header(subject, "utf-8")` on a
+compat32 message, whose encoded words carry the spaces inside them, so the subject
+decodes exactly as rendered (Python 3.11's `email.policy.default` folding would drop
+the space between two encoded words; see `outbox.EncodedSubject`).
+`tests/test_notice_lint.py` sends every subject of every shipped campaign through a
+real SMTP server and decodes it.
 """
 
 from __future__ import annotations

@@ -10,32 +10,70 @@ import logging
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from notifications.render import Message
+from notifications.render import Message, notice_title
 from notifications.send import send
 from thidua import crud
 from thidua.campaign_file import LoadedCampaign, load_campaign
 from thidua.db import session_scope
 from thidua.errors import ThiduaError
+from thidua.plan import TZ, compile_plan
 
 logger = logging.getLogger("thidua.alerts")
 
 
-def failure_message(code: str, run_name: str, error: str, when: datetime) -> Message:
-    """The Vietnamese alert the organizer receives."""
+def _about(run_name: str, notice: str | None) -> tuple[str, str]:
+    """(subject part, sentence part): the notice in words, or the run's name in quotes."""
+    if notice:
+        return notice[0].upper() + notice[1:], notice
+    return run_name, f"“{run_name}”"
+
+
+def failure_message(
+    code: str,
+    run_name: str,
+    error: str,
+    when: datetime,
+    *,
+    addressee: str | None = None,
+    notice: str | None = None,
+) -> Message:
+    """The Vietnamese alert the organizer receives when an action run fails.
+
+    `notice` names the notice in words (`notifications.render.notice_title`); without
+    it (the action could not be found) the run's name stands in.
+    """
+    local = when.astimezone(ZoneInfo(TZ))
+    headline, sentence = _about(run_name, notice)
+    greeting = f"Kính gửi: {addressee}\n\n" if addressee else ""
     return Message(
-        subject=f"[{code}] LỖI: {run_name}",
+        subject=f"[{code}] LỖI: {headline}",
         text=(
-            f"Hoạt động “{run_name}” của kế hoạch {code} không chạy thành công "
-            f"lúc {when.astimezone():%H:%M ngày %d/%m/%Y}.\n\n"
-            f"Lỗi: {error}\n\n"
-            "Các đơn vị có thể chưa nhận được thông báo. Đề nghị kiểm tra trên giao diện "
-            "Prefect (mục Flow Runs) và chạy lại hoạt động sau khi khắc phục.\n"
+            f"{greeting}Hoạt động gửi {sentence} không chạy thành công "
+            f"lúc {local:%H:%M} ngày {local:%d/%m/%Y}.\n\n"
+            f"Nguyên nhân: {error}\n\n"
+            "Các đơn vị có thể chưa nhận được thông báo này. Đề nghị kiểm tra trên giao diện "
+            f"Prefect (mục Flow Runs, lượt chạy ngày {local:%d/%m/%Y}) và chạy lại sau khi "
+            "khắc phục.\n"
+            "--\n"
+            "Đây là cảnh báo do hệ thống theo dõi phong trào thi đua gửi tự động.\n"
         ),
     )
+
+
+def _notice(loaded: LoadedCampaign, key: str) -> str | None:
+    """The failed action's notice in words; None when the plan no longer has that key."""
+    try:
+        plan = compile_plan(loaded.spec, loaded.registry)
+    except Exception as exc:  # the alert must go even if the plan cannot be rebuilt
+        logger.error("cannot describe action %s: %s", key, exc)
+        return None
+    action = next((a for a in plan.actions if a.key == key), None)
+    return notice_title(action, loaded.spec) if action is not None else None
 
 
 def notify_admin(flow: Any, flow_run: Any, state: Any) -> None:
@@ -62,25 +100,65 @@ def notify_admin(flow: Any, flow_run: Any, state: Any) -> None:
     except Exception as exc:  # the store may be what failed; the alert must still go
         logger.error("cannot record the failure of %s: %s", flow_run.name, exc)
     organizer = loaded.registry.unit(loaded.spec.organizer)
-    message = failure_message(code, flow_run.name, error, now)
+    message = failure_message(
+        code,
+        flow_run.name,
+        error,
+        now,
+        addressee=organizer.name,
+        notice=_notice(loaded, params.get("action_key", "")),
+    )
     for url in organizer.contacts:
         result = send(url, message, context={"unit": organizer.code, "campaign": code})
         if not result.ok:
             logger.error("alert to %s failed: %s", organizer.code, result.error)
 
 
-def failures_message(code: str, run_name: str, failed: list[tuple[str, str, str]]) -> Message:
+#: Channels in words, for the organizer (a channel id like “1:mailtos” is internal).
+_CHANNEL_NAMES = {
+    "mailto": "thư điện tử",
+    "mailtos": "thư điện tử",
+    "outbox": "hộp thư của hệ thống",
+    "tgram": "Telegram",
+    "slack": "Slack",
+    "json": "webhook",
+    "mqtt": "MQTT",
+}
+
+
+def channel_name(channel: str) -> str:
+    """“liên hệ thứ 2, thư điện tử” for the channel id “1:mailtos” (the registry's order)."""
+    index, _, scheme = channel.rpartition(":")
+    name = _CHANNEL_NAMES.get(scheme.lower(), scheme)
+    return f"liên hệ thứ {int(index) + 1}, {name}" if index.isdigit() else name
+
+
+def failures_message(
+    code: str,
+    run_name: str,
+    failed: list[tuple[str, str, str]],
+    *,
+    addressee: str | None = None,
+    notice: str | None = None,
+) -> Message:
     """The Vietnamese report of units that could not be reached by one action."""
-    lines = "\n".join(f"- {name} ({channel}): {error}" for name, channel, error in failed)
+    headline, sentence = _about(run_name, notice)
+    lines = "\n".join(
+        f"- {name} ({channel_name(channel)}): {error}" for name, channel, error in failed
+    )
+    greeting = f"Kính gửi: {addressee}\n\n" if addressee else ""
     return Message(
-        subject=f"[{code}] Không gửi được tới {len({n for n, _, _ in failed})} đơn vị: {run_name}",
+        subject=f"[{code}] Không gửi được tới {len({n for n, _, _ in failed})} đơn vị: {headline}",
         text=(
-            f"Hoạt động “{run_name}” của kế hoạch {code} không gửi được tới:\n\n{lines}\n\n"
+            f"{greeting}Hệ thống không gửi được {sentence} tới các đơn vị sau:"
+            f"\n\n{lines}\n\n"
             "Lỗi vĩnh viễn: máy chủ thư đã từ chối hẳn (địa chỉ không nhận thư, tài khoản "
             "gửi thư không đúng…); hệ thống không gửi lại. Đề nghị sửa địa chỉ liên hệ trong "
             "danh sách đơn vị hoặc cấu hình máy chủ thư.\n"
             "Lỗi tạm thời: hệ thống đã tự động thử lại nhiều lần nhưng chưa gửi được.\n\n"
             "Trong khi chờ khắc phục, đề nghị liên hệ trực tiếp với các đơn vị trên.\n"
+            "--\n"
+            "Đây là cảnh báo do hệ thống theo dõi phong trào thi đua gửi tự động.\n"
         ),
     )
 
@@ -97,7 +175,13 @@ def report_failures(loaded: LoadedCampaign, action: Any, outcomes: list[Any]) ->
         (reg.unit(o.unit).name if o.unit in reg else o.unit, o.channel, o.error or "")
         for o in failed
     ]
-    message = failures_message(loaded.code, action.run_name(), rows)
+    message = failures_message(
+        loaded.code,
+        action.run_name(),
+        rows,
+        addressee=organizer.name,
+        notice=notice_title(action, loaded.spec),
+    )
     for index, url in enumerate(organizer.contacts):
         channel = f"{index}:{url.split('://', 1)[0].lower()}"
         with session_scope() as session:

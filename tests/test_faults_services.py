@@ -129,10 +129,13 @@ def test_a_relay_refusing_30_percent_for_now_and_some_addresses_for_good(
     body = report.get_body(preferencelist=("plain",)).get_content()
     for a in permanent:
         n = int(a[2:6])
-        assert f"- UBND xã Số {n:04d} (0:mailto): Lỗi vĩnh viễn (không gửi lại): " in body
+        assert (
+            f"- UBND xã Số {n:04d} (liên hệ thứ 1, thư điện tử): Lỗi vĩnh viễn (không gửi lại): "
+            in body
+        )
         assert f"{a} (550 5.1.1 <{a}>: Recipient address rejected" in body
     for unit in exhausted:
-        assert f"- UBND xã Số {unit[2:]} (0:mailto): Lỗi tạm thời: " in body
+        assert f"- UBND xã Số {unit[2:]} (liên hệ thứ 1, thư điện tử): Lỗi tạm thời: " in body
     assert body.count("- UBND xã Số") == failed
     # The promise: a relay refusing 30% of messages for now still gets every one of them.
     # Eight retries leave 0.3⁹ ≈ 0.002% of the addresses refused at every attempt.

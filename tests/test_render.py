@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from notifications.render import launch_deadlines, render
+from notifications.render import launch_deadlines, render, subject_line
 from thidua.campaign_file import load_campaign
 from thidua.plan import ActionKind, compile_plan
 
@@ -33,9 +33,11 @@ def test_every_action_of_every_campaign_renders(path: Path) -> None:
             submitted=1,
             total=2,
         )
-        assert message.subject == f"[{spec.code}] {action.title}"
+        assert message.subject == subject_line(action, spec)
+        assert message.subject.startswith(f"[{spec.code}] ")
         assert message.text.startswith(f"Kính gửi: {unit.name}\n")
         assert f"Kế hoạch số {spec.code}" in message.text
+        assert action.key not in message.text
         assert "gửi chậm" not in message.text
         assert "{{" not in message.text and "{%" not in message.text
 

@@ -202,7 +202,10 @@ def test_no_secret_appears_anywhere_after_a_campaign_run(
         if m["Subject"].startswith("[77/KH-BIMAT] Không gửi được tới 1 đơn vị")
     ]
     assert len(reports) == 1, [p.name for p in emls]
-    assert "Sở Khoa học Bí Mật (2:mailtos)" in reports[0].get_body(("plain",)).get_content()
+    assert (
+        "Sở Khoa học Bí Mật (liên hệ thứ 3, thư điện tử)"
+        in reports[0].get_body(("plain",)).get_content()
+    )
     prefect_db = readable(prefect_home / "prefect.db")
     # Prefect's own records of the run: its logs (the retries) and its artifacts.
     assert b"deliveries failed transiently" in prefect_db, prefect_files

@@ -184,7 +184,7 @@ def test_permanent_failures_are_final_and_transient_ones_are_retried(
     assert str(report["Subject"]).startswith("[12/KH-TEST] Không gửi được tới 1 đơn vị:")
     body = report.get_body(preferencelist=("plain",)).get_content()
     assert (
-        "- UBND xã Một (0:mailto): Lỗi vĩnh viễn (không gửi lại): máy chủ thư từ chối địa chỉ "
+        "- UBND xã Một (liên hệ thứ 1, thư điện tử): Lỗi vĩnh viễn (không gửi lại): máy chủ thư từ chối địa chỉ "
         in body
     )
     assert "(550 5.1.1 " in body and "UBND xã Hai" not in body

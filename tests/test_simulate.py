@@ -26,7 +26,7 @@ def test_simulate_seed_003_end_to_end(tmp_path) -> None:
     assert out.count("✓ ") == 11 and "✗" not in out
     assert "✓ 20/04/2023 (thứ Năm) 08:00 · Phát động → 32 đơn vị" in out
     # What one unit receives, in Vietnamese, with the window of the online submission.
-    assert "── SYT: [75NAM-TDAQ/KH-UBND] Nhắc hạn nộp hồ sơ đề nghị Bằng khen" in out
+    assert "── SYT: [75NAM-TDAQ/KH-UBND] Nhắc hạn: Nộp hồ sơ đề nghị Bằng khen" in out
     assert "trong thời gian từ ngày 03 tháng 7 năm 2023 (thứ Hai) đến ngày 04 tháng 7" in out
     # Escalations go to the heads of the khối / cụm of the units still missing.
     assert "Báo cáo cấp trên: đơn vị chưa nộp hồ sơ đề nghị Bằng khen" in out

@@ -124,7 +124,7 @@ def test_a_reminder_reaches_a_real_smtp_server(
     assert isinstance(mail, EmailMessage)
     assert mail["To"].addresses[0].addr_spec == "xa-mot@example.vn"
     assert mail["From"].addresses[0].addr_spec == "btdkt@example.vn"
-    assert str(mail["Subject"]) == f"[12/KH-TEST] {reminder.title}"
+    assert str(mail["Subject"]) == message.subject
     assert "Nhắc hạn" in str(mail["Subject"])
     plain = mail.get_body(preferencelist=("plain",)).get_content()
     html = mail.get_body(preferencelist=("html",)).get_content()
@@ -133,13 +133,11 @@ def test_a_reminder_reaches_a_real_smtp_server(
         assert "Kế hoạch số 12/KH-TEST" in body
         assert "chậm nhất ngày 25 tháng 5 năm 2026 (thứ Hai)" in body
     parts = {part.get_filename(): part for part in mail.iter_attachments()}
+    # The Markdown outline goes out as the Word file offices open.
+    outline = parts["de_cuong.docx"]
+    assert outline.get_content_type().endswith("wordprocessingml.document")
+    assert outline.get_payload(decode=True) == message.attachments[0].read_bytes()
     # Text attachments name their charset, so a mail client shows the Vietnamese as written.
-    outline = parts["de_cuong.md"]
-    assert outline.get_content_type() == "text/markdown"
-    assert outline.get_content_charset() == "utf-8"
-    assert outline.get_payload(decode=True) == OUTLINE.encode()
-    assert outline.get_content() == OUTLINE
-    assert "Đề cương báo cáo" in outline.get_content()
     [ics_name] = [name for name in parts if name.endswith(".ics")]
     assert ics_name == "lich-12-kh-test-xa-1.ics"
     calendar = parts[ics_name]

@@ -199,7 +199,7 @@ def test_a_failed_run_alerts_the_organizer(served, tmp_path) -> None:
     finally:
         w.stop()
     msg = email.message_from_bytes(alerts[0].read_bytes(), policy=email.policy.default)
-    assert msg["Subject"].startswith("[94/KH-THU] LỖI: 94/KH-THU · Phát động")
+    assert msg["Subject"].startswith("[94/KH-THU] LỖI: Thông báo phát động ngày ")
     assert "không chạy thành công" in msg.get_content()
     assert outbox(data, "launch/-/launch") == {}
     assert "lỗi" in w.thidua("status", "94/KH-THU").stdout

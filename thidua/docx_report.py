@@ -77,6 +77,14 @@ def write_docx(report: Report, path: Path) -> Path:
     return path
 
 
+def blank_document() -> DocumentObject:
+    """An empty document with this layout's page and styles, for other writers to fill."""
+    doc = Document()
+    _page(doc)
+    _styles(doc)
+    return doc
+
+
 # --- page and styles ----------------------------------------------------------------
 
 

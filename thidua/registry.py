@@ -195,6 +195,9 @@ class Unit(_Model):
     head: str | None = None
     headcount: int | None = Field(default=None, ge=0)
     contacts: tuple[str, ...] = ()
+    # Shown to people (a notice's contact line), never used to send: contacts do that.
+    phone: str | None = None
+    email: str | None = None
 
 
 def _close_matches(word: str, candidates: list[str], n: int = 1) -> list[str]:
@@ -277,6 +280,8 @@ _UNIT_FIELDS = (
     "head",
     "headcount",
     "contacts",
+    "phone",
+    "email",
 )
 
 
@@ -637,6 +642,12 @@ def _check_units(
             )
         head = chk.text(item.get("head"), f"{path}.head", at, "thủ trưởng (head)", required=False)
         headcount = chk.headcount(item.get("headcount"), f"{path}.headcount", at)
+        phone = chk.text(
+            item.get("phone"), f"{path}.phone", at, "số điện thoại (phone)", required=False
+        )
+        email = chk.text(
+            item.get("email"), f"{path}.email", at, "thư điện tử (email)", required=False
+        )
         urls = chk.contacts(item.get("contacts"), f"{path}.contacts", at)
         if not urls and not item.get("contacts"):
             chk.add(
@@ -660,6 +671,8 @@ def _check_units(
             "head": head,
             "headcount": headcount,
             "contacts": tuple(url for _, url in urls),
+            "phone": phone,
+            "email": email,
         }
     return units, supervisors, pending
 
@@ -1080,6 +1093,10 @@ _UNIT_COLUMNS: dict[str, str] = {
     "contacts": "contacts",
     "lien he": "contacts",
     "dia chi nhan": "contacts",
+    "phone": "phone",
+    "so dien thoai": "phone",
+    "email": "email",
+    "thu dien tu": "email",
 }
 _GROUP_COLUMNS: dict[str, str] = {
     "code": "code",
