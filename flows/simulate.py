@@ -176,7 +176,9 @@ def _isolate(settings: Settings, code: str) -> Settings:
     # Prefect's default wait (20 s) and the simulation would fail for nothing.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    # Its report is the simulation's own output: a failed run is a ✗ line with the reason,
+    # not Prefect's traceback on the console (the run's logs keep it).
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "CRITICAL")
     return sim
 
 
