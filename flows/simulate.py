@@ -293,12 +293,20 @@ def simulate(
                     out(f"  ── {m.unit_code}: {m.subject}")
                     out(textwrap.indent(m.body_text.rstrip(), "     "))
             if not state.is_completed() and state.message:
-                out(f"    {state.message}")
+                out(f"    {_reason(state.message)}")
     out(f"Trạng thái đã ghi vào {sim.state_url}; thư mô phỏng: {sim.outbox_dir}")
     if failed_deliveries or failed_runs:
         out(f"Có {failed_deliveries} lượt gửi lỗi, {failed_runs} hoạt động thất bại.")
         return 1
     return 0
+
+
+def _reason(message: str) -> str:
+    """A run's state message in Vietnamese: Prefect's English frame around the error dropped."""
+    for frame in ("Flow run encountered an exception: ", "Flow run encountered an exception. "):
+        if message.startswith(frame):
+            return f"hoạt động lỗi: {message.removeprefix(frame)}"
+    return message
 
 
 def _warn_unset(loaded: LoadedCampaign, plan: Plan, out: Callable[[str], None]) -> None:
