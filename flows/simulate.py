@@ -285,7 +285,11 @@ def simulate(
             if units and not verbose:
                 out(
                     textwrap.fill(
-                        ", ".join(units), 100, initial_indent="    ", subsequent_indent="    "
+                        ", ".join(units),
+                        100,
+                        initial_indent="    ",
+                        subsequent_indent="    ",
+                        break_on_hyphens=False,  # unit codes such as TP-CAO-BANG stay whole
                     )
                 )
             if verbose:
