@@ -10,18 +10,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
-import shutil
-import textwrap
 from pathlib import Path
 from typing import Any
 
-from flows.naming import deployment_name, relative_file
 from flows.worker import DEFAULT_POOL
 from thidua.campaign_file import LoadedCampaign, load_campaign
-from thidua.config import get_settings, set_settings
+from thidua.config import get_settings
 from thidua.errors import ThiduaError, UnknownCampaign, ValidationFailed
-from thidua.vnformat import format_short, weekday_name
 
 
 def _out(text: str = "") -> None:
@@ -107,14 +102,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """The main job: local Prefect server + UI, every campaign deployed, the worker running."""
     import asyncio
 
-    from flows.server import LocalServer, configure_prefect
+    from flows.server import LocalServer, configure_prefect, forget_stale_serve, recorded_serve
 
     settings = get_settings()
+    forget_stale_serve(settings)
     configure_prefect(settings)
-    with LocalServer(settings) as server:
+    loaded = _load_valid(args)
+    _warn_unreached(loaded)
+    _out(f"Đang khởi động máy chủ Prefect tại {settings.api_url} (lần đầu có thể mất một phút)…")
+    with LocalServer(settings) as server, recorded_serve(settings, settings.api_url):
         from prefect import serve
 
-        loaded = _load_valid(args)
+        _out(f"Đang triển khai {len(loaded)} chiến dịch…")
         results = asyncio.run(_deploy_all(loaded))
         # Campaigns on a work pool are run by `thidua worker`s; serving them here would
         # take them off the pool (Prefect's serve() drops the pool).
@@ -136,6 +135,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "Đã dừng. Các hoạt động đã lên lịch vẫn được giữ; chạy lại `thidua serve` để tiếp tục."
         )
     return 0
+
+
+def _warn_unreached(loaded: list[LoadedCampaign]) -> None:
+    """Contacts whose ${VARS} are unset, per campaign: said, not fatal."""
+    from thidua.plan import compile_plan
+    from thidua.reach import unreached_contacts
+
+    for campaign in loaded:
+        plan = compile_plan(campaign.spec, campaign.registry)
+        units = {code for action in plan.actions for code in action.recipients}
+        for line in unreached_contacts(campaign.registry, units).lines():
+            _out(f"cảnh báo: {campaign.code}: {line}")
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -174,10 +185,16 @@ def _set_status(code: str, status: str) -> int:
             raise ThiduaError(f"chiến dịch “{code}” đã hủy; không thể tiếp tục")
         crud.set_campaign_status(session, code=code, status=status)
         file = record.file
-    loaded = _load_all([Path(file)])
+    loaded = _load_all([get_settings().in_project(file)])
     if not loaded:
         raise ThiduaError(f"tệp chiến dịch {file} có lỗi; sửa rồi chạy lại")
-    asyncio.run(_deploy_all(loaded))
+    doing = {
+        "paused": "Đang tạm dừng các lượt chạy đã lên lịch",
+        "active": "Đang khôi phục các lượt chạy đã tạm dừng",
+        "cancelled": "Đang hủy các lượt chạy đã lên lịch",
+    }
+    _out(f"{doing[status]} của {code}…")
+    asyncio.run(_deploy_all(loaded, quiet=True))
     words = {"paused": "đã tạm dừng", "active": "đã tiếp tục", "cancelled": "đã hủy"}
     _out(f"{code}: {words[status]}.")
     return 0
@@ -196,87 +213,44 @@ def cmd_cancel(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    """Run a campaign's whole lifecycle on a virtual clock through the real flows and tasks."""
-    settings = get_settings()
+    """Run a campaign's lifecycle on a virtual clock; nothing reaches a real channel."""
+    from flows.simulate import simulate
+
+    now = None
+    if args.at is not None:
+        now = _parse_moment(args.at, option="--luc")
+    elif args.from_today:
+        from datetime import UTC, datetime
+
+        now = datetime.now(UTC)
     loaded = load_campaign(Path(args.file))
-    slug = deployment_name(loaded.code).lower()
-    sim_dir = (settings.data_dir / "simulate" / slug).resolve()
-    shutil.rmtree(sim_dir, ignore_errors=True)
-    sim_dir.mkdir(parents=True)
-    sim = settings.with_(data_dir=sim_dir, database_url="")
-    set_settings(sim)
-    os.environ["THIDUA_DATA_DIR"] = str(sim_dir)
-    os.environ.pop("THIDUA_DATABASE_URL", None)
-    # A private, temporary Prefect API: the simulation never touches the real server.
-    # Its home outlives one simulation so the next one skips the database migrations
-    # (~8 s); no UI is needed for it.
-    os.environ.pop("PREFECT_API_URL", None)
-    os.environ["PREFECT_HOME"] = str((settings.data_dir / "simulate" / ".prefect").resolve())
-    os.environ["PREFECT_UI_ENABLED"] = "false"
-    # Its first start migrates a fresh database; on a busy machine that exceeds
-    # Prefect's default wait (20 s) and the simulation would fail for nothing.
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    return simulate(loaded, verbose=args.verbose, now=now, out=_out)
 
-    from flows.action import run_action
-    from thidua import crud
-    from thidua.db import session_scope
-    from thidua.plan import compile_plan
 
-    plan = compile_plan(loaded.spec, loaded.registry, notice_time=settings.notice_time)
-    with session_scope() as session:
-        crud.upsert_campaign(
-            session,
-            code=loaded.code,
-            title=loaded.spec.title,
-            file=relative_file(loaded.path),
-            organizer=loaded.spec.organizer,
-            spec_hash="simulation",
-            period_start=loaded.spec.period.start,
-            period_end=loaded.spec.period.end,
-        )
-        for action in plan.actions:
-            crud.save_action(
-                session,
-                campaign_code=loaded.code,
-                key=action.key,
-                **crud.action_fields(action),
-                status="scheduled",
-            )
-    _out(f"Mô phỏng {loaded.code}: {len(plan.actions)} hoạt động, {len(plan.participants)} đơn vị.")
-    failures = 0
-    for action in plan.actions:
-        state = run_action(
-            campaign_file=str(loaded.path),
-            action_key=action.key,
-            scheduled_for=action.at,
-            now=action.at,
-            return_state=True,
-        )
-        with session_scope() as session:
-            messages = crud.outbox_messages(session, campaign_code=loaded.code)
-            mine = [m for m in messages if m.action_key == action.key]
-            session.expunge_all()
-        when = f"{format_short(action.day)} ({weekday_name(action.day)}) {action.at:%H:%M}"
-        units = sorted({m.unit_code for m in mine if m.unit_code})
-        mark = "✓" if state.is_completed() else "✗"
-        failures += not state.is_completed()
-        _out(f"{mark} {when} · {action.title} → {len(units)} đơn vị")
-        if units and not args.verbose:
-            _out(
-                textwrap.fill(
-                    ", ".join(units), 100, initial_indent="    ", subsequent_indent="    "
-                )
-            )
-        if args.verbose:
-            for m in mine:
-                _out(f"  ── {m.unit_code}: {m.subject}")
-                _out(textwrap.indent(m.body_text.rstrip(), "     "))
-        if not state.is_completed():
-            _out(f"    {state.message}")
-    _out(f"Trạng thái đã ghi vào {sim.state_url}; thư đã gửi: {sim.outbox_dir}")
-    return 1 if failures else 0
+def _parse_moment(text: str, *, option: str) -> Any:
+    """“20/6/2023 09:30”, “2023-06-20T09:30” or a day (its start) in the campaign time zone."""
+    from datetime import datetime, time
+    from zoneinfo import ZoneInfo
+
+    from thidua.vndate import parse_date
+
+    tz = ZoneInfo(get_settings().timezone)
+    raw = text.strip()
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        day, _, clock = raw.partition(" ")
+        try:
+            span = parse_date(day)
+            hours, _, minutes = clock.strip().partition(":")
+            at = time(int(hours), int(minutes or 0)) if clock.strip() else time(0, 0)
+        except (ThiduaError, ValueError) as exc:
+            raise ThiduaError(
+                f"tham số {option} = “{text}” không hợp lệ: cần ngày giờ dạng "
+                "“20/6/2023 09:30” hoặc “2023-06-20T09:30”"
+            ) from exc
+        moment = datetime.combine(span.start, at)
+    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
 
 
 def cmd_prefect_yaml(args: argparse.Namespace) -> int:
@@ -284,7 +258,7 @@ def cmd_prefect_yaml(args: argparse.Namespace) -> int:
     from flows.prefect_yaml import write_or_check
 
     loaded = _load_all(_campaign_files(args))
-    path = Path(args.output)
+    path = Path(args.output) if args.output else get_settings().project_dir / "prefect.yaml"
     if write_or_check(loaded, path, check=args.check):
         _out(f"{path}: {'khớp với' if args.check else 'đã tạo từ'} {len(loaded)} tệp chiến dịch")
         return 0
@@ -292,20 +266,37 @@ def cmd_prefect_yaml(args: argparse.Namespace) -> int:
     return 1
 
 
+FILES_HELP = "tệp chiến dịch; mặc định: mọi tệp trong campaigns/"
+
+
 def add_commands(sub: Any, parser_class: type) -> None:
     """Register the orchestration subcommands on the core CLI's subparsers."""
     p = sub.add_parser("serve", help="chạy máy chủ Prefect, giao diện và tiến trình thực thi")
-    p.add_argument("files", nargs="*", metavar="TỆP", help="mặc định: campaigns/*.py")
-    p.add_argument("--limit", type=int, default=4, help="số hoạt động chạy đồng thời")
+    p.add_argument("files", nargs="*", metavar="TỆP", help=FILES_HELP)
     p.add_argument(
-        "--no-worker", action="store_true", help="chỉ triển khai, không chạy tiến trình thực thi"
+        "--dong-thoi",
+        "--limit",
+        dest="limit",
+        type=int,
+        default=4,
+        metavar="N",
+        help="số hoạt động chạy đồng thời (mặc định 4)",
+    )
+    p.add_argument(
+        "--chi-trien-khai",
+        "--no-worker",
+        dest="no_worker",
+        action="store_true",
+        help="chỉ triển khai, không chạy tiến trình thực thi",
     )
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("deploy", help="triển khai chiến dịch lên máy chủ Prefect đang chạy")
-    p.add_argument("files", nargs="*", metavar="TỆP", help="mặc định: campaigns/*.py")
+    p.add_argument("files", nargs="*", metavar="TỆP", help=FILES_HELP)
     p.add_argument(
+        "--nhom",
         "--work-pool",
+        dest="work_pool",
         metavar="TÊN",
         help="đưa chiến dịch vào nhóm tiến trình (work pool) của Prefect, do `thidua worker` "
         "chạy (mặc định: THIDUA_WORK_POOL)",
@@ -314,31 +305,89 @@ def add_commands(sub: Any, parser_class: type) -> None:
 
     p = sub.add_parser("worker", help="chạy một tiến trình thực thi cho nhóm tiến trình")
     p.add_argument(
-        "--pool", metavar="TÊN", help=f"mặc định: THIDUA_WORK_POOL, hoặc “{DEFAULT_POOL}”"
+        "--nhom",
+        "--pool",
+        dest="pool",
+        metavar="TÊN",
+        help=f"nhóm tiến trình; mặc định: THIDUA_WORK_POOL, hoặc “{DEFAULT_POOL}”",
     )
-    p.add_argument("--name", metavar="TÊN", help="tên tiến trình hiện trong giao diện Prefect")
-    p.add_argument("--limit", type=int, metavar="N", help="số hoạt động chạy đồng thời tối đa")
     p.add_argument(
+        "--ten", "--name", dest="name", metavar="TÊN", help="tên tiến trình hiện trong giao diện"
+    )
+    p.add_argument(
+        "--dong-thoi",
+        "--limit",
+        dest="limit",
+        type=int,
+        metavar="N",
+        help="số hoạt động chạy đồng thời tối đa",
+    )
+    p.add_argument(
+        "--cong-kiem-tra",
         "--health-port",
+        dest="health_port",
         type=int,
         metavar="CỔNG",
         help="mở kiểm tra sức khỏe http://0.0.0.0:CỔNG/health",
     )
     p.set_defaults(func=cmd_worker)
 
-    p = sub.add_parser("simulate", help="mô phỏng toàn bộ chiến dịch trên đồng hồ ảo")
-    p.add_argument("file", metavar="TỆP")
-    p.add_argument("--verbose", "-v", action="store_true", help="in nội dung từng thư")
+    p = sub.add_parser(
+        "simulate",
+        help="mô phỏng chiến dịch trên đồng hồ ảo; không gửi tới kênh thật nào",
+        description=(
+            "Chạy mọi hoạt động của chiến dịch qua đúng các bước thật, trên đồng hồ ảo. Mọi "
+            "địa chỉ liên hệ được thay bằng hộp thư cục bộ (outbox): không thư, tin nhắn hay "
+            "webhook nào tới đơn vị. Mỗi hoạt động ghi số lượt gửi, lỗi, bỏ qua; mã thoát "
+            "khác 0 khi có lượt gửi lỗi."
+        ),
+    )
+    p.add_argument("file", metavar="TỆP", help="tệp chiến dịch cần mô phỏng")
+    p.add_argument(
+        "-v",
+        "--chi-tiet",
+        "--verbose",
+        dest="verbose",
+        action="store_true",
+        help="in nội dung từng thư",
+    )
+    p.add_argument(
+        "--tu-hom-nay",
+        "--from-today",
+        dest="from_today",
+        action="store_true",
+        help="xem trước đúng việc `thidua deploy` sẽ làm bây giờ (ghi nhận đã qua, chạy bù, "
+        "lên lịch), rồi chỉ mô phỏng các hoạt động còn chạy",
+    )
+    p.add_argument(
+        "--luc",
+        "--at",
+        dest="at",
+        metavar="THỜI-ĐIỂM",
+        help="như --tu-hom-nay nhưng tại thời điểm này, ví dụ “20/6/2023 09:30”",
+    )
     p.set_defaults(func=cmd_simulate)
 
     p = sub.add_parser("prefect-yaml", help="tạo prefect.yaml từ các tệp chiến dịch")
-    p.add_argument("files", nargs="*", metavar="TỆP", help="mặc định: campaigns/*.py")
-    p.add_argument("--output", default="prefect.yaml", metavar="TỆP")
-    p.add_argument("--check", action="store_true", help="chỉ kiểm tra, không ghi")
+    p.add_argument("files", nargs="*", metavar="TỆP", help=FILES_HELP)
+    p.add_argument(
+        "--ra",
+        "--output",
+        dest="output",
+        metavar="TỆP",
+        help="tệp ghi ra (mặc định prefect.yaml)",
+    )
+    p.add_argument(
+        "--kiem-tra",
+        "--check",
+        dest="check",
+        action="store_true",
+        help="chỉ kiểm tra tệp đã khớp với các tệp chiến dịch, không ghi",
+    )
     p.set_defaults(func=cmd_prefect_yaml)
 
     for name, func, text in (
-        ("pause", cmd_pause, "tạm dừng chiến dịch"),
+        ("pause", cmd_pause, "tạm dừng chiến dịch (giữ nguyên các lượt chạy đã lên lịch)"),
         ("resume", cmd_resume, "tiếp tục chiến dịch đã tạm dừng"),
         ("cancel", cmd_cancel, "hủy chiến dịch (không gửi gì thêm)"),
     ):

@@ -26,12 +26,14 @@ from prefect.states import Cancelled, Scheduled
 
 from flows.action import run_action
 from flows.naming import deployment_name, description, relative_file, spec_hash
+from flows.pausing import pause_runs, resume_runs
+from flows.recording import record_campaign
 from flows.worker import current_pool, ensure_pool, on_work_pool
 from thidua import crud
 from thidua.campaign_file import LoadedCampaign
 from thidua.config import get_settings
 from thidua.db import session_scope
-from thidua.plan import Action, Plan, compile_plan, participants
+from thidua.plan import Action, Plan, compile_plan
 from thidua.schedule import SyncPlan, reconcile
 
 TAG = "thidua"
@@ -79,24 +81,7 @@ async def deploy_campaign(
     plan = compile_plan(loaded.spec, loaded.registry, notice_time=settings.notice_time)
     spec = loaded.spec
     with session_scope() as session:
-        record = crud.upsert_campaign(
-            session,
-            code=spec.code,
-            title=spec.title,
-            file=relative_file(loaded.path),
-            organizer=spec.organizer,
-            spec_hash=spec_hash(loaded),
-            period_start=spec.period.start,
-            period_end=spec.period.end,
-        )
-        status = record.status
-        crud.sync_units(
-            session,
-            campaign_code=spec.code,
-            units=list(loaded.registry),
-            participants=participants(spec, loaded.registry),
-            organizer=spec.organizer,
-        )
+        status = record_campaign(session, loaded)
         recorded = {r.key: r for r in crud.get_actions(session, campaign_code=spec.code)}
         session.expunge_all()
     deployment = await runner_deployment(loaded, plan, paused=status != "active")
@@ -107,10 +92,13 @@ async def deploy_campaign(
         on_work_pool(deployment, pool, Path.cwd())
     deployment_id = await deployment.apply()
     recorded = await _forget_missing_runs(client, deployment_id, recorded)
-    if status != "active":
-        # A paused or cancelled campaign keeps no scheduled runs; resume re-creates them.
+    if status == "paused":  # the runs stay, Paused, until resume (flows/pausing.py)
+        await pause_runs(client, deployment_id)
+        sync = SyncPlan()
+    elif status != "active":  # a cancelled campaign keeps no scheduled runs
         sync = SyncPlan(cancel=[r for r in recorded.values() if r.status == "scheduled"])
     else:
+        await resume_runs(client, deployment_id)
         sync = reconcile(plan.actions, recorded, now=now, catchup=settings.catchup)
     await _apply(client, loaded, deployment_id, sync, recorded, cancelled_status=status)
     return DeployResult(spec.code, deployment_id, sync, status, deployment)
@@ -232,5 +220,5 @@ async def _cancel(client: PrefectClient, flow_run_id: str | None, message: str) 
         run = await client.read_flow_run(UUID(flow_run_id))
     except Exception:  # the Prefect database may have been reset: nothing to cancel
         return
-    if run.state is not None and run.state.type == StateType.SCHEDULED:
+    if run.state is not None and run.state.type in (StateType.SCHEDULED, StateType.PAUSED):
         await client.set_flow_run_state(UUID(flow_run_id), Cancelled(message=message), force=True)

@@ -9,6 +9,7 @@ import in the process.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -17,9 +18,11 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from thidua.config import Settings
+from thidua.config import SERVE_FILE, Settings, served_api_url
 from thidua.errors import SettingsError, ThiduaError, quote
 
 #: The only PostgreSQL driver Prefect's server runs on (it is async).
@@ -71,6 +74,38 @@ def healthy(api_url: str, timeout: float = 1.0) -> bool:
             return resp.status == 200
     except (urllib.error.URLError, OSError, ValueError):
         return False
+
+
+def forget_stale_serve(settings: Settings) -> None:
+    """Drop the record of a `thidua serve` whose server no longer answers (killed, hung)."""
+    url = served_api_url(settings.data_dir)
+    if url and not healthy(url):
+        (settings.data_dir / SERVE_FILE).unlink(missing_ok=True)
+
+
+@contextmanager
+def recorded_serve(settings: Settings, api_url: str) -> Iterator[None]:
+    """While `thidua serve` runs, its API URL is in the data dir for the other commands.
+
+    Only this process's record is removed at the end, so a second `thidua serve` that
+    attached to the first one's server does not erase the first one's record.
+    """
+    path = settings.data_dir / SERVE_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    info = {"pid": os.getpid(), "api_url": api_url, "ui_url": api_url.removesuffix("/api")}
+    mine = served_api_url(settings.data_dir) is None
+    if mine:
+        path.write_text(json.dumps(info), encoding="utf-8")
+    try:
+        yield
+    finally:
+        if mine:
+            try:
+                current = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                current = None
+            if isinstance(current, dict) and current.get("pid") == os.getpid():
+                path.unlink(missing_ok=True)
 
 
 class LocalServer:

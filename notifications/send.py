@@ -41,7 +41,8 @@ import smtplib
 import socket
 import ssl
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -516,6 +517,22 @@ def read_secret_block(name: str) -> str:
     return value if isinstance(value, str) else str(value)
 
 
+#: Replaces every contact before it is expanded or sent (`thidua simulate`); process-wide
+#: on purpose: the sending threads of a batch do not inherit context variables.
+_substitute: Callable[[str, dict[str, Any]], str] | None = None
+
+
+@contextmanager
+def contacts_replaced(substitute: Callable[[str, dict[str, Any]], str]) -> Iterator[None]:
+    """Within the block, `send` delivers to `substitute(url, context)` instead of each contact."""
+    global _substitute
+    previous, _substitute = _substitute, substitute
+    try:
+        yield
+    finally:
+        _substitute = previous
+
+
 def send(
     url_template: str,
     message: Message,
@@ -527,6 +544,8 @@ def send(
 
     Email to a relay reuses the connections of `pool` when given (a batch's).
     """
+    if _substitute is not None:
+        url_template = _substitute(url_template, context or {})
     try:
         url = expand(url_template, secrets=read_secret_block)
     except SecretUnavailable as exc:

@@ -23,8 +23,12 @@ def test_simulate_seed_003_end_to_end(tmp_path) -> None:
     out = result.stdout
     assert result.returncode == 0, out + result.stderr
     assert "Traceback" not in out + result.stderr
+    assert out.startswith("Mô phỏng: không gửi tới kênh thật nào.")
     assert out.count("✓ ") == 11 and "✗" not in out
-    assert "✓ 20/04/2023 (thứ Năm) 08:00 · Phát động → 32 đơn vị" in out
+    # 32 units, 4 of which also have an e-mail contact (simulated in the outbox too).
+    assert "✓ 20/04/2023 (thứ Năm) 08:00 · Phát động → 32 đơn vị (gửi 36, lỗi 0, bỏ qua 0)" in out
+    # Without SMTP settings a real run could not e-mail them: said, not fatal.
+    assert "cảnh báo (khi chạy thật): chưa đặt biến môi trường THIDUA_SMTP_USER" in out
     # What one unit receives, in Vietnamese, with the window of the online submission.
     assert "── SYT: [75NAM-TDAQ/KH-UBND] Nhắc hạn: Nộp hồ sơ đề nghị Bằng khen" in out
     assert "trong thời gian từ ngày 03 tháng 7 năm 2023 (thứ Hai) đến ngày 04 tháng 7" in out
@@ -35,6 +39,7 @@ def test_simulate_seed_003_end_to_end(tmp_path) -> None:
     assert (
         len(list((sim / "outbox" / "syt").glob("*.eml"))) == 10
     )  # every notice but the escalation
+    assert len(list((sim / "outbox" / "syt.mailtos").glob("*.eml"))) == 10
     status = subprocess.run(
         [THIDUA, "status", "75NAM-TDAQ/KH-UBND"],
         cwd=ROOT,
@@ -43,4 +48,43 @@ def test_simulate_seed_003_end_to_end(tmp_path) -> None:
         text=True,
         check=True,
     ).stdout
-    assert "Đã xong 11" in status and "32 đã gửi" in status
+    assert "Đã xong 11" in status and "36 đã gửi" in status  # e-mail contacts included
+
+
+def test_from_a_given_moment_previews_what_a_deploy_would_do(tmp_path) -> None:
+    """`--luc`: the decisions of `thidua deploy` at that moment, then only what it would run."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from thidua.campaign_file import load_campaign
+    from thidua.plan import compile_plan
+
+    now = datetime(2023, 7, 4, 10, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+    result = subprocess.run(
+        [THIDUA, "simulate", SEED_003, "--luc", "04/7/2023 10:00"],
+        cwd=ROOT,
+        env=clean_env(THIDUA_DATA_DIR=str(tmp_path)),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    out = result.stdout
+    assert result.returncode == 0, out + result.stderr
+    loaded = load_campaign(SEED_003)
+    actions = compile_plan(loaded.spec, loaded.registry).actions
+    # The deploy's rule (THIDUA_CATCHUP_HOURS = 24): older actions are recorded as passed,
+    # the ones of the last 24 hours are caught up at once, the rest are scheduled.
+    passed = [a for a in actions if a.at < now - timedelta(hours=24)]
+    caught_up = [a for a in actions if now - timedelta(hours=24) <= a.at <= now]
+    ahead = [a for a in actions if a.at > now]
+    assert passed and caught_up and ahead
+    assert "Nếu triển khai lúc 10:00 thứ Ba 04/07/2023:" in out
+    assert f"Ghi nhận đã qua, không gửi: {len(passed)}" in out
+    assert f"Chạy bù ngay (trễ trong thời hạn bắt kịp): {len(caught_up)}" in out
+    assert f"Lên lịch: {len(ahead)}" in out
+    simulated = out.split("Mô phỏng 75NAM-TDAQ/KH-UBND:", 1)[1]
+    assert simulated.count("✓ ") == len(caught_up) + len(ahead)
+    for action in passed:
+        assert f"· {action.title} →" not in simulated
+    # The late launch of the window runs at 10:00, not at its planned 08:00.
+    assert "chạy lúc 10:00 04/07/2023" in simulated

@@ -14,8 +14,9 @@ import sys
 from collections.abc import Callable, Sequence
 from importlib import import_module
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from thidua.argparse_vi import Parser as _Parser
 from thidua.errors import ThiduaError, ValidationFailed
 
 if TYPE_CHECKING:
@@ -35,22 +36,17 @@ COMMAND_MODULES = (
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        replacements = {
-            "the following arguments are required": "thiếu tham số bắt buộc",
-            "unrecognized arguments": "tham số không hợp lệ",
-            "invalid choice": "lựa chọn không hợp lệ",
-            "expected one argument": "cần một giá trị",
-            "argument": "tham số",
-            "choose from": "chọn một trong",
-            "invalid int value": "không phải số nguyên",
-        }
-        for en, vi in replacements.items():
-            message = message.replace(en, vi)
-        self.print_usage(sys.stderr)
-        print(f"{self.prog}: lỗi: {message}", file=sys.stderr)
-        sys.exit(EXIT_USAGE)
+class _VersionAction(argparse.Action):
+    """`--version`: the version is looked up only when asked (no import on every call)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        from thidua import __version__
+
+        print(f"thidua {__version__}")
+        parser.exit(EXIT_OK)
 
 
 def _print(text: str = "", *, err: bool = False) -> None:
@@ -87,10 +83,20 @@ def cmd_validate(args: argparse.Namespace) -> int:
         )
         for problem in loaded.warnings:
             _print(f"  - {problem.render()}")
+        _warn_unreached(loaded.registry, plan)
     if failed:
         _print(f"{failed}/{len(files)} tệp có lỗi.", err=True)
         return EXIT_INVALID
     return EXIT_OK
+
+
+def _warn_unreached(registry: Registry, plan: Plan) -> None:
+    """Contacts of the plan's recipients whose ${VARS} are unset: a warning, not an error."""
+    from thidua.reach import unreached_contacts
+
+    units = {code for action in plan.actions for code in action.recipients}
+    for line in unreached_contacts(registry, units).lines():
+        _print(f"  - cảnh báo: {line}")
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
@@ -208,10 +214,16 @@ def cmd_version(args: argparse.Namespace) -> int:
 # --- wiring ------------------------------------------------------------------------
 
 
+REGISTRY_HELP = "danh sách đơn vị (YAML, CSV, XLSX); mặc định: theo tệp chiến dịch"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="thidua",
         description="Điều phối phong trào thi đua: kiểm tra, lập lịch, nhắc việc, tổng hợp.",
+    )
+    parser.add_argument(
+        "-V", "--phien-ban", "--version", action=_VersionAction, help="in phiên bản rồi thoát"
     )
     sub = parser.add_subparsers(dest="command", metavar="LỆNH", parser_class=_Parser)
 
@@ -219,21 +231,51 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "files", nargs="*", metavar="TỆP", help="tệp chiến dịch; mặc định: campaigns/*.py"
     )
-    p.add_argument("--registry", metavar="TỆP", help="danh sách đơn vị (YAML, CSV, XLSX)")
+    p.add_argument("--danh-sach", "--registry", dest="registry", metavar="TỆP", help=REGISTRY_HELP)
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("plan", help="lập lịch các hoạt động của một chiến dịch")
-    p.add_argument("file", metavar="TỆP")
-    p.add_argument("--format", choices=["table", "json", "ics"], default="table")
-    p.add_argument("--unit", metavar="MÃ", help="chỉ các hoạt động gửi tới đơn vị này")
-    p.add_argument("--registry", metavar="TỆP", help="danh sách đơn vị (YAML, CSV, XLSX)")
+    p.add_argument("file", metavar="TỆP", help="tệp chiến dịch, ví dụ campaigns/vd.py")
+    p.add_argument(
+        "--dinh-dang",
+        "--format",
+        dest="format",
+        choices=["table", "json", "ics"],
+        default="table",
+        help="bảng (table, mặc định), JSON hoặc lịch iCalendar (ics)",
+    )
+    p.add_argument(
+        "--don-vi", "--unit", dest="unit", metavar="MÃ", help="chỉ các hoạt động gửi tới đơn vị này"
+    )
+    p.add_argument("--danh-sach", "--registry", dest="registry", metavar="TỆP", help=REGISTRY_HELP)
     p.set_defaults(func=cmd_plan)
 
     p = sub.add_parser("date", help="xem một cụm ngày tháng được hiểu thế nào")
     p.add_argument("phrase", nargs="+", metavar="CỤM", help="ví dụ: quý IV/2027")
-    p.add_argument("--year", type=int, help="năm dùng cho cụm không ghi năm")
-    p.add_argument("--quarter", type=int, choices=[1, 2, 3, 4], help="quý dùng cho cụm theo quý")
-    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument(
+        "--nam",
+        "--year",
+        dest="year",
+        type=int,
+        metavar="NĂM",
+        help="năm dùng cho cụm không ghi năm",
+    )
+    p.add_argument(
+        "--quy",
+        "--quarter",
+        dest="quarter",
+        type=int,
+        choices=[1, 2, 3, 4],
+        help="quý dùng cho cụm theo quý",
+    )
+    p.add_argument(
+        "--dinh-dang",
+        "--format",
+        dest="format",
+        choices=["text", "json"],
+        default="text",
+        help="văn bản (text, mặc định) hoặc JSON",
+    )
     p.set_defaults(func=cmd_date)
 
     p = sub.add_parser(
@@ -244,7 +286,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--don-vi", "--unit", dest="unit", metavar="MÃ", help="chỉ một đơn vị, trên mọi mốc"
     )
-    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.add_argument(
+        "--dinh-dang",
+        "--format",
+        dest="format",
+        choices=["table", "json"],
+        default="table",
+        help="bảng (table, mặc định) hoặc JSON cho chương trình khác",
+    )
     p.set_defaults(func=cmd_status)
 
     # Orchestration commands drive Prefect, so they live with the flows; the core
@@ -260,7 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
             continue
         commands.add_commands(sub, _Parser)
 
-    p = sub.add_parser("version", help="phiên bản")
+    p = sub.add_parser("version", help="in phiên bản")
     p.set_defaults(func=cmd_version)
     return parser
 

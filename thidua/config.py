@@ -1,13 +1,18 @@
 """All configuration in one `Settings` object, read from small sources.
 
 Sources are tried in order and the first that has a key wins: environment
-variables (``THIDUA_*``), then ``thidua.toml`` in the working directory, then the
-defaults below. Deliberately not pydantic-settings: it costs ~0.2 s of import time
+variables (``THIDUA_*``), then the project's ``thidua.toml``, then the defaults
+below. The project is found as git finds a repository: the nearest folder, from the
+working directory up, that holds ``thidua.toml`` or a ``campaigns/`` folder; its
+relative paths (data dir, campaigns, registry) are taken from there, so every
+command works from any subfolder. Relative paths in environment variables stay
+relative to the working directory, as a shell user expects. Deliberately not pydantic-settings: it costs ~0.2 s of import time
 on every CLI call, and `thidua plan` must stay lean.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
@@ -97,10 +102,44 @@ _PARSERS: dict[type, tuple[Callable[[str], Any], str]] = {
 }
 
 
+#: What marks a project folder, as ``.git`` marks a repository.
+PROJECT_MARKERS = ("thidua.toml", "campaigns")
+#: The file `thidua serve` records its Prefect API in, inside the data dir.
+SERVE_FILE = "serve.json"
+
+
+def find_project(start: Path | None = None) -> Path | None:
+    """The nearest folder from `start` (default: the working directory) up that holds
+    ``thidua.toml`` or a ``campaigns/`` folder; None when there is none."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "thidua.toml").is_file() or (folder / "campaigns").is_dir():
+            return folder
+    return None
+
+
+def served_api_url(data_dir: Path) -> str | None:
+    """The API URL a running `thidua serve` recorded in `data_dir`; None if none or stale."""
+    try:
+        info = json.loads((data_dir / SERVE_FILE).read_text(encoding="utf-8"))
+        pid, url = int(info["pid"]), str(info["api_url"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return None  # left by a serve that was killed: stale
+    except PermissionError:
+        pass  # alive, another user's
+    return url
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every setting of thidua, with its default; see README "Configuration"."""
 
+    #: project folder; default: the nearest folder up holding thidua.toml or campaigns/
+    project_dir: Path = Path(".")
     #: state, outbox and caches
     data_dir: Path = Path(".thidua")
     #: campaign files
@@ -137,10 +176,17 @@ class Settings:
 
     @classmethod
     def load(cls, sources: list[SettingsSource] | None = None) -> Settings:
-        """Read settings from `sources` (default: environment, then ./thidua.toml)."""
+        """Read settings from `sources` (default: environment, then the project's thidua.toml)."""
+        root: Path | None = None
         if sources is None:
-            sources = [EnvSource(), TomlFileSource(Path("thidua.toml"))]
+            env = EnvSource()
+            given = env.get("project_dir")
+            root = Path(given).resolve() if given else find_project()
+            if root is not None and root == Path.cwd().resolve():
+                root = None  # paths relative to the working directory mean the same
+            sources = [env, TomlFileSource((root or Path(".")) / "thidua.toml")]
         values: dict[str, Any] = {}
+        from_env: set[str] = set()
         for f in fields(cls):
             for source in sources:
                 raw = source.get(f.name)
@@ -153,7 +199,17 @@ class Settings:
                     raise SettingsError(
                         f"{source.describe(f.name)} = {quote(raw)} không hợp lệ: cần {expected}"
                     ) from exc
+                if isinstance(source, EnvSource):
+                    from_env.add(f.name)
                 break
+        if root is None:
+            return cls(**values)
+        # Paths from thidua.toml and the defaults are relative to the project folder.
+        for f in fields(cls):
+            value = values.get(f.name, f.default)
+            if isinstance(value, Path) and not value.is_absolute() and f.name not in from_env:
+                values[f.name] = root / value
+        values["project_dir"] = root
         return cls(**values)
 
     @property
@@ -171,8 +227,25 @@ class Settings:
 
     @property
     def api_url(self) -> str:
-        """The Prefect API URL: the configured one or the local server's."""
-        return self.prefect_api_url or f"http://127.0.0.1:{self.ui_port}/api"
+        """The Prefect API URL: the configured one, the running `thidua serve`'s, or the
+        local server's on `ui_port`."""
+        if self.prefect_api_url:
+            return self.prefect_api_url
+        return served_api_url(self.data_dir) or self.local_api_url
+
+    @property
+    def local_api_url(self) -> str:
+        """Where the local Prefect server `thidua serve` starts listens."""
+        return f"http://127.0.0.1:{self.ui_port}/api"
+
+    def in_project(self, path: Path | str) -> Path:
+        """`path` as recorded by a command run elsewhere in the project (e.g. a campaign
+        file relative to where `thidua serve` ran): as given if it exists, else from the
+        project folder."""
+        path = Path(path)
+        if path.is_absolute() or path.exists():
+            return path
+        return self.project_dir / path
 
     @property
     def outbox_dir(self) -> Path:

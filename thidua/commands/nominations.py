@@ -369,7 +369,11 @@ def add_commands(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
         help="lúc nộp, ví dụ “03/7/2023 10:00” (mặc định: bây giờ)",
     )
     p.add_argument(
-        "--by", dest="by", metavar="NGƯỜI", help="người nộp (mặc định: mã đơn vị đề nghị)"
+        "--nguoi-nop",
+        "--by",
+        dest="by",
+        metavar="NGƯỜI",
+        help="người nộp (mặc định: mã đơn vị đề nghị)",
     )
     p.set_defaults(func=cmd_nominate)
 
@@ -387,7 +391,9 @@ def add_commands(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
         help="chỉ hồ sơ ở trạng thái này, ví dụ “trả lại” hoặc returned",
     )
     p.add_argument(
+        "--xuat-xlsx",
         "--xlsx",
+        dest="xlsx",
         metavar="TỆP.xlsx",
         help="xuất danh sách đề nghị khen thưởng (phụ lục Tờ trình) ra tệp Excel",
     )
@@ -409,7 +415,7 @@ def add_commands(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
             "id", type=int, metavar="SỐ", help="số hồ sơ (cột Số của thidua nominations)"
         )
         q.add_argument("--ly-do", "--reason", dest="reason", metavar="LÝ-DO", help="lý do")
-        q.add_argument("--by", dest="by", metavar="NGƯỜI", help="người thực hiện")
+        q.add_argument("--nguoi-xu-ly", "--by", dest="by", metavar="NGƯỜI", help="người thực hiện")
         if verb == "resubmit":
             _add_documents(q, "tài liệu thay thế, dạng MỤC=TỆP như khi nộp; lặp lại nếu cần")
         q.set_defaults(func=cmd_move)

@@ -15,17 +15,41 @@ def add_commands(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
         help="viết báo cáo sơ kết, tổng kết từ số liệu đã ghi nhận (Markdown, DOCX)",
     )
     p.add_argument("code", metavar="MÃ", help="số ký hiệu của kế hoạch, ví dụ 641/KH-UBND")
-    p.add_argument("--loai", choices=["so-ket", "tong-ket"], required=True, help="loại báo cáo")
+    p.add_argument(
+        "--loai",
+        "--kind",
+        dest="loai",
+        choices=["so-ket", "tong-ket"],
+        required=True,
+        help="loại báo cáo: so-ket (sơ kết) hoặc tong-ket (tổng kết)",
+    )
     p.add_argument(
         "--ky",
+        "--period",
+        dest="ky",
         metavar="KỲ",
         help="kỳ báo cáo: 2027-Q4, 2027 hoặc “quý IV/2027”; mặc định: theo mốc sơ kết, "
         "tổng kết của kế hoạch",
     )
-    p.add_argument("--out", metavar="THƯ-MỤC", help="nơi ghi tệp; mặc định: <data_dir>/reports")
-    p.add_argument("--format", choices=["md", "docx", "both"], default="both")
+    p.add_argument(
+        "--thu-muc",
+        "--out",
+        dest="out",
+        metavar="THƯ-MỤC",
+        help="nơi ghi tệp; mặc định: <data_dir>/reports",
+    )
+    p.add_argument(
+        "--dinh-dang",
+        "--format",
+        dest="format",
+        choices=["md", "docx", "both"],
+        default="both",
+        help="Markdown (md), Word (docx) hoặc cả hai (both, mặc định)",
+    )
     p.add_argument(
         "--co-quan",
+        "--issuer",
+        dest="co_quan",
         choices=["to-chuc", "ban-hanh"],
         default="to-chuc",
         help="cơ quan ban hành báo cáo: to-chuc = cơ quan tổ chức, tổng hợp (mặc định); "

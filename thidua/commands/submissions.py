@@ -578,7 +578,7 @@ def add_commands(sub: Any, parser_class: type) -> None:
             "tiếng Anh cũng được: unit, milestone, occurrence, submitted at, note, recorded by."
         ),
     )
-    p.add_argument("code", metavar="MÃ-CHIẾN-DỊCH")
+    p.add_argument("code", metavar="MÃ-CHIẾN-DỊCH", help="ví dụ 75NAM-TDAQ/KH-UBND")
     p.add_argument("file", metavar="TỆP", help="tệp .csv (UTF-8) hoặc .xlsx")
     p.add_argument("--dry-run", "--chi-kiem-tra", dest="dry_run", action="store_true",
                    help="chỉ kiểm tra, không ghi gì")  # fmt: skip
@@ -587,6 +587,6 @@ def add_commands(sub: Any, parser_class: type) -> None:
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("submissions", help="danh sách bản nộp đã ghi nhận của một chiến dịch")
-    p.add_argument("code", metavar="MÃ-CHIẾN-DỊCH")
+    p.add_argument("code", metavar="MÃ-CHIẾN-DỊCH", help="ví dụ 75NAM-TDAQ/KH-UBND")
     p.add_argument("--moc", "--milestone", dest="milestone", metavar="MỐC", help="chỉ một mốc")
     p.set_defaults(func=cmd_list)

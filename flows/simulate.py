@@ -1,0 +1,322 @@
+"""`thidua simulate`: a campaign's lifecycle on a virtual clock, through the real flow and tasks.
+
+Safe by construction: every contact of every unit (e-mail, Telegram, Slack, webhooks,
+MQTT…) is replaced by the local outbox before anything is expanded or sent
+(`notifications.send.contacts_replaced`), for the whole simulation; there is no option
+to send for real. The simulation keeps its own store, outbox and Prefect API under
+the data dir, and records the campaign the same way `thidua deploy` does.
+
+With `--tu-hom-nay` it first shows what a deploy now would decide, with the very
+function `thidua deploy` uses (`thidua.schedule.reconcile`) on the project's own store,
+then simulates only what that deploy would still run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from flows.naming import deployment_name
+from thidua.campaign_file import LoadedCampaign
+from thidua.config import Settings, get_settings, set_settings
+from thidua.contacts import OUTBOX_SCHEME
+from thidua.vnformat import format_short, weekday_name
+
+if TYPE_CHECKING:
+    from thidua.plan import Action, Plan
+    from thidua.schedule import SyncPlan
+
+_NOT_MAILBOX = re.compile(r"[^a-z0-9._-]+")
+
+
+def outbox_for(url: str, context: dict[str, Any]) -> str:
+    """The outbox stand-in of a contact: `outbox://<unit>.<scheme>` (outbox URLs stay).
+
+    Nothing of the real URL (host, address, token) survives but its scheme, so that a
+    reader of the outbox can tell which channel the message stood for.
+    """
+    scheme, sep, _ = url.partition("://")
+    if sep and scheme.lower() == OUTBOX_SCHEME:
+        return url
+    unit = _NOT_MAILBOX.sub("-", str(context.get("unit") or "don-vi").lower()).strip("-._")
+    kind = _NOT_MAILBOX.sub("", scheme.lower()) if sep else "khac"
+    return f"{OUTBOX_SCHEME}://{unit or 'don-vi'}.{kind or 'khac'}"
+
+
+@dataclass
+class Counts:
+    """What one action did in the simulation, from the delivery records."""
+
+    sent: int = 0
+    skipped: int = 0
+    failures: list[tuple[str, str, str]] = field(default_factory=list)  # unit, channel, reason
+
+    @property
+    def failed(self) -> int:
+        return len(self.failures)
+
+    def line(self) -> str:
+        return f"gửi {self.sent}, lỗi {self.failed}, bỏ qua {self.skipped}"
+
+
+def action_counts(session: Any, code: str, action: Action) -> Counts:
+    """Sent / failed / skipped deliveries of `action`; skipped: recipients sent nothing."""
+    from thidua import crud
+
+    rows = [
+        d
+        for d in crud.deliveries_for(session, campaign_code=code, action_key=action.key)
+        if d.occurrence == action.occurrence
+    ]
+    counts = Counts()
+    for d in rows:
+        if str(d.status) == "sent":
+            counts.sent += 1
+        elif str(d.status).startswith("failed"):
+            counts.failures.append((d.unit_code, d.channel, d.error or "không rõ nguyên nhân"))
+    reached = {d.unit_code for d in rows}
+    counts.skipped = sum(code not in reached for code in action.recipients)
+    return counts
+
+
+@dataclass
+class Preview:
+    """What a deploy at `now` would do with each action (the decisions of `reconcile`)."""
+
+    now: datetime
+    status: str
+    sync: SyncPlan
+    done: set[str]
+
+    def to_run(self) -> list[Action]:
+        """The actions a deploy now would still run, in time order."""
+        if self.status != "active":
+            return []
+        pending = [*self.sync.create, *(a for _, a in self.sync.move)]
+        pending += [a for a in self.sync.keep if a.key not in self.done]
+        return sorted(pending, key=lambda a: (a.at, a.key))
+
+
+def preview(loaded: LoadedCampaign, plan: Plan, now: datetime, settings: Settings) -> Preview:
+    """Decide, as `thidua deploy` would at `now`, from the project's store (read only)."""
+    from thidua import crud
+    from thidua.db import session_scope
+    from thidua.schedule import FINAL, SyncPlan, reconcile
+
+    record, recorded = None, {}
+    if settings.database_url or (settings.data_dir / "thidua.db").is_file():  # never create it
+        with session_scope() as session:
+            record = crud.get_campaign(session, code=loaded.code)
+            recorded = {r.key: r for r in crud.get_actions(session, campaign_code=loaded.code)}
+            session.expunge_all()
+    status = "active" if record is None else str(record.status)
+    if status == "active":
+        sync = reconcile(plan.actions, recorded, now=now, catchup=settings.catchup)
+    else:
+        sync = SyncPlan()
+    done = {k for k, r in recorded.items() if r.status in FINAL or r.status == "passed"}
+    return Preview(now, status, sync, done)
+
+
+def _when(action: Action, tz: ZoneInfo) -> str:
+    local = action.at.astimezone(tz)
+    return f"{format_short(local.date())} ({weekday_name(local.date())}) {local:%H:%M}"
+
+
+def print_preview(p: Preview, out: Callable[[str], None], tz: ZoneInfo) -> None:
+    local = p.now.astimezone(tz)
+    out(
+        f"Nếu triển khai lúc {local:%H:%M} {weekday_name(local.date())} {format_short(local.date())}:"
+    )
+    if p.status != "active":
+        word = "đang tạm dừng" if p.status == "paused" else "đã hủy"
+        out(f"  Chiến dịch {word}: không lên lịch, không gửi hoạt động nào.")
+        return
+    caught_up = [a for a in p.to_run() if a.at <= p.now]
+    ahead = [a for a in p.to_run() if a.at > p.now]
+    sections = (
+        ("Ghi nhận đã qua, không gửi", p.sync.passed),
+        ("Chạy bù ngay (trễ trong thời hạn bắt kịp)", caught_up),
+        ("Lên lịch", ahead),
+        ("Hủy lượt chạy đã lên lịch", [r for r in p.sync.cancel]),
+    )
+    for title, items in sections:
+        out(f"  {title}: {len(items)}")
+        for item in items:
+            label = getattr(item, "title", None) or getattr(item, "key", "")
+            if hasattr(item, "at"):
+                out(f"    · {_when(item, tz)} · {label}")
+            else:
+                out(f"    · {label}")
+
+
+def _isolate(settings: Settings, code: str) -> Settings:
+    """The simulation's own data dir, store and Prefect API; returns its settings."""
+    sim_dir = (settings.data_dir / "simulate" / deployment_name(code).lower()).resolve()
+    shutil.rmtree(sim_dir, ignore_errors=True)
+    sim_dir.mkdir(parents=True)
+    sim = settings.with_(data_dir=sim_dir, database_url="")
+    set_settings(sim)
+    # Prefect reads its settings from the environment when first imported, so these
+    # few must be environment variables of this process (nothing else is changed).
+    # A private, temporary Prefect API: the simulation never touches the real server.
+    # Its home outlives one simulation so the next one skips the database migrations
+    # (~8 s); no UI is needed for it.
+    os.environ.pop("PREFECT_API_URL", None)
+    os.environ["PREFECT_HOME"] = str((settings.data_dir / "simulate" / ".prefect").resolve())
+    os.environ["PREFECT_UI_ENABLED"] = "false"
+    # Its first start migrates a fresh database; on a busy machine that exceeds
+    # Prefect's default wait (20 s) and the simulation would fail for nothing.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # Its report is the simulation's own output: a failed run is a ✗ line with the reason,
+    # not Prefect's traceback on the console (the run's logs keep it).
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "CRITICAL")
+    return sim
+
+
+def _record(loaded: LoadedCampaign, plan: Plan, passed: set[str]) -> None:
+    """Record the campaign and its actions as `thidua deploy` does (same function)."""
+    from flows.recording import record_campaign
+    from thidua import crud
+    from thidua.db import session_scope
+
+    with session_scope() as session:
+        record_campaign(session, loaded)
+        for action in plan.actions:
+            crud.save_action(
+                session,
+                campaign_code=loaded.code,
+                key=action.key,
+                **crud.action_fields(action),
+                status="passed" if action.key in passed else "scheduled",
+            )
+
+
+def _send_time(loaded: LoadedCampaign, action: Action, clock: datetime, tz: ZoneInfo) -> datetime:
+    """When a run starting at `clock` sends: the rule of the action flow (working hours)."""
+    from thidua.hours import next_send_time
+
+    later = next_send_time(
+        clock,
+        working_days_only=loaded.spec.working_days_only,
+        notice_time=action.at.astimezone(tz).time(),
+        tz=tz,
+    )
+    return later or clock
+
+
+def simulate(
+    loaded: LoadedCampaign,
+    *,
+    verbose: bool,
+    now: datetime | None,
+    out: Callable[[str], None],
+) -> int:
+    """Run the simulation; 1 when any delivery (or run) failed, else 0."""
+    from thidua.plan import compile_plan
+
+    settings = get_settings()
+    tz = ZoneInfo(settings.timezone)
+    plan = compile_plan(loaded.spec, loaded.registry, notice_time=settings.notice_time)
+    out(
+        "Mô phỏng: không gửi tới kênh thật nào. Mọi địa chỉ liên hệ (thư điện tử, Telegram, "
+        "Slack, webhook, MQTT…) được thay bằng hộp thư cục bộ outbox://<đơn vị>.<kênh>."
+    )
+    _warn_unset(loaded, plan, out)
+    actions = list(plan.actions)
+    passed: set[str] = set()
+    if now is not None:
+        p = preview(loaded, plan, now, settings)
+        print_preview(p, out, tz)
+        actions = p.to_run()
+        passed = {a.key for a in p.sync.passed} | p.done
+    sim = _isolate(settings, loaded.code)
+    _record(loaded, plan, passed)
+    out(f"Mô phỏng {loaded.code}: {len(actions)} hoạt động, {len(plan.participants)} đơn vị.")
+
+    from flows.action import run_action
+    from notifications.send import contacts_replaced
+    from thidua import crud
+    from thidua.db import session_scope
+
+    failed_runs = failed_deliveries = 0
+    with contacts_replaced(outbox_for):
+        for action in actions:
+            clock = action.at if now is None or action.at > now else now
+            send_at = _send_time(loaded, action, clock, tz) if clock != action.at else clock
+            state = run_action(
+                campaign_file=str(loaded.path),
+                action_key=action.key,
+                scheduled_for=action.at,
+                now=send_at,
+                deferred_to=send_at if send_at != clock else None,
+                return_state=True,
+            )
+            with session_scope() as session:
+                counts = action_counts(session, loaded.code, action)
+                mine = [
+                    m
+                    for m in crud.outbox_messages(session, campaign_code=loaded.code)
+                    if m.action_key == action.key
+                ]
+                session.expunge_all()
+            bad_run = state.is_failed() or state.is_crashed()
+            failed_runs += bad_run
+            failed_deliveries += counts.failed
+            mark = "✗" if bad_run or counts.failed else "–" if state.is_cancelled() else "✓"
+            units = sorted({m.unit_code for m in mine if m.unit_code})
+            out(
+                f"{mark} {_when(action, tz)} · {action.title} → {len(units)} đơn vị "
+                f"({counts.line()})"
+            )
+            if send_at != action.at:
+                local = send_at.astimezone(tz)
+                out(f"    chạy lúc {local:%H:%M} {format_short(local.date())}")
+            for unit, channel, reason in counts.failures:
+                out(f"    lỗi {unit} ({channel}): {reason}")
+            if units and not verbose:
+                out(
+                    textwrap.fill(
+                        ", ".join(units),
+                        100,
+                        initial_indent="    ",
+                        subsequent_indent="    ",
+                        break_on_hyphens=False,  # unit codes such as TP-CAO-BANG stay whole
+                    )
+                )
+            if verbose:
+                for m in mine:
+                    out(f"  ── {m.unit_code}: {m.subject}")
+                    out(textwrap.indent(m.body_text.rstrip(), "     "))
+            if not state.is_completed() and state.message:
+                out(f"    {_reason(state.message)}")
+    out(f"Trạng thái đã ghi vào {sim.state_url}; thư mô phỏng: {sim.outbox_dir}")
+    if failed_deliveries or failed_runs:
+        out(f"Có {failed_deliveries} lượt gửi lỗi, {failed_runs} hoạt động thất bại.")
+        return 1
+    return 0
+
+
+def _reason(message: str) -> str:
+    """A run's state message in Vietnamese: Prefect's English frame around the error dropped."""
+    for frame in ("Flow run encountered an exception: ", "Flow run encountered an exception. "):
+        if message.startswith(frame):
+            return f"hoạt động lỗi: {message.removeprefix(frame)}"
+    return message
+
+
+def _warn_unset(loaded: LoadedCampaign, plan: Plan, out: Callable[[str], None]) -> None:
+    """Contacts a real run could not use now (unset ${VARS}): said before simulating them."""
+    from thidua.reach import unreached_contacts
+
+    units = {code for action in plan.actions for code in action.recipients}
+    for line in unreached_contacts(loaded.registry, units).lines():
+        out(f"cảnh báo (khi chạy thật): {line}")
