@@ -38,14 +38,26 @@ def test_a_process_that_exited_is_gone() -> None:
 
 
 def test_a_reused_pid_is_not_mistaken_for_the_holder() -> None:
-    host, pid, started, attempt = new_attempt().rsplit(":", 3)
-    assert not holder_gone(f"{host}:{pid}:{started}:{attempt}")
+    _instance, boot, namespace, pid, started, attempt = new_attempt().split(":")
+    other = "0" * 32  # another process that had our pid in our namespace
+    assert not holder_gone(f"{other}:{boot}:{namespace}:{pid}:{started}:{attempt}")
     # Same pid, alive, but started at another time: the holder it names is gone.
-    assert holder_gone(f"{host}:{pid}:{int(started) + 1}:{attempt}")
+    assert holder_gone(f"{other}:{boot}:{namespace}:{pid}:{int(started) + 1}:{attempt}")
+
+
+def test_a_pid_of_another_namespace_or_boot_is_left_to_the_lease() -> None:
+    """A dead pid proves nothing when the token comes from another PID namespace or boot."""
+    _instance, boot, namespace, _pid, started, attempt = dead_process_token().split(":")
+    other = "0" * 32
+    assert holder_gone(f"{other}:{boot}:{namespace}:{_pid}:{started}:{attempt}")
+    assert not holder_gone(f"{other}:{boot}:{int(namespace) + 1}:{_pid}:{started}:{attempt}")
+    assert not holder_gone(f"{other}:another-boot:{namespace}:{_pid}:{started}:{attempt}")
+    assert not holder_gone(f"{other}:?:?:{_pid}:{started}:{attempt}")
 
 
 @pytest.mark.parametrize(
-    "token", [None, "", "garbage", "another-host:1:1:abc", "another-host:notapid:1:abc"]
+    "token",
+    [None, "", "garbage", "another-host:1:1:abc", "another-host:notapid:1:abc", "a:b:c:1:1:x"],
 )
 def test_unknown_holders_are_left_to_the_lease(token: str | None) -> None:
     assert not holder_gone(token)
@@ -63,6 +75,7 @@ def test_a_forked_child_has_its_own_identity() -> None:
     os.waitpid(pid, 0)
     child = os.read(read, 200).decode()
     assert child != parent and f":{pid}:" in child
+    assert child.split(":")[0] != parent.split(":")[0]  # a new instance id
 
 
 # --- the store hands a dead holder's claim over at once -----------------------------
