@@ -119,3 +119,56 @@ def test_a_token_of_this_process_is_recognised_as_ours() -> None:
     assert this_process(new_attempt())
     assert not this_process(dead_process_token())
     assert not this_process(None) and not this_process("")
+
+
+# --- "sending": a message caught going out is uncertain, never sent again blindly ---------
+
+
+def test_a_dead_holders_sending_claim_becomes_uncertain_and_is_not_handed_out(
+    fresh_db: Engine,
+) -> None:
+    lease = timedelta(minutes=10)
+    dead = dead_process_token()
+    with session_scope(fresh_db) as session:
+        first = crud.claim_delivery(session, **KEY, claimer=dead, lease=lease)
+        assert first is not None
+        assert crud.mark_sending(session, delivery_id=first.id, claimer=dead)
+    with session_scope(fresh_db) as session:
+        assert crud.claim_delivery(session, **KEY, claimer=new_attempt(), lease=lease) is None
+    with session_scope(fresh_db) as session:
+        [row] = crud.deliveries_for(session, campaign_code=KEY["campaign_code"])
+        assert (str(row.status), row.attempts) == ("uncertain", 1)
+        assert row.error == crud.UNCERTAIN_TAKEOVER
+
+
+def test_a_claim_taken_over_cannot_be_marked_sending_by_its_old_holder(fresh_db: Engine) -> None:
+    old = new_attempt()
+    with session_scope(fresh_db) as session:
+        first = crud.claim_delivery(session, **KEY, claimer=old, lease=timedelta(0))
+    assert first is not None
+    with session_scope(fresh_db) as session:  # the lease ran out: someone else takes it
+        again = crud.claim_delivery(session, **KEY, claimer=new_attempt(), lease=timedelta(0))
+    assert again is not None
+    with session_scope(fresh_db) as session:
+        assert not crud.mark_sending(session, delivery_id=first.id, claimer=old)
+
+
+def test_a_permanent_failure_is_handed_out_again_only_after_the_contact_changed(
+    fresh_db: Engine,
+) -> None:
+    typo = crud.contact_fingerprint("mailto://smtp.example.vn?to=xa-1@exmaple.vn&pass=s3cret")
+    fixed = crud.contact_fingerprint("mailto://smtp.example.vn?to=xa-1@example.vn&pass=s3cret")
+    assert typo != fixed and "s3cret" not in typo
+    # Only the secret changed: the same address, the same fingerprint.
+    assert typo == crud.contact_fingerprint(
+        "mailto://smtp.example.vn?to=xa-1@exmaple.vn&pass=other"
+    )
+    with session_scope(fresh_db) as session:
+        first = crud.claim_delivery(session, **KEY, claimer=new_attempt(), contact_fp=typo)
+        assert first is not None
+        crud.finish_delivery(session, delivery_id=first.id, status="failed_permanent")
+    with session_scope(fresh_db) as session:
+        assert crud.claim_delivery(session, **KEY, claimer=new_attempt(), contact_fp=typo) is None
+    with session_scope(fresh_db) as session:
+        again = crud.claim_delivery(session, **KEY, claimer=new_attempt(), contact_fp=fixed)
+    assert again is not None and (again.attempts, again.contact_fp) == (2, fixed)

@@ -124,6 +124,9 @@ class Settings:
     #: how long a claimed, unfinished delivery is left to a sender on another machine
     #: before it is sent again, in seconds (a dead sender on this machine: at once)
     claim_lease_seconds: int = 600
+    #: SMTP timeouts as a percentage of RFC 5321's (5 min per command, 10 min for the final
+    #: reply after the message); lower only in tests
+    smtp_timeout_percent: int = 100
     #: Prefect API; empty means the local server `thidua serve` starts on ui_port
     prefect_api_url: str = ""
     #: port of the local Prefect server and its UI
