@@ -17,15 +17,16 @@ from thidua.db import session_scope
 
 
 class Recorder:
-    """The claims and finishes of a batch's worker threads, several to a commit.
+    """The claims, "sending" marks and finishes of a batch's worker threads, several to a commit.
 
     One thread writes them all: it takes every write queued while the previous
     commit was under way and commits them together (group commit), so a durable
     store (SQLite at synchronous=FULL, PostgreSQL) pays one flush to disk for many
     messages, and threads never queue on SQLite's write lock. Each caller waits
-    until its own write is committed: a claim is durable before its message is
-    sent, a finish right after, so a crash can still repeat at most the one
-    message each worker thread has in flight.
+    until its own write is committed: a claim is durable before the message is
+    prepared, "sending" before its DATA, a finish right after the reply, so a crash
+    leaves at most one message per worker thread in "sending" (uncertain, not
+    resent blindly) and nothing else in doubt.
     """
 
     def __init__(self) -> None:

@@ -119,7 +119,7 @@ class Settings:
     retry_seconds: int = 5
     #: how many times transient delivery failures are retried (4xx, timeouts)
     delivery_retries: int = 8
-    #: messages of one action sent at once; a crash may repeat at most this many
+    #: messages of one action sent at once; a crash leaves at most this many uncertain
     send_threads: int = 8
     #: how long a claimed, unfinished delivery is left to a sender on another machine
     #: before it is sent again, in seconds (a dead sender on this machine: at once)
