@@ -107,7 +107,10 @@ def cmd_resend(args: argparse.Namespace) -> int:
     )
     outcomes = result["outcomes"]
     if not outcomes:
-        print(f"{loaded.code} · {action.title}: mọi đơn vị đã nhận được; không gửi lại.")
+        print(
+            f"{loaded.code} · {action.title}: mọi đơn vị đã nhận được (hoặc không còn thuộc "
+            "đối tượng nhận của hoạt động); không gửi lại."
+        )
         return 0
     reg = loaded.registry
     print(f"{loaded.code} · {action.title}: gửi lại lần {result['number']}")
