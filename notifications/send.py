@@ -19,8 +19,16 @@ building, attachments) with three changes:
   connection / TLS error, classified permanent (5xx) or transient (4xx, network),
   because Apprise's bool cannot tell a bad address from a busy server.
 
-Text attachments (the .ics calendar) are labelled `charset="utf-8"`, which Apprise
-leaves out, so mail clients do not garble Vietnamese.
+Every SMTP phase waits as long as RFC 5321 §4.5.3.2 allows (greeting, MAIL and RCPT 5
+minutes, DATA 2, each data block 3, the reply to the final "." 10), not Apprise's 15 s:
+a slow relay that accepts the message after 17 s must not be told it failed and be sent
+the message again. A timeout or a lost connection after the whole message went out is
+*uncertain* (the relay may have accepted it): never retried automatically, only by
+`thidua resend`. `before_data` lets the caller record, durably, that DATA is about to
+start (and refuse it when its claim was taken over meanwhile).
+
+Text attachments (.md outline, .ics calendar) are labelled `charset="utf-8"`,
+which Apprise leaves out, so mail clients do not garble Vietnamese.
 
 The Subject is left to Apprise: it sets `email.header.Header(subject, "utf-8")` on a
 compat32 message, whose encoded words carry the spaces inside them, so the subject
@@ -40,11 +48,9 @@ import re
 import smtplib
 import socket
 import ssl
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 from urllib.parse import urlencode
 
@@ -56,6 +62,17 @@ from apprise.plugins.email.common import AppriseEmailException, SecureMailMode
 
 from notifications import outbox
 from notifications.render import Message
+from notifications.smtp import (
+    _SMTP,
+    _SMTPS,
+    ClaimLost,
+    Relay,
+    SMTPPool,
+    _closing,
+    _quit,
+    smtp_timeouts,
+    tls_context,
+)
 from thidua.contacts import OUTBOX_SCHEME, display, expand, quiet_apprise
 from thidua.errors import ThiduaError
 
@@ -72,120 +89,15 @@ class SendResult:
     ok: bool
     permanent: bool = False
     error: str | None = None
-
-
-_contexts: dict[tuple[bool, str | None, str | None], ssl.SSLContext] = {}
-_contexts_lock = threading.Lock()
-
-
-def tls_context(*, verify: bool = True) -> ssl.SSLContext:
-    """The process's client TLS context; never mutated once built, so threads share it."""
-    key = (verify, os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
-    with _contexts_lock:
-        context = _contexts.get(key)
-        if context is None:
-            context = ssl.create_default_context()
-            if not verify:  # only when the URL itself says verify=no, as in Apprise
-                context.check_hostname = False
-                context.verify_mode = ssl.CERT_NONE
-            _contexts[key] = context
-        return context
-
-
-# --- SMTP connections ---------------------------------------------------------------
-
-
-class _Tracked:
-    """Notes whether DATA was started, so a broken reused connection is retried only
-    when the server cannot have received the message."""
-
-    data_started = False
-
-    def data(self, msg: Any) -> tuple[int, bytes]:
-        self.data_started = True
-        return super().data(msg)  # type: ignore[misc]
-
-
-class _SMTP(_Tracked, smtplib.SMTP):
-    pass
-
-
-class _SMTPS(_Tracked, smtplib.SMTP_SSL):
-    pass
+    #: The message went out but its fate is unknown (no reply to the final "."): never
+    #: sent again automatically.
+    uncertain: bool = False
+    #: Not sent because `before_data` refused it: another sender holds the claim now.
+    claim_lost: bool = False
 
 
 #: The EHLO name; smtplib would resolve the host's FQDN (a DNS lookup) per connection.
 _local_hostname: str | None = None
-
-Relay = tuple[str, int, str | None, str, bool, str]
-
-
-class SMTPPool:
-    """Open SMTP connections of one batch: one per worker thread, reused for the
-    thread's next message to the same relay, closed with QUIT when the batch ends.
-
-    A connection is used by one thread at a time (smtplib is not thread-safe) and
-    is dropped after any error, so a failure never leaks into the next message.
-    """
-
-    def __init__(self) -> None:
-        self._idle: dict[int, tuple[Relay, smtplib.SMTP]] = {}
-        self._lock = threading.Lock()
-        self._closed = False
-
-    def take(self, relay: Relay) -> smtplib.SMTP | None:
-        """This thread's open connection to `relay`, if it has one (another relay's is closed)."""
-        with self._lock:
-            held = self._idle.pop(threading.get_ident(), None)
-        if held is None:
-            return None
-        if held[0] == relay:
-            return held[1]
-        _quit(held[1])
-        return None
-
-    def give(self, relay: Relay, smtp: smtplib.SMTP) -> None:
-        """Keep `smtp` for this thread's next message (closed at once if the batch is over)."""
-        with self._lock:
-            if not self._closed:
-                self._idle[threading.get_ident()] = (relay, smtp)
-                return
-        _quit(smtp)
-
-    def close(self) -> None:
-        """QUIT every idle connection; call once the worker threads are done."""
-        with self._lock:
-            self._closed = True
-            held, self._idle = list(self._idle.values()), {}
-        for _, smtp in held:
-            _quit(smtp)
-
-    def __enter__(self) -> SMTPPool:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
-
-def _quit(smtp: smtplib.SMTP) -> None:
-    """End a session politely; a dead connection is just closed."""
-    try:
-        smtp.quit()
-    except (OSError, smtplib.SMTPException):
-        smtp.close()
-
-
-def _closing(exc: BaseException) -> bool:
-    """Whether `exc` says the server dropped or is closing the connection (421)."""
-    if isinstance(exc, smtplib.SMTPServerDisconnected | ConnectionError):
-        return True
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return exc.smtp_code == 421
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return any(code == 421 for code, _ in exc.recipients.values())
-    return False
 
 
 # --- why a send failed ----------------------------------------------------------------
@@ -197,6 +109,8 @@ class Failure:
 
     permanent: bool
     message: str
+    #: The message may have been accepted (no reply after it was sent): do not resend.
+    uncertain: bool = False
 
 
 def _reply(code: int, text: bytes | str, secrets: Iterable[str]) -> str:
@@ -328,6 +242,10 @@ class SharedTLSEmail(NotifyEmail):
     pool: SMTPPool | None = None
     #: Why the last send() failed; None after a success.
     failure: Failure | None = None
+    #: See `_Tracked.before_data`; set by `send`.
+    before_data: Callable[[], bool] | None = None
+    #: Whether `before_data` refused the last send.
+    claim_lost: bool = False
 
     def _relay(self) -> Relay:
         # The password is part of the key (hashed: the key may be kept in memory a while).
@@ -349,12 +267,18 @@ class SharedTLSEmail(NotifyEmail):
         global _local_hostname
         context = tls_context(verify=self.verify_certificate)
         timeout = self.socket_connect_timeout
+        smtp: _SMTP | _SMTPS
         if self.secure_mode == SecureMailMode.SSL:
-            smtp: smtplib.SMTP = _SMTPS(
-                self.smtp_host, self.port, _local_hostname, timeout=timeout, context=context
-            )
+            smtp = _SMTPS(local_hostname=_local_hostname, timeout=timeout, context=context)
         else:
-            smtp = _SMTP(self.smtp_host, self.port, _local_hostname, timeout=timeout)
+            smtp = _SMTP(local_hostname=_local_hostname, timeout=timeout)
+        smtp.timeouts = smtp_timeouts()
+        smtp._host = self.smtp_host  # type: ignore[attr-defined]  # TLS server name (as __init__)
+        try:
+            smtp.connect(self.smtp_host, self.port or 0)
+        except BaseException:
+            smtp.close()
+            raise
         _local_hostname = smtp.local_hostname
         try:
             if self.secure_mode == SecureMailMode.STARTTLS:
@@ -374,6 +298,23 @@ class SharedTLSEmail(NotifyEmail):
             return
         self.failure = failure
 
+    def _uncertain(self, exc: BaseException, recipient: str) -> None:
+        relay = self._relay_name()
+        reason = (
+            "quá thời gian chờ"
+            if isinstance(exc, TimeoutError) or "timed out" in str(exc)
+            else "mất kết nối"
+        )
+        failure = Failure(
+            False,
+            f"đã gửi nội dung thư tới máy chủ thư {relay} nhưng không nhận được trả lời "
+            f"({reason}); không rõ máy chủ đã nhận thư hay chưa",
+            uncertain=True,
+        )
+        logger.warning("email to %s uncertain: %s", recipient, failure.message)
+        if self.failure is None or self.failure.permanent:
+            self.failure = failure
+
     def _transmit(
         self, message: Any, smtp: smtplib.SMTP | None, reused: bool
     ) -> smtplib.SMTP | None:
@@ -385,9 +326,26 @@ class SharedTLSEmail(NotifyEmail):
             if smtp is None:
                 smtp, reused = self._connect(), False
             smtp.data_started = False  # type: ignore[attr-defined]
+            smtp.body_sent = False  # type: ignore[attr-defined]
+            smtp.before_data = self.before_data  # type: ignore[attr-defined]
             try:
                 refused = smtp.sendmail(self.from_addr[1], message.to_addrs, message.body)
+            except ClaimLost:
+                self.claim_lost = True
+                try:  # MAIL and RCPT went through: forget them, keep the connection
+                    smtp.rset()
+                except (OSError, smtplib.SMTPException):
+                    smtp.close()
+                    return None
+                return smtp
             except (OSError, smtplib.SMTPException) as exc:
+                if smtp.body_sent and not isinstance(  # type: ignore[attr-defined]
+                    exc, smtplib.SMTPResponseException
+                ):
+                    # The message went out and no reply came: the relay may have it.
+                    smtp.close()
+                    self._uncertain(exc, message.recipient)
+                    return None
                 stale = _closing(exc)
                 if stale or not isinstance(exc, smtplib.SMTPException):
                     smtp.close()
@@ -416,6 +374,7 @@ class SharedTLSEmail(NotifyEmail):
     ) -> bool:
         """Same protocol steps as NotifyEmail.send, recording why a message failed."""
         self.failure = None
+        self.claim_lost = False
         if not self.targets:
             self.failure = Failure(True, "địa chỉ liên hệ không có người nhận thư")
             return False
@@ -450,6 +409,8 @@ class SharedTLSEmail(NotifyEmail):
         smtp = self.pool.take(relay) if self.pool is not None else None
         reused = smtp is not None
         for message in messages:
+            if self.claim_lost:
+                break
             try:
                 smtp = self._transmit(message, smtp, reused)
             except (OSError, smtplib.SMTPException) as exc:  # could not connect or log in
@@ -463,7 +424,7 @@ class SharedTLSEmail(NotifyEmail):
             else:
                 _quit(smtp)
         self.pgp.prune()
-        return self.failure is None
+        return self.failure is None and not self.claim_lost
 
 
 # --- one message to one contact -------------------------------------------------------------
@@ -493,6 +454,20 @@ def _plugin(url: str, pool: SMTPPool | None) -> Any:
 def _attachment(paths: Iterable[os.PathLike[str] | str]) -> apprise.AppriseAttachment | None:
     files = [str(path) for path in paths]
     return apprise.AppriseAttachment(files) if files else None
+
+
+def _once(hook: Callable[[], bool] | None) -> Callable[[], bool] | None:
+    """`hook` called at most once (a URL with several recipients sends several messages)."""
+    if hook is None:
+        return None
+    answer: list[bool] = []
+
+    def call() -> bool:
+        if not answer:
+            answer.append(hook())
+        return answer[0]
+
+    return call
 
 
 class SecretUnavailable(ThiduaError):
@@ -539,10 +514,14 @@ def send(
     *,
     context: dict[str, Any] | None = None,
     pool: SMTPPool | None = None,
+    before_data: Callable[[], bool] | None = None,
 ) -> SendResult:
     """Deliver `message` to one contact; outbox URLs carry `context` (unit, campaign, action).
 
     Email to a relay reuses the connections of `pool` when given (a batch's).
+    `before_data` is called once right before the message itself goes out (SMTP DATA;
+    other channels: right before the request); when it returns False nothing is sent
+    and the result says `claim_lost`.
     """
     if _substitute is not None:
         url_template = _substitute(url_template, context or {})
@@ -572,6 +551,10 @@ def send(
                     error=f"Apprise không nhận địa chỉ {display(url_template)}",
                 )
             as_html = bool(message.html) and isinstance(plugin, NotifyEmail)
+            if isinstance(plugin, SharedTLSEmail):
+                plugin.before_data = _once(before_data)
+            elif before_data is not None and not before_data():
+                return SendResult(ok=False, claim_lost=True)
             ok = sender.notify(
                 title=message.subject,
                 body=message.html if as_html else message.text,
@@ -581,9 +564,16 @@ def send(
     finally:
         if html_token:
             outbox.drop_html(html_token)
+    if getattr(plugin, "claim_lost", False):
+        return SendResult(ok=False, claim_lost=True)
     if ok:
         return SendResult(ok=True)
     failure = getattr(plugin, "failure", None)
     if failure is not None:
-        return SendResult(ok=False, permanent=failure.permanent, error=failure.message)
+        return SendResult(
+            ok=False,
+            permanent=failure.permanent,
+            error=failure.message,
+            uncertain=failure.uncertain,
+        )
     return SendResult(ok=False, error=f"gửi tới {display(url_template)} không thành công")

@@ -8,9 +8,7 @@ the delivery records in the store are what make a redo safe.
 
 from __future__ import annotations
 
-import queue
-import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -28,6 +26,7 @@ from sqlmodel import Session
 from notifications.attachments import attachments_for
 from notifications.render import Message, launch_deadlines, render
 from notifications.send import SendResult, SMTPPool, channel_id, send
+from tasks.recorder import Recorder as _Recorder
 from thidua import crud
 from thidua.campaign_file import LoadedCampaign, load_campaign
 from thidua.claimers import end_attempt, new_attempt, this_process
@@ -73,7 +72,7 @@ class Outcome:
 
     unit: str
     channel: str
-    status: str  # sent | skipped | failed_transient | failed_permanent | already_sent
+    status: str  # sent | skipped | failed_transient | failed_permanent | uncertain | already_sent
     error: str | None = None
 
 
@@ -291,103 +290,17 @@ def render_messages(ctx: ActionContext, audience: Audience, now: datetime) -> di
 FAILURE_KINDS = {
     "failed_permanent": "Lỗi vĩnh viễn (không gửi lại)",
     "failed_transient": "Lỗi tạm thời",
+    "uncertain": "Chưa rõ kết quả (không tự gửi lại; gửi lại bằng lệnh thidua resend)",
 }
+
+#: Outcomes that did not reach the unit for sure: reported to the organizer, resendable.
+NOT_REACHED = ("failed_transient", "failed_permanent", "uncertain")
 
 
 def _labelled(status: str, error: str | None) -> str | None:
     """`error` prefixed with its kind, so every reader can tell a bad address from a busy server."""
     kind = FAILURE_KINDS.get(status)
     return f"{kind}: {error or 'không rõ nguyên nhân'}" if kind else error
-
-
-class _Recorder:
-    """The claims and finishes of a batch's worker threads, several to a commit.
-
-    One thread writes them all: it takes every write queued while the previous
-    commit was under way and commits them together (group commit), so a durable
-    store (SQLite at synchronous=FULL, PostgreSQL) pays one flush to disk for many
-    messages, and threads never queue on SQLite's write lock. Each caller waits
-    until its own write is committed: a claim is durable before its message is
-    sent, a finish right after, so a crash can still repeat at most the one
-    message each worker thread has in flight.
-    """
-
-    def __init__(self) -> None:
-        self._queue: queue.SimpleQueue[_Write | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name="thidua-recorder", daemon=True)
-        self._thread.start()
-
-    def write(self, op: Callable[[Session], Any]) -> Any:
-        """Run `op(session)` in the next group transaction; its result once committed."""
-        item = _Write(op)
-        self._queue.put(item)
-        item.done.wait()
-        if item.error is not None:
-            raise item.error
-        return item.result
-
-    def close(self) -> None:
-        """Finish the queued writes and stop the writing thread."""
-        self._queue.put(None)
-        self._thread.join()
-
-    def __enter__(self) -> _Recorder:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _run(self) -> None:
-        while (first := self._queue.get()) is not None:
-            batch, stop = [first], False
-            while True:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is None:
-                    stop = True
-                    break
-                batch.append(item)
-            try:
-                self._commit(batch)
-            except BaseException as exc:  # no worker may be left waiting for ever
-                for item in batch:
-                    if not item.done.is_set():
-                        item.error = exc if isinstance(exc, Exception) else RuntimeError(exc)
-                        item.done.set()
-            if stop:
-                return
-
-    @staticmethod
-    def _commit(batch: list[_Write]) -> None:
-        try:
-            with session_scope() as session:
-                results = [item.op(session) for item in batch]
-        except Exception:
-            # One write failed and took the transaction with it: write each on its own,
-            # so the others still get through and only the culprit sees its error.
-            for item in batch:
-                try:
-                    with session_scope() as session:
-                        item.result = item.op(session)
-                except Exception as exc:
-                    item.error = exc
-                item.done.set()
-            return
-        for item, result in zip(batch, results, strict=True):
-            item.result = result
-            item.done.set()
-
-
-@dataclass
-class _Write:
-    """One queued store write and, once committed, its result or error."""
-
-    op: Callable[[Session], Any]
-    done: threading.Event = field(default_factory=threading.Event)
-    result: Any = None
-    error: Exception | None = None
 
 
 def _deliver_one(
@@ -400,11 +313,19 @@ def _deliver_one(
     recorder: _Recorder,
     relays: SMTPPool | None = None,
     claimer: str | None = None,
+    resend: int = 0,
 ) -> Outcome:
-    """Claim, send and record one message; `already_sent` when the store says not to send."""
+    """Claim, send and record one message; `already_sent` when the store says not to send.
+
+    Three durable writes: the claim ("pending"), "sending" right before the message
+    goes out (SMTP DATA), the finish right after the answer. A sender killed between
+    the first two left nothing at the relay, and its claim is sent again; one killed
+    in "sending" may have delivered it, and the claim becomes "uncertain".
+    """
     channel = channel_id(index, url)
     action = ctx.action
     lease = timedelta(seconds=get_settings().claim_lease_seconds)
+    fingerprint = crud.contact_fingerprint(url)
 
     def claim(session: Session) -> int | None:
         delivery = crud.claim_delivery(
@@ -418,24 +339,47 @@ def _deliver_one(
             lease=lease,
             claimer=claimer,
             commit=False,
+            resend=resend,
+            contact_fp=fingerprint,
         )
         return None if delivery is None else delivery.id
 
     claim_id = recorder.write(claim)
     if claim_id is None:
         return Outcome(code, channel, "already_sent")
+
+    def before_data() -> bool:
+        return bool(
+            recorder.write(
+                lambda session: crud.mark_sending(
+                    session, delivery_id=claim_id, claimer=claimer, commit=False
+                )
+            )
+        )
+
     try:
         result = send(
             url,
             message,
             context={"unit": code, "campaign": ctx.code, "action": action.key},
             pool=relays,
+            before_data=before_data,
         )
     except Exception as exc:
         # A channel bug must not leave the claim pending (it would be lost). Only the
         # type is kept: an exception's text may quote the expanded URL and its secret.
         result = SendResult(ok=False, error=f"lỗi chương trình khi gửi ({type(exc).__name__})")
-    status = "sent" if result.ok else "failed_permanent" if result.permanent else "failed_transient"
+    if result.claim_lost:  # taken over while connecting (lease): the new holder sends it
+        return Outcome(code, channel, "already_sent")
+    status = (
+        "sent"
+        if result.ok
+        else "uncertain"
+        if result.uncertain
+        else "failed_permanent"
+        if result.permanent
+        else "failed_transient"
+    )
     error = _labelled(status, result.error)
     recorder.write(
         lambda session: crud.finish_delivery(
@@ -445,7 +389,7 @@ def _deliver_one(
     return Outcome(code, channel, status, error)
 
 
-def _as_stored(ctx: ActionContext, outcomes: list[Outcome]) -> list[Outcome]:
+def _as_stored(ctx: ActionContext, outcomes: list[Outcome], resend: int = 0) -> list[Outcome]:
     """Outcomes of deliveries not claimed this time, as the store recorded them.
 
     A retry of `deliver` finds its permanent failures already final: they must stay
@@ -453,10 +397,7 @@ def _as_stored(ctx: ActionContext, outcomes: list[Outcome]) -> list[Outcome]:
     """
     if not any(o.status == "already_sent" for o in outcomes):
         return outcomes
-    action = ctx.action
-    with session_scope() as session:
-        rows = crud.deliveries_for(session, campaign_code=ctx.code, action_key=action.key)
-    stored = {(d.unit_code, d.channel): d for d in rows if d.occurrence == action.occurrence}
+    stored = {(d.unit_code, d.channel): d for d in _rows(ctx, resend)}
     result = []
     for o in outcomes:
         row = stored.get((o.unit, o.channel))
@@ -466,10 +407,23 @@ def _as_stored(ctx: ActionContext, outcomes: list[Outcome]) -> list[Outcome]:
                 # must say it sent it, not that another run did.
                 status = "sent" if this_process(row.claimed_by) else o.status
             else:
-                status = "in_flight" if str(row.status) == "pending" else str(row.status)
+                status = _stored_status(str(row.status))
             o = Outcome(o.unit, o.channel, status, None if status == "sent" else row.error)
         result.append(o)
     return result
+
+
+def _rows(ctx: ActionContext, resend: int) -> list[Any]:
+    """The store's deliveries of this action's occurrence and resend."""
+    action = ctx.action
+    with session_scope() as session:
+        rows = crud.deliveries_for(session, campaign_code=ctx.code, action_key=action.key)
+    return [d for d in rows if d.occurrence == action.occurrence and d.resend == resend]
+
+
+def _stored_status(status: str) -> str:
+    """An outcome's status from a stored one: a claim still held is "in_flight"."""
+    return "in_flight" if status in ("pending", "sending") else status
 
 
 @task(
@@ -480,8 +434,16 @@ def _as_stored(ctx: ActionContext, outcomes: list[Outcome]) -> list[Outcome]:
     retry_delay_seconds=exponential_backoff(backoff_factor=get_settings().retry_seconds),
     retry_jitter_factor=0.5,
 )
-def deliver(ctx: ActionContext, messages: dict[str, Message]) -> list[Outcome]:
+def deliver(
+    ctx: ActionContext,
+    messages: dict[str, Message],
+    resend: int = 0,
+    channels: list[tuple[str, str]] | None = None,
+) -> list[Outcome]:
     """Send every message to every contact of its unit, each delivery claimed once in the store.
+
+    `resend` > 0 sends as that resend's own deliveries, only over `channels`
+    ((unit, channel) pairs) when given (`thidua resend`).
 
     Raises TransientDeliveryError when some deliveries may succeed on a retry; the
     retry sends nothing twice, because sent deliveries are skipped by their claim,
@@ -490,10 +452,12 @@ def deliver(ctx: ActionContext, messages: dict[str, Message]) -> list[Outcome]:
     Claims and finishes are committed in groups (`_Recorder`).
     """
     reg = ctx.loaded.registry
+    wanted = None if channels is None else {tuple(pair) for pair in channels}
     jobs = [
         (code, index, url, message)
         for code, message in messages.items()
         for index, url in enumerate(reg.unit(code).contacts)
+        if wanted is None or (code, channel_id(index, url)) in wanted
     ]
     claimer = new_attempt()
     try:
@@ -502,7 +466,7 @@ def deliver(ctx: ActionContext, messages: dict[str, Message]) -> list[Outcome]:
             outcomes = list(
                 workers.map(
                     lambda job: _deliver_one(
-                        ctx, *job, recorder=recorder, relays=relays, claimer=claimer
+                        ctx, *job, recorder=recorder, relays=relays, claimer=claimer, resend=resend
                     ),
                     jobs,
                 )
@@ -511,7 +475,7 @@ def deliver(ctx: ActionContext, messages: dict[str, Message]) -> list[Outcome]:
         # Whatever happened, this attempt sends nothing more: a retry (or another run)
         # may take over the claims it left pending without waiting for the lease.
         end_attempt(claimer)
-    outcomes = _as_stored(ctx, outcomes)
+    outcomes = _as_stored(ctx, outcomes, resend)
     transient = [o for o in outcomes if o.status == "failed_transient"]
     if transient:
         get_run_logger().warning("%d deliveries failed transiently; retrying", len(transient))
@@ -526,21 +490,12 @@ def deliver(ctx: ActionContext, messages: dict[str, Message]) -> list[Outcome]:
 
 
 @task(cache_policy=NO_CACHE)
-def stored_outcomes(ctx: ActionContext) -> list[Outcome]:
+def stored_outcomes(ctx: ActionContext, resend: int = 0) -> list[Outcome]:
     """Each unit's outcome as the store recorded it (when delivery gave up before returning)."""
-    action = ctx.action
-    with session_scope() as session:
-        rows = crud.deliveries_for(session, campaign_code=ctx.code, action_key=action.key)
-        return [
-            Outcome(
-                d.unit_code,
-                d.channel,
-                "in_flight" if d.status == "pending" else str(d.status),
-                d.error,
-            )
-            for d in rows
-            if d.occurrence == action.occurrence
-        ]
+    return [
+        Outcome(d.unit_code, d.channel, _stored_status(str(d.status)), d.error)
+        for d in _rows(ctx, resend)
+    ]
 
 
 @task(cache_policy=NO_CACHE, **STORE_RETRIES)
@@ -549,8 +504,12 @@ def record_outcome(
 ) -> str:
     """Mark the action done (or failed) in the store; return its final status."""
     failed = [o for o in outcomes if o.status.startswith("failed")]
+    uncertain = sum(o.status == "uncertain" for o in outcomes)
     status = "failed" if error else "done"
-    message = error or (f"{len(failed)} lượt gửi không thành công" if failed else None)
+    problems = [f"{len(failed)} lượt gửi không thành công"] if failed else []
+    if uncertain:
+        problems.append(f"{uncertain} lượt gửi chưa rõ kết quả")
+    message = error or ("; ".join(problems) or None)
     with session_scope() as session:
         crud.set_action_status(
             session,
@@ -573,6 +532,7 @@ def publish_artifacts(ctx: ActionContext, audience: Audience, outcomes: Iterable
         "failed_transient": "lỗi tạm thời (đã thử lại)",
         "failed_permanent": "lỗi vĩnh viễn",
         "in_flight": "đang được gửi ở lượt chạy khác",
+        "uncertain": "chưa rõ",
         "skipped": "bỏ qua",
     }
     rows = [

@@ -166,7 +166,7 @@ def failures_message(
 @task(cache_policy=NO_CACHE)
 def report_failures(loaded: LoadedCampaign, action: Any, outcomes: list[Any]) -> None:
     """Tell the organizer, once per action, which units could not be reached and why."""
-    failed = [o for o in outcomes if str(o.status).startswith("failed")]
+    failed = [o for o in outcomes if str(o.status).startswith("failed") or o.status == "uncertain"]
     if not failed:
         return
     reg = loaded.registry

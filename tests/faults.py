@@ -241,10 +241,12 @@ def last_json(output: str) -> dict[str, Any]:
 
 
 def deliveries(db: Path) -> dict[str, tuple[str, int]]:
-    """(status, attempts) of each unit's launch delivery in a SQLite store."""
+    """(status, attempts) of each unit's launch delivery (the run's own, not a resend's)."""
     with closing(sqlite3.connect(db, timeout=30)) as conn:
         rows = conn.execute(
-            "SELECT unit_code, status, attempts FROM deliveries WHERE action_key = ?", (LAUNCH,)
+            "SELECT unit_code, status, attempts FROM deliveries"
+            " WHERE action_key = ? AND resend = 0",
+            (LAUNCH,),
         ).fetchall()
     return {unit: (status, attempts) for unit, status, attempts in rows}
 

@@ -38,14 +38,26 @@ def test_a_process_that_exited_is_gone() -> None:
 
 
 def test_a_reused_pid_is_not_mistaken_for_the_holder() -> None:
-    host, pid, started, attempt = new_attempt().rsplit(":", 3)
-    assert not holder_gone(f"{host}:{pid}:{started}:{attempt}")
+    _instance, boot, namespace, pid, started, attempt = new_attempt().split(":")
+    other = "0" * 32  # another process that had our pid in our namespace
+    assert not holder_gone(f"{other}:{boot}:{namespace}:{pid}:{started}:{attempt}")
     # Same pid, alive, but started at another time: the holder it names is gone.
-    assert holder_gone(f"{host}:{pid}:{int(started) + 1}:{attempt}")
+    assert holder_gone(f"{other}:{boot}:{namespace}:{pid}:{int(started) + 1}:{attempt}")
+
+
+def test_a_pid_of_another_namespace_or_boot_is_left_to_the_lease() -> None:
+    """A dead pid proves nothing when the token comes from another PID namespace or boot."""
+    _instance, boot, namespace, _pid, started, attempt = dead_process_token().split(":")
+    other = "0" * 32
+    assert holder_gone(f"{other}:{boot}:{namespace}:{_pid}:{started}:{attempt}")
+    assert not holder_gone(f"{other}:{boot}:{int(namespace) + 1}:{_pid}:{started}:{attempt}")
+    assert not holder_gone(f"{other}:another-boot:{namespace}:{_pid}:{started}:{attempt}")
+    assert not holder_gone(f"{other}:?:?:{_pid}:{started}:{attempt}")
 
 
 @pytest.mark.parametrize(
-    "token", [None, "", "garbage", "another-host:1:1:abc", "another-host:notapid:1:abc"]
+    "token",
+    [None, "", "garbage", "another-host:1:1:abc", "another-host:notapid:1:abc", "a:b:c:1:1:x"],
 )
 def test_unknown_holders_are_left_to_the_lease(token: str | None) -> None:
     assert not holder_gone(token)
@@ -63,6 +75,7 @@ def test_a_forked_child_has_its_own_identity() -> None:
     os.waitpid(pid, 0)
     child = os.read(read, 200).decode()
     assert child != parent and f":{pid}:" in child
+    assert child.split(":")[0] != parent.split(":")[0]  # a new instance id
 
 
 # --- the store hands a dead holder's claim over at once -----------------------------
@@ -106,3 +119,56 @@ def test_a_token_of_this_process_is_recognised_as_ours() -> None:
     assert this_process(new_attempt())
     assert not this_process(dead_process_token())
     assert not this_process(None) and not this_process("")
+
+
+# --- "sending": a message caught going out is uncertain, never sent again blindly ---------
+
+
+def test_a_dead_holders_sending_claim_becomes_uncertain_and_is_not_handed_out(
+    fresh_db: Engine,
+) -> None:
+    lease = timedelta(minutes=10)
+    dead = dead_process_token()
+    with session_scope(fresh_db) as session:
+        first = crud.claim_delivery(session, **KEY, claimer=dead, lease=lease)
+        assert first is not None
+        assert crud.mark_sending(session, delivery_id=first.id, claimer=dead)
+    with session_scope(fresh_db) as session:
+        assert crud.claim_delivery(session, **KEY, claimer=new_attempt(), lease=lease) is None
+    with session_scope(fresh_db) as session:
+        [row] = crud.deliveries_for(session, campaign_code=KEY["campaign_code"])
+        assert (str(row.status), row.attempts) == ("uncertain", 1)
+        assert row.error == crud.UNCERTAIN_TAKEOVER
+
+
+def test_a_claim_taken_over_cannot_be_marked_sending_by_its_old_holder(fresh_db: Engine) -> None:
+    old = new_attempt()
+    with session_scope(fresh_db) as session:
+        first = crud.claim_delivery(session, **KEY, claimer=old, lease=timedelta(0))
+    assert first is not None
+    with session_scope(fresh_db) as session:  # the lease ran out: someone else takes it
+        again = crud.claim_delivery(session, **KEY, claimer=new_attempt(), lease=timedelta(0))
+    assert again is not None
+    with session_scope(fresh_db) as session:
+        assert not crud.mark_sending(session, delivery_id=first.id, claimer=old)
+
+
+def test_a_permanent_failure_is_handed_out_again_only_after_the_contact_changed(
+    fresh_db: Engine,
+) -> None:
+    typo = crud.contact_fingerprint("mailto://smtp.example.vn?to=xa-1@exmaple.vn&pass=s3cret")
+    fixed = crud.contact_fingerprint("mailto://smtp.example.vn?to=xa-1@example.vn&pass=s3cret")
+    assert typo != fixed and "s3cret" not in typo
+    # Only the secret changed: the same address, the same fingerprint.
+    assert typo == crud.contact_fingerprint(
+        "mailto://smtp.example.vn?to=xa-1@exmaple.vn&pass=other"
+    )
+    with session_scope(fresh_db) as session:
+        first = crud.claim_delivery(session, **KEY, claimer=new_attempt(), contact_fp=typo)
+        assert first is not None
+        crud.finish_delivery(session, delivery_id=first.id, status="failed_permanent")
+    with session_scope(fresh_db) as session:
+        assert crud.claim_delivery(session, **KEY, claimer=new_attempt(), contact_fp=typo) is None
+    with session_scope(fresh_db) as session:
+        again = crud.claim_delivery(session, **KEY, claimer=new_attempt(), contact_fp=fixed)
+    assert again is not None and (again.attempts, again.contact_fp) == (2, fixed)

@@ -3,16 +3,24 @@
 A claim ("pending" delivery) is written before a message is sent. If its sender
 dies, the claim must be taken over, or the unit is never told; if the sender is
 alive, taking it over would send twice. The lease (`Settings.claim_lease_seconds`)
-decides for senders on other machines. On this machine we can tell at once: a
-claim names its process (host, pid, the process's start time, so a reused pid is
-not mistaken for it) and the delivery attempt within it, and an attempt ends when
-its `deliver` returns, whatever happened to its threads.
+decides whenever we cannot see the holder. A claim's token names:
+
+- the process by a random instance id (uuid4, new in every process and every forked
+  child): two processes never share it, whatever their host name and pid. Host, pid
+  and start time alone are not unique: two containers with host networking, or two
+  cloned VMs, have the same host name and may both be pid 1 of their PID namespace;
+- the kernel (`/proc/sys/kernel/random/boot_id`) and the PID namespace (the inode of
+  `/proc/self/ns/pid`): a pid means something only inside one namespace of one boot,
+  so the process table is consulted only when both match ours;
+- the pid and the process's start time in that namespace (a reused pid is not the
+  holder);
+- the delivery attempt within the process: an attempt ends when its `deliver`
+  returns, whatever happened to its threads.
 """
 
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import uuid
 from functools import cache
@@ -20,10 +28,30 @@ from functools import cache
 _ended: set[str] = set()
 _ended_lock = threading.Lock()
 
+#: Fields of a token, separated by ":" (none of them may contain one).
+_FIELDS = 6  # instance, boot, pid namespace, pid, start time, attempt
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="ascii", errors="replace") as fh:
+            return fh.read().strip() or "?"
+    except OSError:
+        return "?"
+
 
 @cache
-def _host() -> str:
-    return socket.gethostname()
+def _boot_id() -> str:
+    """This kernel's boot id; "?" where there is none (not Linux)."""
+    return _read("/proc/sys/kernel/random/boot_id").replace(":", "-")
+
+
+def _pid_namespace() -> str:
+    """The inode of this process's PID namespace; "?" where it cannot be read."""
+    try:
+        return str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:
+        return "?"
 
 
 def _start_time(pid: int) -> str | None:
@@ -52,7 +80,10 @@ def _alive(pid: int) -> bool:
 
 @cache
 def _process() -> str:
-    return f"{_host()}:{os.getpid()}:{_start_time(os.getpid()) or '?'}"
+    """This process's part of a token: instance, boot, namespace, pid, start time."""
+    pid = os.getpid()
+    instance = uuid.uuid4().hex
+    return f"{instance}:{_boot_id()}:{_pid_namespace()}:{pid}:{_start_time(pid) or '?'}"
 
 
 def new_attempt() -> str:
@@ -74,24 +105,29 @@ def this_process(token: str | None) -> bool:
 def holder_gone(token: str | None) -> bool:
     """True when the claim's holder certainly cannot finish it; False when unsure.
 
-    Unknown holders (old rows, other machines) are never declared gone: only the
-    lease frees those.
+    Unknown holders (old tokens, other machines, other PID namespaces or boots) are
+    never declared gone: only the lease frees those.
     """
     if not token:
         return False
+    parts = token.split(":")
+    if len(parts) != _FIELDS:
+        return False
+    instance, boot, namespace, pid_text, started, _attempt = parts
+    if f"{instance}:{boot}:{namespace}:{pid_text}:{started}" == _process():
+        with _ended_lock:
+            return token in _ended
+    if "?" in (boot, namespace) or boot != _boot_id() or namespace != _pid_namespace():
+        return False  # the pid would name a process of another kernel or namespace
     try:
-        host, pid_text, started, _attempt = token.rsplit(":", 3)
         pid = int(pid_text)
     except ValueError:
         return False
-    if host != _host():
-        return False
-    if f"{host}:{pid}:{started}" == _process():
-        with _ended_lock:
-            return token in _ended
     if not _alive(pid):
         return True
     now_started = _start_time(pid)
+    # Same namespace, same pid, another instance: a process that exec'd or re-imported
+    # us would keep pid and start time, so only a differing start time proves it gone.
     return started != "?" and now_started not in (None, "?") and now_started != started
 
 

@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "thidua.commands.submissions",
     "thidua.commands.nominations",
     "thidua.commands.reports",
+    "thidua.commands.resend",
     "flows.commands",
 )
 

@@ -158,11 +158,14 @@ class Settings:
     retry_seconds: int = 5
     #: how many times transient delivery failures are retried (4xx, timeouts)
     delivery_retries: int = 8
-    #: messages of one action sent at once; a crash may repeat at most this many
+    #: messages of one action sent at once; a crash leaves at most this many uncertain
     send_threads: int = 8
     #: how long a claimed, unfinished delivery is left to a sender on another machine
     #: before it is sent again, in seconds (a dead sender on this machine: at once)
     claim_lease_seconds: int = 600
+    #: SMTP timeouts as a percentage of RFC 5321's (5 min per command, 10 min for the final
+    #: reply after the message); lower only in tests
+    smtp_timeout_percent: int = 100
     #: Prefect API; empty means the local server `thidua serve` starts on ui_port
     prefect_api_url: str = ""
     #: port of the local Prefect server and its UI

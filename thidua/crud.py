@@ -9,15 +9,24 @@ caller's job (`thidua.db.session_scope`), except for `claim_delivery` and
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import bindparam, delete, func, text, update
-from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import delete, func, update
 from sqlmodel import Session, SQLModel, col, select
 
-from thidua.claimers import holder_gone
+# The delivery records live in `thidua.deliveries`; re-exported for existing callers.
+from thidua.deliveries import (  # noqa: F401
+    CLAIM_LEASE,
+    UNCERTAIN_TAKEOVER,
+    claim_delivery,
+    contact_fingerprint,
+    deliveries_for,
+    finish_delivery,
+    mark_sending,
+    next_resend,
+    reached,
+)
 from thidua.errors import ThiduaError, UnknownCampaign
 from thidua.models import (
     ActionRecord,
@@ -25,8 +34,6 @@ from thidua.models import (
     CampaignRecord,
     CampaignStatus,
     CampaignUnit,
-    Delivery,
-    DeliveryStatus,
     Nomination,
     NominationEvent,
     NominationStatus,
@@ -42,10 +49,6 @@ if TYPE_CHECKING:
     from thidua.plan import Action
 
 M = TypeVar("M", bound=SQLModel)
-
-#: A "pending" delivery younger than this is being sent by someone else right now;
-#: an older one was left in flight by a crash and may be claimed again.
-CLAIM_LEASE = timedelta(minutes=10)
 
 _UNIT_FIELDS = ("code", "name", "kind", "supervisor", "headcount", "contacts")
 #: Rows per multi-row INSERT: SQLite allows 32,766 bound parameters, 7 per unit.
@@ -362,165 +365,6 @@ def action_counts(session: Session, *, campaign_code: str) -> dict[str, int]:
         .group_by(col(ActionRecord.status))
     )
     return {str(_plain(status)): count for status, count in session.exec(statement)}
-
-
-# --- deliveries: exactly once -------------------------------------------------------
-
-_DELIVERY_KEY = "campaign_code, action_key, occurrence, unit_code, channel"
-#: A first claim in one statement. Written as SQL text because SQLAlchemy never caches
-#: a dialect INSERT … ON CONFLICT (it would be compiled again for every message);
-#: SQLite (3.35+) and PostgreSQL both accept this exact form.
-_CLAIM_INSERT = text(
-    f"INSERT INTO deliveries ({_DELIVERY_KEY}, status, attempts, subject, claimed_by,"
-    " created_at, updated_at)"
-    " VALUES (:campaign_code, :action_key, :occurrence, :unit_code, :channel,"
-    " :status, 1, :subject, :claimer, :now, :now)"
-    f" ON CONFLICT ({_DELIVERY_KEY}) DO NOTHING RETURNING id"
-).bindparams(
-    bindparam("status", type_=Delivery.__table__.c.status.type),  # type: ignore[attr-defined]
-    bindparam("now", type_=Delivery.__table__.c.created_at.type),  # type: ignore[attr-defined]
-)
-
-
-def claim_delivery(
-    session: Session,
-    *,
-    campaign_code: str,
-    action_key: str,
-    occurrence: str,
-    unit_code: str,
-    channel: str,
-    subject: str | None = None,
-    lease: timedelta = CLAIM_LEASE,
-    claimer: str | None = None,
-    commit: bool = True,
-) -> Delivery | None:
-    """Claim the right to send one message, in a committed transaction of its own.
-
-    Returns the "pending" delivery to send (then call `finish_delivery`), or None
-    when it must not be sent: it was sent, failed for good or was skipped, or
-    another worker claimed it less than `lease` ago and is sending it now. A
-    "failed_transient" delivery, or a "pending" one whose sender crashed mid-flight
-    (older than `lease`, or held by a `claimer` token that `thidua.claimers` knows
-    is gone), is handed out again to `claimer` with `attempts` incremented.
-
-    Race-safe across threads and processes: the UNIQUE key decides who inserts,
-    and the row is examined under a lock (SELECT … FOR UPDATE on PostgreSQL; the
-    write lock the INSERT took on SQLite). The session's pending changes are
-    committed with the claim. With ``commit=False`` the caller commits (and rolls
-    back on error), e.g. to write several claims and finishes in one transaction:
-    nothing may be sent before that commit.
-    """
-    now = utcnow()
-    key = {
-        "campaign_code": campaign_code,
-        "action_key": action_key,
-        "occurrence": occurrence,
-        "unit_code": unit_code,
-        "channel": channel,
-    }
-    try:
-        session.flush()
-        # The common case, a first claim, is this one statement.
-        inserted = (
-            session.connection()
-            .execute(
-                _CLAIM_INSERT,
-                {
-                    **key,
-                    "status": DeliveryStatus.PENDING,
-                    "subject": subject,
-                    "claimer": claimer,
-                    "now": now,
-                },
-            )
-            .scalar()
-        )
-        delivery: Delivery | None = None
-        if inserted is not None:
-            delivery = Delivery(
-                id=inserted,
-                **key,
-                status=DeliveryStatus.PENDING,
-                attempts=1,
-                subject=subject,
-                claimed_by=claimer,
-                created_at=now,
-                updated_at=now,
-            )
-            # Known to be in the database: a session it is added to will not INSERT it again.
-            make_transient_to_detached(delivery)
-        else:
-            statement = select(Delivery).filter_by(**key).with_for_update()
-            delivery = session.exec(statement, execution_options={"populate_existing": True}).one()
-            stale = delivery.status == DeliveryStatus.PENDING and (
-                delivery.updated_at <= now - lease or holder_gone(delivery.claimed_by)
-            )
-            if delivery.status == DeliveryStatus.FAILED_TRANSIENT or stale:
-                delivery.status = DeliveryStatus.PENDING
-                delivery.attempts += 1
-                delivery.claimed_by = claimer
-                delivery.updated_at = now
-                if subject is not None:
-                    delivery.subject = subject
-                session.add(delivery)
-            else:
-                delivery = None
-        if commit:
-            session.commit()
-    except BaseException:
-        if commit:
-            session.rollback()
-        raise
-    return delivery
-
-
-def finish_delivery(
-    session: Session,
-    *,
-    delivery_id: int,
-    status: DeliveryStatus | str,
-    error: str | None = None,
-    commit: bool = True,
-) -> Delivery:
-    """Record how a claimed delivery ended, and commit it (unless ``commit=False``)."""
-    status = DeliveryStatus(status)
-    now = utcnow()
-    values: dict[str, Any] = {"status": status, "error": error, "updated_at": now}
-    if status is DeliveryStatus.SENT:
-        values["sent_at"] = now
-    table = Delivery.__table__  # type: ignore[attr-defined]
-    try:
-        # A Core UPDATE … RETURNING: the row comes back in the same round trip, without
-        # the ORM bulk-update machinery that costs several times more per message.
-        statement = update(table).where(table.c.id == delivery_id).values(values)
-        row = session.connection().execute(statement.returning(*table.c)).one_or_none()
-        if row is None:
-            raise LookupError(f"không có lượt gửi số {delivery_id}")
-        delivery = session.identity_map.get(session.identity_key(Delivery, delivery_id))
-        if delivery is None:
-            delivery = Delivery(**row._mapping)
-            make_transient_to_detached(delivery)
-        else:  # the copy the session holds shows the row as it is now
-            for name, value in row._mapping.items():
-                set_committed_value(delivery, name, value)
-        if commit:
-            session.commit()
-    except BaseException:
-        if commit:
-            session.rollback()
-        raise
-    return delivery
-
-
-def deliveries_for(
-    session: Session, *, campaign_code: str, action_key: str | None = None
-) -> list[Delivery]:
-    """The campaign's deliveries (of one action, if given), oldest first."""
-    statement = select(Delivery).where(col(Delivery.campaign_code) == campaign_code)
-    if action_key is not None:
-        statement = statement.where(col(Delivery.action_key) == action_key)
-    return list(session.exec(statement.order_by(col(Delivery.id))))
 
 
 # --- submissions ------------------------------------------------------------------

@@ -82,8 +82,10 @@ class ActionStatus(StrEnum):
 
 
 class DeliveryStatus(StrEnum):
-    PENDING = "pending"
+    PENDING = "pending"  # claimed, the message not yet handed to the channel
+    SENDING = "sending"  # DATA (or the channel's request) under way: it may arrive
     SENT = "sent"
+    UNCERTAIN = "uncertain"  # went out, no answer: maybe received; only `resend` repeats it
     FAILED_TRANSIENT = "failed_transient"
     FAILED_PERMANENT = "failed_permanent"
     SKIPPED = "skipped"
@@ -217,6 +219,7 @@ class Delivery(SQLModel, table=True):
             "occurrence",
             "unit_code",
             "channel",
+            "resend",
             name="uq_deliveries_key",
         ),
     )
@@ -227,6 +230,11 @@ class Delivery(SQLModel, table=True):
     occurrence: str
     unit_code: str
     channel: str  # stable id such as "0-mailto", never a URL that could hold a secret
+    #: 0 for the action's own run; n for its n-th `thidua resend`, its own deliveries.
+    resend: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    #: Fingerprint of the contact URL template it went to (`thidua.contacts`), never the
+    #: URL: a permanent failure becomes eligible again once the registry changes it.
+    contact_fp: str | None = None
     status: DeliveryStatus = Field(
         default=DeliveryStatus.PENDING, sa_type=StrEnumType(DeliveryStatus)
     )

@@ -91,18 +91,25 @@ def read_rows(session: Session, *, code: str, unit: str | None = None) -> StoreR
         return None
     rows = StoreRows(code, record.title, str(record.status))
 
-    counts = select(Delivery.action_key, Delivery.status, func.count()).where(
-        col(Delivery.campaign_code) == code
-    )
+    counts = select(
+        Delivery.action_key, Delivery.unit_code, Delivery.channel, Delivery.status
+    ).where(col(Delivery.campaign_code) == code)
     if unit is not None:
         counts = counts.where(col(Delivery.unit_code) == unit)
+    # One count per unit and channel, however many resends (`thidua resend`) it took:
+    # a failure a resend made good is sent; an uncertain outcome counts as not reached.
+    outcome: dict[tuple[str, str, str], str] = {}
+    for key, unit_code, channel, status in session.exec(counts):
+        status = str(status)
+        if outcome.get((key, unit_code, channel)) != "sent":
+            outcome[(key, unit_code, channel)] = status
     sent: Counter[str] = Counter()
     failed: Counter[str] = Counter()
-    for key, status, n in session.exec(counts.group_by(Delivery.action_key, Delivery.status)):
+    for (key, _, _), status in outcome.items():
         if status == "sent":
-            sent[key] += n
-        elif str(status).startswith("failed"):
-            failed[key] += n
+            sent[key] += 1
+        elif status.startswith("failed") or status == "uncertain":
+            failed[key] += 1
 
     actions = select(
         ActionRecord.key,

@@ -1,0 +1,107 @@
+"""Group commit of a delivery batch's store writes (claims, "sending" marks, finishes).
+
+Split from `tasks.actions`: one writing thread, many waiting sender threads.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session
+
+from thidua.db import session_scope
+
+
+class Recorder:
+    """The claims, "sending" marks and finishes of a batch's worker threads, several to a commit.
+
+    One thread writes them all: it takes every write queued while the previous
+    commit was under way and commits them together (group commit), so a durable
+    store (SQLite at synchronous=FULL, PostgreSQL) pays one flush to disk for many
+    messages, and threads never queue on SQLite's write lock. Each caller waits
+    until its own write is committed: a claim is durable before the message is
+    prepared, "sending" before its DATA, a finish right after the reply, so a crash
+    leaves at most one message per worker thread in "sending" (uncertain, not
+    resent blindly) and nothing else in doubt.
+    """
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[_Write | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="thidua-recorder", daemon=True)
+        self._thread.start()
+
+    def write(self, op: Callable[[Session], Any]) -> Any:
+        """Run `op(session)` in the next group transaction; its result once committed."""
+        item = _Write(op)
+        self._queue.put(item)
+        item.done.wait()
+        if item.error is not None:
+            raise item.error
+        return item.result
+
+    def close(self) -> None:
+        """Finish the queued writes and stop the writing thread."""
+        self._queue.put(None)
+        self._thread.join()
+
+    def __enter__(self) -> Recorder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _run(self) -> None:
+        while (first := self._queue.get()) is not None:
+            batch, stop = [first], False
+            while True:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    stop = True
+                    break
+                batch.append(item)
+            try:
+                self._commit(batch)
+            except BaseException as exc:  # no worker may be left waiting for ever
+                for item in batch:
+                    if not item.done.is_set():
+                        item.error = exc if isinstance(exc, Exception) else RuntimeError(exc)
+                        item.done.set()
+            if stop:
+                return
+
+    @staticmethod
+    def _commit(batch: list[_Write]) -> None:
+        try:
+            with session_scope() as session:
+                results = [item.op(session) for item in batch]
+        except Exception:
+            # One write failed and took the transaction with it: write each on its own,
+            # so the others still get through and only the culprit sees its error.
+            for item in batch:
+                try:
+                    with session_scope() as session:
+                        item.result = item.op(session)
+                except Exception as exc:
+                    item.error = exc
+                item.done.set()
+            return
+        for item, result in zip(batch, results, strict=True):
+            item.result = result
+            item.done.set()
+
+
+@dataclass
+class _Write:
+    """One queued store write and, once committed, its result or error."""
+
+    op: Callable[[Session], Any]
+    done: threading.Event = field(default_factory=threading.Event)
+    result: Any = None
+    error: Exception | None = None
