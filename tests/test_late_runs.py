@@ -20,11 +20,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tasks.actions import load_action, open_gate
+from tasks.launch import LAUNCH_MARGIN, launch_sent_by
 from thidua import crud
 from thidua.db import get_engine, session_scope
-from thidua.hours import deferral_note, next_send_time
+from thidua.hours import decide_send, deferral_note, next_send_time
 from thidua.plan import Action, ActionKind
 from thidua.schedule import reconcile
+from thidua.sendtime import deadline_of
 from thidua.workdays import vietnam_calendar
 
 from .conftest import SMALL_REGISTRY
@@ -164,6 +166,85 @@ def test_a_deferred_run_still_has_a_catch_up_window(friday_action) -> None:
     )
     assert reason is not None and "trễ quá" in reason
     assert stored(friday_action)[0] == "skipped"
+
+
+# --- deadlines and the launch notice, against the store --------------------------------
+
+MONDAY = date(2026, 12, 7)  # fixed: these tests never look at today's date
+
+
+@pytest.fixture
+def deadline_campaign(tmp_path: Path):
+    """A campaign launched Monday 07/12/2026 whose “sắp hết hạn” notice is due Sunday 31/01/2027."""
+    path = make_campaign(tmp_path / "c", "73/KH-GIO", MONDAY)
+    ctx = load_action.fn(str(path), "a/-/due")
+    assert ctx is not None and ctx.action.due == date(2027, 1, 31)
+    with session_scope() as session:
+        crud.upsert_campaign(
+            session,
+            code=ctx.code,
+            title="t",
+            file=str(path),
+            organizer="BTDKT",
+            spec_hash="x",
+            period_start=ctx.loaded.spec.period.start,
+            period_end=ctx.loaded.spec.period.end,
+        )
+        for action in ctx.plan.actions:
+            crud.save_action(
+                session,
+                campaign_code=ctx.code,
+                key=action.key,
+                **crud.action_fields(action),
+                status="scheduled",
+            )
+    return ctx
+
+
+def set_status(ctx, key: str, status: str) -> None:
+    with session_scope() as session:
+        crud.set_action_status(session, campaign_code=ctx.code, key=key, status=status)
+
+
+def test_a_notice_after_its_deadline_is_skipped_with_the_reason(deadline_campaign) -> None:
+    ctx = deadline_campaign
+    monday = datetime(2027, 2, 1, 9, 0, tzinfo=VN)  # the day after the Sunday deadline
+    decision = decide_send(
+        monday, due=deadline_of(ctx.action), working_days_only=True, notice_time=EIGHT
+    )
+    assert decision.dropped
+    reason = open_gate.fn(
+        ctx,
+        flow_run_id="run-9",
+        scheduled_for=ctx.action.at,
+        now=monday - timedelta(hours=1),  # within the catch-up window of a deferred run
+        deferred_to=monday - timedelta(hours=1),
+        dropped=decision.reason,
+    )
+    assert reason == (
+        "hạn 31/01/2027 đã qua khi lượt chạy bắt đầu; "
+        "thông báo quá hạn (nếu có) được gửi theo lịch riêng"
+    )
+    status, run, _ = stored(ctx)
+    assert (status, run) == ("skipped", "run-9")
+    with session_scope() as session:
+        record = crud.get_action(session, campaign_code=ctx.code, key=ctx.action.key)
+        assert record.error == decision.reason
+
+
+def test_notices_wait_for_a_launch_that_has_not_gone_out(deadline_campaign) -> None:
+    ctx = deadline_campaign
+    launch_at = datetime.combine(MONDAY, EIGHT, VN)
+    before = launch_at - timedelta(hours=10)  # a notice somehow due before the launch
+    assert launch_sent_by.fn(ctx, now=before) == launch_at + LAUNCH_MARGIN
+    # Planned in the past with no run to ask: it is not waited for.
+    assert launch_sent_by.fn(ctx, now=launch_at + timedelta(hours=1)) is None
+    for settled in ("done", "failed", "passed", "skipped", "cancelled"):
+        set_status(ctx, "launch/-/launch", settled)
+        assert launch_sent_by.fn(ctx, now=before) is None, settled
+    launch = load_action.fn(str(ctx.loaded.path), "launch/-/launch")
+    set_status(ctx, "launch/-/launch", "scheduled")
+    assert launch_sent_by.fn(launch, now=before) is None  # the launch waits for nothing
 
 
 # --- redeploying keeps the deferred run ---------------------------------------------
@@ -307,8 +388,11 @@ def test_a_late_evening_run_defers_once_and_the_deferred_run_sends(served, tmp_p
         [deferred] = [r for r in runs_of(served, code, "Phát động") if r["id"] != original["id"]]
         assert deferred["state_type"] == "SCHEDULED"
         assert datetime.fromisoformat(deferred["expected_start_time"]) == slot
-        assert deferred["name"] == original["name"]
         params = deferred["parameters"]
+        # Its name carries the day it will really run, not the plan's.
+        assert deferred["name"] == f"{code} · Phát động · {slot:%d/%m/%Y}"
+        assert original["name"] == f"{code} · Phát động · {friday:%d/%m/%Y}"
+        assert params["deferred_because"] == "hours"
         assert datetime.fromisoformat(params["scheduled_for"]) == planned_at
         assert datetime.fromisoformat(params["deferred_to"]) == slot
         assert record_in(data, code, key)["status"] == "scheduled"
@@ -335,6 +419,12 @@ def test_a_late_evening_run_defers_once_and_the_deferred_run_sends(served, tmp_p
     finally:
         worker.stop()
     assert outbox(data, key) == {c.lower(): 1 for c in PARTICIPANTS}
+    # The late note gives the real reason: the deferral, not an outage.
+    [eml] = (data / "outbox" / "so-a").glob("*.eml")
+    text = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    body = text.get_body(preferencelist=("plain",)).get_content()
+    assert f"so với lịch 08:00 ngày {friday:%d/%m/%Y} vì được chuyển sang giờ làm việc.)" in body
+    assert "gián đoạn" not in body
     record = record_in(data, code, key)
     assert record["status"] == "done" and record["error"] is None
     assert record["late_seconds"] == int((slot - planned_at).total_seconds())
