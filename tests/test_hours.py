@@ -193,6 +193,9 @@ def test_a_notice_waits_for_the_launch_notice() -> None:
     # ... unless that slot is past the deadline: right after the launch, at any hour.
     got = decide(vn(2026, 12, 7, 8, 0), date(2026, 12, 7), not_before=evening)
     assert got == SendTime(at=evening, reason=AFTER_LAUNCH)
+    # A moment given in UTC (as Prefect gives it) comes back in local time.
+    got = decide(vn(2026, 12, 7, 8, 0), date(2026, 12, 9), not_before=launch_done.astimezone(UTC))
+    assert got.at is not None and got.at.tzinfo == TZ and got.at == launch_done
     # A launch already sent (the moment is past) holds nothing back.
     assert decide(vn(2026, 12, 7, 10, 0), date(2026, 12, 9), not_before=launch_done) == SendTime()
 

@@ -23,10 +23,10 @@ from tasks.actions import load_action, open_gate
 from tasks.launch import LAUNCH_MARGIN, launch_sent_by
 from thidua import crud
 from thidua.db import get_engine, session_scope
-from thidua.hours import decide_send, deferral_note, next_send_time
+from thidua.hours import AFTER_LAUNCH, decide_send, deferral_note, next_send_time
 from thidua.plan import Action, ActionKind
 from thidua.schedule import reconcile
-from thidua.sendtime import deadline_of
+from thidua.sendtime import deadline_of, run_name_at
 from thidua.workdays import vietnam_calendar
 
 from .conftest import SMALL_REGISTRY
@@ -300,6 +300,11 @@ def runs_of(served: Served, code: str, name_part: str) -> list[dict[str, Any]]:
     return [r for r in served.runs(deployment["id"]) if name_part in r["name"]]
 
 
+def runs_for(served: Served, code: str, key: str) -> list[dict[str, Any]]:
+    deployment = served.deployment(code.replace("/", "-"))
+    return [r for r in served.runs(deployment["id"]) if r["parameters"]["action_key"] == key]
+
+
 def run_now(served: Served, run_id: str, **parameters: Any) -> None:
     """Make a run start at once, as a worker coming back late would (optionally on a clock)."""
     if parameters:
@@ -430,3 +435,35 @@ def test_a_late_evening_run_defers_once_and_the_deferred_run_sends(served, tmp_p
     assert record["late_seconds"] == int((slot - planned_at).total_seconds())
     table = json.loads(latest_artifact(served, "72-kh-gio-gui-tin"))
     assert sorted(row["Mã"] for row in table) == sorted(PARTICIPANTS)
+
+
+def test_a_notice_caught_up_before_the_launch_waits_for_it(served, tmp_path) -> None:
+    """Seen: a notice deferred to 08:00 went out before the 09:12 launch. It now waits."""
+    code, key = "75/KH-GIO", "a/-/due"
+    friday = a_future_friday()
+    launch_at = datetime.combine(friday, EIGHT, VN)
+    path = make_campaign(tmp_path / "c", code, friday)
+    ctx = load_action.fn(str(path), key)
+    early = launch_at - timedelta(minutes=20)  # the notice's run starts before the launch's
+    slot = launch_at + LAUNCH_MARGIN
+
+    data = tmp_path / "data"
+    worker = start_serve(
+        data, api_url=served.api_url, extra_env={"THIDUA_CAMPAIGNS_DIR": str(path.parent)}
+    )
+    try:
+        [launch] = runs_of(served, code, "Phát động")
+        [due] = runs_for(served, code, key)
+        run_now(served, due["id"], now=early.isoformat())
+        done = finished(served, due["id"], worker)
+    finally:
+        worker.stop()
+    assert (done["state_type"], done["state_name"]) == ("COMPLETED", "Hoãn gửi"), done["state"]
+    assert done["state"]["message"] == deferral_note(slot, AFTER_LAUNCH)
+    assert outbox(data, key) == {}
+    [successor] = [r for r in runs_for(served, code, key) if r["id"] != due["id"]]
+    assert datetime.fromisoformat(successor["expected_start_time"]) == slot
+    assert successor["name"] == run_name_at(ctx.action, slot)
+    assert successor["parameters"]["deferred_because"] == "launch"
+    assert served.api("GET", f"/flow_runs/{launch['id']}")["state_type"] == "SCHEDULED"
+    assert record_in(data, code, key)["flow_run_id"] == successor["id"]

@@ -162,4 +162,6 @@ def decide_send(
                 dropped=True,
             )
         at = earliest  # right after the launch, at any hour: still before the deadline
-    return SendTime(at=at, reason=reason)
+    # Local time, whatever zone `not_before` came in (Prefect answers in UTC): notes,
+    # run names and the successor's schedule all read it as the office does.
+    return SendTime(at=_local(at, tz), reason=reason)
