@@ -37,7 +37,7 @@ from tasks.nominations import recheck_quotas
 from tasks.outcomes import final_state_name
 from tasks.reports import write_report
 from thidua.config import get_settings
-from thidua.hours import AFTER_LAUNCH, SendTime, decide_send
+from thidua.hours import SendTime, decide_send
 from thidua.plan import ActionKind
 from thidua.sendtime import DEFERRED_FOR_HOURS, DEFERRED_FOR_LAUNCH, deadline_of, late_reason
 from thidua.spec import MilestoneKind
@@ -96,7 +96,7 @@ def run_action(
             reason=why,
             scheduled_for=planned,
             now=clock,
-            because=DEFERRED_FOR_LAUNCH if why == AFTER_LAUNCH else DEFERRED_FOR_HOURS,
+            because=DEFERRED_FOR_LAUNCH if decision.after_launch else DEFERRED_FOR_HOURS,
             virtual_clock=now is not None,
         )
         return Completed(name="Hoãn gửi", message=note)

@@ -185,14 +185,14 @@ def test_a_notice_whose_deadline_passed_is_dropped() -> None:
 def test_a_notice_waits_for_the_launch_notice() -> None:
     launch_done = vn(2026, 12, 7, 9, 22)  # the 09:12 launch, with its margin
     got = decide(vn(2026, 12, 7, 8, 0), date(2026, 12, 9), not_before=launch_done)
-    assert got == SendTime(at=launch_done, reason=AFTER_LAUNCH)
+    assert got == SendTime(at=launch_done, reason=AFTER_LAUNCH, after_launch=True)
     # A launch that goes out in the evening: the notice follows at the next working slot.
     evening = vn(2026, 12, 7, 18, 10)
     got = decide(vn(2026, 12, 7, 8, 0), date(2026, 12, 9), not_before=evening)
-    assert got == SendTime(at=vn(2026, 12, 8, 8, 0), reason=AFTER_LAUNCH)
+    assert got == SendTime(at=vn(2026, 12, 8, 8, 0), reason=AFTER_LAUNCH, after_launch=True)
     # ... unless that slot is past the deadline: right after the launch, at any hour.
     got = decide(vn(2026, 12, 7, 8, 0), date(2026, 12, 7), not_before=evening)
-    assert got == SendTime(at=evening, reason=AFTER_LAUNCH)
+    assert got == SendTime(at=evening, reason=AFTER_LAUNCH, after_launch=True)
     # A moment given in UTC (as Prefect gives it) comes back in local time.
     got = decide(vn(2026, 12, 7, 8, 0), date(2026, 12, 9), not_before=launch_done.astimezone(UTC))
     assert got.at is not None and got.at.tzinfo == TZ and got.at == launch_done
@@ -217,7 +217,7 @@ def test_campaigns_sending_any_day_still_wait_for_the_launch() -> None:
         notice_time=EIGHT,
         not_before=later,
     )
-    assert got == SendTime(at=later, reason=AFTER_LAUNCH)
+    assert got == SendTime(at=later, reason=AFTER_LAUNCH, after_launch=True)
 
 
 def test_no_decision_lands_after_the_deadline_or_before_the_launch() -> None:

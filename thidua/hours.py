@@ -112,6 +112,7 @@ class SendTime:
     at: datetime | None = None  # None: send now (unless `dropped`)
     reason: str = ""  # why deferred or dropped, in Vietnamese
     dropped: bool = False
+    after_launch: bool = False  # deferred to follow the launch notice (not for office hours)
 
 
 #: Why a notice waits for the launch notice (deferral notes and the late note).
@@ -164,4 +165,4 @@ def decide_send(
         at = earliest  # right after the launch, at any hour: still before the deadline
     # Local time, whatever zone `not_before` came in (Prefect answers in UTC): notes,
     # run names and the successor's schedule all read it as the office does.
-    return SendTime(at=_local(at, tz), reason=reason)
+    return SendTime(at=_local(at, tz), reason=reason, after_launch=waiting)
