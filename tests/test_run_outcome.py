@@ -24,7 +24,7 @@ from thidua.campaign_file import load_campaign
 from thidua.plan import compile_plan
 
 from .browser import Browser, chromium_path
-from .serving import free_port, start_serve
+from .serving import free_port, start_serve, wait_for
 from .test_late_runs import campaign_text, finished, run_now, runs_of
 
 pytestmark = pytest.mark.slow
@@ -109,6 +109,13 @@ def test_a_run_with_unreached_units_says_so_in_its_state_logs_and_page(
         [run] = runs_of(served, code, "Phát động")
         run_now(served, run["id"], now=launch.at.isoformat())  # on time, on the plan's clock
         done = finished(served, run["id"], worker)
+        # Log lines reach the API in batches, shortly after the state, from the run's own
+        # process: wait for both before stopping the worker (and with it that process).
+        warnings = wait_for(
+            lambda: (found := logs_of(served, run["id"], 30)) and len(found) >= 2 and found,
+            timeout=60,
+            message=f"no WARNING lines for the two communes; run ended {done['state']}",
+        )
     finally:
         worker.stop()
     assert (done["state_type"], done["state_name"]) == ("COMPLETED", "Hoàn thành, 2 đơn vị lỗi"), (
@@ -117,7 +124,6 @@ def test_a_run_with_unreached_units_says_so_in_its_state_logs_and_page(
     )
     assert done["state"]["message"].startswith("Đã gửi 2 lượt tới 4 đơn vị; 2 đơn vị chưa nhận")
 
-    warnings = logs_of(served, run["id"], 30)
     for unit, name in (("XA-1", "UBND xã Một"), ("XA-2", "UBND xã Hai")):
         [line] = [
             w for w in warnings if w.startswith(f"Unit {unit} ({name}) not reached on 0:mailto")
