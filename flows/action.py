@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from prefect import flow
+from prefect import flow, get_run_logger
 from prefect.runtime import deployment as current_deployment
 from prefect.runtime import flow_run as current_run
 from prefect.states import Cancelled, Completed
@@ -34,7 +34,7 @@ from tasks.alerts import notify_admin, report_failures
 from tasks.board import publish_board
 from tasks.launch import launch_sent_by
 from tasks.nominations import recheck_quotas
-from tasks.outcomes import final_state_name
+from tasks.outcomes import failure_label, label_run
 from tasks.reports import write_report
 from thidua.config import get_settings
 from thidua.hours import SendTime, decide_send
@@ -99,7 +99,11 @@ def run_action(
             because=DEFERRED_FOR_LAUNCH if decision.after_launch else DEFERRED_FOR_HOURS,
             virtual_clock=now is not None,
         )
-        return Completed(name="Hoãn gửi", message=note)
+        # A standard state name keeps the run in the UI's run lists (tasks/outcomes.py);
+        # its name says it handed the action on, and to when.
+        local = send_at.astimezone(send_at.tzinfo)
+        label_run(current_run.id, f"hoãn gửi đến {local:%H:%M %d/%m/%Y}", get_run_logger())
+        return Completed(message=note)
     audience = resolve_audience(q)
     because = late_reason(clock, deferred_to=deferred_to, deferred_because=deferred_because)
     messages = render_messages(q, quote(audience), clock, because)
@@ -118,9 +122,9 @@ def run_action(
         raise RuntimeError(error)
     sent = sum(o.status == "sent" for o in outcomes)
     summary = f"Đã gửi {sent} lượt tới {len(messages)} đơn vị"
-    if unreached:  # not a plain success: the state name says so in every run list
+    if unreached:  # not a plain success: the run's name says so in every run list
         summary += f"; {unreached} đơn vị chưa nhận được (xem nhật ký và bảng kết quả)"
-        return Completed(name=final_state_name(unreached), message=summary)
+    label_run(current_run.id, failure_label(unreached), get_run_logger())
     return Completed(message=summary)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import os
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,10 +30,12 @@ from thidua.schedule import reconcile
 from thidua.sendtime import deadline_of, run_name_at
 from thidua.workdays import vietnam_calendar
 
+from .browser import Browser
 from .conftest import SMALL_REGISTRY
 from .serving import Served, start_serve, wait_for
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
+OUTPUT = Path(__file__).resolve().parent / "output"
 PARTICIPANTS = ("SO-A", "SO-B", "XA-1", "XA-2")
 EIGHT = datetime.min.time().replace(hour=8)
 
@@ -364,6 +367,22 @@ def latest_artifact(served: Served, key: str) -> str:
     return artifact["data"]
 
 
+def runs_tab_shows(served: Served, code: str, texts: list[str]) -> None:
+    """The deployment's Runs tab in the Prefect UI lists `texts` (skipped without Chromium)."""
+    if os.environ.get("THIDUA_SKIP_BROWSER") == "1":
+        return
+    deployment = served.deployment(code.replace("/", "-"))
+    with Browser(width=1440, height=900, timezone="Asia/Ho_Chi_Minh") as browser:
+        page = browser.screenshot_url(
+            f"{served.ui_url}/deployments/deployment/{deployment['id']}?tab=Runs",
+            OUTPUT / "ui-deferred-runs.png",
+            wait_for=texts,
+            all_of=True,
+            timeout=60,
+        )
+    assert page.found, page.excerpt()
+
+
 def test_a_late_evening_run_defers_once_and_the_deferred_run_sends(served, tmp_path) -> None:
     code, key = "72/KH-GIO", "launch/-/launch"
     friday = a_future_friday()
@@ -383,9 +402,14 @@ def test_a_late_evening_run_defers_once_and_the_deferred_run_sends(served, tmp_p
         assert original["state_type"] == "SCHEDULED"
         run_now(served, original["id"], now=evening.isoformat())
         done = finished(served, original["id"], worker)
-        assert (done["state_type"], done["state_name"]) == ("COMPLETED", "Hoãn gửi"), (
+        # A standard state name (a custom one hides the run from the UI's run lists);
+        # its name says it handed the action on, and to when.
+        assert (done["state_type"], done["state_name"]) == ("COMPLETED", "Completed"), (
             done["state"],
             worker.output()[-5000:],
+        )
+        assert done["name"] == (
+            f"{code} · Phát động · {friday:%d/%m/%Y} — hoãn gửi đến 08:00 {slot:%d/%m/%Y}"
         )
         assert done["state"]["message"] == note
         assert outbox(data, key) == {}  # nothing sent at 22:00
@@ -411,11 +435,12 @@ def test_a_late_evening_run_defers_once_and_the_deferred_run_sends(served, tmp_p
         assert "0 mới, 0 dời lịch, 0 hủy" in out, out
         run_now(served, original["id"])
         again = finished(served, original["id"], worker)
-        assert again["state_name"] == "Hoãn gửi"
+        assert (again["state_name"], again["name"]) == ("Completed", done["name"])
         runs = runs_of(served, code, "Phát động")
         assert sorted(r["id"] for r in runs) == sorted([original["id"], deferred["id"]])
         assert served.api("GET", f"/flow_runs/{deferred['id']}")["state_type"] == "SCHEDULED"
         assert record_in(data, code, key)["flow_run_id"] == deferred["id"]
+        runs_tab_shows(served, code, [done["name"], deferred["name"]])
 
         # Its time comes (on the virtual clock): 3 days after the plan, yet it sends.
         run_now(served, deferred["id"])
@@ -458,7 +483,8 @@ def test_a_notice_caught_up_before_the_launch_waits_for_it(served, tmp_path) -> 
         done = finished(served, due["id"], worker)
     finally:
         worker.stop()
-    assert (done["state_type"], done["state_name"]) == ("COMPLETED", "Hoãn gửi"), done["state"]
+    assert (done["state_type"], done["state_name"]) == ("COMPLETED", "Completed"), done["state"]
+    assert done["name"].endswith(f" — hoãn gửi đến {slot:%H:%M %d/%m/%Y}"), done["name"]
     assert done["state"]["message"] == deferral_note(slot, AFTER_LAUNCH)
     assert outbox(data, key) == {}
     [successor] = [r for r in runs_for(served, code, key) if r["id"] != due["id"]]

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from tasks.actions import Outcome
-from tasks.outcomes import channel_label, failed_units, final_state_name, warn_failures
+from tasks.outcomes import channel_label, failed_units, failure_label, warn_failures
 from thidua.registry import parse_registry
 
 from .conftest import SMALL_REGISTRY
@@ -42,8 +42,8 @@ def test_units_with_a_failed_channel_or_none_reached_are_counted_once() -> None:
     assert list(failed) == ["XA-1", "XA-2", "UBND"]  # UBND: nothing was even tried
     assert [o.channel for o in failed["XA-1"]] == ["0:mailtos"]
     assert len(failed["XA-2"]) == 2 and failed["UBND"] == []
-    assert final_state_name(len(failed)) == "Hoàn thành, 3 đơn vị lỗi"
-    assert final_state_name(0) is None
+    assert failure_label(len(failed)) == "3 đơn vị lỗi"
+    assert failure_label(0) is None
     assert failed_units(["SO-A"], outcomes[:1]) == {}
 
 
