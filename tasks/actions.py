@@ -137,31 +137,21 @@ def open_gate(
         late = catchup_exceeded(due, now, get_settings().catchup)
         if hold and not late:
             return None
-        if dropped and not late:
-            crud.set_action_status(
-                session,
-                campaign_code=ctx.code,
-                key=ctx.action.key,
-                status="skipped",
-                flow_run_id=flow_run_id,
-                started_at=now,
-                finished_at=now,
-                late_seconds=max(0, int((now - scheduled_for).total_seconds())),
-                error=dropped,
-            )
-            return f"{dropped}; thông báo quá hạn (nếu có) được gửi theo lịch riêng"
+        skip = "trễ quá thời hạn bắt kịp" if late else dropped
         crud.set_action_status(
             session,
             campaign_code=ctx.code,
             key=ctx.action.key,
-            status="skipped" if late else "running",
+            status="skipped" if skip else "running",
             flow_run_id=flow_run_id,
             started_at=now,
             late_seconds=max(0, int((now - scheduled_for).total_seconds())),
-            error="trễ quá thời hạn bắt kịp" if late else None,
+            error=skip,
         )
     if late:
         return f"trễ quá {get_settings().catchup_hours} giờ so với lịch; không gửi"
+    if dropped:
+        return f"{dropped}; thông báo quá hạn (nếu có) được gửi theo lịch riêng"
     return None
 
 
