@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from prefect import flow
+from prefect import flow, get_run_logger
 from prefect.runtime import deployment as current_deployment
 from prefect.runtime import flow_run as current_run
 from prefect.states import Cancelled, Completed
@@ -32,11 +32,14 @@ from tasks.actions import (
 )
 from tasks.alerts import notify_admin, report_failures
 from tasks.board import publish_board
+from tasks.launch import launch_sent_by
 from tasks.nominations import recheck_quotas
+from tasks.outcomes import failure_label, label_run
 from tasks.reports import write_report
 from thidua.config import get_settings
-from thidua.hours import next_send_time, off_hours_reason
+from thidua.hours import SendTime, decide_send
 from thidua.plan import ActionKind
+from thidua.sendtime import DEFERRED_FOR_HOURS, DEFERRED_FOR_LAUNCH, deadline_of, late_reason
 from thidua.spec import MilestoneKind
 
 FLOW_NAME = "thi-dua"
@@ -49,11 +52,14 @@ def run_action(
     scheduled_for: datetime | None = None,
     now: datetime | None = None,
     deferred_to: datetime | None = None,
+    deferred_because: str | None = None,
 ) -> Any:
     """Send one action's notices to the units that should get them, and record it all.
 
-    `now` is the virtual clock of `thidua simulate`; real runs use the wall clock.
-    `deferred_to` is set on a run that an earlier, out-of-hours run handed the action to.
+    `now` is the virtual clock of `thidua simulate` (and of tests); real runs use the
+    wall clock. `deferred_to` is set on a run that an earlier run handed the action
+    to, `deferred_because` says why (`thidua.sendtime`: working hours, or the launch
+    notice had not gone out yet).
     """
     clock = now or datetime.now(UTC)
     ctx = load_action(campaign_file, action_key)
@@ -63,7 +69,8 @@ def run_action(
     # walk it for futures on every task call (~50 ms each with 100 units).
     q = quote(ctx)
     planned = scheduled_for or ctx.action.at
-    send_at = _send_at(ctx, clock)
+    decision = _send_time(ctx, clock, not_before=launch_sent_by(q, now=clock))
+    send_at = decision.at
     reason = open_gate(
         q,
         flow_run_id=current_run.id,
@@ -71,12 +78,13 @@ def run_action(
         now=clock,
         deferred_to=deferred_to,
         hold=send_at is not None,
+        dropped=decision.reason if decision.dropped else None,
     )
     if reason:
         publish_progress(ctx.code)
         return Cancelled(message=f"Không gửi: {reason}")
     if send_at is not None:
-        why = off_hours_reason(clock, tz=send_at.tzinfo)
+        why = decision.reason
         deployment_id = current_deployment.id
         if deployment_id is None:  # an ad-hoc call has no deployment to hand the action to
             return Cancelled(message=f"Không gửi: {why}; lượt chạy này không thể hẹn lại")
@@ -88,11 +96,17 @@ def run_action(
             reason=why,
             scheduled_for=planned,
             now=clock,
+            because=DEFERRED_FOR_LAUNCH if decision.after_launch else DEFERRED_FOR_HOURS,
             virtual_clock=now is not None,
         )
-        return Completed(name="Hoãn gửi", message=note)
+        # A standard state name keeps the run in the UI's run lists (tasks/outcomes.py);
+        # its name says it handed the action on, and to when.
+        local = send_at.astimezone(send_at.tzinfo)
+        label_run(current_run.id, f"hoãn gửi đến {local:%H:%M %d/%m/%Y}", get_run_logger())
+        return Completed(message=note)
     audience = resolve_audience(q)
-    messages = render_messages(q, quote(audience), clock)
+    because = late_reason(clock, deferred_to=deferred_to, deferred_because=deferred_because)
+    messages = render_messages(q, quote(audience), clock, because)
     state = deliver(q, quote(messages), return_state=True)
     if state.is_completed():
         outcomes, error = state.result(), None
@@ -100,14 +114,18 @@ def run_action(
         outcomes = stored_outcomes(q)
         error = f"gửi không hết sau nhiều lần thử: {state.message}"
     record_outcome(q, quote(outcomes), now=clock, error=error)
-    publish_artifacts(q, quote(audience), quote(outcomes))
+    unreached = publish_artifacts(q, quote(audience), quote(outcomes))
     report_failures(quote(ctx.loaded), quote(ctx.action), quote(outcomes))
     _after_deadline(ctx, q, clock)
     publish_board(q, now=clock)
     if error:
         raise RuntimeError(error)
     sent = sum(o.status == "sent" for o in outcomes)
-    return Completed(message=f"Đã gửi {sent} lượt tới {len(messages)} đơn vị")
+    summary = f"Đã gửi {sent} lượt tới {len(messages)} đơn vị"
+    if unreached:  # not a plain success: the run's name says so in every run list
+        summary += f"; {unreached} đơn vị chưa nhận được (xem nhật ký và bảng kết quả)"
+    label_run(current_run.id, failure_label(unreached), get_run_logger())
+    return Completed(message=summary)
 
 
 def _after_deadline(ctx: ActionContext, q: Any, clock: datetime) -> None:
@@ -120,16 +138,19 @@ def _after_deadline(ctx: ActionContext, q: Any, clock: datetime) -> None:
         write_report(q, now=clock)  # None for milestones other than sơ kết / tổng kết
 
 
-def _send_at(ctx: ActionContext, clock: datetime) -> datetime | None:
-    """When this run may message people: None for now, else the next working-hours slot.
+def _send_time(ctx: ActionContext, clock: datetime, *, not_before: datetime | None) -> SendTime:
+    """Whether this run messages people now, defers to a later slot, or drops its notice.
 
     The action's own planned time of day is the notice time: a milestone planned at
-    14:00 is deferred to 14:00, and its own time always counts as within hours.
+    14:00 is deferred to 14:00, and its own time always counts as within hours. The
+    rules (deadlines, the launch notice first) are `thidua.hours.decide_send`'s.
     """
     tz = ZoneInfo(get_settings().timezone)
-    return next_send_time(
+    return decide_send(
         clock,
+        due=deadline_of(ctx.action),
         working_days_only=ctx.loaded.spec.working_days_only,
         notice_time=ctx.action.at.astimezone(tz).time(),
+        not_before=not_before,
         tz=tz,
     )

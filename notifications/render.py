@@ -22,8 +22,10 @@ from typing import Any
 from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
+from thidua.hours import TZ
 from thidua.plan import Action, ActionKind, Occurrence, occurrence_label
 from thidua.registry import Unit
+from thidua.sendtime import LATE_AFTER, SYSTEM_DOWN, as_sent
 from thidua.spec import Campaign, MilestoneKind, Requirement
 from thidua.vnformat import days_left_label, format_long, format_short
 
@@ -276,9 +278,16 @@ def render(
     submitted: int = 0,
     total: int = 0,
     attachments: list[Path] | None = None,
+    late_reason: str = SYSTEM_DOWN,
 ) -> Message:
-    """The notice of `action` for `unit`; a delay over 30 minutes is said in the text."""
+    """The notice of `action` for `unit` as sent at `now`; a delay over 30 minutes is said.
+
+    Days left, the title (subject) and the late note are computed from `now`, never
+    copied from the plan (`thidua.sendtime`); `late_reason` ends the late note.
+    """
+    action = as_sent(action, now)
     delay = now - action.at
+    planned = action.at.astimezone(TZ)
     context = {
         "campaign": campaign,
         "campaign_ref": campaign_reference(campaign),
@@ -287,8 +296,9 @@ def render(
         "organizer": organizer,
         "subject": subject_phrase(action, campaign) if action.kind is not ActionKind.LAUNCH else "",
         "days_left": days_left_label(action.days_left) if action.days_left is not None else "",
-        "late": late_label(delay) if delay > timedelta(minutes=30) else "",
-        "scheduled_at": f"{action.at:%H:%M} ngày {format_short(action.at.date())}",
+        "late": late_label(delay) if delay > LATE_AFTER else "",
+        "late_reason": late_reason,
+        "scheduled_at": f"{planned:%H:%M} ngày {format_short(planned.date())}",
         "deadlines": deadlines or [],
         "missing": missing or [],
         "submitted": submitted,

@@ -27,6 +27,7 @@ from notifications.attachments import attachments_for
 from notifications.render import Message, launch_deadlines, render
 from notifications.send import SendResult, SMTPPool, channel_id, send
 from tasks.recorder import Recorder as _Recorder
+from tasks.outcomes import failed_units, warn_failures
 from thidua import crud
 from thidua.campaign_file import LoadedCampaign, load_campaign
 from thidua.claimers import end_attempt, new_attempt, this_process
@@ -36,6 +37,7 @@ from thidua.errors import StoreUnavailable
 from thidua.hours import deferral_note
 from thidua.plan import Action, ActionKind, Plan, compile_plan, participants
 from thidua.schedule import catchup_exceeded
+from thidua.sendtime import DEFERRED_FOR_HOURS, SYSTEM_DOWN, run_name_at
 from thidua.status import label as status_label
 from thidua.vnformat import format_short, weekday_name
 
@@ -112,12 +114,15 @@ def open_gate(
     now: datetime,
     deferred_to: datetime | None = None,
     hold: bool = False,
+    dropped: str | None = None,
 ) -> str | None:
     """Record the run as started; the reason not to send (paused, cancelled, too late) or None.
 
     A run deferred out of working hours counts its lateness from `deferred_to`: the
     deferral itself must not make the action too late to send. With `hold` (the
-    caller is about to defer the send) an open gate records nothing.
+    caller is about to defer the send) an open gate records nothing. `dropped` is
+    why the notice has nothing true left to say (its deadline passed): the action
+    is recorded as skipped with that reason.
     """
     with session_scope() as session:
         record = crud.get_campaign(session, code=ctx.code)
@@ -131,18 +136,21 @@ def open_gate(
         late = catchup_exceeded(due, now, get_settings().catchup)
         if hold and not late:
             return None
+        skip = "trễ quá thời hạn bắt kịp" if late else dropped
         crud.set_action_status(
             session,
             campaign_code=ctx.code,
             key=ctx.action.key,
-            status="skipped" if late else "running",
+            status="skipped" if skip else "running",
             flow_run_id=flow_run_id,
             started_at=now,
             late_seconds=max(0, int((now - scheduled_for).total_seconds())),
-            error="trễ quá thời hạn bắt kịp" if late else None,
+            error=skip,
         )
     if late:
         return f"trễ quá {get_settings().catchup_hours} giờ so với lịch; không gửi"
+    if dropped:
+        return f"{dropped}; thông báo quá hạn (nếu có) được gửi theo lịch riêng"
     return None
 
 
@@ -156,6 +164,7 @@ def defer_action(
     reason: str,
     scheduled_for: datetime,
     now: datetime,
+    because: str = DEFERRED_FOR_HOURS,
     virtual_clock: bool = False,
 ) -> str:
     """Hand the action on to one new run of the same deployment at `until`; return the note.
@@ -170,6 +179,7 @@ def defer_action(
         "action_key": action.key,
         "scheduled_for": scheduled_for,
         "deferred_to": until,
+        "deferred_because": because,
     }
     if virtual_clock:  # a simulated run's clock moves on to the slot it was deferred to
         parameters["now"] = until
@@ -179,7 +189,8 @@ def defer_action(
             UUID(deployment_id),
             parameters=parameters,
             scheduled_time=until,
-            flow_run_name=action.run_name(),
+            # The day it will really run, and the days left then: not the plan's.
+            flow_run_name=run_name_at(action, until),
             tags=[ctx.code, action.kind.value, "hoan-gui"],
             idempotency_key=base if attempt == 0 else f"{base}|{attempt}",
             timeout=0,
@@ -259,8 +270,10 @@ def resolve_audience(ctx: ActionContext) -> Audience:
 
 
 @task(cache_policy=NO_CACHE)
-def render_messages(ctx: ActionContext, audience: Audience, now: datetime) -> dict[str, Message]:
-    """The notice for each recipient, in Vietnamese, with the files it carries."""
+def render_messages(
+    ctx: ActionContext, audience: Audience, now: datetime, late_reason: str = SYSTEM_DOWN
+) -> dict[str, Message]:
+    """The notice for each recipient as sent at `now`, in Vietnamese, with its files."""
     spec, reg = ctx.loaded.spec, ctx.loaded.registry
     organizer = reg.unit(spec.organizer)
     deadlines = launch_deadlines(spec, ctx.plan.occurrences)
@@ -278,6 +291,7 @@ def render_messages(ctx: ActionContext, audience: Audience, now: datetime) -> di
             missing=missing_names,
             submitted=audience.submitted,
             total=audience.total,
+            late_reason=late_reason,
             attachments=attachments_for(
                 ctx.action, plan=ctx.plan, unit_code=code, base_dir=ctx.loaded.path.parent
             ),
@@ -523,9 +537,15 @@ def record_outcome(
 
 
 @task(cache_policy=NO_CACHE)
-def publish_artifacts(ctx: ActionContext, audience: Audience, outcomes: Iterable[Outcome]) -> None:
-    """A table of each unit's outcome, a short summary, and the campaign's progress."""
+def publish_artifacts(ctx: ActionContext, audience: Audience, outcomes: Iterable[Outcome]) -> int:
+    """A table of each unit's outcome, a short summary, and the campaign's progress.
+
+    Each unit not reached is also a WARNING line of the run's logs; returns how many.
+    """
     reg = ctx.loaded.registry
+    outcomes = list(outcomes)
+    unreached = failed_units(audience.recipients, outcomes)
+    warn_failures(get_run_logger(), reg, unreached)
     labels = {
         "sent": "đã gửi",
         "already_sent": "đã gửi trước đó",
@@ -576,6 +596,7 @@ def publish_artifacts(ctx: ActionContext, audience: Audience, outcomes: Iterable
         "\n".join(lines), key=f"{slug}-tom-tat", description=ctx.action.run_name()
     )
     publish_progress(ctx.code)
+    return len(unreached)
 
 
 def artifact_key(code: str) -> str:

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from thidua.hours import TZ, deferral_note, next_send_time, off_hours_reason
+from thidua.hours import (
+    AFTER_LAUNCH,
+    TZ,
+    SendTime,
+    deadline_passed,
+    decide_send,
+    deferral_note,
+    next_send_time,
+    off_hours_reason,
+)
 from thidua.workdays import WorkCalendar, vietnam_calendar
 
 EIGHT = time(8, 0)
@@ -135,3 +144,95 @@ def test_deferral_note() -> None:
     assert deferral_note(datetime(2026, 11, 23, 1, 0, tzinfo=UTC), "ngày nghỉ cuối tuần") == (
         "Hoãn gửi đến 08:00 thứ Hai 23/11/2026 (ngày nghỉ cuối tuần)"
     )
+
+
+# --- deadlines and the launch notice bound every deferral -----------------------------
+# Fixed dates around Saturday 05/12/2026: Friday 04/12, Sunday 06/12, Monday 07/12.
+
+
+def decide(now: datetime, due: date | None, **kw) -> SendTime:
+    return decide_send(now, due=due, working_days_only=True, notice_time=EIGHT, **kw)
+
+
+def test_within_hours_a_notice_goes_now() -> None:
+    assert decide(vn(2026, 12, 4, 9, 0), date(2026, 12, 7)) == SendTime()
+    assert decide(vn(2026, 12, 4, 9, 0), None) == SendTime()
+
+
+def test_a_deferral_that_still_arrives_by_the_deadline_is_kept() -> None:
+    # Friday 22:00 → Monday 08:00, the deadline day itself: still in time.
+    got = decide(vn(2026, 12, 4, 22, 0), date(2026, 12, 7))
+    assert got == SendTime(at=vn(2026, 12, 7, 8, 0), reason="ngoài giờ làm việc")
+
+
+def test_a_deferral_past_the_deadline_sends_now_instead() -> None:
+    # Saturday 22:00, deadline Sunday: Monday 08:00 would be after it. Sent now.
+    assert decide(vn(2026, 12, 5, 22, 0), date(2026, 12, 6)) == SendTime()
+    # Sunday morning, deadline that Sunday: the same.
+    assert decide(vn(2026, 12, 6, 9, 0), date(2026, 12, 6)) == SendTime()
+
+
+def test_a_notice_whose_deadline_passed_is_dropped() -> None:
+    got = decide(vn(2026, 12, 7, 9, 0), date(2026, 12, 6))
+    assert got.dropped and got.at is None
+    assert got.reason == "hạn 06/12/2026 đã qua khi lượt chạy bắt đầu"
+    # The last minute of the deadline day still counts as before it.
+    assert not decide(vn(2026, 12, 6, 23, 59), date(2026, 12, 6)).dropped
+    assert deadline_passed(date(2026, 12, 6), datetime(2026, 12, 6, 17, 30, tzinfo=UTC))
+    assert not deadline_passed(date(2026, 12, 6), datetime(2026, 12, 6, 16, 59, tzinfo=UTC))
+
+
+def test_a_notice_waits_for_the_launch_notice() -> None:
+    launch_done = vn(2026, 12, 7, 9, 22)  # the 09:12 launch, with its margin
+    got = decide(vn(2026, 12, 7, 8, 0), date(2026, 12, 9), not_before=launch_done)
+    assert got == SendTime(at=launch_done, reason=AFTER_LAUNCH, after_launch=True)
+    # A launch that goes out in the evening: the notice follows at the next working slot.
+    evening = vn(2026, 12, 7, 18, 10)
+    got = decide(vn(2026, 12, 7, 8, 0), date(2026, 12, 9), not_before=evening)
+    assert got == SendTime(at=vn(2026, 12, 8, 8, 0), reason=AFTER_LAUNCH, after_launch=True)
+    # ... unless that slot is past the deadline: right after the launch, at any hour.
+    got = decide(vn(2026, 12, 7, 8, 0), date(2026, 12, 7), not_before=evening)
+    assert got == SendTime(at=evening, reason=AFTER_LAUNCH, after_launch=True)
+    # A moment given in UTC (as Prefect gives it) comes back in local time.
+    got = decide(vn(2026, 12, 7, 8, 0), date(2026, 12, 9), not_before=launch_done.astimezone(UTC))
+    assert got.at is not None and got.at.tzinfo == TZ and got.at == launch_done
+    # A launch already sent (the moment is past) holds nothing back.
+    assert decide(vn(2026, 12, 7, 10, 0), date(2026, 12, 9), not_before=launch_done) == SendTime()
+
+
+def test_the_reported_case_a_sunday_deadline_and_a_monday_launch() -> None:
+    # Seen: "còn 2 ngày" for Sunday 06/12, deferred from Friday night to Monday 08:00,
+    # before the 09:12 launch. It can go neither before the launch nor after the deadline.
+    got = decide(vn(2026, 12, 4, 22, 0), date(2026, 12, 6), not_before=vn(2026, 12, 7, 9, 22))
+    assert got.dropped and got.at is None
+    assert "thông báo phát động" in got.reason and "06/12/2026" in got.reason
+
+
+def test_campaigns_sending_any_day_still_wait_for_the_launch() -> None:
+    later = vn(2026, 12, 5, 23, 0)
+    got = decide_send(
+        vn(2026, 12, 5, 22, 0),
+        due=date(2026, 12, 9),
+        working_days_only=False,
+        notice_time=EIGHT,
+        not_before=later,
+    )
+    assert got == SendTime(at=later, reason=AFTER_LAUNCH, after_launch=True)
+
+
+def test_no_decision_lands_after_the_deadline_or_before_the_launch() -> None:
+    start = vn(2026, 12, 1, 0, 0)
+    for hours in range(0, 24 * 60, 5):
+        now = start + timedelta(hours=hours, minutes=hours % 60)
+        for due_in in (-1, 0, 1, 2, 4):
+            due = now.date() + timedelta(days=due_in)
+            for launch_in in (None, -3, 2, 30, 80):
+                launch = None if launch_in is None else now + timedelta(hours=launch_in)
+                got = decide(now, due, not_before=launch)
+                if got.dropped:
+                    assert got.at is None and got.reason
+                    continue
+                when = got.at or now
+                assert when.date() <= due, (now, due, launch, got)
+                if launch is not None:
+                    assert when >= launch, (now, due, launch, got)

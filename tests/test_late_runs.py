@@ -12,6 +12,7 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import os
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,17 +21,21 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tasks.actions import load_action, open_gate
+from tasks.launch import LAUNCH_MARGIN, launch_sent_by
 from thidua import crud
 from thidua.db import get_engine, session_scope
-from thidua.hours import deferral_note, next_send_time
+from thidua.hours import AFTER_LAUNCH, decide_send, deferral_note, next_send_time
 from thidua.plan import Action, ActionKind
 from thidua.schedule import reconcile
+from thidua.sendtime import deadline_of, run_name_at
 from thidua.workdays import vietnam_calendar
 
+from .browser import Browser
 from .conftest import SMALL_REGISTRY
 from .serving import Served, start_serve, wait_for
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
+OUTPUT = Path(__file__).resolve().parent / "output"
 PARTICIPANTS = ("SO-A", "SO-B", "XA-1", "XA-2")
 EIGHT = datetime.min.time().replace(hour=8)
 
@@ -166,6 +171,85 @@ def test_a_deferred_run_still_has_a_catch_up_window(friday_action) -> None:
     assert stored(friday_action)[0] == "skipped"
 
 
+# --- deadlines and the launch notice, against the store --------------------------------
+
+MONDAY = date(2026, 12, 7)  # fixed: these tests never look at today's date
+
+
+@pytest.fixture
+def deadline_campaign(tmp_path: Path):
+    """A campaign launched Monday 07/12/2026 whose “sắp hết hạn” notice is due Sunday 31/01/2027."""
+    path = make_campaign(tmp_path / "c", "73/KH-GIO", MONDAY)
+    ctx = load_action.fn(str(path), "a/-/due")
+    assert ctx is not None and ctx.action.due == date(2027, 1, 31)
+    with session_scope() as session:
+        crud.upsert_campaign(
+            session,
+            code=ctx.code,
+            title="t",
+            file=str(path),
+            organizer="BTDKT",
+            spec_hash="x",
+            period_start=ctx.loaded.spec.period.start,
+            period_end=ctx.loaded.spec.period.end,
+        )
+        for action in ctx.plan.actions:
+            crud.save_action(
+                session,
+                campaign_code=ctx.code,
+                key=action.key,
+                **crud.action_fields(action),
+                status="scheduled",
+            )
+    return ctx
+
+
+def set_status(ctx, key: str, status: str) -> None:
+    with session_scope() as session:
+        crud.set_action_status(session, campaign_code=ctx.code, key=key, status=status)
+
+
+def test_a_notice_after_its_deadline_is_skipped_with_the_reason(deadline_campaign) -> None:
+    ctx = deadline_campaign
+    monday = datetime(2027, 2, 1, 9, 0, tzinfo=VN)  # the day after the Sunday deadline
+    decision = decide_send(
+        monday, due=deadline_of(ctx.action), working_days_only=True, notice_time=EIGHT
+    )
+    assert decision.dropped
+    reason = open_gate.fn(
+        ctx,
+        flow_run_id="run-9",
+        scheduled_for=ctx.action.at,
+        now=monday - timedelta(hours=1),  # within the catch-up window of a deferred run
+        deferred_to=monday - timedelta(hours=1),
+        dropped=decision.reason,
+    )
+    assert reason == (
+        "hạn 31/01/2027 đã qua khi lượt chạy bắt đầu; "
+        "thông báo quá hạn (nếu có) được gửi theo lịch riêng"
+    )
+    status, run, _ = stored(ctx)
+    assert (status, run) == ("skipped", "run-9")
+    with session_scope() as session:
+        record = crud.get_action(session, campaign_code=ctx.code, key=ctx.action.key)
+        assert record.error == decision.reason
+
+
+def test_notices_wait_for_a_launch_that_has_not_gone_out(deadline_campaign) -> None:
+    ctx = deadline_campaign
+    launch_at = datetime.combine(MONDAY, EIGHT, VN)
+    before = launch_at - timedelta(hours=10)  # a notice somehow due before the launch
+    assert launch_sent_by.fn(ctx, now=before) == launch_at + LAUNCH_MARGIN
+    # Planned in the past with no run to ask: it is not waited for.
+    assert launch_sent_by.fn(ctx, now=launch_at + timedelta(hours=1)) is None
+    for settled in ("done", "failed", "passed", "skipped", "cancelled"):
+        set_status(ctx, "launch/-/launch", settled)
+        assert launch_sent_by.fn(ctx, now=before) is None, settled
+    launch = load_action.fn(str(ctx.loaded.path), "launch/-/launch")
+    set_status(ctx, "launch/-/launch", "scheduled")
+    assert launch_sent_by.fn(launch, now=before) is None  # the launch waits for nothing
+
+
 # --- redeploying keeps the deferred run ---------------------------------------------
 
 
@@ -217,6 +301,11 @@ def test_redeploy_moves_a_deferred_action_whose_date_changed() -> None:
 def runs_of(served: Served, code: str, name_part: str) -> list[dict[str, Any]]:
     deployment = served.deployment(code.replace("/", "-"))
     return [r for r in served.runs(deployment["id"]) if name_part in r["name"]]
+
+
+def runs_for(served: Served, code: str, key: str) -> list[dict[str, Any]]:
+    deployment = served.deployment(code.replace("/", "-"))
+    return [r for r in served.runs(deployment["id"]) if r["parameters"]["action_key"] == key]
 
 
 def run_now(served: Served, run_id: str, **parameters: Any) -> None:
@@ -278,6 +367,22 @@ def latest_artifact(served: Served, key: str) -> str:
     return artifact["data"]
 
 
+def runs_tab_shows(served: Served, code: str, texts: list[str]) -> None:
+    """The deployment's Runs tab in the Prefect UI lists `texts` (skipped without Chromium)."""
+    if os.environ.get("THIDUA_SKIP_BROWSER") == "1":
+        return
+    deployment = served.deployment(code.replace("/", "-"))
+    with Browser(width=1440, height=900, timezone="Asia/Ho_Chi_Minh") as browser:
+        page = browser.screenshot_url(
+            f"{served.ui_url}/deployments/deployment/{deployment['id']}?tab=Runs",
+            OUTPUT / "ui-deferred-runs.png",
+            wait_for=texts,
+            all_of=True,
+            timeout=60,
+        )
+    assert page.found, page.excerpt()
+
+
 def test_a_late_evening_run_defers_once_and_the_deferred_run_sends(served, tmp_path) -> None:
     code, key = "72/KH-GIO", "launch/-/launch"
     friday = a_future_friday()
@@ -297,9 +402,14 @@ def test_a_late_evening_run_defers_once_and_the_deferred_run_sends(served, tmp_p
         assert original["state_type"] == "SCHEDULED"
         run_now(served, original["id"], now=evening.isoformat())
         done = finished(served, original["id"], worker)
-        assert (done["state_type"], done["state_name"]) == ("COMPLETED", "Hoãn gửi"), (
+        # A standard state name (a custom one hides the run from the UI's run lists);
+        # its name says it handed the action on, and to when.
+        assert (done["state_type"], done["state_name"]) == ("COMPLETED", "Completed"), (
             done["state"],
             worker.output()[-5000:],
+        )
+        assert done["name"] == (
+            f"{code} · Phát động · {friday:%d/%m/%Y} — hoãn gửi đến 08:00 {slot:%d/%m/%Y}"
         )
         assert done["state"]["message"] == note
         assert outbox(data, key) == {}  # nothing sent at 22:00
@@ -307,8 +417,11 @@ def test_a_late_evening_run_defers_once_and_the_deferred_run_sends(served, tmp_p
         [deferred] = [r for r in runs_of(served, code, "Phát động") if r["id"] != original["id"]]
         assert deferred["state_type"] == "SCHEDULED"
         assert datetime.fromisoformat(deferred["expected_start_time"]) == slot
-        assert deferred["name"] == original["name"]
         params = deferred["parameters"]
+        # Its name carries the day it will really run, not the plan's.
+        assert deferred["name"] == f"{code} · Phát động · {slot:%d/%m/%Y}"
+        assert original["name"] == f"{code} · Phát động · {friday:%d/%m/%Y}"
+        assert params["deferred_because"] == "hours"
         assert datetime.fromisoformat(params["scheduled_for"]) == planned_at
         assert datetime.fromisoformat(params["deferred_to"]) == slot
         assert record_in(data, code, key)["status"] == "scheduled"
@@ -322,11 +435,12 @@ def test_a_late_evening_run_defers_once_and_the_deferred_run_sends(served, tmp_p
         assert "0 mới, 0 dời lịch, 0 hủy" in out, out
         run_now(served, original["id"])
         again = finished(served, original["id"], worker)
-        assert again["state_name"] == "Hoãn gửi"
+        assert (again["state_name"], again["name"]) == ("Completed", done["name"])
         runs = runs_of(served, code, "Phát động")
         assert sorted(r["id"] for r in runs) == sorted([original["id"], deferred["id"]])
         assert served.api("GET", f"/flow_runs/{deferred['id']}")["state_type"] == "SCHEDULED"
         assert record_in(data, code, key)["flow_run_id"] == deferred["id"]
+        runs_tab_shows(served, code, [done["name"], deferred["name"]])
 
         # Its time comes (on the virtual clock): 3 days after the plan, yet it sends.
         run_now(served, deferred["id"])
@@ -335,8 +449,47 @@ def test_a_late_evening_run_defers_once_and_the_deferred_run_sends(served, tmp_p
     finally:
         worker.stop()
     assert outbox(data, key) == {c.lower(): 1 for c in PARTICIPANTS}
+    # The late note gives the real reason: the deferral, not an outage.
+    [eml] = (data / "outbox" / "so-a").glob("*.eml")
+    text = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    body = text.get_body(preferencelist=("plain",)).get_content()
+    assert f"so với lịch 08:00 ngày {friday:%d/%m/%Y} vì được chuyển sang giờ làm việc.)" in body
+    assert "gián đoạn" not in body
     record = record_in(data, code, key)
     assert record["status"] == "done" and record["error"] is None
     assert record["late_seconds"] == int((slot - planned_at).total_seconds())
     table = json.loads(latest_artifact(served, "72-kh-gio-gui-tin"))
     assert sorted(row["Mã"] for row in table) == sorted(PARTICIPANTS)
+
+
+def test_a_notice_caught_up_before_the_launch_waits_for_it(served, tmp_path) -> None:
+    """Seen: a notice deferred to 08:00 went out before the 09:12 launch. It now waits."""
+    code, key = "75/KH-GIO", "a/-/due"
+    friday = a_future_friday()
+    launch_at = datetime.combine(friday, EIGHT, VN)
+    path = make_campaign(tmp_path / "c", code, friday)
+    ctx = load_action.fn(str(path), key)
+    early = launch_at - timedelta(minutes=20)  # the notice's run starts before the launch's
+    slot = launch_at + LAUNCH_MARGIN
+
+    data = tmp_path / "data"
+    worker = start_serve(
+        data, api_url=served.api_url, extra_env={"THIDUA_CAMPAIGNS_DIR": str(path.parent)}
+    )
+    try:
+        [launch] = runs_of(served, code, "Phát động")
+        [due] = runs_for(served, code, key)
+        run_now(served, due["id"], now=early.isoformat())
+        done = finished(served, due["id"], worker)
+    finally:
+        worker.stop()
+    assert (done["state_type"], done["state_name"]) == ("COMPLETED", "Completed"), done["state"]
+    assert done["name"].endswith(f" — hoãn gửi đến {slot:%H:%M %d/%m/%Y}"), done["name"]
+    assert done["state"]["message"] == deferral_note(slot, AFTER_LAUNCH)
+    assert outbox(data, key) == {}
+    [successor] = [r for r in runs_for(served, code, key) if r["id"] != due["id"]]
+    assert datetime.fromisoformat(successor["expected_start_time"]) == slot
+    assert successor["name"] == run_name_at(ctx.action, slot)
+    assert successor["parameters"]["deferred_because"] == "launch"
+    assert served.api("GET", f"/flow_runs/{launch['id']}")["state_type"] == "SCHEDULED"
+    assert record_in(data, code, key)["flow_run_id"] == successor["id"]

@@ -8,6 +8,7 @@ the action on to the next moment inside working hours.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
@@ -82,3 +83,86 @@ def deferral_note(until: datetime, reason: str, *, tz: tzinfo = TZ) -> str:
     local = _local(until, tz)
     day = local.date()
     return f"Hoãn gửi đến {local:%H:%M} {weekday_name(day)} {format_short(day)} ({reason})"
+
+
+# --- when a late or early notice goes out --------------------------------------------
+#
+# Two rules sit on top of working hours, both for the officer who reads the notice:
+#
+# 1. A notice never arrives after the deadline it announces. A reminder (or the
+#    opening or "sắp hết hạn" notice) whose deadline has passed when its run starts
+#    has nothing true left to say: it is dropped, and the overdue notice (an action
+#    of its own) is what goes out after the deadline. A reminder that would be
+#    deferred to a working slot *after* its deadline is sent now instead, even at
+#    night or on a weekend: read on the deadline day (or the next morning, when a
+#    weekend deadline moves to Monday) it still helps; deferred, it would only
+#    arrive once it is too late, and dropped it would not arrive at all.
+# 2. A notice never arrives before the campaign's launch notice: a unit must learn of
+#    the campaign before being reminded of its deadlines. The caller says when the
+#    launch will have gone out (`not_before`); the notice waits for that moment and
+#    then for working hours, unless that would take it past its deadline (then it
+#    goes right after the launch, at any hour, or is dropped when the deadline has
+#    passed by then).
+
+
+@dataclass(frozen=True)
+class SendTime:
+    """What a run does with its notice: send now, defer to `at`, or drop it."""
+
+    at: datetime | None = None  # None: send now (unless `dropped`)
+    reason: str = ""  # why deferred or dropped, in Vietnamese
+    dropped: bool = False
+    after_launch: bool = False  # deferred to follow the launch notice (not for office hours)
+
+
+#: Why a notice waits for the launch notice (deferral notes and the late note).
+AFTER_LAUNCH = "chờ gửi thông báo phát động trước"
+
+
+def deadline_passed(due: date | None, at: datetime, *, tz: tzinfo = TZ) -> bool:
+    """Whether a deadline (the whole of day `due`, local time) is over at `at`."""
+    return due is not None and _local(at, tz).date() > due
+
+
+def decide_send(
+    now: datetime,
+    *,
+    due: date | None,
+    working_days_only: bool,
+    notice_time: time,
+    not_before: datetime | None = None,
+    calendar: WorkCalendar | None = None,
+    tz: tzinfo = TZ,
+) -> SendTime:
+    """When a notice whose run starts at `now` goes out (see the rules above).
+
+    `due` is the deadline the notice stands before (None for notices that announce
+    none: launch, overdue, escalation, events); `not_before` the moment the launch
+    notice will have gone out, when it has not yet.
+    """
+    if deadline_passed(due, now, tz=tz):
+        return SendTime(
+            reason=f"hạn {format_short(due)} đã qua khi lượt chạy bắt đầu", dropped=True
+        )
+    cal = calendar or vietnam_calendar()
+    waiting = not_before is not None and not_before > now
+    earliest = not_before if waiting and not_before is not None else now
+    slot = next_send_time(
+        earliest, working_days_only=working_days_only, notice_time=notice_time, calendar=cal, tz=tz
+    )
+    if slot is None and not waiting:
+        return SendTime()
+    at = slot or earliest
+    reason = AFTER_LAUNCH if waiting else off_hours_reason(now, calendar=cal, tz=tz)
+    if deadline_passed(due, at, tz=tz):
+        if not waiting:  # rule 1: now beats after the deadline
+            return SendTime()
+        if deadline_passed(due, earliest, tz=tz):
+            return SendTime(
+                reason=f"hạn {format_short(due)} đã qua trước khi thông báo phát động được gửi",
+                dropped=True,
+            )
+        at = earliest  # right after the launch, at any hour: still before the deadline
+    # Local time, whatever zone `not_before` came in (Prefect answers in UTC): notes,
+    # run names and the successor's schedule all read it as the office does.
+    return SendTime(at=_local(at, tz), reason=reason, after_launch=waiting)
