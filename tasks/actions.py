@@ -26,8 +26,8 @@ from sqlmodel import Session
 from notifications.attachments import attachments_for
 from notifications.render import Message, launch_deadlines, render
 from notifications.send import SendResult, SMTPPool, channel_id, send
-from tasks.recorder import Recorder as _Recorder
 from tasks.outcomes import failed_units, warn_failures
+from tasks.recorder import Recorder as _Recorder
 from thidua import crud
 from thidua.campaign_file import LoadedCampaign, load_campaign
 from thidua.claimers import end_attempt, new_attempt, this_process
