@@ -135,7 +135,7 @@ units:
 
 WINDOW = """
 Milestone(kind="hồ sơ khen thưởng", id="ho-so", opens="ngày 03/6/2026", when="ngày 05/6/2026",
-          late="refuse", escalation=Escalation(after="1 ngày làm việc", to="supervisor")),
+          late="refuse", required=True, escalation=Escalation(after="1 ngày làm việc", to="supervisor")),
 Milestone(kind="báo cáo", id="bao-cao", when="chậm nhất ngày 25/6/2026"),
 """
 
