@@ -51,7 +51,7 @@ def test_plan_table(capsys) -> None:
     assert code == 0
     assert "75NAM-TDAQ/KH-UBND" in out
     assert "│ 03/07/2023 │ thứ Hai" in out
-    assert "Bắt đầu nộp hồ sơ đề nghị Bằng khen" in out
+    assert "Bắt đầu “Nộp hồ sơ đề nghị Bằng khen" in out
 
 
 def test_plan_json(capsys) -> None:

@@ -212,8 +212,19 @@ def test_keys_are_unique_and_stable_when_another_milestone_moves(write_campaign)
 def test_run_names_are_readable() -> None:
     plan = plan_of(CAMPAIGNS / "sngv_579_kh_2026_100_ngay_dem.py")
     reminder = by_kind(plan, ActionKind.REMINDER)[-1]
-    assert reminder.run_name().startswith("579/KH-SNgV · Nhắc hạn gửi danh sách")
+    assert reminder.run_name().startswith("579/KH-SNgV · Nhắc hạn “Gửi danh sách")
     assert reminder.run_name().endswith(f"· {reminder.day:%d/%m/%Y}")
+
+
+def test_run_names_keep_titles_as_written(write_campaign) -> None:
+    path = write_campaign(
+        'Milestone(kind="báo cáo", title="Sở Nội vụ tổng hợp số liệu quý", '
+        'when="ngày 20 tháng cuối quý", recurrence=Recurrence(every="hằng quý"), reminders=[7]),'
+    )
+    names = [a.run_name() for a in plan_of(path).actions]
+    reminders = [n for n in names if "Nhắc hạn" in n]
+    assert reminders and all("“Sở Nội vụ tổng hợp số liệu quý” quý " in n for n in reminders)
+    assert not any("sở Nội vụ" in n or "quý quý" in n for n in names), names
 
 
 def test_plan_is_pure(write_campaign) -> None:

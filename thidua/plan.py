@@ -383,7 +383,7 @@ class _Builder:
                 continue
             taken.add(day)
             left = (occ.due - day).days
-            noun = subject if needs_submission else f"{m.label.lower()} ({occ.due:%d/%m/%Y})"
+            noun = subject if needs_submission else f"{_named(m)} ({occ.due:%d/%m/%Y})"
             self._add(
                 ActionKind.REMINDER,
                 day,
@@ -438,10 +438,7 @@ class _Builder:
         return "units", _expand(list(m.audience), self.registry)
 
     def _subject(self, m: Milestone, occ: Occurrence) -> str:
-        if m.title:
-            subject = m.title[0].lower() + m.title[1:]
-        else:
-            subject = _SUBJECTS.get(m.kind, m.kind.label)
+        subject = _named(m) if m.title else _SUBJECTS.get(m.kind, m.kind.label)
         return subject + _suffix(occ)
 
     @staticmethod
@@ -497,6 +494,13 @@ class _Builder:
 
 #: Kinds whose `opens` is the day something happens, window or not.
 _OPENS_ALWAYS = frozenset({ActionKind.LAUNCH, ActionKind.EVENT, ActionKind.OPEN})
+
+
+def _named(m: Milestone) -> str:
+    """A milestone in a run name: its title quoted as written (a title is a name: lowering
+    its first letter breaks proper nouns, “Sở Nội vụ…”, and quoting keeps the period label
+    from doubling its last word, “… quý” quý I/2026); untitled, its kind in lower case."""
+    return f"“{m.title}”" if m.title else m.kind.label
 
 
 def _suffix(occ: Occurrence) -> str:
