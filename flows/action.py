@@ -7,7 +7,7 @@ never goes unnoticed.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -34,6 +34,7 @@ from tasks.alerts import notify_admin, report_failures
 from tasks.board import publish_board
 from tasks.nominations import recheck_quotas
 from tasks.reports import write_report
+from thidua.clock import now as clock_now
 from thidua.config import get_settings
 from thidua.hours import next_send_time, off_hours_reason
 from thidua.plan import ActionKind
@@ -55,7 +56,7 @@ def run_action(
     `now` is the virtual clock of `thidua simulate`; real runs use the wall clock.
     `deferred_to` is set on a run that an earlier, out-of-hours run handed the action to.
     """
-    clock = now or datetime.now(UTC)
+    clock = now or clock_now()
     ctx = load_action(campaign_file, action_key)
     if ctx is None:
         return Cancelled(message=f"Hoạt động {action_key} không còn trong tệp chiến dịch")

@@ -8,7 +8,7 @@ history shows how the board moved from action to action.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from uuid import UUID
 
 from prefect import task
@@ -17,6 +17,7 @@ from prefect.cache_policies import NO_CACHE
 
 from tasks.actions import ActionContext, artifact_key
 from thidua.board import Board, StoreRows, build_board
+from thidua.clock import now as clock_now
 from thidua.config import get_settings
 from thidua.db import session_scope
 from thidua.status import read_rows
@@ -47,7 +48,7 @@ def publish_board(ctx: ActionContext, now: datetime | None = None) -> UUID:
         rows,
         ctx.plan,
         ctx.loaded.registry,
-        now=now or datetime.now(UTC),
+        now=now or clock_now(),
         timezone=get_settings().timezone,
     )
     return create_table_artifact(
