@@ -31,6 +31,11 @@ def board_key(code: str) -> str:
 def board_description(board: Board) -> str:
     """A Markdown line per occurrence with how many units submitted, for the artifact's header."""
     lines = [f"**Bảng theo dõi {board.code}** · {len(board.units)} đơn vị"]
+    if board.failures:  # first, as in `thidua status`: the rows of these units lead the table
+        units = ", ".join(f.unit for f in board.failures)
+        lines.append(
+            f"- **Gửi thông báo không thành công tới {len(board.failures)} đơn vị**: {units}"
+        )
     for c in board.columns:
         s = board.summaries[c.id]
         lines.append(f"- {c.label}: đã nộp {s.text}, thiếu {s.missing}")
