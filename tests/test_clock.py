@@ -69,3 +69,15 @@ def test_no_other_code_reads_the_wall_clock() -> None:
                 found[path.relative_to(ROOT).as_posix()] = count
     extra = {k: v for k, v in found.items() if v > WALL_CLOCK_ALLOWED.get(k, 0)}
     assert not extra, f"read the time through thidua.clock.now(), not the wall clock: {extra}"
+
+
+def test_a_worker_with_a_bad_clock_stops_before_touching_anything(monkeypatch, capsys) -> None:
+    """`thidua worker` refuses a malformed THIDUA_NOW at once, by name, without a traceback."""
+    from thidua.cli import main
+
+    monkeypatch.setenv(clock.ENV, "28/03/2026 07:00")
+    monkeypatch.setenv("THIDUA_PREFECT_API_URL", "http://127.0.0.1:9/api")  # never reached
+    assert main(["worker"]) == 1
+    err = capsys.readouterr().err
+    assert "biến môi trường THIDUA_NOW = “28/03/2026 07:00” không hợp lệ" in err
+    assert "Traceback" not in err and "Prefect" not in err
