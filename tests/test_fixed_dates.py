@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
+import sys
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -26,7 +28,9 @@ from thidua.hours import next_send_time, off_hours_reason
 from thidua.plan import Action, compile_plan
 
 from .conftest import CAMPAIGNS
-from .serving import Served, start_serve
+from .serving import ROOT, Served, start_serve
+
+PREFECT = str(Path(sys.executable).with_name("prefect"))
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -153,3 +157,53 @@ def test_the_caught_up_action_is_scheduled_late_and_its_slot_follows_the_hours(
     if slot is not None:
         assert off_hours_reason(case.now, tz=VN) == case.reason
         assert slot - case.now < timedelta(days=3)
+
+
+def test_the_caught_up_run_decides_with_the_frozen_clock(served, deployed) -> None:
+    """The action flow honours THIDUA_NOW: run alone, the caught-up run defers or sends.
+
+    Executed by id (`prefect flow-run execute`), as a worker would, so no other run of
+    the deployment (all in the real past) is touched.
+    """
+    case, loaded, at_case = deployed
+    name, key = case.caught_up.split(":", 1)
+    campaign = loaded[name]
+    deployment = served.deployment(campaign.code.replace("/", "-"))
+    [run] = [r for r in served.runs(deployment["id"]) if r["parameters"]["action_key"] == key]
+    # Due now in real time, as for a worker back after a downtime: Prefect would otherwise
+    # hold a run planned in the real future (31/12/2030) until then. Its parameters keep
+    # the planned time, so the flow still sees the action as planned.
+    served.api(
+        "POST",
+        f"/flow_runs/{run['id']}/set_state",
+        {
+            "state": {
+                "type": "SCHEDULED",
+                "state_details": {"scheduled_time": datetime.now(UTC).isoformat()},
+            },
+            "force": True,
+        },
+    )
+    result = subprocess.run(
+        [PREFECT, "flow-run", "execute", run["id"]],
+        cwd=ROOT,
+        env={**at_case.env, "PREFECT_API_URL": served.api_url},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    done = served.api("GET", f"/flow_runs/{run['id']}")
+    runs = [r for r in served.runs(deployment["id"]) if r["parameters"]["action_key"] == key]
+    outbox = at_case.data_dir / "outbox"
+    sent = list(outbox.rglob("*.eml")) if outbox.exists() else []
+    if case.sent_at is None:  # inside working hours at the frozen instant: sent now
+        assert done["state_type"] == "COMPLETED" and done["state_name"] != "Hoãn gửi", done
+        assert [r["id"] for r in runs] == [run["id"]] and sent
+        return
+    assert done["state_name"] == "Hoãn gửi", done
+    assert case.reason in done["state"]["message"]
+    [successor] = [r for r in runs if r["id"] != run["id"]]
+    assert datetime.fromisoformat(successor["expected_start_time"]) == case.sent_at
+    assert successor["parameters"]["deferred_to"] is not None
+    assert sent == []  # nothing reached units outside working hours
