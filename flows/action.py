@@ -53,7 +53,7 @@ def run_action(
 ) -> Any:
     """Send one action's notices to the units that should get them, and record it all.
 
-    `now` is the virtual clock of `thidua simulate`; real runs use the wall clock.
+    `now` is the virtual clock of `thidua simulate`; real runs use `thidua.clock.now()`.
     `deferred_to` is set on a run that an earlier, out-of-hours run handed the action to.
     """
     clock = now or clock_now()
