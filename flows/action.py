@@ -35,6 +35,7 @@ from tasks.board import publish_board
 from tasks.nominations import recheck_quotas
 from tasks.reports import write_report
 from thidua.clock import now as clock_now
+from thidua.clock import virtual_now
 from thidua.config import get_settings
 from thidua.hours import next_send_time, off_hours_reason
 from thidua.plan import ActionKind
@@ -89,7 +90,7 @@ def run_action(
             reason=why,
             scheduled_for=planned,
             now=clock,
-            virtual_clock=now is not None,
+            virtual_clock=now is not None or virtual_now() is not None,
         )
         return Completed(name="Hoãn gửi", message=note)
     audience = resolve_audience(q)

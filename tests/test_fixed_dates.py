@@ -170,29 +170,7 @@ def test_the_caught_up_run_decides_with_the_frozen_clock(served, deployed) -> No
     campaign = loaded[name]
     deployment = served.deployment(campaign.code.replace("/", "-"))
     [run] = [r for r in served.runs(deployment["id"]) if r["parameters"]["action_key"] == key]
-    # Due now in real time, as for a worker back after a downtime: Prefect would otherwise
-    # hold a run planned in the real future (31/12/2030) until then. Its parameters keep
-    # the planned time, so the flow still sees the action as planned.
-    served.api(
-        "POST",
-        f"/flow_runs/{run['id']}/set_state",
-        {
-            "state": {
-                "type": "SCHEDULED",
-                "state_details": {"scheduled_time": datetime.now(UTC).isoformat()},
-            },
-            "force": True,
-        },
-    )
-    result = subprocess.run(
-        [PREFECT, "flow-run", "execute", run["id"]],
-        cwd=ROOT,
-        env={**at_case.env, "PREFECT_API_URL": served.api_url},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    execute(served, at_case, run["id"])
     done = served.api("GET", f"/flow_runs/{run['id']}")
     runs = [r for r in served.runs(deployment["id"]) if r["parameters"]["action_key"] == key]
     outbox = at_case.data_dir / "outbox"
@@ -207,3 +185,36 @@ def test_the_caught_up_run_decides_with_the_frozen_clock(served, deployed) -> No
     assert datetime.fromisoformat(successor["expected_start_time"]) == case.sent_at
     assert successor["parameters"]["deferred_to"] is not None
     assert sent == []  # nothing reached units outside working hours
+    # The successor runs on the slot it was deferred to, not on the frozen instant: it sends.
+    assert datetime.fromisoformat(successor["parameters"]["now"]) == case.sent_at
+    execute(served, at_case, successor["id"])
+    after = served.api("GET", f"/flow_runs/{successor['id']}")
+    assert after["state_type"] == "COMPLETED" and after["state_name"] != "Hoãn gửi", after
+    assert list(outbox.rglob("*.eml"))
+
+
+def execute(served: Served, at_case: Served, run_id: str) -> None:
+    """Run one flow run by id, as a worker would, with the case's settings and clock."""
+    # Due now in real time, as for a worker back after a downtime: Prefect would otherwise
+    # hold a run planned in the real future (31/12/2030) until then. Its parameters keep
+    # the planned time, so the flow still sees the action as planned.
+    served.api(
+        "POST",
+        f"/flow_runs/{run_id}/set_state",
+        {
+            "state": {
+                "type": "SCHEDULED",
+                "state_details": {"scheduled_time": datetime.now(UTC).isoformat()},
+            },
+            "force": True,
+        },
+    )
+    result = subprocess.run(
+        [PREFECT, "flow-run", "execute", run_id],
+        cwd=ROOT,
+        env={**at_case.env, "PREFECT_API_URL": served.api_url},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

@@ -10,9 +10,11 @@ Why a frozen instant and not an offset from the wall clock: the decisions under 
 (passed or caught up, deferred to which slot, how late) must be the same however long
 the test took to get there; an offset would move boundaries with the machine's load.
 The price: the Prefect server schedules by the wall clock, so runs a virtual-clock
-deploy creates must not be handed to a worker (deploy them to a work pool no worker
-polls) — a worker would run them at once and, with the clock frozen, a deferred run
-would only defer again.
+deploy creates must not be handed to a worker that polls them all (deploy to a work
+pool no worker polls, or `thidua serve --no-worker`): it would run every run whose
+wall-clock time passed at once. A run deferred under THIDUA_NOW carries the slot it
+was deferred to as its own clock (as in `thidua simulate`), so running that successor
+sends at its slot instead of deferring again.
 
 Guard rails, because a virtual clock in production would record real notices as
 passed: it is read from the environment only (never `thidua.toml`, a file that
