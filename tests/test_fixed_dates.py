@@ -11,8 +11,10 @@ action that makes it interesting, so a case that stopped exercising catch-up fai
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -209,12 +211,19 @@ def execute(served: Served, at_case: Served, run_id: str) -> None:
             "force": True,
         },
     )
-    result = subprocess.run(
+    process = subprocess.Popen(
         [PREFECT, "flow-run", "execute", run_id],
         cwd=ROOT,
         env={**at_case.env, "PREFECT_API_URL": served.api_url},
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
-        timeout=300,
+        start_new_session=True,  # on timeout, its engine child goes down with it
     )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    try:
+        out, _ = process.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        out, _ = process.communicate()
+        raise AssertionError(f"flow run {run_id} did not finish:\n{out[-3000:]}") from None
+    assert process.returncode == 0, out[-3000:]
