@@ -7,7 +7,7 @@ never goes unnoticed.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -36,6 +36,8 @@ from tasks.launch import launch_sent_by
 from tasks.nominations import recheck_quotas
 from tasks.outcomes import failure_label, label_run
 from tasks.reports import write_report
+from thidua.clock import now as clock_now
+from thidua.clock import virtual_now
 from thidua.config import get_settings
 from thidua.hours import SendTime, decide_send
 from thidua.plan import ActionKind
@@ -56,12 +58,12 @@ def run_action(
 ) -> Any:
     """Send one action's notices to the units that should get them, and record it all.
 
-    `now` is the virtual clock of `thidua simulate` (and of tests); real runs use the
-    wall clock. `deferred_to` is set on a run that an earlier run handed the action
+    `now` is the virtual clock of `thidua simulate` (and of tests); real runs use
+    `thidua.clock.now()`. `deferred_to` is set on a run that an earlier run handed the action
     to, `deferred_because` says why (`thidua.sendtime`: working hours, or the launch
     notice had not gone out yet).
     """
-    clock = now or datetime.now(UTC)
+    clock = now or clock_now()
     ctx = load_action(campaign_file, action_key)
     if ctx is None:
         return Cancelled(message=f"Hoạt động {action_key} không còn trong tệp chiến dịch")
@@ -97,7 +99,7 @@ def run_action(
             scheduled_for=planned,
             now=clock,
             because=DEFERRED_FOR_LAUNCH if decision.after_launch else DEFERRED_FOR_HOURS,
-            virtual_clock=now is not None,
+            virtual_clock=now is not None or virtual_now() is not None,
         )
         # A standard state name keeps the run in the UI's run lists (tasks/outcomes.py);
         # its name says it handed the action on, and to when.

@@ -12,7 +12,7 @@ only carries it out and records it in the store.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -29,7 +29,7 @@ from flows.naming import deployment_name, description, relative_file, spec_hash
 from flows.pausing import pause_runs, resume_runs
 from flows.recording import record_campaign
 from flows.worker import current_pool, ensure_pool, on_work_pool
-from thidua import crud
+from thidua import clock, crud
 from thidua.campaign_file import LoadedCampaign
 from thidua.config import get_settings
 from thidua.db import session_scope
@@ -76,7 +76,7 @@ async def deploy_campaign(
     With a `work_pool` (None: THIDUA_WORK_POOL) the deployment goes to that Prefect
     work pool, run by `thidua worker`s from this directory, not by `thidua serve`.
     """
-    now = now or datetime.now(UTC)
+    now = now or clock.now()  # THIDUA_NOW in tests, the wall clock otherwise
     settings = get_settings()
     plan = compile_plan(loaded.spec, loaded.registry, notice_time=settings.notice_time)
     spec = loaded.spec

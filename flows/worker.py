@@ -142,8 +142,11 @@ def run_worker(
 ) -> int:
     """Poll `pool` and run its due actions until Ctrl-C or SIGTERM; the exit code."""
     from flows.server import configure_prefect, healthy
+    from thidua.clock import virtual_now
     from thidua.db import get_engine
 
+    # A malformed THIDUA_NOW fails here, not in every run; a set one is announced loudly.
+    virtual_now()
     if health_port:  # read by Prefect when it is first imported, below
         os.environ["PREFECT_WORKER_WEBSERVER_PORT"] = str(health_port)
     configure_prefect(settings)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -31,6 +31,7 @@ from tasks.recorder import Recorder as _Recorder
 from thidua import crud
 from thidua.campaign_file import LoadedCampaign, load_campaign
 from thidua.claimers import end_attempt, new_attempt, this_process
+from thidua.clock import now as clock_now
 from thidua.config import get_settings
 from thidua.db import session_scope
 from thidua.errors import StoreUnavailable
@@ -606,7 +607,7 @@ def artifact_key(code: str) -> str:
 
 def publish_progress(code: str) -> None:
     """The campaign's progress view (done / due / late / failed) as a table artifact."""
-    now = datetime.now(UTC)
+    now = clock_now()
     with session_scope() as session:
         records = crud.get_actions(session, campaign_code=code)
     rows = [

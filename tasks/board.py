@@ -8,7 +8,7 @@ history shows how the board moved from action to action.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from uuid import UUID
 
 from prefect import task
@@ -17,6 +17,7 @@ from prefect.cache_policies import NO_CACHE
 
 from tasks.actions import ActionContext, artifact_key
 from thidua.board import Board, StoreRows, build_board
+from thidua.clock import now as clock_now
 from thidua.config import get_settings
 from thidua.db import session_scope
 from thidua.status import read_rows
@@ -30,6 +31,11 @@ def board_key(code: str) -> str:
 def board_description(board: Board) -> str:
     """A Markdown line per occurrence with how many units submitted, for the artifact's header."""
     lines = [f"**Bảng theo dõi {board.code}** · {len(board.units)} đơn vị"]
+    if board.failures:  # first, as in `thidua status`: the rows of these units lead the table
+        units = ", ".join(f.unit for f in board.failures)
+        lines.append(
+            f"- **Gửi thông báo không thành công tới {len(board.failures)} đơn vị**: {units}"
+        )
     for c in board.columns:
         s = board.summaries[c.id]
         lines.append(f"- {c.label}: đã nộp {s.text}, thiếu {s.missing}")
@@ -47,7 +53,7 @@ def publish_board(ctx: ActionContext, now: datetime | None = None) -> UUID:
         rows,
         ctx.plan,
         ctx.loaded.registry,
-        now=now or datetime.now(UTC),
+        now=now or clock_now(),
         timezone=get_settings().timezone,
     )
     return create_table_artifact(

@@ -336,9 +336,10 @@ def test_nominations_against_quota_and_target_attainment(fresh_db: Engine, campa
 
 def test_the_artifact_rows_have_vietnamese_columns(fresh_db: Engine, campaign: Path) -> None:
     rows = board_of(fresh_db, seed(fresh_db, campaign)).table_rows()
-    assert rows[1] == {
+    assert rows[3] == {
         "Mã": "SO-B",
         "Đơn vị": "Sở B",
+        "Lỗi gửi": "",
         "Kế hoạch": "trễ 2 ngày · nhắc 1",
         "Số liệu quý I/2026": "thiếu",
         "Hồ sơ": "thiếu · báo cấp trên",
@@ -348,19 +349,23 @@ def test_the_artifact_rows_have_vietnamese_columns(fresh_db: Engine, campaign: P
         "Chỉ tiêu sang-kien": "—",
         "Chỉ tiêu hoi-thi": "—",
     }
-    assert [r["Mã"] for r in rows] == ["SO-A", "SO-B", "XA-1", "XA-2"]
+    # Units a notice did not reach come first, with why (issue 10: failures first).
+    assert [r["Mã"] for r in rows] == ["XA-1", "XA-2", "SO-A", "SO-B"]
+    assert rows[1]["Lỗi gửi"] == (
+        "Nhắc hạn nộp kế hoạch triển khai (còn 3 ngày) (17/03/2026): hộp thư đầy"
+    )
 
 
 def test_before_a_due_date_nothing_is_missing(fresh_db: Engine, campaign: Path) -> None:
     board = board_of(
         fresh_db, seed(fresh_db, campaign), now=datetime(2026, 3, 20, 23, 0, tzinfo=VN)
     )
-    assert [u.cells["ke-hoach/-"].label for u in board.units] == [
-        "✓ 18/3",
-        "trễ 2 ngày",  # recorded as it is in the store, even "before" it happened
-        "—",
-        "trễ 4 ngày",
-    ]
+    assert {u.code: u.cells["ke-hoach/-"].label for u in board.units} == {
+        "SO-A": "✓ 18/3",
+        "SO-B": "trễ 2 ngày",  # recorded as it is in the store, even "before" it happened
+        "XA-1": "—",
+        "XA-2": "trễ 4 ngày",
+    }
 
 
 def test_one_unit_and_the_store_queries_for_it(fresh_db: Engine, campaign: Path) -> None:
@@ -392,14 +397,14 @@ Tình hình nộp của đơn vị (1/2)
 │        │ Kế hoạch             │ Số liệu quý I/2026 │
 │ Đơn vị │ hạn 20/03/2026       │ hạn 20/03/2026     │
 ├────────┼──────────────────────┼────────────────────┤
-│ SO-A   │ ✓ 18/3               │ ✓ 19/3             │
-│        │ nhắc 1               │                    │
-│ SO-B   │ trễ 2 ngày           │ thiếu              │
-│        │ nhắc 1               │                    │
 │ XA-1   │ thiếu                │ trễ 1 ngày         │
 │        │ nhắc 3, báo cấp trên │                    │
 │ XA-2   │ trễ 4 ngày           │ thiếu              │
 │        │ nhắc 1, báo cấp trên │                    │
+│ SO-A   │ ✓ 18/3               │ ✓ 19/3             │
+│        │ nhắc 1               │                    │
+│ SO-B   │ trễ 2 ngày           │ thiếu              │
+│        │ nhắc 1               │                    │
 ├────────┼──────────────────────┼────────────────────┤
 │ Đã nộp │ 3/4 (trễ 2)          │ 2/4 (trễ 1)        │
 └────────┴──────────────────────┴────────────────────┘
@@ -429,6 +434,89 @@ def test_rendered_without_color_on_80_columns(fresh_db: Engine, campaign: Path) 
     )
     assert "│ thứ Sáu 08:00 │ SMTP từ chối kết nối         │             │" in text
     assert text.endswith("Đã xong 11 · sắp tới 3 · trễ 0 · lỗi 1 · đã qua 0 · bỏ qua 0 · hủy 0\n")
+
+
+FAILURES = """\
+Gửi thông báo không thành công tới 2 đơn vị
+┌────────┬──────────────────────────────────────────────────┬──────────────────┐
+│ Đơn vị │ Thông báo                                        │ Lý do            │
+├────────┼──────────────────────────────────────────────────┼──────────────────┤
+│ XA-1   │ Báo cáo cấp trên: đơn vị chưa nộp hồ sơ          │ hộp thư đầy      │
+│        │ (05/06/2026)                                     │                  │
+│ XA-2   │ Nhắc hạn nộp kế hoạch triển khai (còn 3 ngày)    │ hộp thư đầy      │
+│        │ (17/03/2026)                                     │                  │
+└────────┴──────────────────────────────────────────────────┴──────────────────┘
+"""
+
+
+def test_failures_come_first_with_the_reason(fresh_db: Engine, campaign: Path) -> None:
+    """Units a notice did not reach lead the terminal view, the JSON and the grid (issue 10)."""
+    board = board_of(fresh_db, seed(fresh_db, campaign))
+    out = io.StringIO()
+    render_board(board, make_console(file=out, width=80))
+    text = out.getvalue()
+    assert text.startswith("12/KH-TEST — Đợt thi đua thử nghiệm\n\n" + FAILURES)
+    assert text.index(FAILURES) < text.index("Tình hình nộp") < text.index("Các hoạt động")
+    assert [u.code for u in board.units] == ["XA-1", "XA-2", "SO-A", "SO-B"]
+    data = board.as_dict()
+    assert list(data)[:3] == ["campaign", "now", "failures"]
+    assert data["failures"][1] == {
+        "unit": "XA-2",
+        "name": "UBND xã Hai",
+        "unreached": 1,
+        "reason": "Nhắc hạn nộp kế hoạch triển khai (còn 3 ngày) (17/03/2026): hộp thư đầy",
+        "deliveries": [
+            {
+                "action": "ke-hoach/-/reminder/3d",
+                "title": "Nhắc hạn nộp kế hoạch triển khai (còn 3 ngày)",
+                "scheduled_at": "2026-03-17T01:00:00+00:00",
+                "channel": "0-outbox",
+                "status": "failed_permanent",
+                "reason": "hộp thư đầy",
+                "unreached": True,
+            }
+        ],
+    }
+    assert [u["code"] for u in data["units"]] == ["XA-1", "XA-2", "SO-A", "SO-B"]
+
+
+def test_a_unit_reached_by_another_channel_is_listed_but_not_as_unreached(
+    fresh_db: Engine, campaign: Path
+) -> None:
+    loaded = seed(fresh_db, campaign)
+    with session_scope(fresh_db) as session:
+        claim = crud.claim_delivery(
+            session,
+            campaign_code=CODE,
+            action_key="ke-hoach/-/reminder/3d",
+            occurrence="",
+            unit_code="XA-2",
+            channel="1-outbox",
+        )
+        assert claim is not None
+        crud.finish_delivery(session, delivery_id=claim.id, status="sent", error=None)
+    board = board_of(fresh_db, loaded)
+    [xa2] = [f for f in board.failures if f.unit == "XA-2"]
+    assert xa2.unreached == 0 and xa2.items[0].unreached is False
+    out = io.StringIO()
+    render_board(board, make_console(file=out, width=100))
+    text = out.getvalue()
+    assert "tới 2 đơn vị (1 đơn vị vẫn nhận được qua kênh khác)" in text
+    assert "hộp thư đầy (đã nhận qua kênh khác)" in text
+
+
+def test_without_failures_the_board_reads_as_before(fresh_db: Engine, campaign: Path) -> None:
+    loaded = seed(fresh_db, campaign)
+    with session_scope(fresh_db) as session:
+        session.exec(update(Delivery).where(col(Delivery.status) != "sent").values(status="sent"))
+        session.commit()
+    board = board_of(fresh_db, loaded)
+    assert board.failures == [] and board.as_dict()["failures"] == []
+    assert [u.code for u in board.units] == ["SO-A", "SO-B", "XA-1", "XA-2"]
+    assert "Lỗi gửi" not in board.table_rows()[0]
+    out = io.StringIO()
+    render_board(board, make_console(file=out, width=80))
+    assert "không thành công" not in out.getvalue()
 
 
 def test_a_wide_terminal_gets_the_whole_grid_in_one_table(fresh_db: Engine, campaign: Path) -> None:
@@ -472,10 +560,11 @@ def test_the_board_is_published_as_a_prefect_table_artifact(served, campaign: Pa
     assert artifact["key"] == board_key(CODE) == "12-kh-test-bang-theo-doi"
     assert artifact["type"] == "table"
     rows = json.loads(artifact["data"])  # table artifacts hold JSON
-    assert [r["Mã"] for r in rows] == ["SO-A", "SO-B", "XA-1", "XA-2"]
-    assert rows[2] == {
+    assert [r["Mã"] for r in rows] == ["XA-1", "XA-2", "SO-A", "SO-B"]  # failures first
+    assert rows[0] == {
         "Mã": "XA-1",
         "Đơn vị": "UBND xã Một",
+        "Lỗi gửi": "Báo cáo cấp trên: đơn vị chưa nộp hồ sơ (05/06/2026): hộp thư đầy",
         "Kế hoạch": "thiếu · nhắc 3 · báo cấp trên",
         "Số liệu quý I/2026": "trễ 1 ngày",
         "Hồ sơ": "✓ 4/6",
@@ -485,4 +574,7 @@ def test_the_board_is_published_as_a_prefect_table_artifact(served, campaign: Pa
         "Chỉ tiêu sang-kien": "75% / 100% ✗",
         "Chỉ tiêu hoi-thi": "1 / 3 ✗",
     }
+    assert (
+        "- **Gửi thông báo không thành công tới 2 đơn vị**: XA-1, XA-2" in artifact["description"]
+    )
     assert "- Kế hoạch: đã nộp 3/4 (trễ 2), thiếu 1" in artifact["description"]

@@ -1,8 +1,9 @@
 """`thidua status CODE` as an admin reads it: the board in the terminal, JSON, one unit, errors.
 
 Run in-process (`thidua.cli.main`) against a real store (SQLite and PostgreSQL)
-seeded as in tests/test_board.py; "now" is the real clock, after every due date of
-the test campaign (June 2026), so every unsubmitted occurrence is missing.
+seeded as in tests/test_board.py; "now" is frozen by THIDUA_NOW (thidua/clock.py)
+after every due date of the test campaign (June 2026), so every unsubmitted
+occurrence is missing whatever day the tests run.
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ from thidua.cli import main
 from thidua.config import set_settings
 
 from .store_fixtures import backend, fresh_db, pg_database
-from .test_board import CODE, EXTRA, GRID, MILESTONES, seed
+from .test_board import CODE, EXTRA, FAILURES, GRID, MILESTONES, seed
 
 __all__ = ["backend", "fresh_db", "pg_database"]
 
 ANSI = re.compile(r"\x1b\[")
+#: The frozen "now" of these tests: a Saturday, after every date of the test campaign.
+STATUS_NOW = "2026-12-05T09:00+07:00"
 
 
 @pytest.fixture
@@ -34,11 +37,13 @@ def store(fresh_db: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         if name.startswith("THIDUA_") or name in ("COLUMNS", "FORCE_COLOR", "NO_COLOR"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("THIDUA_DATA_DIR", str(tmp_path))  # SQLite: its thidua.db is fresh_db's
+    monkeypatch.setenv("THIDUA_NOW", STATUS_NOW)
     if fresh_db.url.get_backend_name() == "postgresql":
         monkeypatch.setenv(
             "THIDUA_DATABASE_URL", fresh_db.url.render_as_string(hide_password=False)
         )
     set_settings(None)
+    monkeypatch.setattr("thidua.clock._warned", {STATUS_NOW})  # its warning is tested elsewhere
     return lambda: tmp_path
 
 
@@ -64,12 +69,12 @@ def test_the_board_in_a_pipe(capsys, seeded: Path) -> None:
     assert (code, err) == (0, "")
     assert not ANSI.search(out)
     assert max(len(line) for line in out.splitlines()) <= 80
-    assert out.startswith("12/KH-TEST — Đợt thi đua thử nghiệm\n")
+    assert out.startswith("12/KH-TEST — Đợt thi đua thử nghiệm\n\n" + FAILURES)  # failures first
     assert GRID in out
     assert (
-        "│ SO-B   │ thiếu          │ thiếu               │\n"
-        "│        │ báo cấp trên   │                     │\n"
         "│ XA-1   │ ✓ 4/6          │ thiếu               │\n"
+        "│ XA-2   │ thiếu          │ thiếu               │\n"
+        "│ SO-A   │ sớm 2 ngày     │ ✓ 8/6               │\n"
     ) in out
     assert "│ Đã nộp │ 2/4 (sớm 1)    │ 1/4                 │" in out
     assert (
@@ -152,6 +157,13 @@ def test_json_for_scripts(capsys, seeded: Path) -> None:
         "met": False,
         "text": "75% / 100% ✗",
     }
+    # Units a notice did not reach come first, with why.
+    assert [(f["unit"], f["reason"]) for f in data["failures"]] == [
+        ("XA-1", "Báo cáo cấp trên: đơn vị chưa nộp hồ sơ (05/06/2026): hộp thư đầy"),
+        ("XA-2", "Nhắc hạn nộp kế hoạch triển khai (còn 3 ngày) (17/03/2026): hộp thư đầy"),
+    ]
+    assert [u["code"] for u in data["units"]][:2] == ["XA-1", "XA-2"]
+    assert data["now"] == "2026-12-05T02:00:00+00:00"  # THIDUA_NOW, not the wall clock
     failed = [a for a in data["actions"] if a["status"] == "failed"]
     assert [(a["key"], a["error"]) for a in failed] == [("ho-so/-/overdue", "SMTP từ chối kết nối")]
 
@@ -166,6 +178,7 @@ def test_one_unit_across_everything(capsys, seeded: Path) -> None:
     assert "Đề nghị Bằng khen: 2/2" in out
     assert "Chỉ tiêu sang-kien: 75% / 100% ✗" in out
     assert "SO-A" not in out and "XA-2" not in out
+    assert "Gửi thông báo không thành công tới 1 đơn vị" in out  # its own failure only
     # Its own deliveries only: the reminder reached it once, no failure of another unit.
     assert "│ 17/03/2026    │ Nhắc hạn nộp kế hoạch      │ đã xong       │ 1 đã gửi        │" in out
     # XA-1 heads its cụm: the escalation about the nomination went to it, and failed.

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from thidua.failures import FailureRow, UnitFailures, failing_first, group_failures
 from thidua.plan import ActionKind, Plan, occurrence_label, participants
 from thidua.registry import Registry
 from thidua.spec import Campaign, Milestone, MilestoneKind, Requirement, Target
@@ -76,6 +77,9 @@ class StoreRows:
     submissions: list[SubmissionRow] = field(default_factory=list)
     #: (nominating unit, award key, nominee kind) → nominations counting against quotas.
     nominations: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    #: Failed deliveries, and the (unit, action key) pairs some channel did deliver.
+    failures: list[FailureRow] = field(default_factory=list)
+    reached: set[tuple[str, str]] = field(default_factory=set)
 
 
 # --- the board ---------------------------------------------------------------------
@@ -284,6 +288,8 @@ class Board:
     actions: list[ActionLine]
     summaries: dict[str, ColumnSummary] = field(default_factory=dict)
     timezone: str = "Asia/Ho_Chi_Minh"
+    #: Units a notice did not reach, with why; listed first everywhere.
+    failures: list[UnitFailures] = field(default_factory=list)
 
     def unit(self, code: str) -> UnitRow | None:
         """The row of unit `code` (any case), or None."""
@@ -307,6 +313,7 @@ class Board:
             self.actions,
             summaries,
             self.timezone,
+            [f for f in self.failures if f.unit.upper() == code.strip().upper()],
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -316,6 +323,7 @@ class Board:
         return {
             "campaign": {"code": self.code, "title": self.title, "status": self.status},
             "now": self.now.isoformat(),
+            "failures": [f.as_dict(ZoneInfo(self.timezone)) for f in self.failures],
             "columns": [
                 {
                     "id": c.id,
@@ -372,8 +380,12 @@ class Board:
     def table_rows(self) -> list[dict[str, str]]:
         """One row per unit with Vietnamese column names: the Prefect table artifact."""
         rows = []
+        tz = ZoneInfo(self.timezone)
+        reasons = {f.unit: f.reason(tz) for f in self.failures}
         for u in self.units:
             row = {"Mã": u.code, "Đơn vị": u.name}
+            if reasons:  # failing units come first (build_board); the column says why
+                row["Lỗi gửi"] = reasons.get(u.code, "")
             for c in self.columns:
                 cell = u.cells.get(c.id)
                 row[c.label] = cell.text() if cell else ""
@@ -398,9 +410,11 @@ def build_board(
 ) -> Board:
     """The board from the store's rows and the compiled plan (None: the actions only)."""
     if plan is None or registry is None:
-        return Board(
+        board = Board(
             rows.code, rows.title, rows.status, now, [], [], [], [], rows.actions, {}, timezone
         )
+        board.failures = group_failures(rows.failures, rows.actions, reached=rows.reached, names={})
+        return board
     tz = ZoneInfo(timezone)
     spec = plan.campaign
     columns = board_columns(plan)
@@ -408,6 +422,14 @@ def build_board(
     codes = list(plan.participants)
     extra = set().union(*audiences.values()) - set(codes)
     codes += [u.code for u in registry if u.code in extra]
+    failures = group_failures(
+        rows.failures,
+        rows.actions,
+        reached=rows.reached,
+        names={u.code: u.name for u in registry},
+        order=codes,
+    )
+    codes = failing_first(codes, failures)
     submitted = {(s.milestone, s.occurrence, s.unit): s for s in rows.submissions}
     today = now.astimezone(tz).date()
     awards, nominations = _nominations(spec, registry, codes, rows.nominations)
@@ -445,6 +467,7 @@ def build_board(
         rows.actions,
         summaries,
         timezone,
+        failures,
     )
 
 

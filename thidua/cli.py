@@ -144,10 +144,9 @@ def cmd_date(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from datetime import UTC, datetime
-
     from thidua import crud
     from thidua.board import build_board
+    from thidua.clock import now as clock_now
     from thidua.config import get_settings
     from thidua.db import session_scope
     from thidua.status import make_console, read_rows, render_board
@@ -166,9 +165,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     with session_scope() as session:
         rows = read_rows(session, code=code, unit=unit)
     assert rows is not None  # checked above; a campaign record is never deleted
-    board = build_board(
-        rows, plan, registry, now=datetime.now(UTC), timezone=get_settings().timezone
-    )
+    board = build_board(rows, plan, registry, now=clock_now(), timezone=get_settings().timezone)
     if unit is not None:
         if plan is not None and board.unit(unit) is None:
             raise ThiduaError(f"--don-vi: đơn vị “{unit}” không tham gia đợt thi đua “{code}”")

@@ -23,6 +23,7 @@ from thidua.board import (
     StoreRows,
     SubmissionRow,
 )
+from thidua.failures import FAILED_STATUSES, FailureRow
 from thidua.plan_output import width
 from thidua.vnformat import format_short, weekday_name
 
@@ -211,7 +212,36 @@ def read_rows(session: Session, *, code: str, unit: str | None = None) -> StoreR
         Nomination.unit_code, Nomination.award, Nomination.nominee_kind
     )
     rows.nominations = {(u, a, k): n for u, a, k, n in session.exec(nominations)}
+    _read_failures(session, rows, unit)
     return rows
+
+
+def _read_failures(session: Session, rows: StoreRows, unit: str | None) -> None:
+    """Failed deliveries, and which of their (unit, action) pairs another channel reached."""
+    from sqlmodel import col, select
+
+    from thidua.models import Delivery
+
+    failed = select(
+        Delivery.unit_code, Delivery.action_key, Delivery.channel, Delivery.status, Delivery.error
+    ).where(col(Delivery.campaign_code) == rows.code, col(Delivery.status).in_(FAILED_STATUSES))
+    if unit is not None:
+        failed = failed.where(col(Delivery.unit_code) == unit)
+    rows.failures = [
+        FailureRow(u, key, channel, str(status), error)
+        for u, key, channel, status, error in session.exec(
+            failed.order_by(col(Delivery.unit_code), col(Delivery.action_key))
+        )
+    ]
+    keys = sorted({f.action_key for f in rows.failures})
+    if not keys:
+        return
+    sent = select(Delivery.unit_code, Delivery.action_key).where(
+        col(Delivery.campaign_code) == rows.code,
+        col(Delivery.status) == "sent",
+        col(Delivery.action_key).in_(keys),
+    )
+    rows.reached = {(u, key) for u, key in session.exec(sent)}
 
 
 # --- drawing -----------------------------------------------------------------------
@@ -243,8 +273,10 @@ def make_console(**kwargs: Any) -> Console:
 
 
 def render_board(board: Board, console: Console, *, unit: str | None = None) -> None:
-    """Print the board: submissions grid, nominations, targets, then the actions."""
+    """Print the board: failed deliveries first, then submissions grid, nominations,
+    targets, and the actions."""
     console.print(header(board), soft_wrap=True)
+    _failure_section(board, console)
     if unit is not None:
         _unit_sections(board, console)
     else:
@@ -492,6 +524,32 @@ def _unit_sections(board: Board, console: Console) -> None:
             cell = u.targets[t.code]
             style = {True: "green", False: "red"}.get(cell.met, "")
             console.print(f"Chỉ tiêu {t.code}: {cell.text}", style=style, soft_wrap=True)
+
+
+def _failure_section(board: Board, console: Console) -> None:
+    """The units a notice did not reach, and why: what an operator must act on first."""
+    if not board.failures:
+        return
+    from rich.text import Text
+
+    tz = ZoneInfo(board.timezone)
+    reached = sum(1 for f in board.failures if not f.unreached)
+    title = f"Gửi thông báo không thành công tới {len(board.failures)} đơn vị"
+    if reached:
+        title += f" ({reached} đơn vị vẫn nhận được qua kênh khác)"
+    table = _table(console, title)
+    table.add_column("Đơn vị", no_wrap=True)
+    table.add_column("Thông báo", ratio=1, min_width=16)
+    table.add_column("Lý do", ratio=1, min_width=16)
+    for f in board.failures:
+        for i, item in enumerate(f.items):
+            when = item.scheduled_at.astimezone(tz).date() if item.scheduled_at else None
+            notice = item.title + (f" ({format_short(when)})" if when else "")
+            reason = Text(item.reason, style="bold red" if item.unreached else "")
+            if not item.unreached:
+                reason.append(" (đã nhận qua kênh khác)", style="dim")
+            table.add_row(f.unit if i == 0 else "", notice, reason)
+    console.print(table)
 
 
 def _action_section(board: Board, console: Console) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from thidua.clock import now as clock_now
 from thidua.errors import ThiduaError, quote
 from thidua.models import SubmissionTiming
 from thidua.plan import Occurrence, occurrences, participants
@@ -694,7 +695,7 @@ def prepare(
     """Check a submission completely, without touching the store; SubmissionError if wrong."""
     spec, registry = loaded.spec, loaded.registry
     zone = _zone(None)
-    now = now or datetime.now(UTC)
+    now = now or clock_now()
     if source not in SOURCES:
         raise SubmissionError(f"nguồn {quote(source)} không hợp lệ", field="source", value=source)
     m = find_milestone(spec, milestone)
