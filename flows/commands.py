@@ -220,9 +220,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if args.at is not None:
         now = _parse_moment(args.at, option="--luc")
     elif args.from_today:
-        from datetime import UTC, datetime
+        from thidua.clock import now as clock_now
 
-        now = datetime.now(UTC)
+        now = clock_now()
     loaded = load_campaign(Path(args.file))
     return simulate(loaded, verbose=args.verbose, now=now, out=_out)
 

@@ -13,7 +13,7 @@ already got it unless `include_delivered` says so.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from prefect import flow, task
@@ -33,6 +33,7 @@ from tasks.actions import (
     stored_outcomes,
 )
 from thidua import crud
+from thidua.clock import now as clock_now
 from thidua.db import session_scope
 
 FLOW_NAME = "gui-lai"
@@ -75,7 +76,7 @@ def resend_action(
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """Send `action_key` again to its recipients (or `units` of them) not reached yet."""
-    clock = now or datetime.now(UTC)
+    clock = now or clock_now()
     ctx = load_action(campaign_file, action_key)
     if ctx is None:
         return {"number": 0, "outcomes": []}
