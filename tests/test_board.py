@@ -356,6 +356,21 @@ def test_the_artifact_rows_have_vietnamese_columns(fresh_db: Engine, campaign: P
     )
 
 
+def test_an_optional_milestone_is_not_missing_after_its_deadline(
+    fresh_db: Engine, campaign: Path, write_campaign: Callable[..., Path]
+) -> None:
+    seed(fresh_db, campaign)  # the same store, read with the nomination made optional
+    optional = MILESTONES.replace("    required=True,", "").replace(
+        'escalation=Escalation(after="1 ngày làm việc", to="group_head"),', ""
+    )
+    board = board_of(fresh_db, load_campaign(write_campaign(optional, extra=EXTRA)))
+    hoso = {u.code: u.cells["ho-so/-"].text() for u in board.units}
+    # Did not nominate: owes nothing (the store's escalation stays a recorded fact).
+    assert hoso["SO-B"].startswith("—") and hoso["XA-2"].startswith("—"), hoso
+    assert not any("thiếu" in text for text in hoso.values()), hoso
+    assert board.summaries["ho-so/-"].missing == 0
+
+
 def test_before_a_due_date_nothing_is_missing(fresh_db: Engine, campaign: Path) -> None:
     board = board_of(
         fresh_db, seed(fresh_db, campaign), now=datetime(2026, 3, 20, 23, 0, tzinfo=VN)

@@ -95,6 +95,9 @@ class Column:
     opens: date
     due: date
     escalate_to: str | None  # Escalation.to of the milestone, if it escalates
+    # An optional milestone (nominating) is not owed: a unit that did not take it up is
+    # not "thiếu" after the deadline.
+    required: bool = True
 
     @property
     def id(self) -> str:
@@ -506,7 +509,9 @@ def board_columns(plan: Plan) -> list[Column]:
         m = occ.milestone
         label = f"{names[m.key]} {occurrence_label(occ.key)}".strip()
         escalate_to = m.escalation.to if m.escalation else None
-        columns.append(Column(m.key, occ.key, label, occ.opens, occ.due, escalate_to))
+        columns.append(
+            Column(m.key, occ.key, label, occ.opens, occ.due, escalate_to, m.is_required)
+        )
     return columns
 
 
@@ -599,7 +604,7 @@ def _cell(
     escalated = _escalated(column, code, sub, rows.escalations.get(key, {}), registry)
     cell = Cell("pending", reminders=rows.reminders.get((*key, code), 0), escalated=escalated)
     if sub is None:
-        cell.state = "missing" if today > column.due else "pending"
+        cell.state = "missing" if today > column.due and column.required else "pending"
         return cell
     day = sub.submitted_at.astimezone(tz).date()
     cell.submitted_on = day
