@@ -330,6 +330,11 @@ def pydantic_problems(
             template = _MESSAGES.get(kind)
             message = template.format(**ctx) if template else f"giá trị không hợp lệ ({err['msg']})"
         value = err.get("input", None) if kind != "missing" else None
+        if isinstance(value, str):
+            # a bidi override or control character printed raw would garble the message
+            from thidua.names import escaped
+
+            value = escaped(value)
         args = {"value": value} if kind not in ("missing",) and _showable(value) else {}
         problems.append(Problem(_path(loc, data), message, source=_line(loc, where), **args))
     return problems

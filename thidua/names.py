@@ -113,4 +113,6 @@ def _checked(what: str, limit: int, *, multiline: bool = False) -> BeforeValidat
 
 Name = Annotated[str, _checked("tên", MAX_NAME)]
 Title = Annotated[str, _checked("tiêu đề", MAX_TITLE)]
+#: one-line values that are neither names nor titles: document numbers, paths, contacts
+OneLine = Annotated[str, _checked("giá trị", MAX_TITLE)]
 LongText = Annotated[str, _checked("nội dung", MAX_LONG_TEXT, multiline=True)]
