@@ -18,7 +18,7 @@ from typing import Any
 
 from flows.naming import deployment_name, relative_file
 from flows.worker import DEFAULT_POOL
-from thidua.campaign_file import LoadedCampaign, load_campaign
+from thidua.campaign_file import LoadedCampaign, load_campaign, load_campaigns
 from thidua.config import get_settings, set_settings
 from thidua.errors import ThiduaError, UnknownCampaign, ValidationFailed
 from thidua.vnformat import format_short, weekday_name
@@ -31,11 +31,11 @@ def _out(text: str = "") -> None:
 def _load_all(files: list[Path]) -> list[LoadedCampaign]:
     """Every valid campaign among `files`; invalid ones are reported and left out."""
     loaded = []
-    for path in files:
-        try:
-            loaded.append(load_campaign(path))
-        except ValidationFailed as exc:
-            _out(f"✗ bỏ qua {path}: {len(exc.errors)} lỗi (xem `thidua validate {path}`)")
+    for path, result in zip(files, load_campaigns(files), strict=True):  # one child process
+        if isinstance(result, ValidationFailed):
+            _out(f"✗ bỏ qua {path}: {len(result.errors)} lỗi (xem `thidua validate {path}`)")
+        else:
+            loaded.append(result)
     return loaded
 
 
