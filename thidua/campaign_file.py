@@ -44,12 +44,21 @@ Specs = dict[Path, tuple["Campaign | None", list[Problem]]]
 
 
 def load_campaign(
-    path: str | Path, *, registry: str | Path | Registry | None = None, parents: bool = True
+    path: str | Path,
+    *,
+    registry: str | Path | Registry | None = None,
+    parents: bool = True,
+    specs: Specs | None = None,
 ) -> LoadedCampaign:
-    """Load, validate and cross-check one campaign file; raise CampaignFileError."""
+    """Load, validate and cross-check one campaign file; raise CampaignFileError.
+
+    `specs` holds files already read by `read_specs` (the file itself, its parent
+    candidates): they are not run again.
+    """
     path = Path(path)
-    spec, problems = read_spec(path)
-    return _load(path, spec, problems, registry=registry, parents=parents, known={})
+    known = specs or {}
+    spec, problems = known[path] if path in known else read_spec(path)
+    return _load(path, spec, problems, registry=registry, parents=parents, known=known)
 
 
 def load_campaigns(
