@@ -164,3 +164,18 @@ def test_values_come_back_as_data_of_the_same_types(folder: Path) -> None:
     loaded = load_campaign(folder / "camp.py")
     assert loaded.spec.issued.start.isoformat() == "2026-03-02"
     assert loaded.spec.participants.groups == ["KHOI-A", "CUM-X"]
+
+
+def test_threads_and_exit_handlers_of_a_file_do_not_keep_the_loader_waiting(folder: Path) -> None:
+    import time
+
+    (folder / "a.py").write_text(
+        "import atexit, threading, time\n"
+        "threading.Thread(target=time.sleep, args=(1000,)).start()\n"
+        "atexit.register(time.sleep, 1000)\n" + VALID,
+        encoding="utf-8",
+    )
+    started = time.monotonic()
+    [loaded] = load_campaigns([folder / "a.py"])
+    assert loaded.code == "12/KH-TEST"  # type: ignore[union-attr]
+    assert time.monotonic() - started < 60

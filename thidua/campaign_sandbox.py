@@ -101,8 +101,9 @@ class _Child:
         self.pipe = os.fdopen(read_fd, "rb", buffering=0)
         self.buffer = b""
         assert self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps([str(p) for p in paths]).encode())
-        self.proc.stdin.close()
+        with contextlib.suppress(OSError):  # a child that died at once is reported by _collect
+            self.proc.stdin.write(json.dumps([str(p) for p in paths]).encode())
+            self.proc.stdin.close()
 
     def message(self, deadline: float | None) -> dict[str, Any] | None:
         """The next message; None at end of stream; TimeoutError past `deadline`."""
@@ -202,6 +203,8 @@ def _collect(
         elif "done" in msg and current is not None:
             results[remaining[current]] = _decode_result(msg["done"], remaining[current])
             current = None
+            if all(p in results for p in remaining):
+                return  # not waiting for the child's exit: stop() ends it
 
 
 def _child_failed(reason: str) -> Exception:
@@ -361,6 +364,9 @@ def _main(out_fd: int) -> None:
     """Child entry: read the file list on stdin, write one JSON line per event to `out_fd`."""
     import resource
 
+    # Ctrl-C reaches the parent, which stops this child; a file's own
+    # `raise KeyboardInterrupt` is still reported as an interruption.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     limit = int(sys.argv[2]) * 1024 * 1024
     with contextlib.suppress(ValueError, OSError):  # a lower hard limit already applies
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -381,6 +387,8 @@ def _main(out_fd: int) -> None:
             result = _problem_result(
                 Path(name), f"tệp dùng quá giới hạn bộ nhớ {sys.argv[2]} MB khi nạp"
             )
+        except Exception as exc:  # reading the declarations back (a file's odd objects)
+            result = _problem_result(Path(name), f"không đọc được khai báo: {type(exc).__name__}")
         try:
             encoded = json.dumps({"done": result}, ensure_ascii=True).encode()
         except (ValueError, RecursionError, MemoryError):
@@ -388,6 +396,11 @@ def _main(out_fd: int) -> None:
             encoded = json.dumps({"done": _problem_result(Path(name), reason)}).encode()
         out.write(encoded + b"\n")
     out.close()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    # Not sys.exit: a file's threads or atexit handlers must not keep this child alive.
+    os._exit(0)
 
 
 def _problem_result(path: Path, message: str) -> dict[str, Any]:
