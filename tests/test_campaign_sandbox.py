@@ -30,6 +30,16 @@ EXITS = "import os\n\nos._exit(0)\n"
 BROKEN = 'from thidua import *\n\ncampaign = Campaign(code="12/KH-TEST")\n'
 
 
+@pytest.fixture(autouse=True, params=["fork", "spawn"])
+def mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """In-process loads run both ways: forked (single-threaded CLI) and a fresh interpreter."""
+    if request.param == "spawn":
+        monkeypatch.setattr(campaign_sandbox, "can_fork", lambda: False)
+    else:
+        assert campaign_sandbox.can_fork()  # pytest runs tests in its main thread only
+    return request.param
+
+
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
     (tmp_path / "units.yaml").write_text(SMALL_REGISTRY, encoding="utf-8")

@@ -8,12 +8,14 @@ pickle: the parent must not run anything the file could have crafted) or the
 problems found while reading and running it. pydantic validation, registry and
 cross-checks stay in the parent (`thidua.campaign_file`).
 
-Several files share one child (Python's start-up is paid once). The child
+Several files share one child. A single-threaded caller (the CLI) forks, so no
+interpreter start-up is paid at all; one with threads (serve, flow runs) starts a
+fresh interpreter, since forking could copy a lock another thread holds. The child
 announces each file before running it, so when it dies or times out, that file
 is reported as refused (“tệp kết thúc tiến trình khi nạp”, “quá thời gian nạp N
 giây”) and the files after it are retried in a fresh child: one bad file never
-hides the others. The child imports only this module, `thidua.dsl` and
-`thidua.errors` (no pydantic), so it starts fast and in parallel with the parent.
+hides the others. A started child imports only this module, `thidua.dsl` and
+`thidua.errors` (no pydantic); either way it runs while the parent imports pydantic.
 
 Limits: ``THIDUA_LOAD_TIMEOUT`` (seconds per file, default 20) and
 ``THIDUA_LOAD_MEMORY_MB`` (default 1024).
@@ -82,28 +84,84 @@ class Executed:
 # --- the parent side ---------------------------------------------------------------
 
 
+class _Forked:
+    """The few Popen methods `_Child` uses, for a forked child."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+
+    def wait(self, timeout: float) -> int | None:
+        end = time.monotonic() + timeout
+        while self.poll() is None:
+            if time.monotonic() > end:
+                raise subprocess.TimeoutExpired(str(self.pid), timeout)
+            time.sleep(0.005)
+        return self.returncode
+
+
+def can_fork() -> bool:
+    """Fork (no interpreter start-up) when this process has a single thread.
+
+    Forking a process with other threads can copy a lock one of them holds (logging,
+    imports); `serve`, `deploy` and flow runs have threads and start a fresh
+    interpreter instead. The CLI's `validate` and `plan` are single-threaded.
+    """
+    import threading
+
+    return hasattr(os, "fork") and threading.active_count() == 1
+
+
 class _Child:
-    """One child interpreter running a list of files, read message by message."""
+    """One child process running a list of files, read message by message."""
 
     def __init__(self, paths: list[Path]) -> None:
         read_fd, write_fd = os.pipe()
-        code = "import sys; from thidua.campaign_sandbox import _main; _main(int(sys.argv[1]))"
-        try:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-c", code, str(write_fd), str(memory_mb())],
-                stdin=subprocess.PIPE,
-                # a campaign's print() goes to stderr, never into the command's output
-                stdout=2 if _fd_open(2) else subprocess.DEVNULL,
-                pass_fds=(write_fd,),
-            )
-        finally:
+        names = [str(p) for p in paths]
+        self.proc: Any
+        if can_fork():
+            for stream in (sys.stdout, sys.stderr):  # or the child would repeat their buffers
+                with contextlib.suppress(Exception):
+                    stream.flush()
+            pid = os.fork()
+            if pid == 0:  # the child: never returns into the caller's code
+                try:
+                    os.close(read_fd)
+                    if _fd_open(2):
+                        os.dup2(2, 1)  # a campaign's print() goes to stderr
+                    _serve(names, write_fd, memory_mb(), base=_address_space())
+                finally:
+                    os._exit(70)
             os.close(write_fd)
+            self.proc = _Forked(pid)
+        else:
+            code = "import sys; from thidua.campaign_sandbox import _main; _main(int(sys.argv[1]))"
+            try:
+                self.proc = subprocess.Popen(
+                    [sys.executable, "-c", code, str(write_fd), str(memory_mb())],
+                    stdin=subprocess.PIPE,
+                    # a campaign's print() goes to stderr, never into the command's output
+                    stdout=2 if _fd_open(2) else subprocess.DEVNULL,
+                    pass_fds=(write_fd,),
+                )
+            finally:
+                os.close(write_fd)
+            with contextlib.suppress(OSError):  # a child that died at once: _collect says so
+                self.proc.stdin.write(json.dumps(names).encode())
+                self.proc.stdin.close()
         self.pipe = os.fdopen(read_fd, "rb", buffering=0)
         self.buffer = b""
-        assert self.proc.stdin is not None
-        with contextlib.suppress(OSError):  # a child that died at once is reported by _collect
-            self.proc.stdin.write(json.dumps([str(p) for p in paths]).encode())
-            self.proc.stdin.close()
 
     def message(self, deadline: float | None) -> dict[str, Any] | None:
         """The next message; None at end of stream; TimeoutError past `deadline`."""
@@ -361,13 +419,29 @@ def _decode_result(raw: Any, path: Path) -> Executed:
 
 
 def _main(out_fd: int) -> None:
-    """Child entry: read the file list on stdin, write one JSON line per event to `out_fd`."""
+    """Entry of a started interpreter: the file list on stdin, results to `out_fd`."""
+    _serve(json.loads(sys.stdin.read()), out_fd, int(sys.argv[2]), base=0)
+
+
+def _address_space() -> int:
+    """This process's address space in bytes (a forked child starts with its parent's)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+    return pages * os.sysconf("SC_PAGE_SIZE")
+
+
+def _serve(paths: list[str], out_fd: int, megabytes: int, *, base: int) -> None:
+    """Run each file, writing one JSON line per event to `out_fd`; ends the process."""
     import resource
 
     # Ctrl-C reaches the parent, which stops this child; a file's own
     # `raise KeyboardInterrupt` is still reported as an interruption.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    limit = int(sys.argv[2]) * 1024 * 1024
+    if "faulthandler" in sys.modules:  # a forked test runner's: a file's crash is reported
+        sys.modules["faulthandler"].disable()
+    limit = base + megabytes * 1024 * 1024
     with contextlib.suppress(ValueError, OSError):  # a lower hard limit already applies
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     out = os.fdopen(out_fd, "wb", buffering=0)
@@ -375,17 +449,16 @@ def _main(out_fd: int) -> None:
     def send(message: dict[str, Any]) -> None:
         out.write(json.dumps(message, ensure_ascii=True).encode() + b"\n")
 
-    paths = json.loads(sys.stdin.read())
     for index, name in enumerate(paths):
         send({"start": index})
         try:
             result = _run(Path(name))
         except KeyboardInterrupt:
             send({"interrupt": index})
-            return
+            os._exit(0)
         except MemoryError:
             result = _problem_result(
-                Path(name), f"tệp dùng quá giới hạn bộ nhớ {sys.argv[2]} MB khi nạp"
+                Path(name), f"tệp dùng quá giới hạn bộ nhớ {megabytes} MB khi nạp"
             )
         except Exception as exc:  # reading the declarations back (a file's odd objects)
             result = _problem_result(Path(name), f"không đọc được khai báo: {type(exc).__name__}")
