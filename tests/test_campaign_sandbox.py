@@ -137,6 +137,24 @@ def test_several_files_share_one_child_and_a_dead_child_is_replaced(
     assert [[p.name for p in batch] for batch in started] == [names, ["c.py"]]
 
 
+def test_a_child_campaign_and_its_parent_are_read_by_one_child(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    started: list[list[str]] = []
+    real = campaign_sandbox._Child
+
+    class Counted(real):  # type: ignore[misc, valid-type]
+        def __init__(self, paths: list[Path]) -> None:
+            started.append([p.name for p in paths])
+            super().__init__(paths)
+
+    monkeypatch.setattr(campaign_sandbox, "_Child", Counted)
+    loaded = load_campaign(CAMPAIGNS / "sngv_579_kh_2026_100_ngay_dem.py")
+    assert loaded.spec.parent == "641/KH-UBND"
+    assert not [w for w in loaded.warnings if w.path == "parent"]  # the parent was found
+    assert started == [["sngv_579_kh_2026_100_ngay_dem.py", "ubnd_641_kh_2026_100_ngay_dem.py"]]
+
+
 def test_a_campaign_printing_does_not_corrupt_json_output(folder: Path) -> None:
     (folder / "camp.py").write_text('print("xin chào")\n' + VALID, encoding="utf-8")
     done = subprocess.run(

@@ -57,8 +57,23 @@ def load_campaign(
     """
     path = Path(path)
     known = specs or {}
-    spec, problems = known[path] if path in known else read_spec(path)
+    if path not in known:
+        # A child campaign's parent is read in the same child process as the file.
+        declared = _declared_parent(path) if parents else None
+        extra = _parent_candidates(declared, path) if declared else []
+        known = {**known, **read_specs([path, *extra])}
+    spec, problems = known[path]
     return _load(path, spec, problems, registry=registry, parents=parents, known=known)
+
+
+def _declared_parent(path: Path) -> str | None:
+    """The `parent="…"` a file's text declares, found without running it (a hint only)."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    m = re.search(r"""\bparent\s*=\s*["']([^"'\n]+)["']""", text)
+    return m.group(1) if m else None
 
 
 def load_campaigns(
@@ -70,7 +85,8 @@ def load_campaigns(
     every file; the parents of child campaigns are read from the same batch.
     """
     files = [Path(p) for p in paths]
-    specs = read_specs(files)
+    parents = [_parent_candidates(code, f) for f in files if (code := _declared_parent(f))]
+    specs = read_specs(files + [c for found in parents for c in found])
     out: list[LoadedCampaign | ValidationFailed] = []
     for path in files:
         try:
@@ -365,7 +381,19 @@ def find_parent(spec: Campaign, path: Path, known: Specs | None = None) -> Campa
     """
     assert spec.parent
     known = known if known is not None else {}
-    pattern = re.compile(_CODE_RE.format(code=re.escape(spec.parent)))
+    candidates = _parent_candidates(spec.parent, path)
+    missing = [c for c in candidates if c not in known]
+    specs = {**known, **(read_specs(missing) if missing else {})}
+    for candidate in candidates:
+        parent, _ = specs[candidate]
+        if parent is not None and parent.code == spec.parent:
+            return parent
+    return None
+
+
+def _parent_candidates(code: str, path: Path) -> list[Path]:
+    """Campaign files next to `path` whose text names campaign `code`."""
+    pattern = re.compile(_CODE_RE.format(code=re.escape(code)))
     candidates = []
     for candidate in sorted(path.parent.glob("*.py")):
         if candidate.resolve() == path.resolve():
@@ -376,10 +404,4 @@ def find_parent(spec: Campaign, path: Path, known: Specs | None = None) -> Campa
             continue
         if pattern.search(text):
             candidates.append(candidate)
-    missing = [c for c in candidates if c not in known]
-    specs = {**known, **(read_specs(missing) if missing else {})}
-    for candidate in candidates:
-        parent, _ = specs[candidate]
-        if parent is not None and parent.code == spec.parent:
-            return parent
-    return None
+    return candidates
