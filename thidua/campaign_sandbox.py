@@ -103,11 +103,10 @@ class _Forked:
             os.kill(self.pid, signal.SIGKILL)
 
     def wait(self, timeout: float) -> int | None:
-        end = time.monotonic() + timeout
-        while self.poll() is None:
-            if time.monotonic() > end:
-                raise subprocess.TimeoutExpired(str(self.pid), timeout)
-            time.sleep(0.005)
+        """Only called after `kill` or once the child closed its pipe: it ends promptly."""
+        if self.returncode is None:
+            _, status = os.waitpid(self.pid, 0)
+            self.returncode = os.waitstatus_to_exitcode(status)
         return self.returncode
 
 
@@ -211,14 +210,19 @@ def execute(
 ) -> dict[Path, Executed]:
     """Run each file of `paths` in child processes; what each gave, by path.
 
-    `meanwhile` runs in this process while the first child starts (the caller's own
-    imports), so the child's start-up costs little wall time on a multi-core machine.
+    `meanwhile` is the caller's own preparation (its imports): it runs while a started
+    interpreter boots, or before a fork.
     """
     order = list(dict.fromkeys(paths))
     results: dict[Path, Executed] = {}
     limit = timeout_s()
     while len(results) < len(order):
         remaining = [p for p in order if p not in results]
+        if meanwhile is not None and can_fork():
+            # A forked child costs nothing to start, but overlapping it with the
+            # caller's imports makes the caller copy every page it touches (COW).
+            meanwhile()
+            meanwhile = None
         child = _Child(remaining)
         try:
             if meanwhile is not None:
