@@ -144,7 +144,12 @@ def read_specs(paths: Iterable[Path]) -> dict[Path, tuple[Campaign | None, list[
     """`read_spec` for several files, run in one child process (retried per file if it dies)."""
     from thidua.campaign_sandbox import execute
 
-    def prepare() -> None:  # pydantic and the spec validator are built while the child runs
+    def prepare() -> None:
+        # What this process needs next anyway, loaded before a fork so the child
+        # shares it: campaign files run `from thidua import *`, which imports every
+        # lazily exported module (plan, checks, …); the child must not pay for them.
+        import thidua.checks
+        import thidua.plan  # noqa: F401
         from thidua import spec
 
         spec.Campaign.model_rebuild(force=True)
