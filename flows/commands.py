@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from flows.worker import DEFAULT_POOL
-from thidua.campaign_file import LoadedCampaign, load_campaign
+from thidua.campaign_file import LoadedCampaign, load_campaign, load_campaigns
 from thidua.config import get_settings
 from thidua.errors import ThiduaError, UnknownCampaign, ValidationFailed
 
@@ -26,11 +26,11 @@ def _out(text: str = "") -> None:
 def _load_all(files: list[Path]) -> list[LoadedCampaign]:
     """Every valid campaign among `files`; invalid ones are reported and left out."""
     loaded = []
-    for path in files:
-        try:
-            loaded.append(load_campaign(path))
-        except ValidationFailed as exc:
-            _out(f"✗ bỏ qua {path}: {len(exc.errors)} lỗi (xem `thidua validate {path}`)")
+    for path, result in zip(files, load_campaigns(files), strict=True):  # one child process
+        if isinstance(result, ValidationFailed):
+            _out(f"✗ bỏ qua {path}: {len(result.errors)} lỗi (xem `thidua validate {path}`)")
+        else:
+            loaded.append(result)
     return loaded
 
 

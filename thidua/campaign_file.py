@@ -8,22 +8,22 @@ syntax error, a typo'd field, an impossible date, an exception) becomes a
 from __future__ import annotations
 
 import re
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from thidua.config import get_settings
-from thidua.dsl import Declaration, Loc, unfold
-from thidua.errors import CampaignFileError, Problem, RegistryError
+from thidua.dsl import Declaration, Loc
+from thidua.errors import CampaignFileError, Problem, RegistryError, ValidationFailed
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from pydantic import ValidationError
 
+    from thidua.campaign_sandbox import Executed
     from thidua.registry import Registry
     from thidua.spec import Campaign
-
-MAX_FILE_BYTES = 1_000_000
 
 
 @dataclass
@@ -40,23 +40,82 @@ class LoadedCampaign:
         return self.spec.code
 
 
+Specs = dict[Path, tuple["Campaign | None", list[Problem]]]
+
+
 def load_campaign(
-    path: str | Path, *, registry: str | Path | Registry | None = None, parents: bool = True
+    path: str | Path,
+    *,
+    registry: str | Path | Registry | None = None,
+    parents: bool = True,
+    specs: Specs | None = None,
 ) -> LoadedCampaign:
-    """Load, validate and cross-check one campaign file; raise CampaignFileError."""
+    """Load, validate and cross-check one campaign file; raise CampaignFileError.
+
+    `specs` holds files already read by `read_specs` (the file itself, its parent
+    candidates): they are not run again.
+    """
     path = Path(path)
+    known = specs or {}
+    if path not in known:
+        # A child campaign's parent is read in the same child process as the file.
+        declared = _declared_parent(path) if parents else None
+        extra = _parent_candidates(declared, path) if declared else []
+        known = {**known, **read_specs([path, *extra])}
+    spec, problems = known[path]
+    return _load(path, spec, problems, registry=registry, parents=parents, known=known)
+
+
+def _declared_parent(path: Path) -> str | None:
+    """The `parent="…"` a file's text declares, found without running it (a hint only)."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    m = re.search(r"""\bparent\s*=\s*["']([^"'\n]+)["']""", text)
+    return m.group(1) if m else None
+
+
+def load_campaigns(
+    paths: Iterable[str | Path], *, registry: str | Path | Registry | None = None
+) -> list[LoadedCampaign | ValidationFailed]:
+    """`load_campaign` for each of `paths`, in order, running them all in one child process.
+
+    A file that fails is returned as its error (a CampaignFileError), so the caller reports
+    every file; the parents of child campaigns are read from the same batch.
+    """
+    files = [Path(p) for p in paths]
+    parents = [_parent_candidates(code, f) for f in files if (code := _declared_parent(f))]
+    specs = read_specs(files + [c for found in parents for c in found])
+    out: list[LoadedCampaign | ValidationFailed] = []
+    for path in files:
+        try:
+            out.append(_load(path, *specs[path], registry=registry, parents=True, known=specs))
+        except ValidationFailed as exc:
+            out.append(exc)
+    return out
+
+
+def _load(
+    path: Path,
+    spec: Campaign | None,
+    problems: list[Problem],
+    *,
+    registry: str | Path | Registry | None,
+    parents: bool,
+    known: Specs,
+) -> LoadedCampaign:
     source = str(path)
-    spec, problems = read_spec(path)
     if spec is None:
         raise CampaignFileError(source, problems)
 
     from thidua.checks import check_campaign
 
     reg, reg_problems = _registry_for(spec, path, registry)
-    problems += reg_problems
+    problems = problems + reg_problems
     if reg is None:
         raise CampaignFileError(source, problems)
-    parent = find_parent(spec, path) if parents and spec.parent else None
+    parent = find_parent(spec, path, known) if parents and spec.parent else None
     problems += [
         _at(p, source) for p in check_campaign(spec, reg, parent=parent, base_dir=path.parent)
     ]
@@ -77,59 +136,40 @@ def load_campaign(
 
 
 def read_spec(path: Path) -> tuple[Campaign | None, list[Problem]]:
-    """Run the file and validate its `campaign`; no registry, no cross-checks."""
-    source = str(path)
-    text, problem = _read_text(path)
-    if problem:
-        return None, [problem]
-    namespace, problem = _execute(path, text)
-    if problem:
-        return None, [problem]
-    declared = namespace.get("campaign")
-    from thidua import dsl, spec
+    """Run the file (in a child process) and validate its `campaign`; no registry, no cross-checks."""
+    return read_specs([path])[Path(path)]
 
-    if declared is None:
-        named = [name for name, v in namespace.items() if isinstance(v, dsl.Campaign)]
-        hint = (
-            f"; có `{named[0]} = Campaign(...)`, hãy đổi tên biến thành `campaign`" if named else ""
-        )
-        return None, [
-            Problem(
-                "campaign",
-                f"tệp không khai báo biến `campaign = Campaign(...)`{hint}",
-                *named[:1],
-                source=source,
-            )
-        ]
 
-    problems = _extra_campaigns(text, namespace, source)
-    if problems:
-        return None, problems
-    if isinstance(declared, spec.Campaign):
-        return declared, []
-    if isinstance(declared, list | tuple) and any(isinstance(d, dsl.Campaign) for d in declared):
-        return None, [
-            Problem(
-                "campaign",
-                f"biến `campaign` chứa {len(declared)} mục; mỗi tệp chỉ khai báo một chiến dịch "
-                "`campaign = Campaign(...)`, hãy tách mỗi chiến dịch ra một tệp",
-                type(declared).__name__,
-                source,
-            )
-        ]
-    if not isinstance(declared, dsl.Campaign):
-        return None, [
-            Problem(
-                "campaign",
-                "biến `campaign` phải là `Campaign(...)`",
-                type(declared).__name__,
-                source,
-            )
-        ]
-    data, where = unfold(declared)
-    problems = [_positional(loc, d, data) for loc, d in where.items() if d.args]
+def read_specs(paths: Iterable[Path]) -> dict[Path, tuple[Campaign | None, list[Problem]]]:
+    """`read_spec` for several files, run in one child process (retried per file if it dies)."""
+    from thidua.campaign_sandbox import execute
+
+    def prepare() -> None:
+        # What this process needs next anyway, loaded before a fork so the child
+        # shares it: campaign files run `from thidua import *`, which imports every
+        # lazily exported module (plan, checks, …); the child must not pay for them.
+        import thidua.checks
+        import thidua.plan  # noqa: F401
+        from thidua import spec
+
+        spec.Campaign.model_rebuild(force=True)
+
+    ran = execute([Path(p) for p in paths], meanwhile=prepare)
+    return {path: _validate(executed) for path, executed in ran.items()}
+
+
+def _validate(executed: Executed) -> tuple[Campaign | None, list[Problem]]:
+    """pydantic validation of what a file declared, in this process."""
+    if executed.problems:
+        return None, executed.problems
     from pydantic import ValidationError
 
+    from thidua import spec
+
+    data, where = executed.data, executed.where
+    problems = (
+        [] if executed.model else [_positional(loc, d, data) for loc, d in where.items() if d.args]
+    )
     try:
         campaign = spec.Campaign.model_validate(data)
     except ValidationError as exc:
@@ -137,132 +177,6 @@ def read_spec(path: Path) -> tuple[Campaign | None, list[Problem]]:
         return None, problems
     problems += _duplicate_milestones(campaign, where)
     return (None if problems else campaign), problems
-
-
-def _read_text(path: Path) -> tuple[str, Problem | None]:
-    source = str(path)
-    if not path.is_file():
-        return "", Problem("", "không tìm thấy tệp chiến dịch", source=source)
-    if path.suffix != ".py":
-        return "", Problem("", "tệp chiến dịch phải là tệp Python (.py)", path.name, source)
-    if path.stat().st_size > MAX_FILE_BYTES:
-        return "", Problem("", f"tệp quá lớn (tối đa {MAX_FILE_BYTES // 1000} KB)", source=source)
-    raw = path.read_bytes()
-    how = "hãy lưu lại với mã hóa UTF-8 (trong trình soạn thảo: Save with Encoding → UTF-8)"
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "", Problem("", f"tệp đang ở bảng mã UTF-16, không phải UTF-8; {how}", source=source)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        return "", Problem(
-            "",
-            f"tệp không phải UTF-8 (byte lạ ở dòng {line}; có thể là Windows-1258 hoặc latin-1); "
-            f"{how}",
-            source=f"{source}:{line}",
-        )
-    if "\x00" in text:
-        # compile() refuses it with no line number; the admin needs to know where.
-        line = text.count("\n", 0, text.index("\x00")) + 1
-        return "", Problem(
-            "",
-            "tệp chứa ký tự NUL (byte 0); tệp bị hỏng hoặc không phải văn bản, hãy lưu lại",
-            source=f"{source}:{line}",
-        )
-    return text, None
-
-
-def _execute(path: Path, text: str) -> tuple[dict[str, Any], Problem | None]:
-    source = str(path)
-    try:
-        code = compile(text, source, "exec")
-    except SyntaxError as exc:
-        where = f"{source}:{exc.lineno}" if exc.lineno else source
-        shown = (exc.text or "").strip()
-        message = f"lỗi cú pháp Python: {exc.msg}"
-        if shown:
-            return {}, Problem("", message, shown, where)
-        return {}, Problem("", message, source=where)
-    namespace: dict[str, Any] = {
-        "__file__": str(path.resolve()),
-        "__name__": f"campaign_{path.stem}",
-    }
-    try:
-        exec(code, namespace)
-    except KeyboardInterrupt:
-        raise
-    except BaseException as exc:  # a campaign file may raise anything, even SystemExit
-        line = next(
-            (
-                f.lineno
-                for f in reversed(traceback.extract_tb(exc.__traceback__))
-                if f.filename == source
-            ),
-            None,
-        )
-        where = f"{source}:{line}" if line else source
-        message = f"tệp gây lỗi khi chạy: {type(exc).__name__}: {exc}"
-        hint = _import_hint(exc)
-        if hint:
-            return {}, Problem("", f"{message}; {hint[0]}", hint[1], where)
-        return {}, Problem("", message, source=where)
-    return namespace, None
-
-
-def _import_hint(exc: BaseException) -> tuple[str, str] | None:
-    """What a failed import in a campaign file means, and the name it could not find."""
-    from thidua.dsl import DECLARATIONS
-
-    if isinstance(exc, ModuleNotFoundError) and exc.name:
-        return (
-            f"không có mô-đun “{exc.name}”; tệp chiến dịch chỉ cần `from thidua import ...`",
-            exc.name,
-        )
-    m = re.match(r"cannot import name '([^']+)' from 'thidua'", str(exc))
-    if isinstance(exc, ImportError) and m:
-        return (
-            f"thidua không có “{m.group(1)}”; các khai báo dùng được: {', '.join(DECLARATIONS)}",
-            m.group(1),
-        )
-    return None
-
-
-_CAMPAIGN_ASSIGNMENT = re.compile(r"^campaign\s*(?::[^=\n]*)?=(?!=)", re.MULTILINE)
-
-
-def _extra_campaigns(text: str, namespace: dict[str, Any], source: str) -> list[Problem]:
-    """A second campaign in a file would be silently dropped or ignored: refuse it."""
-    from thidua import dsl
-
-    problems = []
-    lines = [text.count("\n", 0, m.start()) + 1 for m in _CAMPAIGN_ASSIGNMENT.finditer(text)]
-    if len(lines) > 1:
-        problems.append(
-            Problem(
-                "campaign",
-                f"biến `campaign` được gán {len(lines)} lần (dòng {', '.join(map(str, lines))}); "
-                "lần gán sau xóa mất chiến dịch trước, mỗi tệp chỉ khai báo một chiến dịch",
-                source=f"{source}:{lines[1]}",
-            )
-        )
-    declared = namespace.get("campaign")
-    seen = {id(declared)}
-    if isinstance(declared, list | tuple):
-        seen |= {id(d) for d in declared}
-    for name, value in namespace.items():
-        if not isinstance(value, dsl.Campaign) or id(value) in seen:
-            continue
-        code = value.fields.get("code")
-        problems.append(
-            Problem(
-                name,
-                "tệp khai báo thêm một chiến dịch ngoài biến `campaign`, chiến dịch này sẽ bị "
-                "bỏ qua; mỗi tệp chỉ khai báo một chiến dịch, hãy tách ra tệp riêng",
-                *([code] if isinstance(code, str) else []),
-                source=f"{value.file}:{value.line}",
-            )
-        )
-    return problems
 
 
 # --- pydantic errors in Vietnamese --------------------------------------------
@@ -330,6 +244,11 @@ def pydantic_problems(
             template = _MESSAGES.get(kind)
             message = template.format(**ctx) if template else f"giá trị không hợp lệ ({err['msg']})"
         value = err.get("input", None) if kind != "missing" else None
+        if isinstance(value, str):
+            # a bidi override or control character printed raw would garble the message
+            from thidua.names import escaped
+
+            value = escaped(value)
         args = {"value": value} if kind not in ("missing",) and _showable(value) else {}
         problems.append(Problem(_path(loc, data), message, source=_line(loc, where), **args))
     return problems
@@ -459,10 +378,28 @@ def _registry_for(
 _CODE_RE = r"""code\s*=\s*["']{code}["']"""
 
 
-def find_parent(spec: Campaign, path: Path) -> Campaign | None:
-    """The parent campaign of `spec` among the campaign files next to it, if valid."""
+def find_parent(spec: Campaign, path: Path, known: Specs | None = None) -> Campaign | None:
+    """The parent campaign of `spec` among the campaign files next to it, if valid.
+
+    Candidates are found by their text; those not already in `known` (a batch read
+    together) are run in one child process.
+    """
     assert spec.parent
-    pattern = re.compile(_CODE_RE.format(code=re.escape(spec.parent)))
+    known = known if known is not None else {}
+    candidates = _parent_candidates(spec.parent, path)
+    missing = [c for c in candidates if c not in known]
+    specs = {**known, **(read_specs(missing) if missing else {})}
+    for candidate in candidates:
+        parent, _ = specs[candidate]
+        if parent is not None and parent.code == spec.parent:
+            return parent
+    return None
+
+
+def _parent_candidates(code: str, path: Path) -> list[Path]:
+    """Campaign files next to `path` whose text names campaign `code`."""
+    pattern = re.compile(_CODE_RE.format(code=re.escape(code)))
+    candidates = []
     for candidate in sorted(path.parent.glob("*.py")):
         if candidate.resolve() == path.resolve():
             continue
@@ -471,7 +408,5 @@ def find_parent(spec: Campaign, path: Path) -> Campaign | None:
         except (OSError, UnicodeDecodeError):
             continue
         if pattern.search(text):
-            parent, _ = read_spec(candidate)
-            if parent is not None and parent.code == spec.parent:
-                return parent
-    return None
+            candidates.append(candidate)
+    return candidates

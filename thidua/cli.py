@@ -58,7 +58,7 @@ def _print(text: str = "", *, err: bool = False) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from thidua.campaign_file import load_campaign
+    from thidua.campaign_file import load_campaigns
     from thidua.config import get_settings
 
     files = [Path(f) for f in args.files] or sorted(get_settings().campaigns_dir.glob("*.py"))
@@ -66,10 +66,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
         _print("Không có tệp chiến dịch nào để kiểm tra.", err=True)
         return EXIT_INVALID
     failed = 0
-    for path in files:
-        try:
-            loaded = load_campaign(path, registry=args.registry)
-        except ValidationFailed as exc:
+    # All files run in one child process; one that exits or hangs is reported, not fatal.
+    for path, loaded in zip(files, load_campaigns(files, registry=args.registry), strict=True):
+        if isinstance(loaded, ValidationFailed):
+            exc = loaded
             failed += 1
             _print(f"✗ {path}: {len(exc.errors)} lỗi", err=True)
             for problem in exc.problems:

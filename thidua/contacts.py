@@ -18,11 +18,12 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from urllib.parse import parse_qsl, quote
+from urllib.parse import parse_qsl, quote, unquote
 
 from thidua.cache import cache_dir, read_json, write_json
 from thidua.errors import ThiduaError
 from thidua.errors import quote as quote_value
+from thidua.names import char_code, describe, escaped, unsafe_char
 
 OUTBOX_SCHEME = "outbox"
 MASK = "****"
@@ -33,22 +34,15 @@ _PLACEHOLDER = re.compile(r"\$\{(secret:[a-z0-9][a-z0-9-]*|[A-Za-z_][A-Za-z0-9_]
 SECRET_PREFIX = "secret:"
 _MAILBOX = re.compile(r"[a-z0-9][a-z0-9._-]*")
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://(.*)", re.DOTALL)
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 #: query keys whose value is a credential in Apprise URLs
-SECRET_KEYS = frozenset(
-    {
-        "pass",
-        "password",
-        "passwd",
-        "pwd",
-        "token",
-        "apikey",
-        "api_key",
-        "key",
-        "secret",
-        "access_token",
-        "accesstoken",
-        "apitoken",
-    }
+SECRET_KEYS = _words(
+    "pass password passwd pwd token apikey api_key key secret access_token accesstoken apitoken"
 )
 #: endings of header-like keys (“+X-Api-Key”, “-auth_token”) that carry a credential
 _SECRET_SUFFIXES = ("token", "secret", "password", "apikey", "api_key")
@@ -60,27 +54,9 @@ _EMAIL_KEYS = frozenset({"to", "from", "cc", "bcc", "reply", "email"})
 WEBHOOK_SCHEMES = frozenset({"json", "jsons", "xml", "xmls", "form", "forms"})
 #: Plain query keys these plugins read (Apprise 1.x: URLBase, NotifyBase and the
 #: plugins' own arguments); tests/test_contacts.py checks it against Apprise itself.
-WEBHOOK_OPTIONS = frozenset(
-    {
-        "format",
-        "overflow",
-        "emojis",
-        "tz",
-        "store",
-        "retry",
-        "wait",
-        "optional",
-        "verify",
-        "redirect",
-        "user",
-        "pass",
-        "password",
-        "rto",
-        "cto",
-        "port",
-        "method",
-        "attach-as",
-    }
+WEBHOOK_OPTIONS = _words(
+    "format overflow emojis tz store retry wait optional verify redirect user pass password rto cto"
+    " port method attach-as"
 )
 _PREFIXES = "-+:"
 
@@ -147,7 +123,13 @@ def expand(
             return secrets(name.removeprefix(SECRET_PREFIX))  # type: ignore[misc]
         return env[name]
 
-    return _substitute(url, value_of, encode=True)
+    concrete = _substitute(url, value_of, encode=True)
+    # Send-time defence: a variable's value (or a registry that skipped validation)
+    # must not smuggle a header line in either.
+    injected = header_injection(concrete)
+    if injected:
+        raise ThiduaError(f"địa chỉ liên hệ {display(url)}: {injected}")
+    return concrete
 
 
 def _substitute(url: str, value_of: Callable[[str], str], *, encode: bool) -> str:
@@ -274,8 +256,9 @@ def display(url: str) -> str:
     when Apprise is missing or cannot parse it, secrets are masked here.
     """
     parts = _split(url)
-    if parts is None or parts[0].lower() == OUTBOX_SCHEME or env_vars(url):
-        return _mask(url)
+    if parts is None or parts[0].lower() == OUTBOX_SCHEME or env_vars(url) or unsafe_char(url):
+        # a raw control character would end the log line or reorder the terminal
+        return escaped(_mask(url))
     private = _apprise_privacy_url(url)
     return _mask(private) if private else _mask(url)
 
@@ -367,6 +350,53 @@ def dropped_params(url: str) -> str | None:
     )
 
 
+#: Apprise decodes some fields twice (NotifyEmail unquotes “from” after parse_qsd did):
+#: “%250d” must be seen as the CR it becomes.
+_DECODE_ROUNDS = 4
+
+
+def _fields(url: str) -> list[tuple[str, str]]:
+    """(Vietnamese field name, raw text) for every part of `url` that Apprise reads."""
+    parts = _split(url)
+    if parts is None:
+        return [("địa chỉ", url)]
+    scheme, userinfo, hostpath, query, fragment = parts
+    user, _, password = userinfo.partition(":")
+    host, *path = hostpath.split("/")
+    fields = [("lược đồ", scheme), ("tên người dùng (user)", user), ("mật khẩu", password)]
+    fields += [("máy chủ", host)]
+    fields += [(f"phần đường dẫn thứ {i} (người nhận)", p) for i, p in enumerate(path, 1)]
+    for key, value in _query_items(query):
+        fields += [("tên tham số", key), (f"tham số “{escaped(key)}”", value)]
+    return [*fields, ("phần sau “#”", fragment)]
+
+
+def header_injection(url: str) -> str | None:
+    """The error for a URL part that decodes to a control or invisible character.
+
+    Apprise percent-decodes query values and userinfo (some twice) and puts them in
+    message headers: `to=a@x%0d%0aBcc:b@y` would add a hidden Bcc, `from=…%0d%0a…`
+    a header of the sender's choosing. No address, name or option needs such a
+    character, so any part holding one, at any decoding depth, is refused. A
+    secret's value is never shown, only the field and the character's code.
+    """
+    for label, raw in _fields(url):
+        text = raw
+        for _ in range(_DECODE_ROUNDS):
+            bad = unsafe_char(text)
+            if bad is not None:
+                return (
+                    f"{label} chứa {describe(bad)} {char_code(bad)} (sau khi giải mã “%..”); "
+                    "ký tự này có thể chèn thêm dòng tiêu đề thư (ví dụ Bcc), đổi người gửi "
+                    "hoặc che địa chỉ thật; hãy xóa nó khỏi địa chỉ"
+                )
+            decoded = unquote(text)
+            if decoded == text:
+                break
+            text = decoded
+    return None
+
+
 def check_local(url: str) -> str | None:
     """Checks that need no Apprise: URL shape, placeholder syntax, outbox mailbox."""
     if not isinstance(url, str) or not url.strip():
@@ -376,6 +406,9 @@ def check_local(url: str) -> str | None:
     m = _SCHEME.match(url)
     if not m:
         return "cần một địa chỉ Apprise dạng lược-đồ://…, ví dụ “mailtos://…” hoặc “outbox://…”"
+    injected = header_injection(url)
+    if injected:
+        return injected
     if "${" in _PLACEHOLDER.sub("", url) or "$" in _PLACEHOLDER.sub("", url):
         return (
             "biến môi trường phải viết dạng ${TEN_BIEN} (chữ không dấu, số, “_”); "

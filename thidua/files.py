@@ -6,8 +6,9 @@ the office cannot open. `store_file` copies a checked file to
 ``<data_dir>/files/<campaign slug>/<milestone>/<occurrence or ->/<unit>/`` and
 describes it as the store keeps it: ``{"name", "path", "sha256", "size"}``.
 A stored file is never overwritten: a different file of the same name gets a
-numbered name, the same content is reused. `FileBatch` remembers what it created,
-so a caller whose database write fails can take exactly those files back.
+numbered name, the same content is reused. `FileBatch` stages copies under unique
+temporary names and puts them in place only when the caller's record is written,
+so of two concurrent submissions the refused one never leaves or removes a file.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
+import tempfile
 import unicodedata
 import zipfile
 from pathlib import Path
@@ -281,56 +282,113 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _store(path: Path, folder: Path, created: list[Path]) -> dict[str, Any]:
-    check_file(path)
-    digest = _sha256(path)
-    size = path.stat().st_size
-    name = _safe_name(path.name)
-    folder.mkdir(parents=True, exist_ok=True)
+def _copy_to_temp(path: Path, folder: Path, name: str) -> tuple[Path, str, int]:
+    """Copy `path` to a temporary file of its own in `folder`: (temp, sha256, size).
+
+    The name is unique (mkstemp), so two writers of the same file name never write
+    into one file; the digest is of the bytes written, so the record always matches
+    the stored copy even if the source changes meanwhile.
+    """
+    fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".partial")
+    digest, size = hashlib.sha256(), 0
+    try:
+        with path.open("rb") as src, os.fdopen(fd, "wb") as dst:
+            for block in iter(lambda: src.read(1024 * 1024), b""):
+                digest.update(block)
+                size += len(block)
+                dst.write(block)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return Path(temp), digest.hexdigest(), size
+
+
+def _reserve(folder: Path, name: str, digest: str) -> tuple[Path, bool]:
+    """The target for content `digest` named `name`: (path, True) when newly reserved.
+
+    An existing file with the same content is reused (False). Otherwise the first
+    free name (“x.pdf”, “x (2).pdf”, …) is taken with O_EXCL, so that two concurrent
+    writers can never pick the same target, and each may remove only its own.
+    """
     stem, suffix = Path(name).stem, Path(name).suffix
-    target = folder / name
     number = 1
-    while target.exists():
-        if target.is_file() and _sha256(target) == digest:
-            return {"name": name, "path": str(target), "sha256": digest, "size": size}
+    target = folder / name
+    while True:
+        try:
+            os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+            return target, True
+        except FileExistsError:
+            if target.is_file() and _sha256(target) == digest:
+                return target, False
         number += 1
         target = folder / f"{stem} ({number}){suffix}"
-    partial = target.with_name(f".{target.name}.partial")
-    try:
-        shutil.copyfile(path, partial)
-        os.replace(partial, target)
-    except OSError as exc:
-        partial.unlink(missing_ok=True)
-        raise FileCheckError(
-            path, f"không lưu được tệp vào {folder}: {exc.strerror or exc}"
-        ) from None
-    created.append(target)
-    return {"name": name, "path": str(target), "sha256": digest, "size": size}
+
+
+class FileBatch:
+    """Files stored for one record, put in place only when the record is written.
+
+    `store` checks a file, copies it to a unique temporary name in its folder and
+    reserves its final name; `place` moves the copies into place (os.replace) once
+    the caller's database write succeeded, before it commits; `undo` removes the
+    temporary copies and the names this batch reserved or placed, never a file that
+    another writer placed or that was reused. A batch that is never placed explicitly
+    places at the end of `store` when `deferred` is False (the default).
+    """
+
+    def __init__(self, *, deferred: bool = False) -> None:
+        self.deferred = deferred
+        self.created: list[Path] = []
+        self.pending: list[tuple[Path, Path]] = []
+
+    def store(
+        self, path: str | Path, *, campaign: str, milestone: str, occurrence: str, unit: str
+    ) -> dict[str, Any]:
+        """Check and stage `path`; {"name", "path", "sha256", "size"} as the record keeps it."""
+        path = Path(path)
+        check_file(path)
+        folder = file_dir(campaign=campaign, milestone=milestone, occurrence=occurrence, unit=unit)
+        name = _safe_name(path.name)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            temp, digest, size = _copy_to_temp(path, folder, name)
+            try:
+                target, new = _reserve(folder, name, digest)
+            except BaseException:
+                temp.unlink(missing_ok=True)
+                raise
+        except OSError as exc:
+            raise FileCheckError(
+                path, f"không lưu được tệp vào {folder}: {exc.strerror or exc}"
+            ) from None
+        if new:
+            self.created.append(target)
+            self.pending.append((temp, target))
+        else:
+            temp.unlink(missing_ok=True)
+        if not self.deferred:
+            self.place()
+        return {"name": name, "path": str(target), "sha256": digest, "size": size}
+
+    def place(self) -> None:
+        """Move the staged copies to their reserved names (atomic per file)."""
+        while self.pending:
+            temp, target = self.pending.pop(0)
+            os.replace(temp, target)
+
+    def undo(self) -> None:
+        """Remove what this batch staged, reserved or placed; its database write failed."""
+        for temp, _ in self.pending:
+            temp.unlink(missing_ok=True)
+        self.pending.clear()
+        for target in reversed(self.created):
+            target.unlink(missing_ok=True)
+        self.created.clear()
 
 
 def store_file(
     path: str | Path, *, campaign: str, milestone: str, occurrence: str, unit: str
 ) -> dict[str, Any]:
     """Check `path` and copy it into the unit's folder; {"name", "path", "sha256", "size"}."""
-    folder = file_dir(campaign=campaign, milestone=milestone, occurrence=occurrence, unit=unit)
-    return _store(Path(path), folder, [])
-
-
-class FileBatch:
-    """Files stored for one record; `undo` removes those this batch created (not reused ones)."""
-
-    def __init__(self) -> None:
-        self.created: list[Path] = []
-
-    def store(
-        self, path: str | Path, *, campaign: str, milestone: str, occurrence: str, unit: str
-    ) -> dict[str, Any]:
-        """Like `store_file`, remembering a newly created copy."""
-        folder = file_dir(campaign=campaign, milestone=milestone, occurrence=occurrence, unit=unit)
-        return _store(Path(path), folder, self.created)
-
-    def undo(self) -> None:
-        """Remove the copies this batch created; the database write they belonged to failed."""
-        for target in reversed(self.created):
-            target.unlink(missing_ok=True)
-        self.created.clear()
+    return FileBatch().store(
+        path, campaign=campaign, milestone=milestone, occurrence=occurrence, unit=unit
+    )

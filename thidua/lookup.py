@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from thidua.campaign_file import LoadedCampaign, load_campaign, read_spec
+from thidua.campaign_file import LoadedCampaign, load_campaign, read_specs
 from thidua.config import get_settings
 from thidua.errors import UnknownCampaign
 
@@ -43,13 +43,12 @@ def find_campaign(
         for path in campaign_files(folder)
         if path != recorded and code in path.read_text(encoding="utf-8", errors="replace")
     ]
+    specs = read_specs(candidates)  # one child process for all candidates
     for path in candidates:
-        spec, _ = read_spec(path)
+        spec, _ = specs[path]
         if spec is not None and spec.code == code:
-            return load_campaign(path)
-    known = sorted(
-        spec.code for spec, _ in (read_spec(path) for path in campaign_files(folder)) if spec
-    )
+            return load_campaign(path, specs=specs)
+    known = sorted(spec.code for spec, _ in read_specs(campaign_files(folder)).values() if spec)
     raise UnknownCampaign(
         f"không có đợt thi đua mã “{code}” (các mã hiện có: {', '.join(known) or 'chưa có'})"
     )

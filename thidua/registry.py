@@ -24,8 +24,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from thidua import contacts as _contacts
+from thidua import names as _names
 from thidua.cache import cache_dir, fingerprint, read_json, source_fingerprint, write_json
 from thidua.errors import Problem, RegistryError
+from thidua.names import MAX_NAME, Name, clean_text, escaped
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 #: an .xlsx is a zip: its unpacked size is bounded too (zip bombs)
@@ -179,7 +181,7 @@ class Group(_Model):
     """A named set of units: khối / cụm thi đua, or any other group (nhóm)."""
 
     code: str = Field(pattern=CODE_PATTERN)
-    name: str = Field(min_length=1)
+    name: Name = Field(min_length=1)
     kind: GroupKind = "nhom"
     head: str | None = None
 
@@ -188,7 +190,7 @@ class Unit(_Model):
     """One unit (đơn vị) of the registry and the addresses it is notified at."""
 
     code: str = Field(pattern=CODE_PATTERN)
-    name: str = Field(min_length=1)
+    name: Name = Field(min_length=1)
     kind: UnitKind
     groups: tuple[str, ...] = ()
     supervisor: str | None = None
@@ -349,22 +351,11 @@ class _Checker:
         if not isinstance(value, str):
             self.add(path, f"{what} phải là chuỗi văn bản", value, at=at)
             return None
-        text = " ".join(value.split())
-        control = next((c for c in text if unicodedata.category(c) == "Cc"), None)
-        if control is not None:
-            self.add(
-                path,
-                f"{what} chứa ký tự điều khiển U+{ord(control):04X}; hãy gõ lại tên",
-                "".join(
-                    c.encode("unicode_escape").decode("ascii")
-                    if unicodedata.category(c) == "Cc"
-                    else c
-                    for c in text
-                ),
-                at=at,
-            )
+        try:
+            return clean_text(value, what, limit=MAX_NAME)
+        except ValueError as exc:
+            self.add(path, str(exc), escaped(" ".join(value.split())), at=at)
             return None
-        return text
 
     def headcount(self, value: Any, path: str, at: str) -> int | None:
         expected = "số CBCCVC phải là số nguyên không âm, ví dụ 38"
@@ -819,7 +810,7 @@ _COMPILED_FORMAT = "1"
 
 
 def _compiled_cache_file(raw: bytes, suffix: str, check_contacts: bool) -> Path:
-    code = source_fingerprint(__file__, _contacts.__file__)
+    code = source_fingerprint(__file__, _contacts.__file__, _names.__file__)
     version = _contacts.apprise_version() if check_contacts else "-"
     key = fingerprint(_COMPILED_FORMAT, code, version, suffix, str(check_contacts), raw)
     return cache_dir() / "registries" / f"{key}.json"

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
 
 from thidua.errors import number_text
+from thidua.names import LongText, Name, OneLine, Title
 from thidua.registry import UnitKind
 from thidua.vndate import DateSpan, Offset, Phrase, parse_offset, parse_phrase
 
@@ -236,7 +237,12 @@ OffsetField = Annotated[
 TimeField = Annotated[time, BeforeValidator(_time)]
 Ratio = Annotated[float, BeforeValidator(_ratio), Field(gt=0, le=1)]
 Code = Annotated[str, BeforeValidator(_code)]
-Text = Annotated[str, Field(min_length=1)]
+# Names and titles reach subjects, salutations and pages: no invisible characters,
+# bounded length, NFC (see thidua.names). Paths and contacts are one-line titles too.
+NameText = Annotated[Name, Field(min_length=1)]
+TitleText = Annotated[Title, Field(min_length=1)]
+LongTextField = Annotated[LongText, Field(min_length=1)]
+PathText = Annotated[OneLine, Field(min_length=1)]
 
 
 class Spec(BaseModel):
@@ -294,12 +300,12 @@ class Quota(Spec):
 class Award(Spec):
     """An award form (hình thức khen thưởng) with its nominees, quota and dossier."""
 
-    name: Text
+    name: NameText
     code: Code | None = None
     nominees: list[NomineeKind.field()] = [NomineeKind.COLLECTIVE, NomineeKind.INDIVIDUAL]
     quota: Quota | None = None
-    dossier: list[Text] = []
-    standards: list[Text] = []
+    dossier: list[TitleText] = []
+    standards: list[LongTextField] = []
 
 
 class Escalation(Spec):
@@ -343,18 +349,18 @@ class Milestone(Spec):
     kind: MilestoneKind.field()
     when: PhraseField
     id: Annotated[str, Field(pattern=_SLUG.pattern)] | None = None
-    title: Text | None = None
+    title: TitleText | None = None
     opens: PhraseField | None = None
     due: PhraseField | None = None
     audience: Literal["participants", "organizer"] | list[Code] = "participants"
     submit: Requirement.field() | None = None
-    description: Text | None = None
+    description: LongTextField | None = None
     reminders: list[OffsetField] = []
     overdue_notice: bool = True
     escalation: Escalation | None = None
     recurrence: Recurrence | None = None
-    template: Text | None = None
-    attachments: list[Text] = []
+    template: PathText | None = None
+    attachments: list[PathText] = []
     late: Literal["accept", "refuse"] = "accept"
     time: TimeField | None = None
     # None: the campaign's rule. Only deadlines (milestones asking for a submission) move.
@@ -388,9 +394,9 @@ class Target(Spec):
     """A target (chỉ tiêu) units report figures against."""
 
     code: Annotated[str, Field(pattern=_SLUG.pattern)]
-    description: Text
-    numerator: Text
-    denominator: Text | None = None
+    description: TitleText
+    numerator: NameText
+    denominator: NameText | None = None
     goal: float = Field(gt=0)
     per: Literal["year", "campaign"] = "campaign"
 
@@ -411,25 +417,25 @@ class Target(Spec):
 class Campaign(Spec):
     """A whole emulation campaign as its signed plan describes it."""
 
-    code: Annotated[str, Field(min_length=3, pattern=r"^\S+/\S+$")]
-    title: Text
-    issuer: Text
+    code: Annotated[OneLine, Field(min_length=3, pattern=r"^\S+/\S+$")]
+    title: TitleText
+    issuer: NameText
     issued: SpanField
     period: SpanField
     organizer: Code
     participants: Participants
     milestones: list[Milestone] = Field(min_length=1)
     kind: CampaignKind.field() = CampaignKind.BATCH
-    signer: Text | None = None
-    parent: Annotated[str, Field(pattern=r"^\S+/\S+$")] | None = None
-    legal_bases: list[Text] = []
-    contents: list[Text] = []
-    criteria: dict[NomineeKind.field(), list[Text]] = {}
+    signer: NameText | None = None
+    parent: Annotated[OneLine, Field(pattern=r"^\S+/\S+$")] | None = None
+    legal_bases: list[LongTextField] = []
+    contents: list[LongTextField] = []
+    criteria: dict[NomineeKind.field(), list[LongTextField]] = {}
     awards: list[Award] = []
     targets: list[Target] = []
-    registry: Text | None = None
-    document: Text | None = None
-    contact: Text | None = None
+    registry: PathText | None = None
+    document: PathText | None = None
+    contact: PathText | None = None
     working_days_only: bool = True
     notice_time: TimeField | None = None
     deadline_rule: DeadlineRule.field() = DeadlineRule.NEXT_WORKING_DAY

@@ -824,6 +824,9 @@ def save(session: Session, prepared: Prepared, batch: FileBatch) -> Receipt:
         replace=prepared.replace,
         unit_name=prepared.unit_name,
     )
+    # Only now, with the row written (and its key locked until commit), do the copies
+    # take their names: a concurrent submission refused as a duplicate never does.
+    batch.place()
     return Receipt(row, prepared, replaced_at)
 
 
@@ -832,7 +835,7 @@ def record(prepared: Prepared) -> Receipt:
     from thidua.db import session_scope
     from thidua.files import FileBatch
 
-    batch = FileBatch()
+    batch = FileBatch(deferred=True)
     try:
         with session_scope() as session:
             receipt = save(session, prepared, batch)

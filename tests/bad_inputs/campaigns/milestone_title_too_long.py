@@ -1,0 +1,33 @@
+"""Bad input: a milestone title is longer than 300 characters (a pasted paragraph)."""
+
+from thidua import Award, Campaign, Escalation, Milestone, Participants, Quota
+
+campaign = Campaign(
+    code="99/KH-KHOLOI",
+    title="Đợt thi đua năm 2026",
+    issuer="UBND tỉnh",
+    issued="ngày 02/3/2026",
+    period="Từ ngày 01/3/2026 đến ngày 30/6/2026",
+    organizer="BTDKT",
+    registry="../valid/units.yaml",
+    participants=Participants(groups=["KHOI-A", "CUM-X"]),
+    awards=[
+        Award(
+            name="Bằng khen của Chủ tịch UBND tỉnh",
+            nominees=["tập thể", "cá nhân"],
+            quota=Quota(per_unit=1, max_ratio="30%"),
+        )
+    ],
+    milestones=[
+        Milestone(kind="phát động", when="ngày 02/3/2026"),
+        Milestone(
+            kind="báo cáo",
+            id="bao-cao",
+            title="Báo cáo " * 40,
+            when="chậm nhất ngày 15/6/2026",
+            reminders=[7, "2 ngày làm việc"],
+            escalation=Escalation(after="1 ngày làm việc", to="supervisor"),
+        ),
+        Milestone(kind="tổng kết", when="ngày 25/6/2026"),
+    ],
+)
