@@ -36,7 +36,11 @@ def mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str
     if request.param == "spawn":
         monkeypatch.setattr(campaign_sandbox, "can_fork", lambda: False)
     else:
-        assert campaign_sandbox.can_fork()  # pytest runs tests in its main thread only
+        # Earlier tests of the session may leave library threads behind (Prefect's client,
+        # a delivery writer), which would make the loader choose the fresh interpreter:
+        # force the fork path the single-threaded CLI takes. CPython's at-fork handlers
+        # reset the import and logging locks, all the child needs.
+        monkeypatch.setattr(campaign_sandbox, "can_fork", lambda: True)
     return request.param
 
 
