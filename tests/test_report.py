@@ -252,7 +252,7 @@ def test_facts_of_the_2023_campaign(fresh_db: Engine, loaded_2023: LoadedCampaig
     assert (facts.sent, facts.failed) == (4, 2)
     assert dict(facts.actions.by_status) == {"done": 2, "failed": 1}
     assert facts.actions.failed == [
-        ("Quá hạn báo cáo kết quả đợt thi đua (theo đề cương)", "máy chủ thư không trả lời")
+        ("Quá hạn “Báo cáo kết quả đợt thi đua (theo đề cương)”", "máy chủ thư không trả lời")
     ]
     assert facts.targets == []
 
@@ -320,7 +320,7 @@ def test_markdown_of_the_2023_tong_ket(fresh_db: Engine, loaded_2023: LoadedCamp
     )
     assert "**Biểu số 1. Hoạt động không thực hiện được**\n\n| STT | Hoạt động | Lý do |" in annex
     assert (
-        "| 1 | Quá hạn báo cáo kết quả đợt thi đua (theo đề cương) | máy chủ thư không trả lời |"
+        "| 1 | Quá hạn “Báo cáo kết quả đợt thi đua (theo đề cương)” | máy chủ thư không trả lời |"
         in annex
     )
     assert "| STT | Cơ quan, đơn vị | Chưa nộp | Nộp muộn |" in annex
