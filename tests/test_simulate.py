@@ -33,7 +33,7 @@ def test_simulate_seed_003_end_to_end(tmp_path) -> None:
     assert "── SYT: [75NAM-TDAQ/KH-UBND] Nhắc hạn: Nộp hồ sơ đề nghị Bằng khen" in out
     assert "trong thời gian từ ngày 03 tháng 7 năm 2023 (thứ Hai) đến ngày 04 tháng 7" in out
     # Escalations go to the heads of the khối / cụm of the units still missing.
-    assert "Báo cáo cấp trên: đơn vị chưa nộp hồ sơ đề nghị Bằng khen" in out
+    assert "Báo cáo cấp trên: đơn vị chưa “Nộp hồ sơ đề nghị Bằng khen" in out
 
     sim = tmp_path / "simulate" / "75nam-tdaq-kh-ubnd"
     assert (
