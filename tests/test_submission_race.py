@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from thidua.files import FileBatch
+from thidua.files import FileBatch, file_dir
 from thidua.lookup import find_campaign
 from thidua.plan import compile_plan
 
@@ -115,11 +115,13 @@ def test_a_refused_batch_removes_only_its_own_staged_copy(store: Engine, tmp_pat
     winner, loser = FileBatch(deferred=True), FileBatch(deferred=True)
     won = winner.store(write_pdf(tmp_path / "a" / "bao-cao.pdf", "one"), **where)
     lost = loser.store(write_pdf(tmp_path / "b" / "bao-cao.pdf", "two"), **where)
-    assert won["path"] != lost["path"]  # two writers never share a target
-    folder = Path(won["path"]).parent
-    assert Path(won["path"]).stat().st_size == 0  # reserved, not yet in place
+    # Staged, not named: the one refused never holds the final name, even for a moment.
+    assert won["path"] == lost["path"] == ""
+    folder = file_dir(**where)
+    assert not (folder / "bao-cao.pdf").exists()
     winner.place()
     loser.undo()
+    assert won["path"] == str(folder / "bao-cao.pdf")
     assert sorted(p.name for p in folder.iterdir()) == ["bao-cao.pdf"]
     assert _sha(Path(won["path"])) == won["sha256"]
     winner.undo()  # a failed commit after placing takes back only the winner's own file

@@ -325,20 +325,23 @@ def _reserve(folder: Path, name: str, digest: str) -> tuple[Path, bool]:
 
 
 class FileBatch:
-    """Files stored for one record, put in place only when the record is written.
+    """Files stored for one record, named and put in place only when the record is written.
 
-    `store` checks a file, copies it to a unique temporary name in its folder and
-    reserves its final name; `place` moves the copies into place (os.replace) once
-    the caller's database write succeeded, before it commits; `undo` removes the
-    temporary copies and the names this batch reserved or placed, never a file that
-    another writer placed or that was reused. A batch that is never placed explicitly
-    places at the end of `store` when `deferred` is False (the default).
+    `store` checks a file and copies it to a unique temporary name in its folder;
+    `place` takes each copy's final name (O_EXCL, “x.pdf”, else “x (2).pdf”…) and moves
+    it there (os.replace) once the caller's database write succeeded, before it
+    commits. Naming at `place` rather than at `store` matters: a concurrent writer
+    refused as a duplicate must not hold “x.pdf” for a moment and push the winner to
+    “x (2).pdf”. `undo` removes the temporary copies and the names this batch placed,
+    never a file that another writer placed or that was reused. A batch that is never
+    placed explicitly places at the end of `store` when `deferred` is False (the
+    default); the dict `store` returns gets its final "path" from `place`.
     """
 
     def __init__(self, *, deferred: bool = False) -> None:
         self.deferred = deferred
         self.created: list[Path] = []
-        self.pending: list[tuple[Path, Path]] = []
+        self.pending: list[tuple[Path, Path, str, dict[str, Any]]] = []
 
     def store(
         self, path: str | Path, *, campaign: str, milestone: str, occurrence: str, unit: str
@@ -351,33 +354,35 @@ class FileBatch:
         try:
             folder.mkdir(parents=True, exist_ok=True)
             temp, digest, size = _copy_to_temp(path, folder, name)
-            try:
-                target, new = _reserve(folder, name, digest)
-            except BaseException:
-                temp.unlink(missing_ok=True)
-                raise
         except OSError as exc:
             raise FileCheckError(
                 path, f"không lưu được tệp vào {folder}: {exc.strerror or exc}"
             ) from None
-        if new:
-            self.created.append(target)
-            self.pending.append((temp, target))
-        else:
-            temp.unlink(missing_ok=True)
+        info: dict[str, Any] = {"name": name, "path": "", "sha256": digest, "size": size}
+        self.pending.append((temp, folder / name, digest, info))
         if not self.deferred:
             self.place()
-        return {"name": name, "path": str(target), "sha256": digest, "size": size}
+        return info
 
     def place(self) -> None:
-        """Move the staged copies to their reserved names (atomic per file)."""
+        """Name each staged copy and move it into place (atomic per file)."""
         while self.pending:
-            temp, target = self.pending.pop(0)
-            os.replace(temp, target)
+            temp, wanted, digest, info = self.pending.pop(0)
+            try:
+                target, new = _reserve(wanted.parent, wanted.name, digest)
+            except BaseException:
+                temp.unlink(missing_ok=True)
+                raise
+            if new:
+                self.created.append(target)
+                os.replace(temp, target)
+            else:
+                temp.unlink(missing_ok=True)
+            info["path"] = str(target)
 
     def undo(self) -> None:
-        """Remove what this batch staged, reserved or placed; its database write failed."""
-        for temp, _ in self.pending:
+        """Remove what this batch staged or placed; its database write failed."""
+        for temp, *_ in self.pending:
             temp.unlink(missing_ok=True)
         self.pending.clear()
         for target in reversed(self.created):

@@ -827,6 +827,9 @@ def save(session: Session, prepared: Prepared, batch: FileBatch) -> Receipt:
     # Only now, with the row written (and its key locked until commit), do the copies
     # take their names: a concurrent submission refused as a duplicate never does.
     batch.place()
+    row.files = [dict(info) for info in stored]  # the final paths `place` gave them
+    session.add(row)
+    session.flush()
     return Receipt(row, prepared, replaced_at)
 
 
