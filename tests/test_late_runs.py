@@ -12,7 +12,6 @@ from __future__ import annotations
 import email
 import email.policy
 import json
-import os
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -371,9 +370,7 @@ def latest_artifact(served: Served, key: str) -> str:
 
 
 def runs_tab_shows(served: Served, code: str, texts: list[str]) -> None:
-    """The deployment's Runs tab in the Prefect UI lists `texts` (skipped without Chromium)."""
-    if os.environ.get("THIDUA_SKIP_BROWSER") == "1":
-        return
+    """The deployment's Runs tab in the Prefect UI lists `texts` (scripts/test installs Chromium)."""
     deployment = served.deployment(code.replace("/", "-"))
     with Browser(width=1440, height=900, timezone="Asia/Ho_Chi_Minh") as browser:
         page = browser.screenshot_url(

@@ -11,7 +11,6 @@ the README's copy is docs/img/failed-delivery.png).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -136,8 +135,6 @@ def test_a_run_with_unreached_units_says_so_in_its_state_logs_and_page(
         assert "[failed_permanent]" in line
     assert not [w for w in warnings if "SO-A" in w or "SO-B" in w]
 
-    if os.environ.get("THIDUA_SKIP_BROWSER") == "1":
-        pytest.skip("THIDUA_SKIP_BROWSER=1")
     chromium_path()  # fails with the install hint when Chromium is missing
     with Browser(width=1440, height=1000, timezone="Asia/Ho_Chi_Minh") as browser:
         page = browser.screenshot_url(

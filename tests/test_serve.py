@@ -6,7 +6,6 @@ server and UI on a free port and deploys every campaign in campaigns/.
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -95,8 +94,6 @@ def test_prefect_yaml_is_derived_from_the_campaign_files(served) -> None:
 
 @pytest.fixture(scope="module")
 def browser():
-    if os.environ.get("THIDUA_SKIP_BROWSER") == "1":
-        pytest.skip("THIDUA_SKIP_BROWSER=1")
     chromium_path()  # fails with the install hint when Chromium is missing
     with Browser(width=1440, height=900, timezone="Asia/Ho_Chi_Minh") as b:
         yield b
