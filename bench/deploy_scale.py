@@ -2,10 +2,10 @@
 
 The bench creates fresh PostgreSQL databases (127.0.0.1:5432, trust auth; dropped at
 the end) for the Prefect server and for the state store, starts `prefect server start`
-through `flows.server.LocalServer` with THIDUA_PREFECT_DATABASE_URL (the documented
+through `thidua.flows.server.LocalServer` with THIDUA_PREFECT_DATABASE_URL (the documented
 setting), generates N small campaign files (10 future actions each, dates spread over
-2027), and deploys them with the product's path (`flows.commands._deploy_all` →
-`flows.deploy.deploy_campaign`) in a child process, in chunks so progress and the
+2027), and deploys them with the product's path (`thidua.flows.commands._deploy_all` →
+`thidua.flows.deploy.deploy_campaign`) in a child process, in chunks so progress and the
 projected total are printed as it goes. Then:
 
 - every action is checked to be a scheduled flow run: the runs' count through the
@@ -186,9 +186,10 @@ def phase_deploy(folder: Path, profile: bool = False) -> dict[str, Any]:
     import cProfile
     import pstats
 
-    from flows.commands import _deploy_all
-    from flows.server import configure_prefect
-    from thidua.campaign_file import load_campaign
+    from thidua.flows.commands import _deploy_all
+    from thidua.flows.server import configure_prefect
+
+    from thidua.campaign.loading import load_campaign
     from thidua.config import get_settings
 
     configure_prefect(get_settings())
@@ -242,12 +243,12 @@ async def verify(loaded: list[Any]) -> dict[str, Any]:
     from prefect.client.schemas.objects import StateType
     from prefect.client.schemas.sorting import FlowRunSort
     from sqlmodel import select
+    from thidua.flows.naming import relative_file
 
-    from flows.naming import relative_file
+    from thidua.campaign.plan import compile_plan
     from thidua.config import get_settings
-    from thidua.db import session_scope
-    from thidua.models import ActionRecord
-    from thidua.plan import compile_plan
+    from thidua.store.db import session_scope
+    from thidua.store.models import ActionRecord
 
     notice = get_settings().notice_time
     expected = {
@@ -289,8 +290,9 @@ def phase_raw(runs: int) -> dict[str, Any]:
     import asyncio
     from datetime import UTC, datetime, timedelta
 
-    from flows.action import run_action
-    from flows.server import configure_prefect
+    from thidua.flows.action import run_action
+    from thidua.flows.server import configure_prefect
+
     from thidua.config import get_settings
 
     configure_prefect(get_settings())
@@ -414,7 +416,8 @@ def run_server(
     profile: bool = False,
 ) -> dict[str, Any]:
     """Start a server, deploy `campaigns` generated campaigns, verify, time, baseline."""
-    from flows.server import LocalServer
+    from thidua.flows.server import LocalServer
+
     from thidua.config import Settings
 
     port = free_port()

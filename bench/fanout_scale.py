@@ -104,9 +104,9 @@ def write_campaign(folder: Path, units: int, port: int) -> Path:
 
 
 def _reminder(campaign: Path) -> tuple[Any, Any]:
-    from thidua.campaign_file import load_campaign
+    from thidua.campaign.loading import load_campaign
+    from thidua.campaign.plan import ActionKind, compile_plan
     from thidua.config import get_settings
-    from thidua.plan import ActionKind, compile_plan
 
     loaded = load_campaign(campaign)
     plan = compile_plan(loaded.spec, loaded.registry, notice_time=get_settings().notice_time)
@@ -115,19 +115,20 @@ def _reminder(campaign: Path) -> tuple[Any, Any]:
 
 def run_product(campaign: Path, data_dir: Path, trace: bool) -> dict[str, Any]:
     """The reminder through the action flow, as a worker would run its flow run."""
-    from flows.server import configure_prefect
+    from thidua.flows.server import configure_prefect
+
     from thidua.config import get_settings, set_settings
 
     set_settings(get_settings().with_(data_dir=data_dir))
     configure_prefect(get_settings())
     from prefect import flow
     from sqlmodel import func, select
+    from thidua.flows.action import run_action
+    from thidua.flows.naming import relative_file
 
-    from flows.action import run_action
-    from flows.naming import relative_file
-    from thidua import crud
-    from thidua.db import session_scope
-    from thidua.models import Delivery
+    from thidua.store import crud
+    from thidua.store.db import session_scope
+    from thidua.store.models import Delivery
 
     # The store as a deploy leaves it (untimed): the campaign and its scheduled actions.
     loaded, action = _reminder(campaign)
@@ -233,9 +234,10 @@ def run_plain(campaign: Path, data_dir: Path, port: int) -> dict[str, Any]:
     import ssl
     from email.message import EmailMessage
 
-    from tasks.actions import ActionContext, Audience, render_messages
+    from thidua.tasks.actions import ActionContext, Audience, render_messages
+
+    from thidua.campaign.plan import compile_plan
     from thidua.config import get_settings, set_settings
-    from thidua.plan import compile_plan
 
     set_settings(get_settings().with_(data_dir=data_dir))
     start = time.perf_counter()
@@ -346,8 +348,8 @@ def main() -> int:
 
     sys.path.insert(0, str(BENCH))
     from notify_fanout import make_certificate
+    from thidua.flows.server import LocalServer, configure_prefect
 
-    from flows.server import LocalServer, configure_prefect
     from thidua.config import Settings
 
     small, large = args.sizes

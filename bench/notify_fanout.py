@@ -167,9 +167,10 @@ def serve(port: int, cert: str, key: str) -> None:
 
 def _context(campaign: Path) -> tuple[Any, Any, Any]:
     """The reminder of the report milestone, its audience, as the flow would build them."""
-    from tasks.actions import ActionContext, Audience
-    from thidua.campaign_file import load_campaign
-    from thidua.plan import ActionKind, compile_plan
+    from thidua.tasks.actions import ActionContext, Audience
+
+    from thidua.campaign.loading import load_campaign
+    from thidua.campaign.plan import ActionKind, compile_plan
 
     loaded = load_campaign(campaign)
     plan = compile_plan(loaded.spec, loaded.registry)
@@ -184,16 +185,16 @@ def run_product(
     from sqlmodel import func, select
 
     if stock_email:  # the same path with Apprise's own email plugin: what the fix is worth
+        import thidua.notifications.send
         from apprise.plugins.email.base import NotifyEmail
 
-        import notifications.send
+        thidua.notifications.send.SharedTLSEmail = NotifyEmail  # type: ignore[misc]
 
-        notifications.send.SharedTLSEmail = NotifyEmail  # type: ignore[misc]
+    from thidua.tasks.actions import deliver, render_messages
 
-    from tasks.actions import deliver, render_messages
     from thidua.config import Settings, set_settings
-    from thidua.db import session_scope
-    from thidua.models import Delivery
+    from thidua.store.db import session_scope
+    from thidua.store.models import Delivery
 
     set_settings(Settings(data_dir=data_dir))
     ctx, audience, action = _context(campaign)
@@ -214,7 +215,8 @@ def run_smtplib(campaign: Path, data_dir: Path, units: int, port: int) -> dict[s
     import smtplib
     from email.message import EmailMessage
 
-    from tasks.actions import render_messages
+    from thidua.tasks.actions import render_messages
+
     from thidua.config import Settings, set_settings
 
     set_settings(Settings(data_dir=data_dir))
@@ -255,8 +257,8 @@ def run_naive(campaign: Path, data_dir: Path, units: int) -> dict[str, Any]:
     os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "180"
     import apprise
     from prefect import flow, task
+    from thidua.tasks.actions import render_messages
 
-    from tasks.actions import render_messages
     from thidua.config import Settings, set_settings
 
     set_settings(Settings(data_dir=data_dir))

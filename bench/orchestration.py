@@ -65,12 +65,12 @@ DIRECT = textwrap.dedent(
     from datetime import UTC, datetime
     from pathlib import Path
     sys.path.insert(0, {root!r})
-    from tasks.actions import (load_action, open_gate, resolve_audience, render_messages,
+    from thidua.tasks.actions import (load_action, open_gate, resolve_audience, render_messages,
                                deliver, record_outcome)
-    from thidua import crud
-    from thidua.campaign_file import load_campaign
-    from thidua.db import session_scope
-    from thidua.plan import compile_plan
+    from thidua.store import crud
+    from thidua.campaign.loading import load_campaign
+    from thidua.store.db import session_scope
+    from thidua.campaign.plan import compile_plan
 
     file = {file!r}
     loaded = load_campaign(Path(file))
@@ -146,9 +146,10 @@ def bench_simulate(work: Path, units: int) -> dict[str, float]:
 def bench_deploy(work: Path, campaigns: int) -> dict[str, float]:
     import asyncio
 
-    from flows.commands import _deploy_all
-    from flows.server import LocalServer, configure_prefect
-    from thidua.campaign_file import load_campaign
+    from thidua.flows.commands import _deploy_all
+    from thidua.flows.server import LocalServer, configure_prefect
+
+    from thidua.campaign.loading import load_campaign
     from thidua.config import Settings, set_settings
 
     folder = work / "many"

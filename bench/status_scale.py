@@ -107,9 +107,11 @@ def fill_store(url: str, files: list[Path]) -> dict[str, int]:
     """Bulk-insert a year of state for every campaign; returns the row counts."""
     from sqlalchemy import insert
 
-    from thidua.campaign_file import load_campaign
-    from thidua.db import get_engine
-    from thidua.models import (
+    from thidua.campaign.loading import load_campaign
+    from thidua.campaign.plan import compile_plan
+    from thidua.campaign.spec import Requirement
+    from thidua.store.db import get_engine
+    from thidua.store.models import (
         ActionRecord,
         CampaignRecord,
         CampaignUnit,
@@ -117,8 +119,6 @@ def fill_store(url: str, files: list[Path]) -> dict[str, int]:
         Submission,
         UnitRecord,
     )
-    from thidua.plan import compile_plan
-    from thidua.spec import Requirement
 
     rng = random.Random(6)
     engine = get_engine(url)  # migrated to the newest schema
@@ -271,12 +271,12 @@ def in_process(url: str, code: str, repeat: int) -> dict[str, float]:
     """read_rows, build_board and the table rendering, timed in this process (warm)."""
     from sqlalchemy import text
 
-    from thidua.board import build_board
+    from thidua.board.rows import build_board
+    from thidua.board.view import make_console, read_rows, render_board
+    from thidua.campaign.lookup import find_campaign
+    from thidua.campaign.plan import compile_plan
     from thidua.config import get_settings
-    from thidua.db import get_engine, session_scope
-    from thidua.lookup import find_campaign
-    from thidua.plan import compile_plan
-    from thidua.status import make_console, read_rows, render_board
+    from thidua.store.db import get_engine, session_scope
 
     engine = get_engine(url)
     samples: dict[str, list[float]] = {"load_plan": [], "read_rows": [], "build_board": []}
@@ -307,10 +307,10 @@ STAGES = r"""
 import sys, time
 t = [time.perf_counter()]
 mark = lambda: t.append(time.perf_counter())
-from thidua.cli import build_parser; mark()
-from thidua import crud; from thidua.db import get_engine, session_scope; mark()
-from thidua.board import build_board; from thidua.status import make_console, read_rows, render_board
-from thidua.cli import _status_plan; mark()
+from thidua.cli.main import build_parser; mark()
+from thidua import crud; from thidua.store.db import get_engine, session_scope; mark()
+from thidua.board.rows import build_board; from thidua.board.view import make_console, read_rows, render_board
+from thidua.cli.main import _status_plan; mark()
 build_parser(); mark()
 get_engine(); mark()
 with session_scope() as s: crud.get_campaign(s, code=sys.argv[1])
@@ -323,7 +323,7 @@ board = build_board(rows, plan, registry, now=datetime.now(UTC), timezone="Asia/
 import os
 with open(os.devnull, "w") as out: render_board(board, make_console(file=out)); mark()
 names = ["import cli (parser modules)", "import crud, db (sqlalchemy, sqlmodel, models)",
-         "import board, status", "build the argument parser (flows.commands)",
+         "import board, status", "build the argument parser (thidua.flows.commands)",
          "get_engine (alembic: migrated?)", "campaign lookup", "load campaign + compile plan",
          "read_rows", "build_board", "render (piped)"]
 print("\n".join(f"{(b - a) * 1000:7.0f} ms  {n}" for n, a, b in zip(names, t, t[1:])))
@@ -380,7 +380,7 @@ def pg_database() -> tuple[str, Any]:
     conn.close()
 
     def drop() -> None:
-        from thidua.db import reset_engines
+        from thidua.store.db import reset_engines
 
         reset_engines()
         conn = admin()
@@ -408,7 +408,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="status-scale-") as tmp:
         work = Path(tmp)
         data_dir = work / "data"
-        url = f"sqlite:///{data_dir / 'thidua.db'}"
+        url = f"sqlite:///{data_dir / 'thidua.store.db'}"
         if args.pg:
             url, drop = pg_database()
         try:

@@ -16,8 +16,7 @@ from prefect.runtime import deployment as current_deployment
 from prefect.runtime import flow_run as current_run
 from prefect.states import Cancelled, Completed
 from prefect.utilities.annotations import quote
-
-from tasks.actions import (
+from thidua.tasks.actions import (
     ActionContext,
     defer_action,
     deliver,
@@ -30,19 +29,20 @@ from tasks.actions import (
     resolve_audience,
     stored_outcomes,
 )
-from tasks.alerts import notify_admin, report_failures
-from tasks.board import publish_board
-from tasks.launch import launch_sent_by
-from tasks.nominations import recheck_quotas
-from tasks.outcomes import failure_label, label_run
-from tasks.reports import write_report
+from thidua.tasks.alerts import notify_admin, report_failures
+from thidua.tasks.board import publish_board
+from thidua.tasks.launch import launch_sent_by
+from thidua.tasks.nominations import recheck_quotas
+from thidua.tasks.outcomes import failure_label, label_run
+from thidua.tasks.reports import write_report
+
+from thidua.campaign.plan import ActionKind
+from thidua.campaign.spec import MilestoneKind
 from thidua.clock import now as clock_now
 from thidua.clock import virtual_now
 from thidua.config import get_settings
-from thidua.hours import SendTime, decide_send
-from thidua.plan import ActionKind
-from thidua.sendtime import DEFERRED_FOR_HOURS, DEFERRED_FOR_LAUNCH, deadline_of, late_reason
-from thidua.spec import MilestoneKind
+from thidua.dates.hours import SendTime, decide_send
+from thidua.dates.sendtime import DEFERRED_FOR_HOURS, DEFERRED_FOR_LAUNCH, deadline_of, late_reason
 
 FLOW_NAME = "thi-dua"
 
@@ -60,7 +60,7 @@ def run_action(
 
     `now` is the virtual clock of `thidua simulate` (and of tests); real runs use
     `thidua.clock.now()`. `deferred_to` is set on a run that an earlier run handed the action
-    to, `deferred_because` says why (`thidua.sendtime`: working hours, or the launch
+    to, `deferred_because` says why (`thidua.dates.sendtime`: working hours, or the launch
     notice had not gone out yet).
     """
     clock = now or clock_now()
@@ -145,7 +145,7 @@ def _send_time(ctx: ActionContext, clock: datetime, *, not_before: datetime | No
 
     The action's own planned time of day is the notice time: a milestone planned at
     14:00 is deferred to 14:00, and its own time always counts as within hours. The
-    rules (deadlines, the launch notice first) are `thidua.hours.decide_send`'s.
+    rules (deadlines, the launch notice first) are `thidua.dates.hours.decide_send`'s.
     """
     tz = ZoneInfo(get_settings().timezone)
     return decide_send(

@@ -13,8 +13,9 @@ import contextlib
 from pathlib import Path
 from typing import Any
 
-from flows.worker import DEFAULT_POOL
-from thidua.campaign_file import LoadedCampaign, load_campaign, load_campaigns
+from thidua.flows.worker import DEFAULT_POOL
+
+from thidua.campaign.loading import LoadedCampaign, load_campaign, load_campaigns
 from thidua.config import get_settings
 from thidua.errors import ThiduaError, UnknownCampaign, ValidationFailed
 
@@ -55,8 +56,7 @@ async def _deploy_all(
     loaded: list[LoadedCampaign], *, quiet: bool = False, work_pool: str | None = None
 ) -> list[Any]:
     from prefect.client.orchestration import get_client
-
-    from flows.deploy import deploy_campaign
+    from thidua.flows.deploy import deploy_campaign
 
     results = []
     async with get_client() as client:
@@ -69,7 +69,7 @@ async def _deploy_all(
 
 
 def _require_api() -> None:
-    from flows.server import healthy
+    from thidua.flows.server import healthy
 
     api = get_settings().api_url
     if not healthy(api):
@@ -82,8 +82,8 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     """Register campaigns with a running Prefect server and schedule their actions."""
     import asyncio
 
-    from flows.server import configure_prefect
-    from flows.worker import pool_name
+    from thidua.flows.server import configure_prefect
+    from thidua.flows.worker import pool_name
 
     settings = get_settings()
     pool = pool_name(args.work_pool, settings, option="--work-pool")
@@ -102,7 +102,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """The main job: local Prefect server + UI, every campaign deployed, the worker running."""
     import asyncio
 
-    from flows.server import LocalServer, configure_prefect, forget_stale_serve, recorded_serve
+    from thidua.flows.server import (
+        LocalServer,
+        configure_prefect,
+        forget_stale_serve,
+        recorded_serve,
+    )
 
     settings = get_settings()
     forget_stale_serve(settings)
@@ -118,7 +123,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # Campaigns on a work pool are run by `thidua worker`s; serving them here would
         # take them off the pool (Prefect's serve() drops the pool).
         deployments = [r.deployment for r in results if not r.deployment.work_pool_name]
-        from flows.submission_form import form_deployment
+        from thidua.flows.submission_form import form_deployment
 
         deployments.append(form_deployment())  # operators record submissions from the UI
         _out(f"Giao diện Prefect: {server.ui_url}  (Ctrl-C để dừng; lịch đã lên được giữ lại)")
@@ -139,8 +144,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def _warn_unreached(loaded: list[LoadedCampaign]) -> None:
     """Contacts whose ${VARS} are unset, per campaign: said, not fatal."""
-    from thidua.plan import compile_plan
-    from thidua.reach import unreached_contacts
+    from thidua.campaign.plan import compile_plan
+    from thidua.registry.reach import unreached_contacts
 
     for campaign in loaded:
         plan = compile_plan(campaign.spec, campaign.registry)
@@ -151,7 +156,7 @@ def _warn_unreached(loaded: list[LoadedCampaign]) -> None:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     """A Prefect process worker on the campaigns' work pool; several may run at once."""
-    from flows.worker import pool_name, run_worker
+    from thidua.flows.worker import pool_name, run_worker
 
     settings = get_settings()
     pool = pool_name(args.pool, settings, default=DEFAULT_POOL)
@@ -169,9 +174,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def _set_status(code: str, status: str) -> int:
     import asyncio
 
-    from flows.server import configure_prefect
-    from thidua import crud
-    from thidua.db import session_scope
+    from thidua.flows.server import configure_prefect
+
+    from thidua.store import crud
+    from thidua.store.db import session_scope
 
     configure_prefect(get_settings())
     _require_api()
@@ -214,7 +220,7 @@ def cmd_cancel(args: argparse.Namespace) -> int:
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     """Run a campaign's lifecycle on a virtual clock; nothing reaches a real channel."""
-    from flows.simulate import simulate
+    from thidua.flows.simulate import simulate
 
     now = None
     if args.at is not None:
@@ -232,7 +238,7 @@ def _parse_moment(text: str, *, option: str) -> Any:
     from datetime import datetime, time
     from zoneinfo import ZoneInfo
 
-    from thidua.vndate import parse_date
+    from thidua.dates.phrases import parse_date
 
     tz = ZoneInfo(get_settings().timezone)
     raw = text.strip()
@@ -255,7 +261,7 @@ def _parse_moment(text: str, *, option: str) -> Any:
 
 def cmd_prefect_yaml(args: argparse.Namespace) -> int:
     """Write prefect.yaml from the campaign files, or check that it is up to date."""
-    from flows.prefect_yaml import write_or_check
+    from thidua.flows.prefect_yaml import write_or_check
 
     loaded = _load_all(_campaign_files(args))
     path = Path(args.output) if args.output else get_settings().project_dir / "prefect.yaml"

@@ -5,7 +5,7 @@ schedules: Prefect's scheduler only looks 100 days ahead (a tổng kết in quý
 would be invisible) and deletes auto-scheduled runs when a served deployment is
 paused, so a one-off date could be lost during downtime. Explicit runs are visible
 in the UI from the day of deployment, survive restarts and run late when the
-worker comes back. `thidua.schedule.reconcile` decides what changes; this module
+worker comes back. `thidua.campaign.schedule.reconcile` decides what changes; this module
 only carries it out and records it in the store.
 """
 
@@ -23,18 +23,19 @@ from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
 from prefect.client.schemas.objects import StateType
 from prefect.deployments.runner import RunnerDeployment
 from prefect.states import Cancelled, Scheduled
+from thidua.flows.action import run_action
+from thidua.flows.naming import deployment_name, description, relative_file, spec_hash
+from thidua.flows.pausing import pause_runs, resume_runs
+from thidua.flows.recording import record_campaign
+from thidua.flows.worker import current_pool, ensure_pool, on_work_pool
 
-from flows.action import run_action
-from flows.naming import deployment_name, description, relative_file, spec_hash
-from flows.pausing import pause_runs, resume_runs
-from flows.recording import record_campaign
-from flows.worker import current_pool, ensure_pool, on_work_pool
-from thidua import clock, crud
-from thidua.campaign_file import LoadedCampaign
+from thidua import clock
+from thidua.campaign.loading import LoadedCampaign
+from thidua.campaign.plan import Action, Plan, compile_plan
+from thidua.campaign.schedule import SyncPlan, reconcile
 from thidua.config import get_settings
-from thidua.db import session_scope
-from thidua.plan import Action, Plan, compile_plan
-from thidua.schedule import SyncPlan, reconcile
+from thidua.store import crud
+from thidua.store.db import session_scope
 
 TAG = "thidua"
 

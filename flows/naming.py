@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the CLI imports this module to build its parser: keep it light
-    from thidua.campaign_file import LoadedCampaign
-    from thidua.plan import Plan
+    from thidua.campaign.loading import LoadedCampaign
+    from thidua.campaign.plan import Plan
 
 
 def deployment_name(code: str) -> str:

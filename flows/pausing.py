@@ -6,7 +6,7 @@ tab. Instead the runs are put in Prefect's Paused state (no timeout, so Prefect'
 pause-expiration service leaves them alone; the runner and workers only take
 Scheduled runs) and put back to Scheduled at their own time on resume: the same
 runs, ids and names. A run whose time passed during the pause is then handled like
-any late run: `thidua.schedule.reconcile` records it as passed, or the run's own
+any late run: `thidua.campaign.schedule.reconcile` records it as passed, or the run's own
 catch-up gate sends it late.
 """
 

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flows.naming import relative_file, spec_hash
-from thidua import crud
-from thidua.plan import participants
+from thidua.flows.naming import relative_file, spec_hash
+
+from thidua.campaign.plan import participants
+from thidua.store import crud
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-    from thidua.campaign_file import LoadedCampaign
+    from thidua.campaign.loading import LoadedCampaign
 
 
 def record_campaign(session: Session, loaded: LoadedCampaign) -> str:

@@ -19,9 +19,8 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
-
-from notifications.send import channel_id
-from tasks.actions import (
+from thidua.notifications.send import channel_id
+from thidua.tasks.actions import (
     ActionContext,
     Audience,
     Outcome,
@@ -32,9 +31,10 @@ from tasks.actions import (
     resolve_audience,
     stored_outcomes,
 )
-from thidua import crud
+
 from thidua.clock import now as clock_now
-from thidua.db import session_scope
+from thidua.store import crud
+from thidua.store.db import session_scope
 
 FLOW_NAME = "gui-lai"
 

@@ -58,7 +58,7 @@ def prefect_database_url(settings: Settings) -> str:
             return f"{PREFECT_PG_SCHEME}://{url[len(plain) :]}"
     if url.startswith((f"{PREFECT_PG_SCHEME}://", "sqlite+aiosqlite://")):
         return url
-    from thidua.db import privacy_url
+    from thidua.store.db import privacy_url
 
     raise SettingsError(
         f"biến môi trường THIDUA_PREFECT_DATABASE_URL = {quote(privacy_url(url))} không hợp lệ: "
@@ -125,7 +125,7 @@ class LocalServer:
         if not self.database_url:
             home = os.environ.get("PREFECT_HOME", str(self.log_path.parent))
             return str(Path(home) / "prefect.db")
-        from thidua.db import privacy_url
+        from thidua.store.db import privacy_url
 
         return privacy_url(self.database_url)
 

@@ -2,12 +2,12 @@
 
 Safe by construction: every contact of every unit (e-mail, Telegram, Slack, webhooks,
 MQTT…) is replaced by the local outbox before anything is expanded or sent
-(`notifications.send.contacts_replaced`), for the whole simulation; there is no option
+(`thidua.notifications.send.contacts_replaced`), for the whole simulation; there is no option
 to send for real. The simulation keeps its own store, outbox and Prefect API under
 the data dir, and records the campaign the same way `thidua deploy` does.
 
 With `--tu-hom-nay` it first shows what a deploy now would decide, with the very
-function `thidua deploy` uses (`thidua.schedule.reconcile`) on the project's own store,
+function `thidua deploy` uses (`thidua.campaign.schedule.reconcile`) on the project's own store,
 then simulates only what that deploy would still run.
 """
 
@@ -23,15 +23,16 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from flows.naming import deployment_name
-from thidua.campaign_file import LoadedCampaign
+from thidua.flows.naming import deployment_name
+
+from thidua.campaign.loading import LoadedCampaign
 from thidua.config import Settings, get_settings, set_settings
-from thidua.contacts import OUTBOX_SCHEME
-from thidua.vnformat import format_short, weekday_name
+from thidua.dates.written import format_short, weekday_name
+from thidua.registry.contacts import OUTBOX_SCHEME
 
 if TYPE_CHECKING:
-    from thidua.plan import Action, Plan
-    from thidua.schedule import SyncPlan
+    from thidua.campaign.plan import Action, Plan
+    from thidua.campaign.schedule import SyncPlan
 
 _NOT_MAILBOX = re.compile(r"[^a-z0-9._-]+")
 
@@ -68,7 +69,7 @@ class Counts:
 
 def action_counts(session: Any, code: str, action: Action) -> Counts:
     """Sent / failed / skipped deliveries of `action`; skipped: recipients sent nothing."""
-    from thidua import crud
+    from thidua.store import crud
 
     rows = [
         d
@@ -106,12 +107,12 @@ class Preview:
 
 def preview(loaded: LoadedCampaign, plan: Plan, now: datetime, settings: Settings) -> Preview:
     """Decide, as `thidua deploy` would at `now`, from the project's store (read only)."""
-    from thidua import crud
-    from thidua.db import session_scope
-    from thidua.schedule import FINAL, SyncPlan, reconcile
+    from thidua.campaign.schedule import FINAL, SyncPlan, reconcile
+    from thidua.store import crud
+    from thidua.store.db import session_scope
 
     record, recorded = None, {}
-    if settings.database_url or (settings.data_dir / "thidua.db").is_file():  # never create it
+    if settings.database_url or (settings.data_dir / "thidua.store.db").is_file():  # never create it
         with session_scope() as session:
             record = crud.get_campaign(session, code=loaded.code)
             recorded = {r.key: r for r in crud.get_actions(session, campaign_code=loaded.code)}
@@ -184,9 +185,10 @@ def _isolate(settings: Settings, code: str) -> Settings:
 
 def _record(loaded: LoadedCampaign, plan: Plan, passed: set[str]) -> None:
     """Record the campaign and its actions as `thidua deploy` does (same function)."""
-    from flows.recording import record_campaign
-    from thidua import crud
-    from thidua.db import session_scope
+    from thidua.flows.recording import record_campaign
+
+    from thidua.store import crud
+    from thidua.store.db import session_scope
 
     with session_scope() as session:
         record_campaign(session, loaded)
@@ -202,7 +204,7 @@ def _record(loaded: LoadedCampaign, plan: Plan, passed: set[str]) -> None:
 
 def _send_time(loaded: LoadedCampaign, action: Action, clock: datetime, tz: ZoneInfo) -> datetime:
     """When a run starting at `clock` sends: the rule of the action flow (working hours)."""
-    from thidua.hours import next_send_time
+    from thidua.dates.hours import next_send_time
 
     later = next_send_time(
         clock,
@@ -221,7 +223,7 @@ def simulate(
     out: Callable[[str], None],
 ) -> int:
     """Run the simulation; 1 when any delivery (or run) failed, else 0."""
-    from thidua.plan import compile_plan
+    from thidua.campaign.plan import compile_plan
 
     settings = get_settings()
     tz = ZoneInfo(settings.timezone)
@@ -242,10 +244,11 @@ def simulate(
     _record(loaded, plan, passed)
     out(f"Mô phỏng {loaded.code}: {len(actions)} hoạt động, {len(plan.participants)} đơn vị.")
 
-    from flows.action import run_action
-    from notifications.send import contacts_replaced
-    from thidua import crud
-    from thidua.db import session_scope
+    from thidua.flows.action import run_action
+    from thidua.notifications.send import contacts_replaced
+
+    from thidua.store import crud
+    from thidua.store.db import session_scope
 
     failed_runs = failed_deliveries = 0
     with contacts_replaced(outbox_for):
@@ -315,7 +318,7 @@ def _reason(message: str) -> str:
 
 def _warn_unset(loaded: LoadedCampaign, plan: Plan, out: Callable[[str], None]) -> None:
     """Contacts a real run could not use now (unset ${VARS}): said before simulating them."""
-    from thidua.reach import unreached_contacts
+    from thidua.registry.reach import unreached_contacts
 
     units = {code for action in plan.actions for code in action.recipients}
     for line in unreached_contacts(loaded.registry, units).lines():

@@ -3,7 +3,7 @@
 An operator clicks "Run" on the `ghi-nhan-ho-so/bieu-mau` deployment; the run
 suspends and the UI shows a form (a `RunInput`) with the campaigns and their
 milestones described above it. On "Resume" the run starts again, checks the
-answer with `thidua.submissions` exactly as `thidua submit` does and records it.
+answer with `thidua.ledger.submissions` exactly as `thidua submit` does and records it.
 The run ends Completed with "Đã ghi nhận: …", or Failed with the Vietnamese reason
 and nothing written, so the run list says at a glance which forms were refused.
 Suspending (not pausing) frees the worker's slot while the form waits: a form left
@@ -68,7 +68,7 @@ class SubmissionForm(RunInput):
 
 def parse_figures(text: str) -> dict[str, str]:
     """“sang-kien=12/40; dvc=8” → {"sang-kien": "12/40", "dvc": "8"} (“,” is a decimal comma)."""
-    from thidua.submissions import SubmissionError, parse_figure
+    from thidua.ledger.submissions import SubmissionError, parse_figure
 
     out: dict[str, str] = {}
     for part in re.split(r"[;\n]+", text or ""):
@@ -85,12 +85,12 @@ def parse_figures(text: str) -> dict[str, str]:
 
 def form_description(campaign_code: str | None = None) -> str:
     """Markdown above the form: each campaign's code and the milestones that ask for something."""
-    from thidua.campaign_file import load_campaign
+    from thidua.campaign.loading import load_campaign
+    from thidua.campaign.lookup import campaign_files
+    from thidua.campaign.plan import occurrences
+    from thidua.campaign.spec import Requirement
     from thidua.errors import ValidationFailed
-    from thidua.lookup import campaign_files
-    from thidua.plan import occurrences
-    from thidua.spec import Requirement
-    from thidua.submissions import window_text
+    from thidua.ledger.submissions import window_text
 
     lines = [
         "### Ghi nhận bản nộp của đơn vị",
@@ -164,8 +164,8 @@ def _rename(name: str) -> None:
 
 def record_answer(answer: SubmissionForm) -> str:
     """Check and record a filled-in form; the “Đã ghi nhận: …” line (ThiduaError if refused)."""
-    from thidua.lookup import find_campaign
-    from thidua.submissions import prepare, record
+    from thidua.campaign.lookup import find_campaign
+    from thidua.ledger.submissions import prepare, record
 
     loaded = find_campaign(answer.campaign_code)
     prepared = prepare(

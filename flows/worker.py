@@ -5,7 +5,7 @@ deployment on the pool instead of the runner inside `thidua serve`, and any numb
 of `thidua worker` processes (on this machine or others that share the project
 directory, the store and the Prefect API) poll the pool and run the actions. Two
 workers never send a message twice: every delivery is claimed in the store first
-(`thidua.crud.claim_delivery`), and Prefect hands each flow run to one worker.
+(`thidua.store.crud.claim_delivery`), and Prefect hands each flow run to one worker.
 
 A worker runs a flow from the project directory, found through a
 `set_working_directory` pull step, and imports the flow by module path, so the
@@ -99,7 +99,7 @@ def on_work_pool(deployment: RunnerDeployment, pool: str, project: Path) -> Runn
     # for every run; the pull step runs the flow in place, where the campaigns are.
     deployment.storage = LocalStorage(str(project.resolve()))
     module = deployment.entrypoint or ""
-    if ":" in module:  # flows/action.py:run_action → flows.action.run_action
+    if ":" in module:  # flows/action.py:run_action → thidua.flows.action.run_action
         path, _, function = module.partition(":")
         module = ".".join(Path(path).with_suffix("").parts) + "." + function
     deployment.entrypoint = module
@@ -141,9 +141,10 @@ def run_worker(
     health_port: int | None = None,
 ) -> int:
     """Poll `pool` and run its due actions until Ctrl-C or SIGTERM; the exit code."""
-    from flows.server import configure_prefect, healthy
+    from thidua.flows.server import configure_prefect, healthy
+
     from thidua.clock import virtual_now
-    from thidua.db import get_engine
+    from thidua.store.db import get_engine
 
     # A malformed THIDUA_NOW fails here, not in every run; a set one is announced loudly.
     virtual_now()

@@ -16,9 +16,9 @@ import re
 from datetime import datetime
 from pathlib import Path
 
-from thidua.cache import cache_dir, fingerprint, write_atomic
-from thidua.plan import Action, ActionKind, Plan
-from thidua.plan_output import plan_ics
+from thidua.campaign.plan import Action, ActionKind, Plan
+from thidua.campaign.plan_output import plan_ics
+from thidua.store.cache import cache_dir, fingerprint, write_atomic
 
 #: Action kinds whose notice gets the unit's calendar: those that ask it to act later.
 ICS_KINDS = frozenset({ActionKind.LAUNCH, ActionKind.OPEN, ActionKind.REMINDER})
@@ -94,7 +94,7 @@ def markdown_docx(text: str) -> bytes:
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Cm, Pt
 
-    from thidua.docx_report import blank_document
+    from thidua.documents.docx import blank_document
 
     doc = blank_document()
     after_title = False

@@ -24,9 +24,9 @@ from typing import Any
 from apprise import AppriseAttachment
 from apprise.decorators import notify
 
-from thidua import crud
 from thidua.config import get_settings
-from thidua.db import session_scope
+from thidua.store import crud
+from thidua.store.db import session_scope
 
 SCHEME = "outbox"
 _MAILBOX = re.compile(r"^[a-z0-9][a-z0-9._-]*$")

@@ -22,12 +22,12 @@ from typing import Any
 from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
-from thidua.hours import TZ
-from thidua.plan import Action, ActionKind, Occurrence, occurrence_label
-from thidua.registry import Unit
-from thidua.sendtime import LATE_AFTER, SYSTEM_DOWN, as_sent
-from thidua.spec import Campaign, MilestoneKind, Requirement
-from thidua.vnformat import days_left_label, format_long, format_short
+from thidua.campaign.plan import Action, ActionKind, Occurrence, occurrence_label
+from thidua.campaign.spec import Campaign, MilestoneKind, Requirement
+from thidua.dates.hours import TZ
+from thidua.dates.sendtime import LATE_AFTER, SYSTEM_DOWN, as_sent
+from thidua.dates.written import days_left_label, format_long, format_short
+from thidua.registry.units import Unit
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -283,7 +283,7 @@ def render(
     """The notice of `action` for `unit` as sent at `now`; a delay over 30 minutes is said.
 
     Days left, the title (subject) and the late note are computed from `now`, never
-    copied from the plan (`thidua.sendtime`); `late_reason` ends the late note.
+    copied from the plan (`thidua.dates.sendtime`); `late_reason` ends the late note.
     """
     action = as_sent(action, now)
     delay = now - action.at

@@ -59,10 +59,9 @@ from apprise.manager_plugins import NotificationManager
 from apprise.plugins import url_to_dict
 from apprise.plugins.email.base import NotifyEmail
 from apprise.plugins.email.common import AppriseEmailException, SecureMailMode
-
-from notifications import outbox
-from notifications.render import Message
-from notifications.smtp import (
+from thidua.notifications import outbox
+from thidua.notifications.render import Message
+from thidua.notifications.smtp import (
     _SMTP,
     _SMTPS,
     ClaimLost,
@@ -73,8 +72,9 @@ from notifications.smtp import (
     smtp_timeouts,
     tls_context,
 )
-from thidua.contacts import OUTBOX_SCHEME, display, expand, quiet_apprise
+
 from thidua.errors import ThiduaError
+from thidua.registry.contacts import OUTBOX_SCHEME, display, expand, quiet_apprise
 
 logger = logging.getLogger("thidua.send")
 

@@ -1,7 +1,7 @@
 """SMTP sessions of the email channel: the shared TLS context, RFC 5321 timeouts per
 phase, how far DATA got, and a batch's pooled connections.
 
-Split from `notifications.send` (which builds and classifies the messages) so each
+Split from `thidua.notifications.send` (which builds and classifies the messages) so each
 module keeps one job.
 """
 

@@ -1,4 +1,4 @@
-"""Regenerate thidua/data/holidays_vn.json from the installed `holidays` package.
+"""Regenerate thidua/dates/data/holidays_vn.json from the installed `holidays` package.
 
 Run after upgrading `holidays`:  python scripts/gen_holidays.py
 Check only (exit 1 if the bundled table is stale):  python scripts/gen_holidays.py --check
@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from thidua.workdays import (  # noqa: E402
+from thidua.dates.workdays import (  # noqa: E402
     TABLE_FIRST_YEAR,
     TABLE_LAST_YEAR,
     TABLE_PATH,

@@ -22,25 +22,25 @@ from prefect.cache_policies import NO_CACHE
 from prefect.deployments import run_deployment
 from prefect.tasks import exponential_backoff
 from sqlmodel import Session
+from thidua.notifications.attachments import attachments_for
+from thidua.notifications.render import Message, launch_deadlines, render
+from thidua.notifications.send import SendResult, SMTPPool, channel_id, send
+from thidua.tasks.outcomes import failed_units, warn_failures
+from thidua.tasks.recorder import Recorder as _Recorder
 
-from notifications.attachments import attachments_for
-from notifications.render import Message, launch_deadlines, render
-from notifications.send import SendResult, SMTPPool, channel_id, send
-from tasks.outcomes import failed_units, warn_failures
-from tasks.recorder import Recorder as _Recorder
-from thidua import crud
-from thidua.campaign_file import LoadedCampaign, load_campaign
-from thidua.claimers import end_attempt, new_attempt, this_process
+from thidua.board.view import label as status_label
+from thidua.campaign.loading import LoadedCampaign, load_campaign
+from thidua.campaign.plan import Action, ActionKind, Plan, compile_plan, participants
+from thidua.campaign.schedule import catchup_exceeded
 from thidua.clock import now as clock_now
 from thidua.config import get_settings
-from thidua.db import session_scope
+from thidua.dates.hours import deferral_note
+from thidua.dates.sendtime import DEFERRED_FOR_HOURS, SYSTEM_DOWN, run_name_at
+from thidua.dates.written import format_short, weekday_name
 from thidua.errors import StoreUnavailable
-from thidua.hours import deferral_note
-from thidua.plan import Action, ActionKind, Plan, compile_plan, participants
-from thidua.schedule import catchup_exceeded
-from thidua.sendtime import DEFERRED_FOR_HOURS, SYSTEM_DOWN, run_name_at
-from thidua.status import label as status_label
-from thidua.vnformat import format_short, weekday_name
+from thidua.store import crud
+from thidua.store.claimers import end_attempt, new_attempt, this_process
+from thidua.store.db import session_scope
 
 #: Action kinds that only go to units that still owe what the milestone requires.
 ONLY_MISSING = {ActionKind.REMINDER, ActionKind.DUE, ActionKind.OVERDUE}
@@ -172,7 +172,7 @@ def defer_action(
 
     The idempotency key makes a rerun of this (deferring) run find the run it created
     instead of adding a second. The store points at the new run, as a deploy would,
-    so a redeploy keeps it (see `thidua.schedule.reconcile`).
+    so a redeploy keeps it (see `thidua.campaign.schedule.reconcile`).
     """
     action = ctx.action
     parameters: dict[str, Any] = {

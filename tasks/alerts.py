@@ -14,14 +14,14 @@ from zoneinfo import ZoneInfo
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from thidua.notifications.render import Message, notice_title
+from thidua.notifications.send import send
 
-from notifications.render import Message, notice_title
-from notifications.send import send
-from thidua import crud
-from thidua.campaign_file import LoadedCampaign, load_campaign
-from thidua.db import session_scope
+from thidua.campaign.loading import LoadedCampaign, load_campaign
+from thidua.campaign.plan import TZ, compile_plan
 from thidua.errors import ThiduaError
-from thidua.plan import TZ, compile_plan
+from thidua.store import crud
+from thidua.store.db import session_scope
 
 logger = logging.getLogger("thidua.alerts")
 
@@ -44,7 +44,7 @@ def failure_message(
 ) -> Message:
     """The Vietnamese alert the organizer receives when an action run fails.
 
-    `notice` names the notice in words (`notifications.render.notice_title`); without
+    `notice` names the notice in words (`thidua.notifications.render.notice_title`); without
     it (the action could not be found) the run's name stands in.
     """
     local = when.astimezone(ZoneInfo(TZ))

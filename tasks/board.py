@@ -1,6 +1,6 @@
 """The campaign's status board as a Prefect table artifact, refreshed at each action.
 
-The same board `thidua status` prints (`thidua.board`): one row per unit, a column
+The same board `thidua status` prints (`thidua.board.rows`): one row per unit, a column
 per milestone occurrence, then nominations against quotas and target attainment.
 Its key, `<campaign slug>-bang-theo-doi`, keeps one artifact per campaign whose
 history shows how the board moved from action to action.
@@ -14,13 +14,13 @@ from uuid import UUID
 from prefect import task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from thidua.tasks.actions import ActionContext, artifact_key
 
-from tasks.actions import ActionContext, artifact_key
-from thidua.board import Board, StoreRows, build_board
+from thidua.board.rows import Board, StoreRows, build_board
+from thidua.board.view import read_rows
 from thidua.clock import now as clock_now
 from thidua.config import get_settings
-from thidua.db import session_scope
-from thidua.status import read_rows
+from thidua.store.db import session_scope
 
 
 def board_key(code: str) -> str:

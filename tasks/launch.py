@@ -3,7 +3,7 @@
 A unit must hear of a campaign before it is reminded of the campaign's deadlines.
 Catch-up and working-hours deferrals can reorder runs (a reminder deferred to
 Monday 08:00 while the launch runs at 09:12), so each notice asks the store, and
-Prefect for the launch's run, before it is sent; `thidua.hours.decide_send` then
+Prefect for the launch's run, before it is sent; `thidua.dates.hours.decide_send` then
 defers it until after the launch.
 """
 
@@ -15,12 +15,12 @@ from uuid import UUID
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
+from thidua.tasks.actions import STORE_RETRIES, ActionContext
 
-from tasks.actions import STORE_RETRIES, ActionContext
-from thidua import crud
+from thidua.campaign.plan import ActionKind
 from thidua.config import get_settings
-from thidua.db import session_scope
-from thidua.plan import ActionKind
+from thidua.store import crud
+from thidua.store.db import session_scope
 
 #: Time given to a launch run to reach every unit before the notices that follow it.
 LAUNCH_MARGIN = timedelta(minutes=10)

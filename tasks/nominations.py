@@ -2,7 +2,7 @@
 
 Quotas are enforced when each nomination is recorded; the re-check at the deadline
 catches what that cannot: a quota lowered by a redeploy, headcounts changed in the
-registry, a unit that left the campaign. The rules are `thidua.nominations.recheck`.
+registry, a unit that left the campaign. The rules are `thidua.ledger.nominations.recheck`.
 """
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from thidua.tasks.actions import artifact_key
 
-from tasks.actions import artifact_key
-from thidua.db import session_scope
-from thidua.nominations import Usage, recheck
+from thidua.ledger.nominations import Usage, recheck
+from thidua.store.db import session_scope
 
 if TYPE_CHECKING:
-    from tasks.actions import ActionContext
+    from thidua.tasks.actions import ActionContext
 
 
 def overflow_markdown(code: str, title: str, overflows: list[Usage]) -> str:

@@ -1,6 +1,6 @@
 """Group commit of a delivery batch's store writes (claims, "sending" marks, finishes).
 
-Split from `tasks.actions`: one writing thread, many waiting sender threads.
+Split from `thidua.tasks.actions`: one writing thread, many waiting sender threads.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from thidua.db import session_scope
+from thidua.store.db import session_scope
 
 
 class Recorder:

@@ -1,6 +1,6 @@
 """The Prefect task that writes a sơ kết / tổng kết report when its action runs.
 
-The report is built from the store by the `thidua` core (`thidua.report`); this task
+The report is built from the store by the `thidua` core (`thidua.documents.report`); this task
 only picks its kind and period from the action, saves the Markdown and DOCX under
 the data dir, and publishes the Markdown as an artifact that links the DOCX.
 """
@@ -15,12 +15,12 @@ from zoneinfo import ZoneInfo
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from thidua.tasks.actions import ActionContext, artifact_key
 
-from tasks.actions import ActionContext, artifact_key
+from thidua.campaign.spec import MilestoneKind
 from thidua.config import get_settings
-from thidua.facts import ReportKind, occurrence_period
-from thidua.report import make_report, to_markdown, write_report_files
-from thidua.spec import MilestoneKind
+from thidua.documents.facts import ReportKind, occurrence_period
+from thidua.documents.report import make_report, to_markdown, write_report_files
 
 KINDS = {MilestoneKind.REVIEW: ReportKind.REVIEW, MilestoneKind.SUMMARY: ReportKind.SUMMARY}
 

@@ -2,7 +2,7 @@
 registry of email units, the action run in a child process, and a TCP proxy that
 can cut the state store off.
 
-Everything here is real: aiosmtpd on a loopback port, `flows.action.run_action` in
+Everything here is real: aiosmtpd on a loopback port, `thidua.flows.action.run_action` in
 a fresh `python` process, sockets forwarded byte for byte.
 """
 
@@ -25,15 +25,15 @@ from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from thidua.flows.server import LocalServer
 
-from flows.server import LocalServer
 from thidua.config import Settings
 
 from .serving import ROOT, clean_env, free_port
 
 CODE = "77/KH-LOI"
 LAUNCH = "launch/-/launch"
-#: Worker threads of `tasks.actions.deliver`: how many messages one process has in flight.
+#: Worker threads of `thidua.tasks.actions.deliver`: how many messages one process has in flight.
 DELIVER_THREADS = Settings().send_threads  # the product's default
 
 
@@ -187,11 +187,11 @@ def child_env(data: Path, api: str, tmp: Path, **extra: str) -> dict[str, str]:
 #: Records the campaign and its launch as deployed (what `thidua simulate` does), once.
 SETUP = """
 import sys
-from thidua import crud
-from thidua.campaign_file import load_campaign
+from thidua.store import crud
+from thidua.campaign.loading import load_campaign
 from thidua.config import get_settings
-from thidua.db import session_scope
-from thidua.plan import compile_plan
+from thidua.store.db import session_scope
+from thidua.campaign.plan import compile_plan
 
 loaded = load_campaign(sys.argv[1])
 plan = compile_plan(loaded.spec, loaded.registry, notice_time=get_settings().notice_time)
@@ -213,7 +213,7 @@ print(launch.at.isoformat())
 RUN = """
 import json, sys
 from datetime import datetime
-from flows.action import run_action
+from thidua.flows.action import run_action
 
 at = datetime.fromisoformat(sys.argv[3])
 state = run_action(

@@ -12,11 +12,11 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from thidua.campaign_file import LoadedCampaign, load_campaign
+from thidua.campaign.loading import LoadedCampaign, load_campaign
 from thidua.config import get_settings
-from thidua.db import session_scope
-from thidua.models import Nomination, NominationEvent
-from thidua.nominations import NominationInput, nominate
+from thidua.ledger.nominations import NominationInput, nominate
+from thidua.store.db import session_scope
+from thidua.store.models import Nomination, NominationEvent
 
 from .conftest import CAMPAIGNS
 

@@ -10,10 +10,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
-from notifications.render import Message, launch_deadlines, notice_title, render
-from tasks.alerts import failure_message, failures_message
-from thidua.campaign_file import LoadedCampaign
-from thidua.plan import Action, ActionKind, Plan, compile_plan
+from thidua.notifications.render import Message, launch_deadlines, notice_title, render
+from thidua.tasks.alerts import failure_message, failures_message
+
+from thidua.campaign.loading import LoadedCampaign
+from thidua.campaign.plan import Action, ActionKind, Plan, compile_plan
 
 #: A small, fixed state of submissions for the notices that list units (escalation, results).
 MISSING = 2

@@ -183,9 +183,9 @@ def check_runs_follow_the_rules(
     handed the action to a run at `next_send_time` of the moment it ran. Names are
     checked for planned runs; every run's state along a deferral chain is checked too.
     """
+    from thidua.campaign.plan import compile_plan
     from thidua.config import Settings
-    from thidua.hours import next_send_time
-    from thidua.plan import compile_plan
+    from thidua.dates.hours import next_send_time
 
     settings = Settings()  # what the served process uses: clean_env drops THIDUA_*
     tz = settings.timezone

@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
 
-from thidua.db import get_engine, reset_engines
+from thidua.store.db import get_engine, reset_engines
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "THIDUA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -100,7 +100,7 @@ def empty_db(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> It
     """URL of a database without any table (SQLite: a file in a not-yet-existing dir)."""
     reset_engines()
     if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'state' / 'thidua.db'}"
+        yield f"sqlite:///{tmp_path / 'state' / 'thidua.store.db'}"
     else:
         url = request.getfixturevalue("pg_database")
         engine = create_engine(url)
@@ -117,7 +117,7 @@ def fresh_db(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> It
     """A migrated engine whose tables are empty."""
     reset_engines()
     if backend == "sqlite":
-        engine = get_engine(f"sqlite:///{tmp_path / 'thidua.db'}")
+        engine = get_engine(f"sqlite:///{tmp_path / 'thidua.store.db'}")
     else:
         engine = get_engine(request.getfixturevalue("pg_database"))
         with engine.begin() as conn:
@@ -130,5 +130,5 @@ def fresh_db(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> It
 def sqlite_db(tmp_path: Path) -> Iterator[Engine]:
     """A migrated SQLite engine, for what only SQLite needs checking."""
     reset_engines()
-    yield get_engine(f"sqlite:///{tmp_path / 'thidua.db'}")
+    yield get_engine(f"sqlite:///{tmp_path / 'thidua.store.db'}")
     reset_engines()

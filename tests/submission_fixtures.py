@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from thidua.cli import main
+from thidua.cli.main import main
 from thidua.config import Settings, set_settings
 
 from .conftest import CAMPAIGNS, SMALL_REGISTRY

@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 import yaml
 
-from thidua.cli import main
+from thidua.cli.main import main
 from thidua.config import Settings, set_settings
 
 CORPUS = Path(__file__).parent / "bad_inputs"
@@ -141,10 +141,10 @@ def _store_cases() -> list[str]:
 @pytest.fixture(scope="module")
 def state_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data dir whose SQLite store is migrated up front, so "no rows" means something."""
-    from thidua.db import get_engine, reset_engines
+    from thidua.store.db import get_engine, reset_engines
 
     data_dir = tmp_path_factory.mktemp("bad-inputs-state")
-    get_engine(f"sqlite:///{data_dir / 'thidua.db'}")
+    get_engine(f"sqlite:///{data_dir / 'thidua.store.db'}")
     reset_engines()
     return data_dir
 
@@ -157,15 +157,15 @@ def settings_in(state_dir: Path) -> Path:
 
 def assert_nothing_stored(data_dir: Path) -> None:
     """No campaign, unit, action, delivery or outbox row; no file but the store and caches."""
-    with closing(sqlite3.connect(data_dir / "thidua.db")) as db:
+    with closing(sqlite3.connect(data_dir / "thidua.store.db")) as db:
         tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
         assert set(STATE_TABLES) <= tables
         for table in STATE_TABLES:
             assert db.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,), table
     assert {p.name for p in data_dir.iterdir()} <= {
-        "thidua.db",
-        "thidua.db-wal",
-        "thidua.db-shm",
+        "thidua.store.db",
+        "thidua.store.db-wal",
+        "thidua.store.db-shm",
         "cache",
     }
     assert not PYTHON_TAG_MARKER.exists()
@@ -341,12 +341,12 @@ STORE_SUBPROCESS_CASES = [
 @pytest.fixture(scope="module")
 def migrated_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite store to copy per case: one migration for the whole corpus."""
-    from thidua.db import get_engine, reset_engines
+    from thidua.store.db import get_engine, reset_engines
 
     folder = tmp_path_factory.mktemp("bad-inputs-store")
-    get_engine(f"sqlite:///{folder / 'thidua.db'}")
+    get_engine(f"sqlite:///{folder / 'thidua.store.db'}")
     reset_engines()
-    return folder / "thidua.db"
+    return folder / "thidua.store.db"
 
 
 def _store_settings(data_dir: Path) -> Any:
@@ -358,11 +358,11 @@ def _store_settings(data_dir: Path) -> Any:
 @pytest.fixture
 def store_dir(tmp_path: Path, migrated_store: Path) -> Iterator[Path]:
     """A data dir of its own (the shipped campaigns, a fresh store) for one case."""
-    from thidua.db import reset_engines
+    from thidua.store.db import reset_engines
 
     data_dir = tmp_path / "data"
     data_dir.mkdir()
-    shutil.copyfile(migrated_store, data_dir / "thidua.db")
+    shutil.copyfile(migrated_store, data_dir / "thidua.store.db")
     set_settings(_store_settings(data_dir))
     yield data_dir
     reset_engines()  # the case's SQLite file goes with its tmp dir
@@ -370,7 +370,7 @@ def store_dir(tmp_path: Path, migrated_store: Path) -> Iterator[Path]:
 
 def store_snapshot(data_dir: Path) -> dict[str, Any]:
     """Every recorded submission, nomination and event (key columns) and every stored file."""
-    with closing(sqlite3.connect(data_dir / "thidua.db")) as db:
+    with closing(sqlite3.connect(data_dir / "thidua.store.db")) as db:
         snapshot: dict[str, Any] = {
             "submissions": db.execute(
                 "SELECT id, campaign_code, milestone, occurrence, unit_code, submitted_at, "

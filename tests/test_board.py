@@ -15,13 +15,13 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import col
 
-from thidua import crud
-from thidua.board import Board, build_board
-from thidua.campaign_file import LoadedCampaign, load_campaign
-from thidua.db import session_scope
-from thidua.models import Delivery, Nomination
-from thidua.plan import compile_plan
-from thidua.status import make_console, read_rows, render_board
+from thidua.board.rows import Board, build_board
+from thidua.board.view import make_console, read_rows, render_board
+from thidua.campaign.loading import LoadedCampaign, load_campaign
+from thidua.campaign.plan import compile_plan
+from thidua.store import crud
+from thidua.store.db import session_scope
+from thidua.store.models import Delivery, Nomination
 
 from .store_fixtures import backend, fresh_db, pg_database
 
@@ -559,9 +559,8 @@ def test_colors_mark_late_missing_and_failed(fresh_db: Engine, campaign: Path) -
 def test_the_board_is_published_as_a_prefect_table_artifact(served, campaign: Path) -> None:
     from prefect import flow
     from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    from tasks.actions import load_action
-    from tasks.board import board_key, publish_board
+    from thidua.tasks.actions import load_action
+    from thidua.tasks.board import board_key, publish_board
 
     @flow(name="thu-bang-theo-doi")
     def action_run(path: str) -> object:

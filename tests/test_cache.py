@@ -5,7 +5,7 @@ from __future__ import annotations
 import multiprocessing
 from pathlib import Path
 
-from thidua.cache import read_json, write_atomic, write_json
+from thidua.store.cache import read_json, write_atomic, write_json
 
 
 def _write_many(path: str) -> int:

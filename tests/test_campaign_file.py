@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from thidua.campaign_file import load_campaign
+from thidua.campaign.loading import load_campaign
+from thidua.campaign.spec import MilestoneKind, NomineeKind
 from thidua.errors import CampaignFileError
-from thidua.spec import MilestoneKind, NomineeKind
 
 from .conftest import CAMPAIGNS
 

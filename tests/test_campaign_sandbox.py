@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from thidua import campaign_sandbox
-from thidua.campaign_file import load_campaign, load_campaigns
+from thidua.campaign import sandbox as campaign_sandbox
+from thidua.campaign.loading import load_campaign, load_campaigns
 from thidua.errors import CampaignFileError
 
 from .conftest import BASE_CAMPAIGN, CAMPAIGNS, SMALL_REGISTRY
@@ -177,7 +177,7 @@ def test_a_campaign_printing_does_not_corrupt_json_output(folder: Path) -> None:
 def test_serve_and_deploy_load_through_the_same_isolation(
     folder: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from flows.commands import _load_all
+    from thidua.flows.commands import _load_all
 
     (folder / "a_exits.py").write_text(EXITS, encoding="utf-8")
     seed = CAMPAIGNS / "vd_2027_thi_dua_nam.py"

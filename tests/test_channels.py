@@ -1,4 +1,4 @@
-"""Real peers for `notifications.send`: an MQTT broker, a JSON webhook, failures.
+"""Real peers for `thidua.notifications.send`: an MQTT broker, a JSON webhook, failures.
 
 Nothing is mocked: messages cross a socket to a real Mosquitto broker (the local
 one on 127.0.0.1:1883, or a private one started for the test) and to a stdlib HTTP
@@ -21,12 +21,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from thidua.notifications.render import Message, render
+from thidua.notifications.send import send
 
-from notifications.render import Message, render
-from notifications.send import send
-from thidua.campaign_file import load_campaign
-from thidua.contacts import quiet_apprise
-from thidua.plan import ActionKind, compile_plan
+from thidua.campaign.loading import load_campaign
+from thidua.campaign.plan import ActionKind, compile_plan
+from thidua.registry.contacts import quiet_apprise
 
 from .conftest import CAMPAIGNS
 from .serving import free_port
@@ -245,8 +245,8 @@ def test_apprise_stays_quiet_while_any_thread_is_sending() -> None:
 SECRET_BLOCK_SCRIPT = """
 import sys
 from prefect.blocks.system import Secret
-from notifications.render import Message
-from notifications.send import send
+from thidua.notifications.render import Message
+from thidua.notifications.send import send
 
 port, token = sys.argv[1], sys.argv[2]
 Secret(value=token).save("thidua-hook-token", overwrite=True)

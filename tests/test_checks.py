@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from thidua.campaign_file import load_campaign
+from thidua.campaign.loading import load_campaign
 from thidua.errors import CampaignFileError
 
 

@@ -9,15 +9,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.engine import Engine
 
-from thidua import claimers, crud
-from thidua.claimers import end_attempt, holder_gone, new_attempt
-from thidua.db import session_scope
+from thidua.store import claimers, crud
+from thidua.store.claimers import end_attempt, holder_gone, new_attempt
+from thidua.store.db import session_scope
 
 from .store_fixtures import backend, fresh_db, pg_database
 
 __all__ = ["backend", "fresh_db", "pg_database"]
 
-CHILD = "from thidua.claimers import new_attempt; print(new_attempt())"  # a process that then exits
+CHILD = "from thidua.store.claimers import new_attempt; print(new_attempt())"  # a process that then exits
 
 
 def dead_process_token() -> str:
@@ -114,7 +114,7 @@ def test_a_claim_held_by_a_live_sender_is_not_taken(fresh_db: Engine) -> None:
 
 
 def test_a_token_of_this_process_is_recognised_as_ours() -> None:
-    from thidua.claimers import this_process
+    from thidua.store.claimers import this_process
 
     assert this_process(new_attempt())
     assert not this_process(dead_process_token())

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from thidua.cli import main
+from thidua.cli.main import main
 
 from .conftest import CAMPAIGNS, ROOT
 

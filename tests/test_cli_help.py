@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from thidua.cli import build_parser, main
+from thidua.cli.main import build_parser, main
 
 from .serving import THIDUA, clean_env
 

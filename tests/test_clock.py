@@ -47,10 +47,10 @@ ROOT = Path(__file__).resolve().parent.parent
 #: report is dated. Anything else must read thidua.clock.now().
 WALL_CLOCK_ALLOWED = {
     "thidua/clock.py": 2,  # the clock itself (and its docstring)
-    "thidua/models.py": 1,  # utcnow(): created_at / updated_at / recorded_at of records
-    "thidua/plan_output.py": 1,  # a file name's time stamp
-    "thidua/vndate.py": 1,  # the year in a "ví dụ" of an error message
-    "thidua/commands/reports.py": 1,  # the date a report is signed
+    "thidua/store/models.py": 1,  # utcnow(): created_at / updated_at / recorded_at of records
+    "thidua/campaign/plan_output.py": 1,  # a file name's time stamp
+    "thidua/dates/phrases.py": 1,  # the year in a "ví dụ" of an error message
+    "thidua/cli/reports.py": 1,  # the date a report is signed
     "tasks/reports.py": 1,  # the date a report is signed
     "tasks/alerts.py": 1,  # when a failure was recorded
     "flows/submission_form.py": 1,  # a run's name
@@ -73,7 +73,7 @@ def test_no_other_code_reads_the_wall_clock() -> None:
 
 def test_a_worker_with_a_bad_clock_stops_before_touching_anything(monkeypatch, capsys) -> None:
     """`thidua worker` refuses a malformed THIDUA_NOW at once, by name, without a traceback."""
-    from thidua.cli import main
+    from thidua.cli.main import main
 
     monkeypatch.setenv(clock.ENV, "28/03/2026 07:00")
     monkeypatch.setenv("THIDUA_PREFECT_API_URL", "http://127.0.0.1:9/api")  # never reached

@@ -2,7 +2,7 @@
 
 The files are opened back: openpyxl for the XLSX (cell type and value, and no formula
 element in the sheet XML), the csv module for CSV. A source check makes sure every
-writer of an XLSX or CSV export goes through `thidua.export_cells`.
+writer of an XLSX or CSV export goes through `thidua.documents.cells`.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy.engine import Engine
 
-from thidua import crud
-from thidua.db import session_scope
-from thidua.export_cells import SafeCsvWriter, csv_text, is_risky, put
-from thidua.nomination_export import write_xlsx
+from thidua.documents.cells import SafeCsvWriter, csv_text, is_risky, put
+from thidua.documents.nomination_annex import write_xlsx
+from thidua.store import crud
+from thidua.store.db import session_scope
 
 from .nomination_helpers import CODE_2023, dossier, nominate_in, request, seed_2023
 from .store_fixtures import backend, fresh_db, pg_database

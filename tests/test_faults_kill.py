@@ -1,7 +1,7 @@
 """SIGKILL in the middle of a 1,000-unit fan-out with 8 sending threads, eight times: no
 unit is lost, and a kill repeats at most the messages whose DATA was in flight.
 
-The launch action runs through the real flow (`flows.action.run_action`: claim in the
+The launch action runs through the real flow (`thidua.flows.action.run_action`: claim in the
 store, mark "sending" right before SMTP DATA, send, finish) in a child process attached
 to a Prefect server of the test's own, and a real SMTP relay (aiosmtpd) records every
 message it accepts. The child is killed with SIGKILL once a random number of new
@@ -15,7 +15,7 @@ and only `thidua resend` sends it again. The duplicates are therefore at most th
 messages in DATA at each kill (at most one per sending thread), and only after an
 operator's resend. The test prints them per kill. Claims left by the killed process
 are taken over at once because the claim names its holder process
-(`thidua.claimers`); the lease is only for senders elsewhere. What happens when the
+(`thidua.store.claimers`); the lease is only for senders elsewhere. What happens when the
 action is restarted while its 8 threads all had a message held at RCPT is the
 second test.
 """
@@ -34,8 +34,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, select
 
-from thidua.db import get_engine, reset_engines, session_scope
-from thidua.models import ActionRecord
+from thidua.store.db import get_engine, reset_engines, session_scope
+from thidua.store.models import ActionRecord
 
 from .faults import (
     CODE,
@@ -135,7 +135,7 @@ def test_sigkill_eight_times_during_an_8_thread_fan_out_loses_nothing(
     rng = random.Random(SEED)
     relay = Relay()
     data = tmp_path / "data"
-    db = data / "thidua.db"
+    db = data / "thidua.store.db"
     log = tmp_path / "runs.log"
     print(f"seed {SEED}, {THREADS} sending threads")
     reset_engines()
@@ -224,7 +224,7 @@ def test_a_restart_within_the_lease_leaves_no_message_unsent_behind_a_done_actio
     told (a later run stops at the gate: "hoạt động đã chạy trước đó").
     """
     relay = Relay(stall_after=40)  # then slow: every sending thread waits on the relay
-    db = tmp_path / "data" / "thidua.db"
+    db = tmp_path / "data" / "thidua.store.db"
     log = tmp_path / "runs.log"
     reset_engines()
     try:

@@ -113,7 +113,7 @@ def test_a_relay_refusing_30_percent_for_now_and_some_addresses_for_good(
     assert result.returncode == 0, result.stdout + result.stderr[-4000:]
     outcome = last_json(result.stdout)
 
-    rows = deliveries(data / "thidua.db")
+    rows = deliveries(data / "thidua.store.db")
     assert rows == expected
     received = Counter(relay.received)
     sent = {address(int(u[2:])) for u, (s, _) in rows.items() if s == "sent"}

@@ -24,10 +24,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from thidua.campaign_file import LoadedCampaign, load_campaign
+from thidua.campaign.loading import LoadedCampaign, load_campaign
+from thidua.campaign.plan import Action, compile_plan
 from thidua.config import Settings
-from thidua.hours import next_send_time, off_hours_reason
-from thidua.plan import Action, compile_plan
+from thidua.dates.hours import next_send_time, off_hours_reason
 
 from .conftest import CAMPAIGNS
 from .serving import ROOT, Served, start_serve
@@ -48,7 +48,7 @@ class Case:
     #: where the caught-up action's notice goes: None = sent at once, else its new slot
     sent_at: datetime | None
     reason: str  # off_hours_reason at `now` (why it is deferred), "" when in hours
-    #: the notice's deadline passed before it could go: skipped, not sent (thidua.hours)
+    #: the notice's deadline passed before it could go: skipped, not sent (thidua.dates.hours)
     skipped: bool = False
 
 

@@ -23,10 +23,10 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from thidua.campaign_file import load_campaign
+from thidua.campaign.loading import load_campaign
+from thidua.dates.phrases import MAX_OFFSET_DAYS, parse_date, parse_offset, parse_phrase
 from thidua.errors import CampaignFileError, PhraseError, RegistryError
-from thidua.registry import UnitKind, load_registry, parse_registry
-from thidua.vndate import MAX_OFFSET_DAYS, parse_date, parse_offset, parse_phrase
+from thidua.registry.units import UnitKind, load_registry, parse_registry
 
 from .conftest import SMALL_REGISTRY
 

@@ -17,12 +17,12 @@ import pytest
 from aiosmtpd.controller import Controller
 from apprise.manager_plugins import NotificationManager
 from apprise.plugins.email.base import NotifyEmail
+from thidua.notifications.render import Message
+from thidua.notifications.send import send
 
-from notifications.render import Message
-from notifications.send import send
-from thidua import contacts
 from thidua.errors import RegistryError, ThiduaError
-from thidua.registry import Unit, UnitKind, parse_registry
+from thidua.registry import contacts
+from thidua.registry.units import Unit, UnitKind, parse_registry
 
 CRLF_BCC = "%0d%0aBcc:spy@evil.example"
 #: what each injection looks like after one, two and three rounds of encoding

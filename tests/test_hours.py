@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from thidua.hours import (
+from thidua.dates.hours import (
     AFTER_LAUNCH,
     TZ,
     SendTime,
@@ -16,7 +16,7 @@ from thidua.hours import (
     next_send_time,
     off_hours_reason,
 )
-from thidua.workdays import WorkCalendar, vietnam_calendar
+from thidua.dates.workdays import WorkCalendar, vietnam_calendar
 
 EIGHT = time(8, 0)
 

@@ -18,16 +18,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from thidua.tasks.actions import load_action, open_gate
+from thidua.tasks.launch import LAUNCH_MARGIN, launch_sent_by
 
-from tasks.actions import load_action, open_gate
-from tasks.launch import LAUNCH_MARGIN, launch_sent_by
-from thidua import crud
-from thidua.db import get_engine, session_scope
-from thidua.hours import AFTER_LAUNCH, decide_send, deferral_note, next_send_time
-from thidua.plan import Action, ActionKind
-from thidua.schedule import reconcile
-from thidua.sendtime import deadline_of, run_name_at
-from thidua.workdays import vietnam_calendar
+from thidua.campaign.plan import Action, ActionKind
+from thidua.campaign.schedule import reconcile
+from thidua.dates.hours import AFTER_LAUNCH, decide_send, deferral_note, next_send_time
+from thidua.dates.sendtime import deadline_of, run_name_at
+from thidua.dates.workdays import vietnam_calendar
+from thidua.store import crud
+from thidua.store.db import get_engine, session_scope
 
 from .browser import Browser
 from .conftest import SMALL_REGISTRY
@@ -352,7 +352,7 @@ def outbox(data_dir: Path, action: str) -> dict[str, int]:
 
 
 def record_in(data_dir: Path, code: str, key: str) -> dict[str, Any]:
-    with session_scope(get_engine(f"sqlite:///{data_dir / 'thidua.db'}")) as session:
+    with session_scope(get_engine(f"sqlite:///{data_dir / 'thidua.store.db'}")) as session:
         r = crud.get_action(session, campaign_code=code, key=key)
         return {
             "status": str(r.status),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from thidua.campaign.lookup import find_campaign
 from thidua.errors import UnknownCampaign
-from thidua.lookup import find_campaign
 
 from .conftest import ROOT
 

@@ -27,12 +27,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from thidua.flows.server import LocalServer, prefect_database_url
 
-from flows.server import LocalServer, prefect_database_url
-from thidua import crud
 from thidua.config import Settings
-from thidua.db import get_engine, session_scope
 from thidua.errors import SettingsError, ThiduaError
+from thidua.store import crud
+from thidua.store.db import get_engine, session_scope
 
 from .conftest import SMALL_REGISTRY
 from .serving import ROOT, THIDUA, clean_env, free_port, wait_for
@@ -194,7 +194,7 @@ def test_two_workers_run_one_action_at_once_and_send_each_message_once(
         assert f"thidua worker --pool {POOL}" in deploy.stdout
         deployment = api("GET", f"/deployments/name/thi-dua/{CODE.replace('/', '-')}")
         assert deployment["work_pool_name"] == POOL
-        assert deployment["entrypoint"] == "flows.action.run_action"
+        assert deployment["entrypoint"] == "thidua.flows.action.run_action"
         assert deployment["pull_steps"] == [
             {"prefect.deployments.steps.set_working_directory": {"directory": str(ROOT)}}
         ]
@@ -384,7 +384,7 @@ def test_worker_commands_reject_bad_input_in_vietnamese(
     assert result.returncode == 1, result.stdout + result.stderr
     assert expected in result.stderr
     assert "Traceback" not in result.stderr
-    assert not (tmp_path / "data" / "thidua.db").exists()  # nothing was recorded
+    assert not (tmp_path / "data" / "thidua.store.db").exists()  # nothing was recorded
 
 
 def test_production_doc_lists_every_setting() -> None:

@@ -1,7 +1,7 @@
 """Invisible characters and length caps in names and titles (issue 11 point 8).
 
 A unit name with a right-to-left override (U+202E) or a zero-width space used to
-be accepted and sent. Every name and title now goes through `thidua.names`: one
+be accepted and sent. Every name and title now goes through `thidua.text.names`: one
 validator, reused by the campaign spec and the registry; a structural test below
 finds the next text field that forgets it.
 """
@@ -18,11 +18,11 @@ from typing import Annotated, Any, Union
 
 import pytest
 
-from thidua import spec
-from thidua.campaign_file import load_campaign
+from thidua.campaign import spec
+from thidua.campaign.loading import load_campaign
 from thidua.errors import CampaignFileError, RegistryError
-from thidua.names import MAX_NAME, MAX_TITLE
-from thidua.registry import parse_registry
+from thidua.registry.units import parse_registry
+from thidua.text.names import MAX_NAME, MAX_TITLE
 
 INVISIBLE = [
     "\u202a", "\u202b", "\u202c", "\u202d", "\u202e",  # bidi embeddings and overrides
@@ -171,7 +171,7 @@ def _guarded(meta: tuple[Any, ...]) -> bool:
     cannot match an invisible character (“\\S+” can: it lets U+202E through)."""
     for m in meta:
         func = getattr(m, "func", None)
-        if func is not None and getattr(func, "__module__", "") in ("thidua.names", "thidua.spec"):
+        if func is not None and getattr(func, "__module__", "") in ("thidua.text.names", "thidua.campaign.spec"):
             return True
         for item in (m, *getattr(m, "metadata", ())):
             pattern = getattr(item, "pattern", None)
@@ -194,4 +194,4 @@ def test_every_text_field_of_the_spec_goes_through_the_names_validator() -> None
             for meta in _str_leaves(field.annotation, tuple(field.metadata)):
                 if not _guarded(meta):
                     unguarded.append(f"{model.__name__}.{name}")
-    assert not unguarded, f"text fields without thidua.names validation: {unguarded}"
+    assert not unguarded, f"text fields without thidua.text.names validation: {unguarded}"

@@ -6,7 +6,7 @@ a per-process instance id, and its liveness judged from the process table only i
 the same kernel boot and PID namespace; otherwise the lease rules (issue 11, point 3).
 
 Everything is real: `unshare --pid --fork --mount-proc` (the test needs root), the
-launch through `flows.action.run_action` against a Prefect server of the test's own,
+launch through `thidua.flows.action.run_action` against a Prefect server of the test's own,
 the SQLite store both namespaces share, and an aiosmtpd relay that holds every
 message at RCPT until the second run has looked at the first run's claims.
 """
@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from thidua.db import reset_engines
+from thidua.store.db import reset_engines
 
 from .faults import (
     LAUNCH,
@@ -94,7 +94,7 @@ def test_two_pid_namespaces_with_one_host_name_send_each_message_once(
     prefect_api: str, tmp_path: Path
 ) -> None:
     relay = HeldRelay()
-    db = tmp_path / "data" / "thidua.db"
+    db = tmp_path / "data" / "thidua.store.db"
     reset_engines()
     try:
         with smtp_relay(relay) as port:

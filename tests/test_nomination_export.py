@@ -8,12 +8,12 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
 
-from thidua import crud
-from thidua.db import session_scope
+from thidua.documents.nomination_annex import COLUMNS, write_xlsx
 from thidua.errors import ThiduaError
-from thidua.models import NominationStatus
-from thidua.nomination_export import COLUMNS, write_xlsx
-from thidua.nominations import move
+from thidua.ledger.nominations import move
+from thidua.store import crud
+from thidua.store.db import session_scope
+from thidua.store.models import NominationStatus
 
 from .nomination_helpers import (
     BANG_KHEN,
@@ -151,7 +151,7 @@ def test_the_layout_follows_the_administrative_standard(fresh_db: Engine, tmp_pa
 def test_the_command_exports_live_nominations_only(
     fresh_db: Engine, tmp_path: Path, capsys
 ) -> None:
-    from thidua.cli import main
+    from thidua.cli.main import main
     from thidua.config import get_settings, set_settings
 
     from .conftest import CAMPAIGNS
@@ -181,7 +181,7 @@ def test_only_an_xlsx_file_is_written(tmp_path: Path) -> None:
 def test_the_annex_leaves_out_returned_dossiers_and_empty_sheets(
     fresh_db: Engine, tmp_path: Path, capsys
 ) -> None:
-    from thidua.cli import main
+    from thidua.cli.main import main
     from thidua.config import get_settings, set_settings
 
     from .conftest import CAMPAIGNS
@@ -214,7 +214,7 @@ def test_the_annex_leaves_out_returned_dossiers_and_empty_sheets(
 
 
 def test_nothing_to_export_writes_no_file(fresh_db: Engine, tmp_path: Path, capsys) -> None:
-    from thidua.cli import main
+    from thidua.cli.main import main
     from thidua.config import get_settings, set_settings
 
     from .conftest import CAMPAIGNS

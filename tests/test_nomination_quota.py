@@ -9,10 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from thidua.campaign_file import LoadedCampaign
-from thidua.db import session_scope
-from thidua.models import NominationStatus
-from thidua.nominations import (
+from thidua.campaign.loading import LoadedCampaign
+from thidua.campaign.spec import NomineeKind, Quota
+from thidua.ledger.nominations import (
     NominationError,
     QuotaExceeded,
     limits_for,
@@ -20,7 +19,8 @@ from thidua.nominations import (
     quota_usage,
     recheck,
 )
-from thidua.spec import NomineeKind, Quota
+from thidua.store.db import session_scope
+from thidua.store.models import NominationStatus
 
 from .nomination_helpers import (
     BANG_KHEN,
@@ -189,7 +189,7 @@ def test_without_a_units_headcount_the_ratio_is_of_all_participants() -> None:
 
 
 def test_a_ratio_with_no_headcount_at_all_is_a_clear_error(write_campaign) -> None:
-    from thidua.campaign_file import load_campaign
+    from thidua.campaign.loading import load_campaign
 
     path = write_campaign(
         'Milestone(kind="hồ sơ khen thưởng", when="trước ngày 25/5/2026")',
@@ -221,7 +221,7 @@ def test_usage_lines_and_the_recheck_after_a_quota_is_lowered(
         nominate_in(fresh_db, seed_2023(), person(tmp_path, unit, name))
     with session_scope(fresh_db) as session:
         assert recheck(session, seed_2023()) == []
-        from thidua import crud
+        from thidua.store import crud
 
         nominations = crud.nominations_for(session, campaign_code=seed_2023().code)
     lines = [u.line for u in quota_usage(seed_2023().spec, seed_2023().registry, nominations)]
@@ -260,7 +260,7 @@ def test_concurrent_nominations_cannot_both_take_the_last_place(
 
 
 def test_the_deadline_artifact_lists_each_exceeded_quota(fresh_db: Engine, tmp_path: Path) -> None:
-    from tasks.nominations import overflow_markdown
+    from thidua.tasks.nominations import overflow_markdown
 
     for name in ("Nguyễn Văn An", "Trần Thị Bích"):
         nominate_in(fresh_db, seed_2023(), person(tmp_path, "SGDDT", name))

@@ -8,12 +8,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from thidua.cli import main
+from thidua.campaign.spec import NomineeKind
+from thidua.cli.main import main
 from thidua.config import get_settings, set_settings
-from thidua.db import session_scope
-from thidua.files import FileCheckError
-from thidua.models import Nomination, NominationStatus, SubmissionTiming
-from thidua.nominations import (
+from thidua.ledger.files import FileCheckError
+from thidua.ledger.nominations import (
     DuplicateNomination,
     IncompleteDossier,
     NominationError,
@@ -26,7 +25,8 @@ from thidua.nominations import (
     parse_kind,
     parse_status,
 )
-from thidua.spec import NomineeKind
+from thidua.store.db import session_scope
+from thidua.store.models import Nomination, NominationStatus, SubmissionTiming
 
 from .conftest import CAMPAIGNS
 from .nomination_helpers import (
@@ -193,7 +193,7 @@ def test_a_late_nomination_is_kept_and_marked_when_the_campaign_accepts_it(
 def test_a_time_in_the_future_is_refused(fresh_db: Engine, tmp_path: Path) -> None:
     from datetime import timedelta
 
-    from thidua.models import utcnow
+    from thidua.store.models import utcnow
 
     req = request(documents=dossier(tmp_path), at=utcnow() + timedelta(days=2))
     assert "chưa tới" in refused(fresh_db, seed_2023(), req)

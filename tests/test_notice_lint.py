@@ -1,6 +1,6 @@
 """The wording of every notice of every shipped campaign, and of adversarial ones.
 
-`notifications.lint` finds doubled words (“năm năm”, “phát động Phát động”), proper
+`thidua.notifications.lint` finds doubled words (“năm năm”, “phát động Phát động”), proper
 nouns lower-cased after “đề nghị”, internal keys, and subjects that do not decode to
 what was rendered. Run here over each action of `compile_plan` for each recipient,
 and the organizer's failure alerts; then over campaigns written to trip the templates.
@@ -15,13 +15,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from thidua.notifications import lint
+from thidua.notifications.render import Message
+from thidua.notifications.send import SMTPPool, send
 
-from notifications import lint
-from notifications.render import Message
-from notifications.send import SMTPPool, send
-from thidua.campaign_file import LoadedCampaign, load_campaign
+from thidua.campaign.loading import LoadedCampaign, load_campaign
+from thidua.campaign.plan import ActionKind, compile_plan
 from thidua.config import get_settings
-from thidua.plan import ActionKind, compile_plan
 
 from .conftest import CAMPAIGNS
 from .notice_corpus import names, notices
@@ -280,7 +280,7 @@ def test_any_subject_folds_without_losing_a_space() -> None:
     import random
     from email.message import EmailMessage
 
-    from notifications.outbox import EncodedSubject
+    from thidua.notifications.outbox import EncodedSubject
 
     text = (
         "[75NAM-TDAQ/KH-UBND] Quá hạn: Nộp hồ sơ đề nghị Bằng khen (trực tuyến mức độ 4) "

@@ -13,11 +13,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from thidua.notifications.render import Message, launch_deadlines, notice_title, render
+from thidua.tasks.alerts import failure_message, failures_message
 
-from notifications.render import Message, launch_deadlines, notice_title, render
-from tasks.alerts import failure_message, failures_message
-from thidua.campaign_file import LoadedCampaign, load_campaign
-from thidua.plan import compile_plan
+from thidua.campaign.loading import LoadedCampaign, load_campaign
+from thidua.campaign.plan import compile_plan
 
 from .conftest import CAMPAIGNS
 

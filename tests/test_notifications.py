@@ -8,13 +8,13 @@ import io
 from pathlib import Path
 
 import docx
+from thidua.notifications.attachments import attachments_for
+from thidua.notifications.render import Message, render
+from thidua.notifications.send import send, tls_context
 
-from notifications.attachments import attachments_for
-from notifications.render import Message, render
-from notifications.send import send, tls_context
-from thidua.campaign_file import load_campaign
+from thidua.campaign.loading import load_campaign
+from thidua.campaign.plan import ActionKind, compile_plan
 from thidua.config import get_settings
-from thidua.plan import ActionKind, compile_plan
 
 from .conftest import CAMPAIGNS
 
@@ -204,7 +204,7 @@ def test_without_phone_or_email_the_contact_line_says_only_whom(write_campaign) 
 
 
 def test_a_registry_gives_phone_and_email_in_any_format(tmp_path: Path) -> None:
-    from thidua.registry import load_registry
+    from thidua.registry.units import load_registry
 
     path = tmp_path / "units.csv"
     path.write_text(

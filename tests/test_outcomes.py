@@ -6,10 +6,10 @@ import logging
 
 import pytest
 import yaml
+from thidua.tasks.actions import Outcome
+from thidua.tasks.outcomes import channel_label, failed_units, failure_label, warn_failures
 
-from tasks.actions import Outcome
-from tasks.outcomes import channel_label, failed_units, failure_label, warn_failures
-from thidua.registry import parse_registry
+from thidua.registry.units import parse_registry
 
 from .conftest import SMALL_REGISTRY
 

@@ -6,9 +6,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from thidua.campaign_file import load_campaign, read_spec
-from thidua.plan import ActionKind, compile_plan, occurrences
-from thidua.workdays import vietnam_calendar
+from thidua.campaign.loading import load_campaign, read_spec
+from thidua.campaign.plan import ActionKind, compile_plan, occurrences
+from thidua.dates.workdays import vietnam_calendar
 
 from .conftest import CAMPAIGNS
 
@@ -433,7 +433,7 @@ def test_plan_output_shows_the_written_and_the_effective_deadline() -> None:
     import json
     from datetime import UTC, datetime
 
-    from thidua.plan_output import plan_ics, plan_json, plan_table
+    from thidua.campaign.plan_output import plan_ics, plan_json, plan_table
 
     plan = plan_of(CAMPAIGNS / "sngv_579_kh_2026_100_ngay_dem.py")
     both = "24/05/2026 (Chủ nhật) → 25/05/2026 (thứ Hai, Điều 148 BLDS)"
@@ -461,7 +461,7 @@ def test_plan_output_shows_the_written_and_the_effective_deadline() -> None:
 
 
 def test_plan_output_names_the_holiday_and_the_other_rule(write_campaign) -> None:
-    from thidua.plan_output import deadline_text, plan_table
+    from thidua.campaign.plan_output import deadline_text, plan_table
 
     plan = plan_of(
         write_campaign(
@@ -481,8 +481,8 @@ def test_submissions_are_stamped_against_the_effective_deadline(write_campaign) 
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from thidua.models import SubmissionTiming
-    from thidua.submissions import stamp, window_text
+    from thidua.ledger.submissions import stamp, window_text
+    from thidua.store.models import SubmissionTiming
 
     tz = ZoneInfo("Asia/Ho_Chi_Minh")
     occ = occurrence_of(write_campaign('Milestone(kind="báo cáo", when="trước ngày 25/5/2026"),'))
@@ -500,9 +500,9 @@ def test_submissions_are_stamped_against_the_effective_deadline(write_campaign) 
 
 
 def test_effective_deadline_follows_the_injected_calendar() -> None:
-    from thidua.plan import effective_deadline
-    from thidua.spec import DeadlineRule
-    from thidua.workdays import WorkCalendar
+    from thidua.campaign.plan import effective_deadline
+    from thidua.campaign.spec import DeadlineRule
+    from thidua.dates.workdays import WorkCalendar
 
     # A made-up holiday on Monday 25/5/2026 and a worked Saturday 30/5/2026.
     cal = WorkCalendar({date(2026, 5, 25): "Ngày nghỉ thử"}, [date(2026, 5, 30)])

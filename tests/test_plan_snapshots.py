@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from thidua.campaign_file import load_campaign
-from thidua.plan import compile_plan
-from thidua.plan_output import plan_table
+from thidua.campaign.loading import load_campaign
+from thidua.campaign.plan import compile_plan
+from thidua.campaign.plan_output import plan_table
 
 from .conftest import CAMPAIGNS
 

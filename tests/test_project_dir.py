@@ -83,7 +83,7 @@ def test_a_command_from_a_subfolder_uses_the_project(project: Path) -> None:
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert (project / ".thidua" / "thidua.db").is_file()  # the project's store, not ./.thidua
+    assert (project / ".thidua" / "thidua.store.db").is_file()  # the project's store, not ./.thidua
     assert not (deep / ".thidua").exists()
     listed = subprocess.run(
         [THIDUA, "submissions", "12/KH-TEST"],

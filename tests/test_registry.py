@@ -9,10 +9,10 @@ from typing import Any
 import openpyxl
 import pytest
 
-from thidua import contacts
 from thidua.config import Settings, set_settings
 from thidua.errors import Problem, RegistryError
-from thidua.registry import (
+from thidua.registry import contacts
+from thidua.registry.units import (
     MAX_FILE_BYTES,
     Group,
     Unit,

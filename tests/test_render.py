@@ -6,10 +6,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from thidua.notifications.render import launch_deadlines, render, subject_line
 
-from notifications.render import launch_deadlines, render, subject_line
-from thidua.campaign_file import load_campaign
-from thidua.plan import ActionKind, compile_plan
+from thidua.campaign.loading import load_campaign
+from thidua.campaign.plan import ActionKind, compile_plan
 
 from .conftest import CAMPAIGNS
 

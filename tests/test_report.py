@@ -12,12 +12,10 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
-from thidua import crud
-from thidua.campaign_file import LoadedCampaign, load_campaign
+from thidua.campaign.loading import LoadedCampaign, load_campaign
+from thidua.campaign.plan import compile_plan
 from thidua.config import Settings, set_settings
-from thidua.db import get_engine, session_scope
-from thidua.errors import ThiduaError
-from thidua.facts import (
+from thidua.documents.facts import (
     CampaignFacts,
     Period,
     ReportKind,
@@ -25,9 +23,11 @@ from thidua.facts import (
     gather_facts,
     parse_period,
 )
-from thidua.models import Delivery, Nomination
-from thidua.plan import compile_plan
-from thidua.report import build_report, number, percent, to_markdown
+from thidua.documents.report import build_report, number, percent, to_markdown
+from thidua.errors import ThiduaError
+from thidua.store import crud
+from thidua.store.db import get_engine, session_scope
+from thidua.store.models import Delivery, Nomination
 
 from .conftest import CAMPAIGNS
 from .store_fixtures import backend, fresh_db, pg_database
@@ -633,6 +633,6 @@ def test_the_loai_option_is_required(tmp_path: Path) -> None:
     ],
 )
 def test_a_failed_action_is_explained_in_the_office_s_words(error: str | None, shown: str) -> None:
-    from thidua.report import _reason
+    from thidua.documents.report import _reason
 
     assert _reason(error).startswith(shown)

@@ -10,9 +10,9 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 from sqlalchemy.engine import Engine
 
-from thidua.campaign_file import load_campaign
-from thidua.docx_report import keep_dates_together, write_docx
-from thidua.report import build_report
+from thidua.campaign.loading import load_campaign
+from thidua.documents.docx import keep_dates_together, write_docx
+from thidua.documents.report import build_report
 
 from .store_fixtures import backend, fresh_db, pg_database
 from .test_report import C2023, facts_2023, seed_2023

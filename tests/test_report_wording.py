@@ -18,18 +18,18 @@ import pytest
 from docx import Document
 from sqlalchemy.engine import Engine
 
-from thidua import crud
-from thidua.campaign_file import LoadedCampaign, load_campaign
-from thidua.db import session_scope
-from thidua.docx_report import write_docx
-from thidua.facts import ReportKind, default_period, gather_facts
-from thidua.models import ActionStatus, Nomination, NominationStatus
-from thidua.nominations import award_key
-from thidua.plan import compile_plan
-from thidua.registry import parse_registry
-from thidua.report import build_report, to_markdown
-from thidua.report_issuer import PLACE_PLACEHOLDER, campaign_subject, province
-from thidua.spec import NomineeKind
+from thidua.campaign.loading import LoadedCampaign, load_campaign
+from thidua.campaign.plan import compile_plan
+from thidua.campaign.spec import NomineeKind
+from thidua.documents.docx import write_docx
+from thidua.documents.facts import ReportKind, default_period, gather_facts
+from thidua.documents.issuer import PLACE_PLACEHOLDER, campaign_subject, province
+from thidua.documents.report import build_report, to_markdown
+from thidua.ledger.nominations import award_key
+from thidua.registry.units import parse_registry
+from thidua.store import crud
+from thidua.store.db import session_scope
+from thidua.store.models import ActionStatus, Nomination, NominationStatus
 
 from .conftest import CAMPAIGNS
 from .store_fixtures import sqlite_db

@@ -7,7 +7,7 @@ flow run of its own in the Prefect UI and as deliveries of its own in the store,
 never again to units that got it unless `--ca-don-vi-da-nhan` says so.
 
 Everything is real: an aiosmtpd relay in this process, a Prefect server of the
-module's own, the launch through `flows.action.run_action` in a child process, and
+module's own, the launch through `thidua.flows.action.run_action` in a child process, and
 the `thidua resend` command as a subprocess.
 """
 
@@ -43,10 +43,10 @@ LAUNCH = "launch/-/launch"
 #: Runs the launch again through the flow: the gate must refuse it.
 AGAIN = """
 import json, sys
-from flows.action import run_action
-from thidua.campaign_file import load_campaign
+from thidua.flows.action import run_action
+from thidua.campaign.loading import load_campaign
 from thidua.config import get_settings
-from thidua.plan import compile_plan
+from thidua.campaign.plan import compile_plan
 
 loaded = load_campaign(sys.argv[1])
 launch = compile_plan(loaded.spec, loaded.registry, notice_time=get_settings().notice_time).actions[0]
@@ -158,7 +158,7 @@ def test_a_refused_address_fixed_in_the_registry_is_resent_once(
     try:
         python(DRIVER)
         assert relay.received == Counter({GOOD: 1})
-        assert rows(data / "thidua.db")[("XA-1", 0)] == ("failed_permanent", 1)
+        assert rows(data / "thidua.store.db")[("XA-1", 0)] == ("failed_permanent", 1)
         [report] = (data / "outbox" / "btdkt").glob("*.eml")  # the organizer was told
 
         registry_file.write_text(
@@ -185,7 +185,7 @@ def test_a_refused_address_fixed_in_the_registry_is_resent_once(
             "gửi lại lần 1" in done.stdout and "UBND xã Một (XA-1, 0:mailto): đã gửi" in done.stdout
         )
         assert relay.received == Counter({GOOD: 1, FIXED: 1})  # never again to SO-A
-        stored = rows(data / "thidua.db")
+        stored = rows(data / "thidua.store.db")
         assert stored[("XA-1", 0)] == ("failed_permanent", 1)  # the original run, as it was
         assert stored[("XA-1", 1)] == ("sent", 1)  # the resend's own record
         assert ("SO-A", 1) not in stored
@@ -197,7 +197,7 @@ def test_a_refused_address_fixed_in_the_registry_is_resent_once(
         forced = resend(CODE, "--action", LAUNCH, "--unit", "SO-A", "--include-delivered")
         assert forced.returncode == 0, forced.stdout + forced.stderr[-4000:]
         assert relay.received == Counter({GOOD: 2, FIXED: 1})
-        assert rows(data / "thidua.db")[("SO-A", 2)] == ("sent", 1)
+        assert rows(data / "thidua.store.db")[("SO-A", 2)] == ("sent", 1)
 
         names = flow_run_names(prefect_api)
         assert sum(name.startswith("Gửi lại: ") for name in names) == 3, (

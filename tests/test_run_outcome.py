@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiosmtpd.controller import Controller
 
-from thidua.campaign_file import load_campaign
-from thidua.plan import compile_plan
+from thidua.campaign.loading import load_campaign
+from thidua.campaign.plan import compile_plan
 
 from .browser import Browser, chromium_path
 from .serving import free_port, start_serve, wait_for

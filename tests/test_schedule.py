@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from thidua.plan import Action, ActionKind
-from thidua.schedule import catchup_exceeded, reconcile
+from thidua.campaign.plan import Action, ActionKind
+from thidua.campaign.schedule import catchup_exceeded, reconcile
 
 NOW = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)
 DAY = timedelta(days=1)

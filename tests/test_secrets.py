@@ -146,11 +146,11 @@ from pathlib import Path
 
 os.environ["PREFECT_LOGGING_LEVEL"] = "INFO"  # the run's logs are searched too
 
-from flows.simulate import _isolate, _record, action_counts
-from thidua.campaign_file import load_campaign
+from thidua.flows.simulate import _isolate, _record, action_counts
+from thidua.campaign.loading import load_campaign
 from thidua.config import get_settings
-from thidua.db import session_scope
-from thidua.plan import compile_plan
+from thidua.store.db import session_scope
+from thidua.campaign.plan import compile_plan
 
 loaded = load_campaign(Path(sys.argv[1]))
 settings = get_settings()
@@ -158,7 +158,7 @@ plan = compile_plan(loaded.spec, loaded.registry, notice_time=settings.notice_ti
 _isolate(settings, loaded.code)
 _record(loaded, plan, set())
 print(f"Mô phỏng {loaded.code}")
-from flows.action import run_action
+from thidua.flows.action import run_action
 
 failed = 0
 for action in plan.actions:
@@ -224,7 +224,7 @@ def test_no_secret_appears_anywhere_after_a_campaign_run(
 
     files = [p for p in data_dir.rglob("*") if p.is_file()]
     emls = [p for p in files if p.suffix == ".eml"]
-    store = data_dir / "simulate" / "77-kh-bimat" / "thidua.db"
+    store = data_dir / "simulate" / "77-kh-bimat" / "thidua.store.db"
     prefect_home = data_dir / "simulate" / ".prefect"
     prefect_files = [p for p in files if prefect_home in p.parents]
     # The search reads real content: the unit names are where they should be.

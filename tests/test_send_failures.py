@@ -37,13 +37,13 @@ GOOD = "so-a@example.vn"
 #: Runs in the child: the launch action through the flow, then the artifacts it left.
 DRIVER = """
 import json, sys
-from flows.action import run_action
+from thidua.flows.action import run_action
 from prefect.artifacts import Artifact
-from thidua import crud
-from thidua.campaign_file import load_campaign
+from thidua.store import crud
+from thidua.campaign.loading import load_campaign
 from thidua.config import get_settings
-from thidua.db import session_scope
-from thidua.plan import compile_plan
+from thidua.store.db import session_scope
+from thidua.campaign.plan import compile_plan
 
 path = sys.argv[1]
 loaded = load_campaign(path)
@@ -150,7 +150,7 @@ def test_permanent_failures_are_final_and_transient_ones_are_retried(
     assert sorted(server.received) == sorted([BUSY, GOOD])
 
     # The store: one row per unit and channel, with the outcome and the attempts.
-    with closing(sqlite3.connect(data_dir / "thidua.db")) as db:
+    with closing(sqlite3.connect(data_dir / "thidua.store.db")) as db:
         rows = {
             unit: (status, attempts, error)
             for unit, status, attempts, error in db.execute(

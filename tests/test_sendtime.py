@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from thidua.notifications.render import render
 
-from notifications.render import render
-from thidua.campaign_file import load_campaign
-from thidua.plan import Action, ActionKind, compile_plan
-from thidua.sendtime import (
+from thidua.campaign.loading import load_campaign
+from thidua.campaign.plan import Action, ActionKind, compile_plan
+from thidua.dates.sendtime import (
     DEFERRED_FOR_HOURS,
     DEFERRED_FOR_LAUNCH,
     SYSTEM_DOWN,

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from thidua.campaign_file import load_campaign
-from thidua.plan import compile_plan
+from thidua.campaign.loading import load_campaign
+from thidua.campaign.plan import compile_plan
 
 from .browser import Browser, chromium_path, nfc
 from .conftest import CAMPAIGNS

@@ -56,8 +56,8 @@ def test_from_a_given_moment_previews_what_a_deploy_would_do(tmp_path) -> None:
     from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
 
-    from thidua.campaign_file import load_campaign
-    from thidua.plan import compile_plan
+    from thidua.campaign.loading import load_campaign
+    from thidua.campaign.plan import compile_plan
 
     now = datetime(2023, 7, 4, 10, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
     result = subprocess.run(

@@ -19,12 +19,12 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from thidua.notifications.render import Message
+from thidua.notifications.send import send
 
-from notifications.render import Message
-from notifications.send import send
-from thidua.campaign_file import load_campaign
-from thidua.db import session_scope
-from thidua.plan import compile_plan
+from thidua.campaign.loading import load_campaign
+from thidua.campaign.plan import compile_plan
+from thidua.store.db import session_scope
 
 from .serving import ROOT, THIDUA, clean_env, free_port
 
@@ -156,8 +156,9 @@ def test_simulate_makes_no_connection_to_real_channels(
 
 def test_failed_deliveries_are_listed_with_unit_and_reason(write_campaign) -> None:
     """The per-action counts come from the delivery records: sent, failed (why), skipped."""
-    from flows.simulate import action_counts
-    from thidua import crud
+    from thidua.flows.simulate import action_counts
+
+    from thidua.store import crud
 
     loaded = load_campaign(write_campaign(CAMPAIGN))
     plan = compile_plan(loaded.spec, loaded.registry)

@@ -105,7 +105,7 @@ def launch(
     )
     assert run.returncode == 0, run.stdout + run.stderr[-4000:]
     out = json.loads(run.stdout.strip().splitlines()[-1])
-    with closing(sqlite3.connect(data_dir / "thidua.db")) as db:
+    with closing(sqlite3.connect(data_dir / "thidua.store.db")) as db:
         rows = {
             unit: (status, attempts, error)
             for unit, status, attempts, error in db.execute(

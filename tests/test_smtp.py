@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from thidua.notifications.attachments import attachments_for
+from thidua.notifications.render import Message, render
+from thidua.notifications.send import SMTPPool, send
 
-from notifications.attachments import attachments_for
-from notifications.render import Message, render
-from notifications.send import SMTPPool, send
-from thidua.campaign_file import load_campaign
-from thidua.plan import ActionKind, compile_plan
+from thidua.campaign.loading import load_campaign
+from thidua.campaign.plan import ActionKind, compile_plan
 
 # The test peer asks for AUTH over plain SMTP on loopback, which aiosmtpd warns about.
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from thidua.cli import main
+from thidua.cli.main import main
 from thidua.config import set_settings
 
 from .store_fixtures import backend, fresh_db, pg_database
@@ -36,7 +36,7 @@ def store(fresh_db: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     for name in list(os.environ):
         if name.startswith("THIDUA_") or name in ("COLUMNS", "FORCE_COLOR", "NO_COLOR"):
             monkeypatch.delenv(name)
-    monkeypatch.setenv("THIDUA_DATA_DIR", str(tmp_path))  # SQLite: its thidua.db is fresh_db's
+    monkeypatch.setenv("THIDUA_DATA_DIR", str(tmp_path))  # SQLite: its thidua.store.db is fresh_db's
     monkeypatch.setenv("THIDUA_NOW", STATUS_NOW)
     if fresh_db.url.get_backend_name() == "postgresql":
         monkeypatch.setenv(

@@ -19,8 +19,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import StatementError
 from sqlmodel import Session, col, select
 
-from thidua import crud, db
-from thidua.db import (
+from thidua.campaign.plan import Action, ActionKind
+from thidua.errors import StoreUnavailable, ThiduaError, UnknownCampaign
+from thidua.registry.units import Unit
+from thidua.store import crud, db
+from thidua.store.db import (
     alembic_config,
     create_store_engine,
     get_engine,
@@ -28,8 +31,7 @@ from thidua.db import (
     privacy_url,
     session_scope,
 )
-from thidua.errors import StoreUnavailable, ThiduaError, UnknownCampaign
-from thidua.models import (
+from thidua.store.models import (
     ActionStatus,
     CampaignStatus,
     DeliveryStatus,
@@ -38,8 +40,6 @@ from thidua.models import (
     UnitRole,
     metadata,
 )
-from thidua.plan import Action, ActionKind
-from thidua.registry import Unit
 
 from .conftest import ROOT
 from .store_fixtures import backend, empty_db, fresh_db, pg_database, sqlite_db
@@ -162,7 +162,7 @@ def test_default_engine_is_sqlite_in_the_data_dir_cached_and_tuned() -> None:
         engine = get_engine()
         assert get_engine() is engine
         assert get_engine(get_settings().state_url) is engine
-        assert (get_settings().data_dir / "thidua.db").is_file()
+        assert (get_settings().data_dir / "thidua.store.db").is_file()
         with engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1

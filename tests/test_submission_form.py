@@ -15,11 +15,11 @@ from uuid import UUID
 
 import pytest
 from sqlmodel import Session
+from thidua.flows.submission_form import parse_figures
 
-from flows.submission_form import parse_figures
-from thidua import crud
-from thidua.db import get_engine, reset_engines
-from thidua.submissions import SubmissionError
+from thidua.ledger.submissions import SubmissionError
+from thidua.store import crud
+from thidua.store.db import get_engine, reset_engines
 
 from .serving import Served, wait_for
 
@@ -73,7 +73,7 @@ def resume(served: Served, run_id: str, answer: dict[str, Any]) -> dict[str, Any
 
 
 def stored(served: Served, milestone: str) -> list:
-    engine = get_engine(f"sqlite:///{served.data_dir / 'thidua.db'}")
+    engine = get_engine(f"sqlite:///{served.data_dir / 'thidua.store.db'}")
     try:
         with Session(engine) as session:
             found = crud.submissions_for(session, campaign_code=SEED_003, milestone=milestone)

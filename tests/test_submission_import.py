@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from thidua import crud
-from thidua.db import session_scope
-from thidua.models import SubmissionTiming
+from thidua.store import crud
+from thidua.store.db import session_scope
+from thidua.store.models import SubmissionTiming
 
 from .store_fixtures import backend, fresh_db, pg_database
 from .submission_fixtures import CODE, SEED_003, campaigns, run, store, write_xlsx

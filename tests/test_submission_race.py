@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from thidua.files import FileBatch, file_dir
-from thidua.lookup import find_campaign
-from thidua.plan import compile_plan
+from thidua.campaign.lookup import find_campaign
+from thidua.campaign.plan import compile_plan
+from thidua.ledger.files import FileBatch, file_dir
 
 from .store_fixtures import backend, fresh_db, pg_database
 from .submission_fixtures import SEED_003, campaigns, store, write_pdf
@@ -47,8 +47,8 @@ def _sha(path: Path) -> str:
 def test_concurrent_submits_store_exactly_the_winners_file(
     store: Engine, campaigns: Path, tmp_path: Path
 ) -> None:
-    from thidua import crud
-    from thidua.db import session_scope
+    from thidua.store import crud
+    from thidua.store.db import session_scope
 
     loaded = find_campaign(SEED_003)
     units = sorted(compile_plan(loaded.spec, loaded.registry).participants)[:ROUNDS]

@@ -10,13 +10,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session
 
-from thidua import crud
-from thidua.db import session_scope
-from thidua.files import FileBatch, FileCheckError, check_file, store_file
-from thidua.lookup import find_campaign
-from thidua.models import SubmissionTiming
-from thidua.plan import compile_plan
-from thidua.submissions import (
+from thidua.campaign.lookup import find_campaign
+from thidua.campaign.plan import compile_plan
+from thidua.ledger.files import FileBatch, FileCheckError, check_file, store_file
+from thidua.ledger.submissions import (
     Figure,
     OutsideWindow,
     SubmissionError,
@@ -30,6 +27,9 @@ from thidua.submissions import (
     validate_figures,
     window_text,
 )
+from thidua.store import crud
+from thidua.store.db import session_scope
+from thidua.store.models import SubmissionTiming
 
 from .store_fixtures import backend, fresh_db, pg_database
 from .submission_fixtures import (
@@ -241,7 +241,7 @@ def test_dry_run_checks_everything_and_writes_nothing(store, capsys) -> None:
 
 
 def test_a_submission_stops_reminders_for_that_unit(store, capsys, campaigns) -> None:
-    from tasks.actions import load_action, resolve_audience
+    from thidua.tasks.actions import load_action, resolve_audience
 
     path = str(campaigns / "so_lieu.py")
     loaded = find_campaign(CODE)
@@ -433,7 +433,7 @@ def test_files_removed_when_the_database_write_fails(store, tmp_path, monkeypatc
         raise RuntimeError("database went away")
 
     monkeypatch.setattr(crud, "add_submission", broken)
-    from thidua.submissions import record
+    from thidua.ledger.submissions import record
 
     with pytest.raises(RuntimeError):
         record(prepared)

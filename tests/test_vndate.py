@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from thidua import vndate
+from thidua.dates import phrases as vndate
+from thidua.dates.phrases import DateSpan, Offset, parse_date, parse_offset, parse_phrase
 from thidua.errors import PhraseError
-from thidua.vndate import DateSpan, Offset, parse_date, parse_offset, parse_phrase
 
 D = date
 

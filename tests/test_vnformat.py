@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from thidua.vndate import DateSpan, parse_date
-from thidua.vnformat import (
+from thidua.dates.phrases import DateSpan, parse_date
+from thidua.dates.written import (
     WEEKDAY_NAMES,
     days_left_label,
     format_long,

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from thidua import workdays
-from thidua.vndate import Offset
-from thidua.workdays import WorkCalendar, build_table, vietnam_calendar
+from thidua.dates import workdays
+from thidua.dates.phrases import Offset
+from thidua.dates.workdays import WorkCalendar, build_table, vietnam_calendar
 
 D = date
 CAL = vietnam_calendar()
@@ -117,7 +117,7 @@ def test_bundled_table_matches_installed_holidays_package() -> None:
         bundled = json.load(fh)
     fresh = build_table(bundled["first_year"], bundled["last_year"])
     hint = (
-        f"thidua/data/holidays_vn.json was made with holidays {bundled['holidays_version']}, "
+        f"thidua/dates/data/holidays_vn.json was made with holidays {bundled['holidays_version']}, "
         f"but the installed holidays {fresh['holidays_version']} gives different data: "
         "run `python scripts/gen_holidays.py` and commit the new table"
     )
@@ -133,8 +133,8 @@ def test_table_years_do_not_import_heavy_packages() -> None:
     code = (
         "import sys\n"
         "from datetime import date\n"
-        "import thidua.vndate, thidua.vnformat\n"
-        "from thidua.workdays import vietnam_calendar\n"
+        "import thidua.dates.phrases, thidua.dates.written\n"
+        "from thidua.dates.workdays import vietnam_calendar\n"
         "cal = vietnam_calendar()\n"
         "assert not cal.is_working_day(date(2026, 2, 17))\n"
         "assert cal.add_working_days(date(2020, 1, 1), 5000) > date(2039, 1, 1)\n"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from thidua.dsl import (
+from thidua.campaign.dsl import (
     Award,
     Campaign,
     Escalation,
@@ -33,23 +33,23 @@ from thidua.errors import (
 __version__ = "0.1.0"
 
 _LAZY = {
-    "DateSpan": "thidua.vndate",
-    "Offset": "thidua.vndate",
-    "parse_date": "thidua.vndate",
-    "parse_offset": "thidua.vndate",
-    "parse_phrase": "thidua.vndate",
-    "WorkCalendar": "thidua.workdays",
-    "vietnam_calendar": "thidua.workdays",
-    "Registry": "thidua.registry",
-    "Unit": "thidua.registry",
-    "load_registry": "thidua.registry",
-    "LoadedCampaign": "thidua.campaign_file",
-    "load_campaign": "thidua.campaign_file",
-    "check_campaign": "thidua.checks",
-    "Action": "thidua.plan",
-    "ActionKind": "thidua.plan",
-    "Plan": "thidua.plan",
-    "compile_plan": "thidua.plan",
+    "DateSpan": "thidua.dates.phrases",
+    "Offset": "thidua.dates.phrases",
+    "parse_date": "thidua.dates.phrases",
+    "parse_offset": "thidua.dates.phrases",
+    "parse_phrase": "thidua.dates.phrases",
+    "WorkCalendar": "thidua.dates.workdays",
+    "vietnam_calendar": "thidua.dates.workdays",
+    "Registry": "thidua.registry.units",
+    "Unit": "thidua.registry.units",
+    "load_registry": "thidua.registry.units",
+    "LoadedCampaign": "thidua.campaign.loading",
+    "load_campaign": "thidua.campaign.loading",
+    "check_campaign": "thidua.campaign.checks",
+    "Action": "thidua.campaign.plan",
+    "ActionKind": "thidua.campaign.plan",
+    "Plan": "thidua.campaign.plan",
+    "compile_plan": "thidua.campaign.plan",
     "Settings": "thidua.config",
     "get_settings": "thidua.config",
 }

@@ -1,5 +1,5 @@
 import sys
 
-from thidua.cli import main
+from thidua.cli.main import main
 
 sys.exit(main())

@@ -222,7 +222,7 @@ class Settings:
     @property
     def state_url(self) -> str:
         """The state store URL: the configured one, or SQLite in the data dir."""
-        return self.database_url or f"sqlite:///{self.data_dir / 'thidua.db'}"
+        return self.database_url or f"sqlite:///{self.data_dir / 'thidua.store.db'}"
 
     @property
     def catchup(self) -> timedelta:

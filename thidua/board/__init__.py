@@ -1,0 +1,1 @@
+"""The status board: rows read from the store, and their terminal view."""

@@ -1,0 +1,1 @@
+"""A campaign: its declarations, specification, loading, checks and compiled plan."""

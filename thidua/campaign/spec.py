@@ -1,0 +1,455 @@
+"""The campaign specification: pydantic models of what a signed plan contains.
+
+Campaign files do not build these models directly: they write declarations
+(`thidua.campaign.dsl`), which are validated here as one tree so that every problem is
+reported at once with its field path. Date fields keep the admin's phrase
+(`Phrase`) and resolve it to concrete days; see `thidua.dates.phrases`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, time
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
+
+from thidua.dates.phrases import DateSpan, Offset, Phrase, parse_offset, parse_phrase
+from thidua.errors import number_text
+from thidua.registry.units import UnitKind
+from thidua.text.names import LongText, Name, OneLine, Title
+
+_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_.\-]*$")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
+
+
+def fold(text: str) -> str:
+    """Lowercase ASCII form of Vietnamese text, for matching aliases."""
+    text = unicodedata.normalize("NFD", text.strip().lower()).replace("đ", "d")
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return re.sub(r"[\s\-]+", "_", text)
+
+
+class LabelledEnum(StrEnum):
+    """A StrEnum with a Vietnamese label and Vietnamese aliases accepted as input."""
+
+    @property
+    def label(self) -> str:
+        return _LABELS[type(self).__name__][self.value]
+
+    @classmethod
+    def parse(cls, value: Any) -> Any:
+        if isinstance(value, cls) or not isinstance(value, str):
+            return value
+        key = fold(value)
+        for member in cls:
+            if key in (member.value, fold(member.label)) or key in _ALIASES.get(
+                (cls.__name__, member.value), ()
+            ):
+                return member
+        allowed = ", ".join(f"“{m.value}” ({m.label})" for m in cls)
+        raise ValueError(f"giá trị không hợp lệ; dùng một trong: {allowed}")
+
+    @classmethod
+    def field(cls) -> Any:
+        return Annotated[cls, BeforeValidator(cls.parse)]
+
+
+class CampaignKind(LabelledEnum):
+    REGULAR = "thuong_xuyen"
+    BATCH = "theo_dot"
+    THEMATIC = "chuyen_de"
+
+
+class NomineeKind(LabelledEnum):
+    COLLECTIVE = "tap_the"
+    INDIVIDUAL = "ca_nhan"
+    HOUSEHOLD = "ho_gia_dinh"
+
+
+class MilestoneKind(LabelledEnum):
+    LAUNCH = "launch"
+    IMPLEMENTING_PLAN = "implementing_plan"
+    REPORT = "report"
+    NOMINATION = "nomination"
+    REVIEW = "review"
+    SUMMARY = "summary"
+    CUSTOM = "custom"
+
+
+class Requirement(LabelledEnum):
+    """What the audience of a milestone must submit."""
+
+    NONE = "none"
+    IMPLEMENTING_PLAN = "implementing_plan"
+    REPORT = "report"
+    TARGET_FIGURES = "target_figures"
+    NOMINATION_DOSSIER = "nomination_dossier"
+
+
+class DeadlineRule(LabelledEnum):
+    """Where a deadline whose last day is a weekend or public holiday really ends.
+
+    The default follows Bộ luật Dân sự 2015, Điều 148 (khoản 5): the period ends at the
+    end of the next working day. A plan may say otherwise: end on the working day before,
+    or exactly on the day written.
+    """
+
+    NEXT_WORKING_DAY = "next_working_day"
+    PREVIOUS_WORKING_DAY = "previous_working_day"
+    AS_WRITTEN = "as_written"
+
+
+_LABELS: dict[str, dict[str, str]] = {
+    "CampaignKind": {
+        "thuong_xuyen": "thường xuyên",
+        "theo_dot": "theo đợt",
+        "chuyen_de": "chuyên đề",
+    },
+    "NomineeKind": {"tap_the": "tập thể", "ca_nhan": "cá nhân", "ho_gia_dinh": "hộ gia đình"},
+    "MilestoneKind": {
+        "launch": "phát động",
+        "implementing_plan": "nộp kế hoạch triển khai",
+        "report": "nộp báo cáo",
+        "nomination": "nộp hồ sơ đề nghị khen thưởng",
+        "review": "sơ kết",
+        "summary": "tổng kết",
+        "custom": "mốc khác",
+    },
+    "Requirement": {
+        "none": "không phải nộp",
+        "implementing_plan": "kế hoạch triển khai",
+        "report": "báo cáo",
+        "target_figures": "số liệu chỉ tiêu",
+        "nomination_dossier": "hồ sơ đề nghị khen thưởng",
+    },
+    "DeadlineRule": {
+        "next_working_day": "ngày làm việc tiếp theo",
+        "previous_working_day": "ngày làm việc liền trước",
+        "as_written": "như văn bản",
+    },
+}
+
+# Keyed by (enum name, value): members of different enums may share a value.
+_ALIASES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("CampaignKind", CampaignKind.BATCH.value): ("dot", "dot_thi_dua"),
+    ("MilestoneKind", MilestoneKind.LAUNCH.value): ("phat_dong",),
+    ("MilestoneKind", MilestoneKind.IMPLEMENTING_PLAN.value): ("ke_hoach", "ke_hoach_trien_khai"),
+    ("MilestoneKind", MilestoneKind.REPORT.value): ("bao_cao", "bao_cao_ket_qua"),
+    ("MilestoneKind", MilestoneKind.NOMINATION.value): (
+        "ho_so",
+        "ho_so_khen_thuong",
+        "de_nghi_khen_thuong",
+        "khen_thuong",
+    ),
+    ("MilestoneKind", MilestoneKind.REVIEW.value): ("so_ket",),
+    ("MilestoneKind", MilestoneKind.SUMMARY.value): ("tong_ket",),
+    ("MilestoneKind", MilestoneKind.CUSTOM.value): ("khac",),
+    ("Requirement", Requirement.NONE.value): ("khong",),
+    ("Requirement", Requirement.IMPLEMENTING_PLAN.value): ("ke_hoach",),
+    ("Requirement", Requirement.REPORT.value): ("bao_cao",),
+    ("Requirement", Requirement.TARGET_FIGURES.value): ("so_lieu", "chi_tieu"),
+    ("Requirement", Requirement.NOMINATION_DOSSIER.value): ("ho_so", "ho_so_khen_thuong"),
+    ("DeadlineRule", DeadlineRule.NEXT_WORKING_DAY.value): (
+        "ngay_lam_viec_ke_tiep",
+        "dieu_148",
+        "theo_luat",
+    ),
+    ("DeadlineRule", DeadlineRule.PREVIOUS_WORKING_DAY.value): ("ngay_lam_viec_truoc",),
+    ("DeadlineRule", DeadlineRule.AS_WRITTEN.value): ("theo_van_ban", "giu_nguyen"),
+}
+
+#: What each milestone kind asks of its audience unless the file says otherwise.
+DEFAULT_REQUIREMENT: dict[MilestoneKind, Requirement] = {
+    MilestoneKind.LAUNCH: Requirement.NONE,
+    MilestoneKind.IMPLEMENTING_PLAN: Requirement.IMPLEMENTING_PLAN,
+    MilestoneKind.REPORT: Requirement.REPORT,
+    MilestoneKind.NOMINATION: Requirement.NOMINATION_DOSSIER,
+    MilestoneKind.REVIEW: Requirement.REPORT,
+    MilestoneKind.SUMMARY: Requirement.REPORT,
+    MilestoneKind.CUSTOM: Requirement.NONE,
+}
+
+
+# --- field types -------------------------------------------------------------
+
+
+def _phrase(value: Any) -> Any:
+    if isinstance(value, Phrase):
+        return value
+    if isinstance(value, date):
+        return parse_phrase(value.strftime("%d/%m/%Y"))
+    if isinstance(value, str):
+        return parse_phrase(value)
+    raise ValueError("cần một ngày hoặc một cụm ngày tháng, ví dụ “chậm nhất ngày 10/7/2023”")
+
+
+def _span(value: Any) -> Any:
+    phrase = _phrase(value)
+    if phrase.needs_year or phrase.needs_quarter:
+        raise ValueError(f"cụm ngày “{phrase.text}” thiếu năm; hãy ghi đủ ngày, tháng, năm")
+    return phrase.resolve()
+
+
+def _offset(value: Any) -> Any:
+    if isinstance(value, Offset):
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError("cần số ngày, ví dụ 3, “3 ngày” hoặc “2 ngày làm việc”")
+    return parse_offset(value)
+
+
+def _time(value: Any) -> Any:
+    if isinstance(value, str):
+        m = re.fullmatch(r"\s*(\d{1,2})\s*(?:[:h]\s*(\d{2})?(?::(\d{2}))?)?\s*", value)
+        if not m or int(m.group(1)) > 23 or int(m.group(2) or 0) > 59 or int(m.group(3) or 0) > 59:
+            raise ValueError("cần giờ dạng HH:MM, ví dụ “08:00”")
+        return time(int(m.group(1)), int(m.group(2) or 0), int(m.group(3) or 0))
+    return value
+
+
+def _ratio(value: Any) -> Any:
+    if isinstance(value, str):
+        m = re.fullmatch(r"\s*(\d+(?:[.,]\d+)?)\s*%\s*", value)
+        if not m:
+            raise ValueError("cần tỉ lệ dạng “30%” hoặc số từ 0 đến 1")
+        return float(m.group(1).replace(",", ".")) / 100
+    return value
+
+
+def _code(value: Any) -> Any:
+    if isinstance(value, str) and not _CODE.match(value.strip()):
+        raise ValueError("mã phải viết hoa, không dấu, chỉ gồm chữ, số, “_”, “.”, “-”")
+    return value.strip() if isinstance(value, str) else value
+
+
+PhraseField = Annotated[
+    Phrase, BeforeValidator(_phrase), PlainSerializer(lambda p: p.text, return_type=str)
+]
+SpanField = Annotated[
+    DateSpan, BeforeValidator(_span), PlainSerializer(lambda s: s.phrase, return_type=str)
+]
+OffsetField = Annotated[
+    Offset, BeforeValidator(_offset), PlainSerializer(lambda o: o.label(), return_type=str)
+]
+TimeField = Annotated[time, BeforeValidator(_time)]
+Ratio = Annotated[float, BeforeValidator(_ratio), Field(gt=0, le=1)]
+Code = Annotated[str, BeforeValidator(_code)]
+# Names and titles reach subjects, salutations and pages: no invisible characters,
+# bounded length, NFC (see thidua.text.names). Paths and contacts are one-line titles too.
+NameText = Annotated[Name, Field(min_length=1)]
+TitleText = Annotated[Title, Field(min_length=1)]
+LongTextField = Annotated[LongText, Field(min_length=1)]
+PathText = Annotated[OneLine, Field(min_length=1)]
+
+
+class Spec(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        arbitrary_types_allowed=True,
+        str_strip_whitespace=True,
+        # Campaign files are validated as one tree: building a validator per nested
+        # model at import would be done again inside Campaign's (~15 ms per CLI call).
+        defer_build=True,
+    )
+
+
+# --- parts of a campaign -----------------------------------------------------
+
+
+class Participants(Spec):
+    """Who takes part: groups (cụm/khối), unit kinds and explicit units, minus exclusions."""
+
+    groups: list[Code] = []
+    kinds: list[Annotated[UnitKind, BeforeValidator(UnitKind.parse)]] = []
+    units: list[Code] = []
+    exclude: list[Code] = []
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Participants:
+        if not (self.groups or self.kinds or self.units):
+            raise ValueError(
+                "cần ít nhất một nhóm (groups), loại đơn vị (kinds) hoặc đơn vị (units)"
+            )
+        return self
+
+
+class Quota(Spec):
+    """How many nominations are allowed (số lượng khen thưởng)."""
+
+    per_unit: int | None = Field(default=None, ge=0)
+    overrides: dict[Code, int] = {}
+    max_ratio: Ratio | None = None
+    ratio_of: Literal["units", "headcount", "units_and_headcount"] = "units_and_headcount"
+
+    @model_validator(mode="after")
+    def _something(self) -> Quota:
+        if self.per_unit is None and self.max_ratio is None and not self.overrides:
+            raise ValueError("cần per_unit, overrides hoặc max_ratio")
+        for code, limit in self.overrides.items():
+            if limit < 0:
+                raise ValueError(
+                    f"overrides: số lượng cho {code} phải là số không âm (đang ghi: {number_text(limit)})"
+                )
+        return self
+
+
+class Award(Spec):
+    """An award form (hình thức khen thưởng) with its nominees, quota and dossier."""
+
+    name: NameText
+    code: Code | None = None
+    nominees: list[NomineeKind.field()] = [NomineeKind.COLLECTIVE, NomineeKind.INDIVIDUAL]
+    quota: Quota | None = None
+    dossier: list[TitleText] = []
+    standards: list[LongTextField] = []
+
+
+class Escalation(Spec):
+    """Whom to tell when units are still missing `after` the due date."""
+
+    after: OffsetField
+    to: Literal["supervisor", "group_head", "organizer"] | Code = "supervisor"
+
+
+class Recurrence(Spec):
+    """Repeat a milestone every year or quarter within the campaign period."""
+
+    every: Literal["yearly", "quarterly"]
+    start: int | None = Field(default=None, ge=1900, le=2200)
+    until: int | None = Field(default=None, ge=1900, le=2200)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _aliases(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("every"), str):
+            every = fold(data["every"])
+            aliases = {
+                "hang_nam": "yearly",
+                "nam": "yearly",
+                "hang_quy": "quarterly",
+                "quy": "quarterly",
+            }
+            data = {**data, "every": aliases.get(every, every)}
+        return data
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Recurrence:
+        if self.start and self.until and self.until < self.start:
+            raise ValueError(f"năm kết thúc {self.until} trước năm bắt đầu {self.start}")
+        return self
+
+
+class Milestone(Spec):
+    """A dated step of the campaign: what is due, from whom, with which reminders."""
+
+    kind: MilestoneKind.field()
+    when: PhraseField
+    id: Annotated[str, Field(pattern=_SLUG.pattern)] | None = None
+    title: TitleText | None = None
+    opens: PhraseField | None = None
+    due: PhraseField | None = None
+    audience: Literal["participants", "organizer"] | list[Code] = "participants"
+    submit: Requirement.field() | None = None
+    description: LongTextField | None = None
+    reminders: list[OffsetField] = []
+    overdue_notice: bool = True
+    escalation: Escalation | None = None
+    recurrence: Recurrence | None = None
+    template: PathText | None = None
+    attachments: list[PathText] = []
+    late: Literal["accept", "refuse"] = "accept"
+    time: TimeField | None = None
+    # None: the campaign's rule. Only deadlines (milestones asking for a submission) move.
+    deadline_rule: DeadlineRule.field() | None = None
+    # None: a nomination is optional for a unit (no overdue notice or escalation to units
+    # that did not nominate); every other submission is required.
+    required: bool | None = None
+
+    @property
+    def key(self) -> str:
+        """Stable identifier used in action keys; the kind when no id is given."""
+        return self.id or self.kind.value.replace("_", "-")
+
+    @property
+    def requirement(self) -> Requirement:
+        return self.submit or DEFAULT_REQUIREMENT[self.kind]
+
+    @property
+    def label(self) -> str:
+        return self.title or self.kind.label.capitalize()
+
+    @property
+    def is_required(self) -> bool:
+        """Whether every unit of the audience owes it (overdue notices, escalations)."""
+        if self.required is not None:
+            return self.required
+        return self.requirement is not Requirement.NOMINATION_DOSSIER
+
+
+class Target(Spec):
+    """A target (chỉ tiêu) units report figures against."""
+
+    code: Annotated[str, Field(pattern=_SLUG.pattern)]
+    description: TitleText
+    numerator: NameText
+    denominator: NameText | None = None
+    goal: float = Field(gt=0)
+    per: Literal["year", "campaign"] = "campaign"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _percent_goal(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("goal"), str):
+            return {**data, "goal": _ratio(data["goal"])}
+        return data
+
+    @model_validator(mode="after")
+    def _ratio_needs_denominator(self) -> Target:
+        if self.denominator and self.goal > 1:
+            raise ValueError("chỉ tiêu tỉ lệ (có mẫu số) phải có goal từ 0 đến 100%")
+        return self
+
+
+class Campaign(Spec):
+    """A whole emulation campaign as its signed plan describes it."""
+
+    code: Annotated[OneLine, Field(min_length=3, pattern=r"^\S+/\S+$")]
+    title: TitleText
+    issuer: NameText
+    issued: SpanField
+    period: SpanField
+    organizer: Code
+    participants: Participants
+    milestones: list[Milestone] = Field(min_length=1)
+    kind: CampaignKind.field() = CampaignKind.BATCH
+    signer: NameText | None = None
+    parent: Annotated[OneLine, Field(pattern=r"^\S+/\S+$")] | None = None
+    legal_bases: list[LongTextField] = []
+    contents: list[LongTextField] = []
+    criteria: dict[NomineeKind.field(), list[LongTextField]] = {}
+    awards: list[Award] = []
+    targets: list[Target] = []
+    registry: PathText | None = None
+    document: PathText | None = None
+    contact: PathText | None = None
+    working_days_only: bool = True
+    notice_time: TimeField | None = None
+    deadline_rule: DeadlineRule.field() = DeadlineRule.NEXT_WORKING_DAY
+
+    @property
+    def launch_date(self) -> date:
+        """The launch milestone's date, or the issue date when there is none."""
+        for m in self.milestones:
+            if m.kind is MilestoneKind.LAUNCH and not m.when.needs_year:
+                return m.when.resolve().start
+        return self.issued.start
+
+    def milestone(self, key: str) -> Milestone:
+        for m in self.milestones:
+            if m.key == key:
+                return m
+        raise KeyError(key)

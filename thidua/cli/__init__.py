@@ -1,0 +1,6 @@
+"""The `thidua` command line: a thin layer over the library, one module per feature.
+
+Each feature module exposes `add_commands(sub, parser_class)`; `thidua.cli.main` lists them in
+COMMAND_MODULES and imports each only to build the parser, so a module must keep its
+heavy imports inside its command functions.
+"""

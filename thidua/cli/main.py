@@ -1,0 +1,338 @@
+"""The `thidua` command: a thin layer over the library.
+
+Messages for admins are Vietnamese. A user mistake prints its message and exits 1;
+a usage mistake exits 2; neither shows a traceback. Each command imports only what
+it needs, so that `thidua date` and `thidua plan` start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from importlib import import_module
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from thidua.cli.argparse_vi import Parser as _Parser
+from thidua.errors import ThiduaError, ValidationFailed
+
+if TYPE_CHECKING:
+    from thidua.campaign.plan import Plan
+    from thidua.registry.units import Registry
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+COMMAND_MODULES = (
+    "thidua.cli.submissions",
+    "thidua.cli.nominations",
+    "thidua.cli.reports",
+    "thidua.cli.resend",
+    "thidua.flows.commands",
+)
+
+# Pydantic looks for plugins through importlib.metadata on its first model, scanning
+# every installed distribution (~20 ms); the CLI uses none. An explicit setting wins.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
+
+class _VersionAction(argparse.Action):
+    """`--version`: the version is looked up only when asked (no import on every call)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        from thidua import __version__
+
+        print(f"thidua {__version__}")
+        parser.exit(EXIT_OK)
+
+
+def _print(text: str = "", *, err: bool = False) -> None:
+    print(text, file=sys.stderr if err else sys.stdout)
+
+
+# --- commands ------------------------------------------------------------------
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from thidua.campaign.loading import load_campaigns
+    from thidua.config import get_settings
+
+    files = [Path(f) for f in args.files] or sorted(get_settings().campaigns_dir.glob("*.py"))
+    if not files:
+        _print("Không có tệp chiến dịch nào để kiểm tra.", err=True)
+        return EXIT_INVALID
+    failed = 0
+    # All files run in one child process; one that exits or hangs is reported, not fatal.
+    for path, loaded in zip(files, load_campaigns(files, registry=args.registry), strict=True):
+        if isinstance(loaded, ValidationFailed):
+            exc = loaded
+            failed += 1
+            _print(f"✗ {path}: {len(exc.errors)} lỗi", err=True)
+            for problem in exc.problems:
+                _print(f"  - {problem.render()}", err=True)
+            continue
+        from thidua.campaign.plan import compile_plan
+
+        plan = compile_plan(loaded.spec, loaded.registry)
+        _print(
+            f"✓ {path}: {loaded.code} — {len(plan.participants)} đơn vị tham gia, "
+            f"{len(plan.actions)} hoạt động"
+        )
+        for problem in loaded.warnings:
+            _print(f"  - {problem.render()}")
+        _warn_unreached(loaded.registry, plan)
+    if failed:
+        _print(f"{failed}/{len(files)} tệp có lỗi.", err=True)
+        return EXIT_INVALID
+    return EXIT_OK
+
+
+def _warn_unreached(registry: Registry, plan: Plan) -> None:
+    """Contacts of the plan's recipients whose ${VARS} are unset: a warning, not an error."""
+    from thidua.registry.reach import unreached_contacts
+
+    units = {code for action in plan.actions for code in action.recipients}
+    for line in unreached_contacts(registry, units).lines():
+        _print(f"  - cảnh báo: {line}")
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from thidua.campaign.loading import load_campaign
+    from thidua.campaign.plan import compile_plan
+    from thidua.campaign.plan_output import plan_ics, plan_json, plan_table
+    from thidua.config import get_settings
+
+    loaded = load_campaign(args.file, registry=args.registry)
+    plan = compile_plan(loaded.spec, loaded.registry, notice_time=get_settings().notice_time)
+    if args.unit:
+        if args.unit not in loaded.registry:
+            raise ThiduaError(f"đơn vị “{args.unit}” không có trong danh sách đơn vị")
+        plan.actions = [a for a in plan.actions if args.unit in a.recipients]
+    renderers: dict[str, Callable] = {"table": plan_table, "json": plan_json, "ics": plan_ics}
+    sys.stdout.write(renderers[args.format](plan).rstrip("\r\n") + "\n")
+    for problem in loaded.warnings:
+        _print(f"cảnh báo: {problem.render()}", err=True)
+    return EXIT_OK
+
+
+def cmd_date(args: argparse.Namespace) -> int:
+    from thidua.dates.phrases import parse_date
+    from thidua.dates.written import format_short, weekday_name
+
+    phrase = " ".join(args.phrase)
+    span = parse_date(phrase, year=args.year, quarter=args.quarter)
+    if args.format == "json":
+        _print(json.dumps({"start": span.start.isoformat(), "end": span.end.isoformat()}))
+        return EXIT_OK
+
+    def day(d: object) -> str:
+        return f"{format_short(d)} ({weekday_name(d)})"  # type: ignore[arg-type]
+
+    if span.is_day:
+        _print(f"“{phrase}” → ngày {day(span.start)}  [{span.start.isoformat()}]")
+    else:
+        days = (span.end - span.start).days + 1
+        _print(
+            f"“{phrase}” → từ {day(span.start)} đến {day(span.end)}, {days} ngày  "
+            f"[{span.start.isoformat()} … {span.end.isoformat()}]"
+        )
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from thidua.board.rows import build_board
+    from thidua.board.view import make_console, read_rows, render_board
+    from thidua.clock import now as clock_now
+    from thidua.config import get_settings
+    from thidua.store import crud
+    from thidua.store.db import session_scope
+
+    code = args.code.strip()
+    with session_scope() as session:
+        if crud.get_campaign(session, code=code) is None:
+            known = ", ".join(c.code for c in crud.list_campaigns(session)) or "chưa có"
+            raise ThiduaError(f"không có chiến dịch “{code}” trong kho trạng thái (đã có: {known})")
+    plan, registry, problem = _status_plan(code)
+    unit = args.unit.strip() if args.unit is not None else None
+    if unit is not None and registry is not None:
+        if unit not in registry:
+            raise ThiduaError(f"--don-vi: đơn vị “{unit}” không có trong danh sách đơn vị")
+        unit = registry.unit(unit).code
+    with session_scope() as session:
+        rows = read_rows(session, code=code, unit=unit)
+    assert rows is not None  # checked above; a campaign record is never deleted
+    board = build_board(rows, plan, registry, now=clock_now(), timezone=get_settings().timezone)
+    if unit is not None:
+        if plan is not None and board.unit(unit) is None:
+            raise ThiduaError(f"--don-vi: đơn vị “{unit}” không tham gia đợt thi đua “{code}”")
+        board = board.only(unit)
+        if plan is not None:  # without the plan, who received what is unknown: keep them all
+            mine = {a.key for a in plan.actions if unit in a.recipients}
+            board.actions = [a for a in board.actions if a.key in mine]
+    if problem:
+        _print(f"cảnh báo: {problem}; chỉ hiện các hoạt động đã ghi trong kho", err=True)
+    if args.format == "json":
+        _print(json.dumps(board.as_dict(), ensure_ascii=False))
+        return EXIT_OK
+    render_board(board, make_console(), unit=unit)
+    return EXIT_OK
+
+
+def _status_plan(code: str) -> tuple[Plan | None, Registry | None, str | None]:
+    """The campaign's compiled plan and registry, or why they cannot be read (not fatal)."""
+    from thidua.campaign.lookup import find_campaign
+    from thidua.campaign.plan import compile_plan
+    from thidua.config import get_settings
+
+    try:
+        loaded = find_campaign(code)
+    except ValidationFailed as exc:
+        return (
+            None,
+            None,
+            f"tệp của đợt thi đua “{code}” có {len(exc.errors)} lỗi (xem thidua validate)",
+        )
+    except ThiduaError as exc:
+        return None, None, str(exc)
+    plan = compile_plan(loaded.spec, loaded.registry, notice_time=get_settings().notice_time)
+    return plan, loaded.registry, None
+
+
+def cmd_version(args: argparse.Namespace) -> int:
+    from thidua import __version__
+
+    _print(f"thidua {__version__}")
+    return EXIT_OK
+
+
+# --- wiring ------------------------------------------------------------------------
+
+
+REGISTRY_HELP = "danh sách đơn vị (YAML, CSV, XLSX); mặc định: theo tệp chiến dịch"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="thidua",
+        description="Điều phối phong trào thi đua: kiểm tra, lập lịch, nhắc việc, tổng hợp.",
+    )
+    parser.add_argument(
+        "-V", "--phien-ban", "--version", action=_VersionAction, help="in phiên bản rồi thoát"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="LỆNH", parser_class=_Parser)
+
+    p = sub.add_parser("validate", help="kiểm tra tệp chiến dịch (mọi lỗi cùng lúc)")
+    p.add_argument(
+        "files", nargs="*", metavar="TỆP", help="tệp chiến dịch; mặc định: campaigns/*.py"
+    )
+    p.add_argument("--danh-sach", "--registry", dest="registry", metavar="TỆP", help=REGISTRY_HELP)
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("plan", help="lập lịch các hoạt động của một chiến dịch")
+    p.add_argument("file", metavar="TỆP", help="tệp chiến dịch, ví dụ campaigns/vd.py")
+    p.add_argument(
+        "--dinh-dang",
+        "--format",
+        dest="format",
+        choices=["table", "json", "ics"],
+        default="table",
+        help="bảng (table, mặc định), JSON hoặc lịch iCalendar (ics)",
+    )
+    p.add_argument(
+        "--don-vi", "--unit", dest="unit", metavar="MÃ", help="chỉ các hoạt động gửi tới đơn vị này"
+    )
+    p.add_argument("--danh-sach", "--registry", dest="registry", metavar="TỆP", help=REGISTRY_HELP)
+    p.set_defaults(func=cmd_plan)
+
+    p = sub.add_parser("date", help="xem một cụm ngày tháng được hiểu thế nào")
+    p.add_argument("phrase", nargs="+", metavar="CỤM", help="ví dụ: quý IV/2027")
+    p.add_argument(
+        "--nam",
+        "--year",
+        dest="year",
+        type=int,
+        metavar="NĂM",
+        help="năm dùng cho cụm không ghi năm",
+    )
+    p.add_argument(
+        "--quy",
+        "--quarter",
+        dest="quarter",
+        type=int,
+        choices=[1, 2, 3, 4],
+        help="quý dùng cho cụm theo quý",
+    )
+    p.add_argument(
+        "--dinh-dang",
+        "--format",
+        dest="format",
+        choices=["text", "json"],
+        default="text",
+        help="văn bản (text, mặc định) hoặc JSON",
+    )
+    p.set_defaults(func=cmd_date)
+
+    p = sub.add_parser(
+        "status",
+        help="bảng theo dõi: đơn vị đã nộp, trễ, thiếu; khen thưởng; chỉ tiêu; các hoạt động",
+    )
+    p.add_argument("code", metavar="SỐ-KÝ-HIỆU", help="ví dụ 641/KH-UBND")
+    p.add_argument(
+        "--don-vi", "--unit", dest="unit", metavar="MÃ", help="chỉ một đơn vị, trên mọi mốc"
+    )
+    p.add_argument(
+        "--dinh-dang",
+        "--format",
+        dest="format",
+        choices=["table", "json"],
+        default="table",
+        help="bảng (table, mặc định) hoặc JSON cho chương trình khác",
+    )
+    p.set_defaults(func=cmd_status)
+
+    # Orchestration commands drive Prefect, so they live with the flows; the core
+    # names the module and stays importable (and testable) without it.
+    for module in COMMAND_MODULES:
+        try:
+            commands = import_module(module)
+        except ModuleNotFoundError as exc:
+            # Only the module itself may be absent (a core-only install has no flows);
+            # a missing dependency inside it is a bug that must not hide a command.
+            if exc.name is None or not module.startswith(exc.name):
+                raise
+            continue
+        commands.add_commands(sub, _Parser)
+
+    p = sub.add_parser("version", help="in phiên bản")
+    p.set_defaults(func=cmd_version)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `thidua` console script."""
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
+        sys.stderr.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return args.func(args)
+    except ValidationFailed as exc:
+        _print(exc.render(), err=True)
+        return EXIT_INVALID
+    except ThiduaError as exc:
+        _print(f"lỗi: {exc}", err=True)
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Dates of Vietnamese plans: the phrases, working days and hours, written dates."""

@@ -1,0 +1,1 @@
+"""The units registry: units, groups, contacts, and who can be reached now."""

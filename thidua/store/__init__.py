@@ -1,0 +1,1 @@
+"""The state store: tables, engine, migrations, and keyword-only reads and writes."""

@@ -1,0 +1,1 @@
+"""Text as it reaches people: folding for comparison, names and titles."""
