@@ -24,7 +24,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from thidua.campaign.loading import load_campaign
-from thidua.dates.phrases import MAX_OFFSET_DAYS, parse_date, parse_offset, parse_phrase
+from thidua.dates.offset import MAX_OFFSET_DAYS, parse_offset
+from thidua.dates.phrases import parse_date, parse_phrase
 from thidua.errors import CampaignFileError, PhraseError, RegistryError
 from thidua.registry.units import UnitKind, load_registry, parse_registry
 

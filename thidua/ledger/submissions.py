@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from thidua.campaign.plan import Occurrence, occurrences, participants
 from thidua.campaign.spec import Campaign, Milestone, Requirement, Target, fold
 from thidua.clock import now as clock_now
-from thidua.dates.phrases import MAX_YEAR, MIN_YEAR
+from thidua.dates.span import MAX_YEAR, MIN_YEAR
 from thidua.dates.written import format_long, format_short, weekday_name
 from thidua.errors import ThiduaError, quote
 from thidua.registry.units import Registry
