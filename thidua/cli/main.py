@@ -148,13 +148,13 @@ def cmd_status(args: argparse.Namespace) -> int:
     from thidua.board.view import make_console, read_rows, render_board
     from thidua.clock import now as clock_now
     from thidua.config import get_settings
-    from thidua.store import crud
+    from thidua.store import campaign_rows
     from thidua.store.db import session_scope
 
     code = args.code.strip()
     with session_scope() as session:
-        if crud.get_campaign(session, code=code) is None:
-            known = ", ".join(c.code for c in crud.list_campaigns(session)) or "chưa có"
+        if campaign_rows.get_campaign(session, code=code) is None:
+            known = ", ".join(c.code for c in campaign_rows.list_campaigns(session)) or "chưa có"
             raise ThiduaError(f"không có chiến dịch “{code}” trong kho trạng thái (đã có: {known})")
     plan, registry, problem = _status_plan(code)
     unit = args.unit.strip() if args.unit is not None else None
