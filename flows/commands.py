@@ -1,9 +1,10 @@
 """The orchestration commands of the `thidua` CLI: serve, deploy, simulate, pause, resume, cancel.
 
 They live with the flows, not in the core, because they drive Prefect; the core
-CLI only names this module. Every command configures Prefect before importing it,
-and heavy imports stay inside the commands: the core CLI imports this module to
-build its parser on every call, `thidua date` included.
+CLI finds them through the `thidua.commands` entry point (pyproject) and never names
+this module. Every command configures Prefect before importing it, and heavy imports
+stay inside the commands: the core CLI imports this module to build its parser
+whenever the command line names no core command (`thidua --help`, `thidua serve`).
 """
 
 from __future__ import annotations

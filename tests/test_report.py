@@ -23,7 +23,8 @@ from thidua.documents.facts import (
     gather_facts,
     parse_period,
 )
-from thidua.documents.report import build_report, number, percent, to_markdown
+from thidua.documents.layout import number, percent, to_markdown
+from thidua.documents.report import build_report
 from thidua.errors import ThiduaError
 from thidua.ledger import deliveries
 from thidua.store import campaign_rows, submission_rows

@@ -24,7 +24,8 @@ from thidua.campaign.spec import NomineeKind
 from thidua.documents.docx import write_docx
 from thidua.documents.facts import ReportKind, default_period, gather_facts
 from thidua.documents.issuer import PLACE_PLACEHOLDER, campaign_subject, province
-from thidua.documents.report import build_report, to_markdown
+from thidua.documents.layout import to_markdown
+from thidua.documents.report import build_report
 from thidua.ledger import deliveries
 from thidua.ledger.nominations import award_key
 from thidua.registry.units import parse_registry
