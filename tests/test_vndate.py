@@ -7,7 +7,7 @@ import unicodedata
 from datetime import date, datetime
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from thidua.dates.grammar import parse_text
@@ -351,6 +351,8 @@ _FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthC
 
 @_FAST
 @given(st.text(max_size=80) | _PHRASE_LIKE)
+@example("trước ngày 1/1")
+@example("quý sau")
 def test_arbitrary_text_raises_only_phrase_error(text: str) -> None:
     try:
         phrase = parse_phrase(text)
@@ -363,7 +365,11 @@ def test_arbitrary_text_raises_only_phrase_error(text: str) -> None:
                 span = phrase.resolve(year, quarter)
             except PhraseError:
                 continue
-            assert span.start <= span.end
+            assert span.phrase == text
+            if phrase.needs_year:
+                # the context year decides: "trước ngày 1/1" is the day before it, "quý sau"
+                # of quý IV the next one; never further.
+                assert {span.start.year, span.end.year} <= {year - 1, year, year + 1}, span
 
 
 @_FAST
