@@ -126,14 +126,14 @@ def run_product(campaign: Path, data_dir: Path, trace: bool) -> dict[str, Any]:
     from thidua.flows.action import run_action
     from thidua.flows.naming import relative_file
 
-    from thidua.store import crud
+    from thidua.store import campaign_rows
     from thidua.store.db import session_scope
     from thidua.store.models import Delivery
 
     # The store as a deploy leaves it (untimed): the campaign and its scheduled actions.
     loaded, action = _reminder(campaign)
     with session_scope() as session:
-        crud.upsert_campaign(
+        campaign_rows.upsert_campaign(
             session,
             code=loaded.code,
             title=loaded.spec.title,
@@ -143,11 +143,11 @@ def run_product(campaign: Path, data_dir: Path, trace: bool) -> dict[str, Any]:
             period_start=loaded.spec.period.start,
             period_end=loaded.spec.period.end,
         )
-        crud.save_action(
+        campaign_rows.save_action(
             session,
             campaign_code=loaded.code,
             key=action.key,
-            **crud.action_fields(action),
+            **campaign_rows.action_fields(action),
             status="scheduled",
         )
     recipients = len(action.recipients)

@@ -67,7 +67,7 @@ DIRECT = textwrap.dedent(
     sys.path.insert(0, {root!r})
     from thidua.tasks.actions import (load_action, open_gate, resolve_audience, render_messages,
                                deliver, record_outcome)
-    from thidua.store import crud
+    from thidua.store import campaign_rows
     from thidua.campaign.loading import load_campaign
     from thidua.store.db import session_scope
     from thidua.campaign.plan import compile_plan
@@ -76,11 +76,11 @@ DIRECT = textwrap.dedent(
     loaded = load_campaign(Path(file))
     plan = compile_plan(loaded.spec, loaded.registry)
     with session_scope() as s:
-        crud.upsert_campaign(s, code=loaded.code, title="t", file=file, organizer="VP-UBND",
+        campaign_rows.upsert_campaign(s, code=loaded.code, title="t", file=file, organizer="VP-UBND",
                              spec_hash="x", period_start=loaded.spec.period.start,
                              period_end=loaded.spec.period.end)
         for a in plan.actions:
-            crud.save_action(s, campaign_code=loaded.code, key=a.key, **crud.action_fields(a),
+            campaign_rows.save_action(s, campaign_code=loaded.code, key=a.key, **campaign_rows.action_fields(a),
                              status="scheduled")
     sent = 0
     for a in plan.actions:

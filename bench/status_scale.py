@@ -308,12 +308,12 @@ import sys, time
 t = [time.perf_counter()]
 mark = lambda: t.append(time.perf_counter())
 from thidua.cli.main import build_parser; mark()
-from thidua import crud; from thidua.store.db import get_engine, session_scope; mark()
+from thidua.store import campaign_rows; from thidua.store.db import get_engine, session_scope; mark()
 from thidua.board.rows import build_board; from thidua.board.view import make_console, read_rows, render_board
 from thidua.cli.main import _status_plan; mark()
 build_parser(); mark()
 get_engine(); mark()
-with session_scope() as s: crud.get_campaign(s, code=sys.argv[1])
+with session_scope() as s: campaign_rows.get_campaign(s, code=sys.argv[1])
 mark()
 plan, registry, _ = _status_plan(sys.argv[1]); mark()
 from datetime import UTC, datetime
@@ -322,7 +322,7 @@ mark()
 board = build_board(rows, plan, registry, now=datetime.now(UTC), timezone="Asia/Ho_Chi_Minh"); mark()
 import os
 with open(os.devnull, "w") as out: render_board(board, make_console(file=out)); mark()
-names = ["import cli (parser modules)", "import crud, db (sqlalchemy, sqlmodel, models)",
+names = ["import cli (parser modules)", "import campaign_rows, db (sqlalchemy, sqlmodel, models)",
          "import board, status", "build the argument parser (thidua.flows.commands)",
          "get_engine (alembic: migrated?)", "campaign lookup", "load campaign + compile plan",
          "read_rows", "build_board", "render (piped)"]

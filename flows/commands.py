@@ -1,9 +1,10 @@
 """The orchestration commands of the `thidua` CLI: serve, deploy, simulate, pause, resume, cancel.
 
 They live with the flows, not in the core, because they drive Prefect; the core
-CLI only names this module. Every command configures Prefect before importing it,
-and heavy imports stay inside the commands: the core CLI imports this module to
-build its parser on every call, `thidua date` included.
+CLI finds them through the `thidua.commands` entry point (pyproject) and never names
+this module. Every command configures Prefect before importing it, and heavy imports
+stay inside the commands: the core CLI imports this module to build its parser
+whenever the command line names no core command (`thidua --help`, `thidua serve`).
 """
 
 from __future__ import annotations
@@ -176,20 +177,20 @@ def _set_status(code: str, status: str) -> int:
 
     from thidua.flows.server import configure_prefect
 
-    from thidua.store import crud
+    from thidua.store import campaign_rows
     from thidua.store.db import session_scope
 
     configure_prefect(get_settings())
     _require_api()
     with session_scope() as session:
-        record = crud.get_campaign(session, code=code)
+        record = campaign_rows.get_campaign(session, code=code)
         if record is None:
             raise UnknownCampaign(
                 f"chưa triển khai chiến dịch “{code}” (chạy `thidua deploy` trước)"
             )
         if record.status == "cancelled" and status != "cancelled":
             raise ThiduaError(f"chiến dịch “{code}” đã hủy; không thể tiếp tục")
-        crud.set_campaign_status(session, code=code, status=status)
+        campaign_rows.set_campaign_status(session, code=code, status=status)
         file = record.file
     loaded = _load_all([get_settings().in_project(file)])
     if not loaded:

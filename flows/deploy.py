@@ -34,7 +34,7 @@ from thidua.campaign.loading import LoadedCampaign
 from thidua.campaign.plan import Action, Plan, compile_plan
 from thidua.campaign.schedule import SyncPlan, reconcile
 from thidua.config import get_settings
-from thidua.store import crud
+from thidua.store import campaign_rows
 from thidua.store.db import session_scope
 
 TAG = "thidua"
@@ -83,7 +83,7 @@ async def deploy_campaign(
     spec = loaded.spec
     with session_scope() as session:
         status = record_campaign(session, loaded)
-        recorded = {r.key: r for r in crud.get_actions(session, campaign_code=spec.code)}
+        recorded = {r.key: r for r in campaign_rows.get_actions(session, campaign_code=spec.code)}
         session.expunge_all()
     deployment = await runner_deployment(loaded, plan, paused=status != "active")
     pool = settings.work_pool if work_pool is None else work_pool
@@ -145,7 +145,7 @@ async def _apply(
         for action in sync.passed:
             _save(session, code, action, status="passed", flow_run_id=None)
         for record in sync.cancel:
-            crud.set_action_status(
+            campaign_rows.set_action_status(
                 session,
                 campaign_code=code,
                 key=record.key,
@@ -156,11 +156,11 @@ async def _apply(
 def _save(
     session: Any, code: str, action: Action, *, status: str | None, flow_run_id: str | None = None
 ) -> None:
-    fields: dict[str, Any] = crud.action_fields(action)
+    fields: dict[str, Any] = campaign_rows.action_fields(action)
     if status is not None:
         fields["status"] = status
         fields["flow_run_id"] = flow_run_id
-    crud.save_action(session, campaign_code=code, key=action.key, **fields)
+    campaign_rows.save_action(session, campaign_code=code, key=action.key, **fields)
 
 
 async def _forget_missing_runs(

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from thidua.flows.naming import relative_file, spec_hash
 
 from thidua.campaign.plan import participants
-from thidua.store import crud
+from thidua.store import campaign_rows
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 def record_campaign(session: Session, loaded: LoadedCampaign) -> str:
     """Upsert the campaign and its units; return its status (active, paused, cancelled)."""
     spec = loaded.spec
-    record = crud.upsert_campaign(
+    record = campaign_rows.upsert_campaign(
         session,
         code=spec.code,
         title=spec.title,
@@ -33,7 +33,7 @@ def record_campaign(session: Session, loaded: LoadedCampaign) -> str:
         period_end=spec.period.end,
     )
     status = str(record.status)
-    crud.sync_units(
+    campaign_rows.sync_units(
         session,
         campaign_code=spec.code,
         units=list(loaded.registry),

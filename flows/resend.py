@@ -33,7 +33,7 @@ from thidua.tasks.actions import (
 )
 
 from thidua.clock import now as clock_now
-from thidua.store import crud
+from thidua.ledger import deliveries
 from thidua.store.db import session_scope
 
 FLOW_NAME = "gui-lai"
@@ -55,8 +55,8 @@ def plan_resend(
     action = ctx.action
     key = {"campaign_code": ctx.code, "action_key": action.key, "occurrence": action.occurrence}
     with session_scope() as session:
-        done = set() if include_delivered else crud.reached(session, **key)
-        number = crud.next_resend(session, **key)
+        done = set() if include_delivered else deliveries.reached(session, **key)
+        number = deliveries.next_resend(session, **key)
     reg = ctx.loaded.registry
     channels = [
         (code, channel_id(index, url))

@@ -69,11 +69,11 @@ class Counts:
 
 def action_counts(session: Any, code: str, action: Action) -> Counts:
     """Sent / failed / skipped deliveries of `action`; skipped: recipients sent nothing."""
-    from thidua.store import crud
+    from thidua.ledger import deliveries
 
     rows = [
         d
-        for d in crud.deliveries_for(session, campaign_code=code, action_key=action.key)
+        for d in deliveries.deliveries_for(session, campaign_code=code, action_key=action.key)
         if d.occurrence == action.occurrence
     ]
     counts = Counts()
@@ -108,14 +108,14 @@ class Preview:
 def preview(loaded: LoadedCampaign, plan: Plan, now: datetime, settings: Settings) -> Preview:
     """Decide, as `thidua deploy` would at `now`, from the project's store (read only)."""
     from thidua.campaign.schedule import FINAL, SyncPlan, reconcile
-    from thidua.store import crud
+    from thidua.store import campaign_rows
     from thidua.store.db import session_scope
 
     record, recorded = None, {}
     if settings.database_url or (settings.data_dir / "thidua.store.db").is_file():  # never create it
         with session_scope() as session:
-            record = crud.get_campaign(session, code=loaded.code)
-            recorded = {r.key: r for r in crud.get_actions(session, campaign_code=loaded.code)}
+            record = campaign_rows.get_campaign(session, code=loaded.code)
+            recorded = {r.key: r for r in campaign_rows.get_actions(session, campaign_code=loaded.code)}
             session.expunge_all()
     status = "active" if record is None else str(record.status)
     if status == "active":
@@ -187,17 +187,17 @@ def _record(loaded: LoadedCampaign, plan: Plan, passed: set[str]) -> None:
     """Record the campaign and its actions as `thidua deploy` does (same function)."""
     from thidua.flows.recording import record_campaign
 
-    from thidua.store import crud
+    from thidua.store import campaign_rows
     from thidua.store.db import session_scope
 
     with session_scope() as session:
         record_campaign(session, loaded)
         for action in plan.actions:
-            crud.save_action(
+            campaign_rows.save_action(
                 session,
                 campaign_code=loaded.code,
                 key=action.key,
-                **crud.action_fields(action),
+                **campaign_rows.action_fields(action),
                 status="passed" if action.key in passed else "scheduled",
             )
 
@@ -247,7 +247,7 @@ def simulate(
     from thidua.flows.action import run_action
     from thidua.notifications.send import contacts_replaced
 
-    from thidua.store import crud
+    from thidua.store import outbox_rows
     from thidua.store.db import session_scope
 
     failed_runs = failed_deliveries = 0
@@ -267,7 +267,7 @@ def simulate(
                 counts = action_counts(session, loaded.code, action)
                 mine = [
                     m
-                    for m in crud.outbox_messages(session, campaign_code=loaded.code)
+                    for m in outbox_rows.outbox_messages(session, campaign_code=loaded.code)
                     if m.action_key == action.key
                 ]
                 session.expunge_all()

@@ -5,7 +5,7 @@ deployment on the pool instead of the runner inside `thidua serve`, and any numb
 of `thidua worker` processes (on this machine or others that share the project
 directory, the store and the Prefect API) poll the pool and run the actions. Two
 workers never send a message twice: every delivery is claimed in the store first
-(`thidua.store.crud.claim_delivery`), and Prefect hands each flow run to one worker.
+(`thidua.ledger.deliveries.claim_delivery`), and Prefect hands each flow run to one worker.
 
 A worker runs a flow from the project directory, found through a
 `set_working_directory` pull step, and imports the flow by module path, so the

@@ -25,7 +25,7 @@ from apprise import AppriseAttachment
 from apprise.decorators import notify
 
 from thidua.config import get_settings
-from thidua.store import crud
+from thidua.store import outbox_rows
 from thidua.store.db import session_scope
 
 SCHEME = "outbox"
@@ -102,7 +102,7 @@ def write_outbox(
     path = folder / f"{sent:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}.eml"
     path.write_bytes(msg.as_bytes())
     with session_scope() as session:
-        crud.add_outbox_message(
+        outbox_rows.add_outbox_message(
             session,
             mailbox=mailbox,
             subject=subject,

@@ -38,7 +38,8 @@ from thidua.dates.hours import deferral_note
 from thidua.dates.sendtime import DEFERRED_FOR_HOURS, SYSTEM_DOWN, run_name_at
 from thidua.dates.written import format_short, weekday_name
 from thidua.errors import StoreUnavailable
-from thidua.store import crud
+from thidua.ledger import deliveries
+from thidua.store import campaign_rows, submission_rows
 from thidua.store.claimers import end_attempt, new_attempt, this_process
 from thidua.store.db import session_scope
 
@@ -126,11 +127,11 @@ def open_gate(
     is recorded as skipped with that reason.
     """
     with session_scope() as session:
-        record = crud.get_campaign(session, code=ctx.code)
+        record = campaign_rows.get_campaign(session, code=ctx.code)
         if record is not None and record.status != "active":
             reason = {"paused": "chiến dịch đang tạm dừng", "cancelled": "chiến dịch đã hủy"}
             return reason.get(record.status, record.status)
-        existing = crud.get_action(session, campaign_code=ctx.code, key=ctx.action.key)
+        existing = campaign_rows.get_action(session, campaign_code=ctx.code, key=ctx.action.key)
         if existing is not None and existing.status == "done":
             return "hoạt động đã chạy trước đó"
         due = max(scheduled_for, deferred_to) if deferred_to else scheduled_for
@@ -138,7 +139,7 @@ def open_gate(
         if hold and not late:
             return None
         skip = "trễ quá thời hạn bắt kịp" if late else dropped
-        crud.set_action_status(
+        campaign_rows.set_action_status(
             session,
             campaign_code=ctx.code,
             key=ctx.action.key,
@@ -204,7 +205,7 @@ def defer_action(
         raise RuntimeError(f"cannot create a deferred run for {action.key}")
     note = deferral_note(until, reason, tz=until.tzinfo)
     with session_scope() as session:
-        crud.set_action_status(
+        campaign_rows.set_action_status(
             session,
             campaign_code=ctx.code,
             key=action.key,
@@ -245,7 +246,7 @@ def resolve_audience(ctx: ActionContext) -> Audience:
         else [c for c in action.recipients if c != spec.organizer]
     )
     with session_scope() as session:
-        done = crud.submitted_units(
+        done = submission_rows.submitted_units(
             session,
             campaign_code=ctx.code,
             milestone=action.milestone,
@@ -340,10 +341,10 @@ def _deliver_one(
     channel = channel_id(index, url)
     action = ctx.action
     lease = timedelta(seconds=get_settings().claim_lease_seconds)
-    fingerprint = crud.contact_fingerprint(url)
+    fingerprint = deliveries.contact_fingerprint(url)
 
     def claim(session: Session) -> int | None:
-        delivery = crud.claim_delivery(
+        delivery = deliveries.claim_delivery(
             session,
             campaign_code=ctx.code,
             action_key=action.key,
@@ -366,7 +367,7 @@ def _deliver_one(
     def before_data() -> bool:
         return bool(
             recorder.write(
-                lambda session: crud.mark_sending(
+                lambda session: deliveries.mark_sending(
                     session, delivery_id=claim_id, claimer=claimer, commit=False
                 )
             )
@@ -397,7 +398,7 @@ def _deliver_one(
     )
     error = _labelled(status, result.error)
     recorder.write(
-        lambda session: crud.finish_delivery(
+        lambda session: deliveries.finish_delivery(
             session, delivery_id=claim_id, status=status, error=error, commit=False
         )
     )
@@ -432,7 +433,7 @@ def _rows(ctx: ActionContext, resend: int) -> list[Any]:
     """The store's deliveries of this action's occurrence and resend."""
     action = ctx.action
     with session_scope() as session:
-        rows = crud.deliveries_for(session, campaign_code=ctx.code, action_key=action.key)
+        rows = deliveries.deliveries_for(session, campaign_code=ctx.code, action_key=action.key)
     return [d for d in rows if d.occurrence == action.occurrence and d.resend == resend]
 
 
@@ -526,7 +527,7 @@ def record_outcome(
         problems.append(f"{uncertain} lượt gửi chưa rõ kết quả")
     message = error or ("; ".join(problems) or None)
     with session_scope() as session:
-        crud.set_action_status(
+        campaign_rows.set_action_status(
             session,
             campaign_code=ctx.code,
             key=ctx.action.key,
@@ -609,7 +610,7 @@ def publish_progress(code: str) -> None:
     """The campaign's progress view (done / due / late / failed) as a table artifact."""
     now = clock_now()
     with session_scope() as session:
-        records = crud.get_actions(session, campaign_code=code)
+        records = campaign_rows.get_actions(session, campaign_code=code)
     rows = [
         {
             "Ngày": format_short(r.scheduled_at.astimezone().date()),

@@ -20,7 +20,8 @@ from thidua.notifications.send import send
 from thidua.campaign.loading import LoadedCampaign, load_campaign
 from thidua.campaign.plan import TZ, compile_plan
 from thidua.errors import ThiduaError
-from thidua.store import crud
+from thidua.ledger import deliveries
+from thidua.store import campaign_rows
 from thidua.store.db import session_scope
 
 logger = logging.getLogger("thidua.alerts")
@@ -89,7 +90,7 @@ def notify_admin(flow: Any, flow_run: Any, state: Any) -> None:
     code = loaded.code
     try:
         with session_scope() as session:
-            crud.set_action_status(
+            campaign_rows.set_action_status(
                 session,
                 campaign_code=code,
                 key=params.get("action_key", ""),
@@ -186,7 +187,7 @@ def report_failures(loaded: LoadedCampaign, action: Any, outcomes: list[Any]) ->
         channel = f"{index}:{url.split('://', 1)[0].lower()}"
         with session_scope() as session:
             # Claimed like any delivery: a re-run of the action does not repeat the report.
-            claim = crud.claim_delivery(
+            claim = deliveries.claim_delivery(
                 session,
                 campaign_code=loaded.code,
                 action_key=f"{action.key}#loi",
@@ -200,7 +201,7 @@ def report_failures(loaded: LoadedCampaign, action: Any, outcomes: list[Any]) ->
             claim_id = claim.id
         result = send(url, message, context={"unit": organizer.code, "campaign": loaded.code})
         with session_scope() as session:
-            crud.finish_delivery(
+            deliveries.finish_delivery(
                 session,
                 delivery_id=claim_id,
                 status="sent" if result.ok else "failed_permanent",

@@ -19,7 +19,7 @@ from thidua.tasks.actions import STORE_RETRIES, ActionContext
 
 from thidua.campaign.plan import ActionKind
 from thidua.config import get_settings
-from thidua.store import crud
+from thidua.store import campaign_rows
 from thidua.store.db import session_scope
 
 #: Time given to a launch run to reach every unit before the notices that follow it.
@@ -41,7 +41,7 @@ def launch_sent_by(ctx: ActionContext, *, now: datetime) -> datetime | None:
     if launch is None:
         return None
     with session_scope() as session:
-        record = crud.get_action(session, campaign_code=ctx.code, key=launch.key)
+        record = campaign_rows.get_action(session, campaign_code=ctx.code, key=launch.key)
         status = None if record is None else str(record.status)
         run_id = None if record is None else record.flow_run_id
     if status in SETTLED:

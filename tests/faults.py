@@ -187,7 +187,7 @@ def child_env(data: Path, api: str, tmp: Path, **extra: str) -> dict[str, str]:
 #: Records the campaign and its launch as deployed (what `thidua simulate` does), once.
 SETUP = """
 import sys
-from thidua.store import crud
+from thidua.store import campaign_rows
 from thidua.campaign.loading import load_campaign
 from thidua.config import get_settings
 from thidua.store.db import session_scope
@@ -197,13 +197,13 @@ loaded = load_campaign(sys.argv[1])
 plan = compile_plan(loaded.spec, loaded.registry, notice_time=get_settings().notice_time)
 [launch] = [a for a in plan.actions if a.key == sys.argv[2]]
 with session_scope() as session:
-    crud.upsert_campaign(
+    campaign_rows.upsert_campaign(
         session, code=loaded.code, title=loaded.spec.title, file=str(loaded.path),
         organizer=loaded.spec.organizer, spec_hash="test",
         period_start=loaded.spec.period.start, period_end=loaded.spec.period.end,
     )
-    crud.save_action(
-        session, campaign_code=loaded.code, key=launch.key, **crud.action_fields(launch),
+    campaign_rows.save_action(
+        session, campaign_code=loaded.code, key=launch.key, **campaign_rows.action_fields(launch),
         status="scheduled",
     )
 print(launch.at.isoformat())

@@ -19,7 +19,8 @@ from thidua.board.rows import Board, build_board
 from thidua.board.view import make_console, read_rows, render_board
 from thidua.campaign.loading import LoadedCampaign, load_campaign
 from thidua.campaign.plan import compile_plan
-from thidua.store import crud
+from thidua.ledger import deliveries
+from thidua.store import campaign_rows, submission_rows
 from thidua.store.db import session_scope
 from thidua.store.models import Delivery, Nomination
 
@@ -110,7 +111,7 @@ def nomination(
 def deliver(session, key: str, unit: str, status: str = "sent", at: datetime | None = None) -> None:
     """A delivery of action `key` to `unit`, ended with `status` (sent at `at`)."""
     occurrence = key.split("/")[1]
-    claim = crud.claim_delivery(
+    claim = deliveries.claim_delivery(
         session,
         campaign_code=CODE,
         action_key=key,
@@ -119,7 +120,7 @@ def deliver(session, key: str, unit: str, status: str = "sent", at: datetime | N
         channel="0-outbox",
     )
     assert claim is not None
-    crud.finish_delivery(
+    deliveries.finish_delivery(
         session,
         delivery_id=claim.id,
         status=status,
@@ -136,7 +137,7 @@ def seed(engine: Engine | None, path: Path) -> LoadedCampaign:
     plan = compile_plan(loaded.spec, loaded.registry)
     spec = loaded.spec
     with session_scope(engine) as session:
-        crud.upsert_campaign(
+        campaign_rows.upsert_campaign(
             session,
             code=CODE,
             title=spec.title,
@@ -146,7 +147,7 @@ def seed(engine: Engine | None, path: Path) -> LoadedCampaign:
             period_start=spec.period.start,
             period_end=spec.period.end,
         )
-        crud.sync_units(
+        campaign_rows.sync_units(
             session,
             campaign_code=CODE,
             units=list(loaded.registry),
@@ -155,14 +156,14 @@ def seed(engine: Engine | None, path: Path) -> LoadedCampaign:
         )
         for action in plan.actions:
             status = "done" if action.at < NOW else "scheduled"
-            crud.save_action(
+            campaign_rows.save_action(
                 session,
                 campaign_code=CODE,
                 key=action.key,
                 status=status,
-                **crud.action_fields(action),
+                **campaign_rows.action_fields(action),
             )
-        crud.save_action(
+        campaign_rows.save_action(
             session,
             campaign_code=CODE,
             key="ho-so/-/overdue",
@@ -177,7 +178,7 @@ def seed(engine: Engine | None, path: Path) -> LoadedCampaign:
         deliver(session, "ke-hoach/-/due", "XA-2")
         deliver(session, "ke-hoach/-/overdue", "XA-1")
         deliver(session, "ke-hoach/-/escalation", "UBND", at=vn(23, 3, 8))
-        record = crud.record_submission
+        record = submission_rows.record_submission
         record(
             session,
             campaign_code=CODE,
@@ -500,7 +501,7 @@ def test_a_unit_reached_by_another_channel_is_listed_but_not_as_unreached(
 ) -> None:
     loaded = seed(fresh_db, campaign)
     with session_scope(fresh_db) as session:
-        claim = crud.claim_delivery(
+        claim = deliveries.claim_delivery(
             session,
             campaign_code=CODE,
             action_key="ke-hoach/-/reminder/3d",
@@ -509,7 +510,7 @@ def test_a_unit_reached_by_another_channel_is_listed_but_not_as_unreached(
             channel="1-outbox",
         )
         assert claim is not None
-        crud.finish_delivery(session, delivery_id=claim.id, status="sent", error=None)
+        deliveries.finish_delivery(session, delivery_id=claim.id, status="sent", error=None)
     board = board_of(fresh_db, loaded)
     [xa2] = [f for f in board.failures if f.unit == "XA-2"]
     assert xa2.unreached == 0 and xa2.items[0].unreached is False

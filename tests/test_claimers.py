@@ -9,7 +9,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.engine import Engine
 
-from thidua.store import claimers, crud
+from thidua.ledger import deliveries
+from thidua.store import claimers
 from thidua.store.claimers import end_attempt, holder_gone, new_attempt
 from thidua.store.db import session_scope
 
@@ -92,11 +93,11 @@ KEY = {
 def test_a_claim_left_by_a_dead_process_is_taken_over_before_the_lease(fresh_db: Engine) -> None:
     lease = timedelta(minutes=10)
     with session_scope(fresh_db) as session:
-        first = crud.claim_delivery(session, **KEY, claimer=dead_process_token(), lease=lease)
+        first = deliveries.claim_delivery(session, **KEY, claimer=dead_process_token(), lease=lease)
     assert first is not None
     mine = new_attempt()
     with session_scope(fresh_db) as session:
-        again = crud.claim_delivery(session, **KEY, claimer=mine, lease=lease)
+        again = deliveries.claim_delivery(session, **KEY, claimer=mine, lease=lease)
     assert again is not None and again.id == first.id
     assert (again.attempts, again.claimed_by) == (2, mine)
 
@@ -105,12 +106,12 @@ def test_a_claim_held_by_a_live_sender_is_not_taken(fresh_db: Engine) -> None:
     lease = timedelta(minutes=10)
     sender = new_attempt()
     with session_scope(fresh_db) as session:
-        assert crud.claim_delivery(session, **KEY, claimer=sender, lease=lease) is not None
+        assert deliveries.claim_delivery(session, **KEY, claimer=sender, lease=lease) is not None
     with session_scope(fresh_db) as session:
-        assert crud.claim_delivery(session, **KEY, claimer=new_attempt(), lease=lease) is None
+        assert deliveries.claim_delivery(session, **KEY, claimer=new_attempt(), lease=lease) is None
     end_attempt(sender)  # e.g. its deliver task raised: a retry may take it now
     with session_scope(fresh_db) as session:
-        assert crud.claim_delivery(session, **KEY, claimer=new_attempt(), lease=lease) is not None
+        assert deliveries.claim_delivery(session, **KEY, claimer=new_attempt(), lease=lease) is not None
 
 
 def test_a_token_of_this_process_is_recognised_as_ours() -> None:
@@ -130,45 +131,45 @@ def test_a_dead_holders_sending_claim_becomes_uncertain_and_is_not_handed_out(
     lease = timedelta(minutes=10)
     dead = dead_process_token()
     with session_scope(fresh_db) as session:
-        first = crud.claim_delivery(session, **KEY, claimer=dead, lease=lease)
+        first = deliveries.claim_delivery(session, **KEY, claimer=dead, lease=lease)
         assert first is not None
-        assert crud.mark_sending(session, delivery_id=first.id, claimer=dead)
+        assert deliveries.mark_sending(session, delivery_id=first.id, claimer=dead)
     with session_scope(fresh_db) as session:
-        assert crud.claim_delivery(session, **KEY, claimer=new_attempt(), lease=lease) is None
+        assert deliveries.claim_delivery(session, **KEY, claimer=new_attempt(), lease=lease) is None
     with session_scope(fresh_db) as session:
-        [row] = crud.deliveries_for(session, campaign_code=KEY["campaign_code"])
+        [row] = deliveries.deliveries_for(session, campaign_code=KEY["campaign_code"])
         assert (str(row.status), row.attempts) == ("uncertain", 1)
-        assert row.error == crud.UNCERTAIN_TAKEOVER
+        assert row.error == deliveries.UNCERTAIN_TAKEOVER
 
 
 def test_a_claim_taken_over_cannot_be_marked_sending_by_its_old_holder(fresh_db: Engine) -> None:
     old = new_attempt()
     with session_scope(fresh_db) as session:
-        first = crud.claim_delivery(session, **KEY, claimer=old, lease=timedelta(0))
+        first = deliveries.claim_delivery(session, **KEY, claimer=old, lease=timedelta(0))
     assert first is not None
     with session_scope(fresh_db) as session:  # the lease ran out: someone else takes it
-        again = crud.claim_delivery(session, **KEY, claimer=new_attempt(), lease=timedelta(0))
+        again = deliveries.claim_delivery(session, **KEY, claimer=new_attempt(), lease=timedelta(0))
     assert again is not None
     with session_scope(fresh_db) as session:
-        assert not crud.mark_sending(session, delivery_id=first.id, claimer=old)
+        assert not deliveries.mark_sending(session, delivery_id=first.id, claimer=old)
 
 
 def test_a_permanent_failure_is_handed_out_again_only_after_the_contact_changed(
     fresh_db: Engine,
 ) -> None:
-    typo = crud.contact_fingerprint("mailto://smtp.example.vn?to=xa-1@exmaple.vn&pass=s3cret")
-    fixed = crud.contact_fingerprint("mailto://smtp.example.vn?to=xa-1@example.vn&pass=s3cret")
+    typo = deliveries.contact_fingerprint("mailto://smtp.example.vn?to=xa-1@exmaple.vn&pass=s3cret")
+    fixed = deliveries.contact_fingerprint("mailto://smtp.example.vn?to=xa-1@example.vn&pass=s3cret")
     assert typo != fixed and "s3cret" not in typo
     # Only the secret changed: the same address, the same fingerprint.
-    assert typo == crud.contact_fingerprint(
+    assert typo == deliveries.contact_fingerprint(
         "mailto://smtp.example.vn?to=xa-1@exmaple.vn&pass=other"
     )
     with session_scope(fresh_db) as session:
-        first = crud.claim_delivery(session, **KEY, claimer=new_attempt(), contact_fp=typo)
+        first = deliveries.claim_delivery(session, **KEY, claimer=new_attempt(), contact_fp=typo)
         assert first is not None
-        crud.finish_delivery(session, delivery_id=first.id, status="failed_permanent")
+        deliveries.finish_delivery(session, delivery_id=first.id, status="failed_permanent")
     with session_scope(fresh_db) as session:
-        assert crud.claim_delivery(session, **KEY, claimer=new_attempt(), contact_fp=typo) is None
+        assert deliveries.claim_delivery(session, **KEY, claimer=new_attempt(), contact_fp=typo) is None
     with session_scope(fresh_db) as session:
-        again = crud.claim_delivery(session, **KEY, claimer=new_attempt(), contact_fp=fixed)
+        again = deliveries.claim_delivery(session, **KEY, claimer=new_attempt(), contact_fp=fixed)
     assert again is not None and (again.attempts, again.contact_fp) == (2, fixed)

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 
 from thidua.documents.cells import SafeCsvWriter, csv_text, is_risky, put
 from thidua.documents.nomination_annex import write_xlsx
-from thidua.store import crud
+from thidua.store import nomination_rows
 from thidua.store.db import session_scope
 
 from .nomination_helpers import CODE_2023, dossier, nominate_in, request, seed_2023
@@ -79,7 +79,7 @@ def test_the_nominations_annex_writes_hostile_values_as_text(
         request(unit="SYT", documents=dossier(tmp_path / "b", "b"), **DASHED),
     )
     with session_scope(fresh_db) as session:
-        nominations = crud.nominations_for(session, campaign_code=CODE_2023)
+        nominations = nomination_rows.nominations_for(session, campaign_code=CODE_2023)
     path = write_xlsx(tmp_path / "ds.xlsx", loaded=seed, nominations=nominations)
 
     ws = load_workbook(path).worksheets[0]

@@ -26,7 +26,7 @@ from thidua.campaign.schedule import reconcile
 from thidua.dates.hours import AFTER_LAUNCH, decide_send, deferral_note, next_send_time
 from thidua.dates.sendtime import deadline_of, run_name_at
 from thidua.dates.workdays import vietnam_calendar
-from thidua.store import crud
+from thidua.store import campaign_rows
 from thidua.store.db import get_engine, session_scope
 
 from .browser import Browser
@@ -92,7 +92,7 @@ def friday_action(tmp_path: Path):
     ctx = load_action.fn(str(path), "launch/-/launch")
     assert ctx is not None and ctx.action.at == datetime.combine(friday, EIGHT, VN)
     with session_scope() as session:
-        crud.upsert_campaign(
+        campaign_rows.upsert_campaign(
             session,
             code=ctx.code,
             title="t",
@@ -102,11 +102,11 @@ def friday_action(tmp_path: Path):
             period_start=ctx.loaded.spec.period.start,
             period_end=ctx.loaded.spec.period.end,
         )
-        crud.save_action(
+        campaign_rows.save_action(
             session,
             campaign_code=ctx.code,
             key=ctx.action.key,
-            **crud.action_fields(ctx.action),
+            **campaign_rows.action_fields(ctx.action),
             status="scheduled",
             flow_run_id="run-1",
         )
@@ -115,7 +115,7 @@ def friday_action(tmp_path: Path):
 
 def stored(ctx) -> tuple[str, str | None, int | None]:
     with session_scope() as session:
-        r = crud.get_action(session, campaign_code=ctx.code, key=ctx.action.key)
+        r = campaign_rows.get_action(session, campaign_code=ctx.code, key=ctx.action.key)
         return str(r.status), r.flow_run_id, r.late_seconds
 
 
@@ -185,7 +185,7 @@ def deadline_campaign(tmp_path: Path):
     ctx = load_action.fn(str(path), "a/-/due")
     assert ctx is not None and ctx.action.due == date(2027, 1, 31)
     with session_scope() as session:
-        crud.upsert_campaign(
+        campaign_rows.upsert_campaign(
             session,
             code=ctx.code,
             title="t",
@@ -196,11 +196,11 @@ def deadline_campaign(tmp_path: Path):
             period_end=ctx.loaded.spec.period.end,
         )
         for action in ctx.plan.actions:
-            crud.save_action(
+            campaign_rows.save_action(
                 session,
                 campaign_code=ctx.code,
                 key=action.key,
-                **crud.action_fields(action),
+                **campaign_rows.action_fields(action),
                 status="scheduled",
             )
     return ctx
@@ -208,7 +208,7 @@ def deadline_campaign(tmp_path: Path):
 
 def set_status(ctx, key: str, status: str) -> None:
     with session_scope() as session:
-        crud.set_action_status(session, campaign_code=ctx.code, key=key, status=status)
+        campaign_rows.set_action_status(session, campaign_code=ctx.code, key=key, status=status)
 
 
 def test_a_notice_after_its_deadline_is_skipped_with_the_reason(deadline_campaign) -> None:
@@ -233,7 +233,7 @@ def test_a_notice_after_its_deadline_is_skipped_with_the_reason(deadline_campaig
     status, run, _ = stored(ctx)
     assert (status, run) == ("skipped", "run-9")
     with session_scope() as session:
-        record = crud.get_action(session, campaign_code=ctx.code, key=ctx.action.key)
+        record = campaign_rows.get_action(session, campaign_code=ctx.code, key=ctx.action.key)
         assert record.error == decision.reason
 
 
@@ -353,7 +353,7 @@ def outbox(data_dir: Path, action: str) -> dict[str, int]:
 
 def record_in(data_dir: Path, code: str, key: str) -> dict[str, Any]:
     with session_scope(get_engine(f"sqlite:///{data_dir / 'thidua.store.db'}")) as session:
-        r = crud.get_action(session, campaign_code=code, key=key)
+        r = campaign_rows.get_action(session, campaign_code=code, key=key)
         return {
             "status": str(r.status),
             "flow_run_id": r.flow_run_id,

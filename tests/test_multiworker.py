@@ -31,7 +31,8 @@ from thidua.flows.server import LocalServer, prefect_database_url
 
 from thidua.config import Settings
 from thidua.errors import SettingsError, ThiduaError
-from thidua.store import crud
+from thidua.ledger.deliveries import deliveries_for
+from thidua.store import campaign_rows, outbox_rows
 from thidua.store.db import get_engine, session_scope
 
 from .conftest import SMALL_REGISTRY
@@ -303,11 +304,11 @@ def test_two_workers_run_one_action_at_once_and_send_each_message_once(
 
     # The record: one 'sent' delivery and one outbox message per unit, no more.
     with session_scope(get_engine(store_db)) as session:
-        deliveries = crud.deliveries_for(session, campaign_code=CODE, action_key=LAUNCH)
+        deliveries = deliveries_for(session, campaign_code=CODE, action_key=LAUNCH)
         messages = [
-            m for m in crud.outbox_messages(session, campaign_code=CODE) if m.action_key == LAUNCH
+            m for m in outbox_rows.outbox_messages(session, campaign_code=CODE) if m.action_key == LAUNCH
         ]
-        action = crud.get_action(session, campaign_code=CODE, key=LAUNCH)
+        action = campaign_rows.get_action(session, campaign_code=CODE, key=LAUNCH)
     assert sorted(d.unit_code for d in deliveries) == sorted(PARTICIPANTS)
     assert {d.status for d in deliveries} == {"sent"}
     assert all(d.attempts == 1 for d in deliveries)

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from thidua.documents.nomination_annex import COLUMNS, write_xlsx
 from thidua.errors import ThiduaError
 from thidua.ledger.nominations import move
-from thidua.store import crud
+from thidua.store import nomination_rows
 from thidua.store.db import session_scope
 from thidua.store.models import NominationStatus
 
@@ -75,7 +75,7 @@ def test_one_sheet_per_award_grouped_by_nominee_kind(fresh_db: Engine, tmp_path:
     _nominate_some(fresh_db, tmp_path / "in")
     with session_scope(fresh_db) as session:
         move(session, nomination_id=1, to=NominationStatus.RETURNED, actor="BTDKT", reason="x")
-        nominations = crud.nominations_for(session, campaign_code=CODE_2023)
+        nominations = nomination_rows.nominations_for(session, campaign_code=CODE_2023)
     out = write_xlsx(
         tmp_path / "phu_luc" / "danh_sach.xlsx", loaded=seed_2023(), nominations=nominations
     )
@@ -132,7 +132,7 @@ def test_one_sheet_per_award_grouped_by_nominee_kind(fresh_db: Engine, tmp_path:
 def test_the_layout_follows_the_administrative_standard(fresh_db: Engine, tmp_path: Path) -> None:
     _nominate_some(fresh_db, tmp_path / "in")
     with session_scope(fresh_db) as session:
-        nominations = crud.nominations_for(session, campaign_code=CODE_2023)
+        nominations = nomination_rows.nominations_for(session, campaign_code=CODE_2023)
     ws = load_workbook(
         write_xlsx(tmp_path / "a.xlsx", loaded=seed_2023(), nominations=nominations)
     ).worksheets[0]

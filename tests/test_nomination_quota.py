@@ -221,9 +221,9 @@ def test_usage_lines_and_the_recheck_after_a_quota_is_lowered(
         nominate_in(fresh_db, seed_2023(), person(tmp_path, unit, name))
     with session_scope(fresh_db) as session:
         assert recheck(session, seed_2023()) == []
-        from thidua.store import crud
+        from thidua.store import nomination_rows
 
-        nominations = crud.nominations_for(session, campaign_code=seed_2023().code)
+        nominations = nomination_rows.nominations_for(session, campaign_code=seed_2023().code)
     lines = [u.line for u in quota_usage(seed_2023().spec, seed_2023().registry, nominations)]
     assert lines == [f"STP · {BANG_KHEN}: 1/1", f"SGDDT · {BANG_KHEN}: 2/2"]
 

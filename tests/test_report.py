@@ -23,9 +23,11 @@ from thidua.documents.facts import (
     gather_facts,
     parse_period,
 )
-from thidua.documents.report import build_report, number, percent, to_markdown
+from thidua.documents.layout import number, percent, to_markdown
+from thidua.documents.report import build_report
 from thidua.errors import ThiduaError
-from thidua.store import crud
+from thidua.ledger import deliveries
+from thidua.store import campaign_rows, submission_rows
 from thidua.store.db import get_engine, session_scope
 from thidua.store.models import Delivery, Nomination
 
@@ -64,7 +66,7 @@ def nomination(code: str, unit: str, name: str, kind: str, status: str, **kw: ob
 
 
 def deliver(session, code: str, key: str, unit: str, status: str, occurrence: str = "") -> None:
-    claim = crud.claim_delivery(
+    claim = deliveries.claim_delivery(
         session,
         campaign_code=code,
         action_key=key,
@@ -73,7 +75,7 @@ def deliver(session, code: str, key: str, unit: str, status: str, occurrence: st
         channel="0-outbox",
     )
     assert claim is not None
-    crud.finish_delivery(session, delivery_id=claim.id, status=status, error=None)
+    deliveries.finish_delivery(session, delivery_id=claim.id, status=status, error=None)
 
 
 def seed_2023(engine: Engine, loaded: LoadedCampaign) -> None:
@@ -81,7 +83,7 @@ def seed_2023(engine: Engine, loaded: LoadedCampaign) -> None:
     plan = compile_plan(loaded.spec, loaded.registry)
     spec = loaded.spec
     with session_scope(engine) as s:
-        crud.upsert_campaign(
+        campaign_rows.upsert_campaign(
             s,
             code=CODE_2023,
             title=spec.title,
@@ -97,7 +99,7 @@ def seed_2023(engine: Engine, loaded: LoadedCampaign) -> None:
             ("SYT", "late"),
             ("HUYEN-HOA-AN", "on_time"),
         ]:
-            crud.record_submission(
+            submission_rows.record_submission(
                 s,
                 campaign_code=CODE_2023,
                 milestone="bao-cao-ket-qua",
@@ -158,13 +160,13 @@ def seed_2023(engine: Engine, loaded: LoadedCampaign) -> None:
             "bao-cao-ket-qua/-/overdue": ("failed", "máy chủ thư không trả lời"),
         }
         for key, (status, error) in statuses.items():
-            crud.save_action(
+            campaign_rows.save_action(
                 s,
                 campaign_code=CODE_2023,
                 key=key,
                 status=status,
                 error=error,
-                **crud.action_fields(by_key[key]),
+                **campaign_rows.action_fields(by_key[key]),
             )
         for unit in ("SNV", "SYT", "SGDDT"):
             deliver(s, CODE_2023, "launch/-/launch", unit, "sent")
@@ -419,7 +421,7 @@ def seed_vd(engine: Engine) -> None:
     with session_scope(engine) as s:
         for unit, occ, fig in figures:
             year, quarter = int(occ[:4]), int(occ[-1])
-            crud.record_submission(
+            submission_rows.record_submission(
                 s,
                 campaign_code=CODE_VD,
                 milestone="so-lieu-quy",
@@ -429,7 +431,7 @@ def seed_vd(engine: Engine) -> None:
                 figures=fig,
                 requirement="target_figures",
             )
-        crud.record_submission(
+        submission_rows.record_submission(
             s,
             campaign_code=CODE_VD,
             milestone="bao-cao-nam",

@@ -24,10 +24,12 @@ from thidua.campaign.spec import NomineeKind
 from thidua.documents.docx import write_docx
 from thidua.documents.facts import ReportKind, default_period, gather_facts
 from thidua.documents.issuer import PLACE_PLACEHOLDER, campaign_subject, province
-from thidua.documents.report import build_report, to_markdown
+from thidua.documents.layout import to_markdown
+from thidua.documents.report import build_report
+from thidua.ledger import deliveries
 from thidua.ledger.nominations import award_key
 from thidua.registry.units import parse_registry
-from thidua.store import crud
+from thidua.store import campaign_rows, submission_rows
 from thidua.store.db import session_scope
 from thidua.store.models import ActionStatus, Nomination, NominationStatus
 
@@ -74,7 +76,7 @@ def _seed(engine: Engine, loaded: LoadedCampaign) -> None:
     units = list(plan.participants)
     statuses = list(ActionStatus)
     with session_scope(engine) as s:
-        crud.upsert_campaign(
+        campaign_rows.upsert_campaign(
             s,
             code=spec.code,
             title=spec.title,
@@ -86,7 +88,7 @@ def _seed(engine: Engine, loaded: LoadedCampaign) -> None:
         )
         for i, action in enumerate(plan.actions[: 2 * len(statuses)]):
             status = statuses[i % len(statuses)]
-            crud.save_action(
+            campaign_rows.save_action(
                 s,
                 campaign_code=spec.code,
                 key=action.key,
@@ -94,11 +96,11 @@ def _seed(engine: Engine, loaded: LoadedCampaign) -> None:
                 error=ERRORS[(i // len(statuses) + 1) % 2]
                 if status is ActionStatus.FAILED
                 else None,
-                **crud.action_fields(action),
+                **campaign_rows.action_fields(action),
             )
             outcomes = ("sent", "failed_permanent", "failed_transient")
             for j, key in enumerate((action.key, f"{action.key}#loi")):
-                claim = crud.claim_delivery(
+                claim = deliveries.claim_delivery(
                     s,
                     campaign_code=spec.code,
                     action_key=key,
@@ -107,13 +109,13 @@ def _seed(engine: Engine, loaded: LoadedCampaign) -> None:
                     channel=f"{j}-outbox",
                 )
                 assert claim is not None
-                crud.finish_delivery(
+                deliveries.finish_delivery(
                     s, delivery_id=claim.id, status=outcomes[(i + j) % 3], error=None
                 )
         due = [o for o in plan.occurrences if o.milestone.requirement.value != "none"]
         for occ in due[:3]:
             for unit, timing in zip(units[:2], ("on_time", "late"), strict=False):
-                crud.record_submission(
+                submission_rows.record_submission(
                     s,
                     campaign_code=spec.code,
                     milestone=occ.milestone.key,

@@ -39,7 +39,7 @@ DRIVER = """
 import json, sys
 from thidua.flows.action import run_action
 from prefect.artifacts import Artifact
-from thidua.store import crud
+from thidua.store import campaign_rows
 from thidua.campaign.loading import load_campaign
 from thidua.config import get_settings
 from thidua.store.db import session_scope
@@ -50,13 +50,13 @@ loaded = load_campaign(path)
 plan = compile_plan(loaded.spec, loaded.registry, notice_time=get_settings().notice_time)
 launch = plan.actions[0]
 with session_scope() as session:  # what deploying the campaign records, as `thidua simulate` does
-    crud.upsert_campaign(
+    campaign_rows.upsert_campaign(
         session, code=loaded.code, title=loaded.spec.title, file=str(loaded.path),
         organizer=loaded.spec.organizer, spec_hash="test",
         period_start=loaded.spec.period.start, period_end=loaded.spec.period.end,
     )
-    crud.save_action(
-        session, campaign_code=loaded.code, key=launch.key, **crud.action_fields(launch),
+    campaign_rows.save_action(
+        session, campaign_code=loaded.code, key=launch.key, **campaign_rows.action_fields(launch),
         status="scheduled",
     )
 state = run_action(

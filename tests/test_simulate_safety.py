@@ -158,14 +158,15 @@ def test_failed_deliveries_are_listed_with_unit_and_reason(write_campaign) -> No
     """The per-action counts come from the delivery records: sent, failed (why), skipped."""
     from thidua.flows.simulate import action_counts
 
-    from thidua.store import crud
+    from thidua.ledger import deliveries
+    from thidua.store import campaign_rows
 
     loaded = load_campaign(write_campaign(CAMPAIGN))
     plan = compile_plan(loaded.spec, loaded.registry)
     launch = next(a for a in plan.actions if a.kind.value == "launch")
     outcomes = {"SO-A": "sent", "SO-B": "failed_permanent", "XA-1": "sent"}  # XA-2: none
     with session_scope() as session:
-        crud.upsert_campaign(
+        campaign_rows.upsert_campaign(
             session,
             code=loaded.code,
             title=loaded.spec.title,
@@ -176,7 +177,7 @@ def test_failed_deliveries_are_listed_with_unit_and_reason(write_campaign) -> No
             period_end=loaded.spec.period.end,
         )
         for unit, status in outcomes.items():
-            claimed = crud.claim_delivery(
+            claimed = deliveries.claim_delivery(
                 session,
                 campaign_code=loaded.code,
                 action_key=launch.key,
@@ -186,7 +187,7 @@ def test_failed_deliveries_are_listed_with_unit_and_reason(write_campaign) -> No
                 subject="s",
             )
             error = "Lỗi vĩnh viễn: 550 hộp thư không tồn tại" if status != "sent" else None
-            crud.finish_delivery(session, delivery_id=claimed.id, status=status, error=error)
+            deliveries.finish_delivery(session, delivery_id=claimed.id, status=status, error=error)
     with session_scope() as session:
         counts = action_counts(session, loaded.code, launch)
     skipped = len(launch.recipients) - len(outcomes)

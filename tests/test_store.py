@@ -21,8 +21,9 @@ from sqlmodel import Session, col, select
 
 from thidua.campaign.plan import Action, ActionKind
 from thidua.errors import StoreUnavailable, ThiduaError, UnknownCampaign
+from thidua.ledger import deliveries
 from thidua.registry.units import Unit
-from thidua.store import crud, db
+from thidua.store import campaign_rows, db, outbox_rows, submission_rows
 from thidua.store.db import (
     alembic_config,
     create_store_engine,
@@ -68,7 +69,7 @@ def add_campaign(session: Session, code: str = CODE, **changes: object) -> None:
         "period_start": date(2026, 2, 10),
         "period_end": date(2026, 5, 20),
     }
-    crud.upsert_campaign(session, code=code, **{**fields, **changes})
+    campaign_rows.upsert_campaign(session, code=code, **{**fields, **changes})
 
 
 def action_fields(key: str, at: datetime, **changes: object) -> dict:
@@ -108,7 +109,7 @@ def test_migrate_twice_is_a_no_op(fresh_db: Engine) -> None:
         versions = conn.execute(text("SELECT version_num FROM alembic_version")).all()
     assert versions == [(HEAD,)]
     with session_scope(fresh_db) as session:
-        assert [c.code for c in crud.list_campaigns(session)] == [CODE]
+        assert [c.code for c in campaign_rows.list_campaigns(session)] == [CODE]
 
 
 def test_upgrading_from_0001_keeps_submissions_and_their_lateness(empty_db: str) -> None:
@@ -202,11 +203,12 @@ def test_unreachable_postgres_is_store_unavailable_without_the_password() -> Non
 
 
 def test_migrations_ship_with_the_package_and_have_one_head() -> None:
-    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
-        "setuptools"
-    ]
-    # The revisions are modules of a listed package; the template is package data.
-    assert "thidua.store.migrations.versions" in setuptools["packages"]
+    package_data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    setuptools = package_data["tool"]["setuptools"]
+    # The migrations are packages of their own; their template rides along as package data.
+    assert {"thidua.store.migrations", "thidua.store.migrations.versions"} <= set(
+        setuptools["packages"]
+    )
     assert "*.mako" in setuptools["package-data"]["thidua.store.migrations"]
     script = ScriptDirectory.from_config(alembic_config())
     assert script.get_heads() == [HEAD] == [db.head_revision()]
@@ -219,14 +221,14 @@ def test_migrations_ship_with_the_package_and_have_one_head() -> None:
 def test_upsert_campaign_updates_fields_and_keeps_status(fresh_db: Engine) -> None:
     with session_scope(fresh_db) as session:
         add_campaign(session)
-        created = crud.get_campaign(session, code=CODE)
+        created = campaign_rows.get_campaign(session, code=CODE)
         assert created is not None and created.status is CampaignStatus.ACTIVE
-        crud.set_campaign_status(session, code=CODE, status="paused")
+        campaign_rows.set_campaign_status(session, code=CODE, status="paused")
     with session_scope(fresh_db) as session:
         add_campaign(session, title="Tên mới", spec_hash="def")
         add_campaign(session, code="579/KH-SNgV")
     with session_scope(fresh_db) as session:
-        record = crud.get_campaign(session, code=CODE)
+        record = campaign_rows.get_campaign(session, code=CODE)
         assert record is not None
         assert (record.title, record.spec_hash, record.status) == (
             "Tên mới",
@@ -234,12 +236,12 @@ def test_upsert_campaign_updates_fields_and_keeps_status(fresh_db: Engine) -> No
             CampaignStatus.PAUSED,
         )
         assert record.created_at <= record.updated_at
-        assert [c.code for c in crud.list_campaigns(session)] == ["579/KH-SNgV", CODE]
-        assert crud.get_campaign(session, code="nope") is None
+        assert [c.code for c in campaign_rows.list_campaigns(session)] == ["579/KH-SNgV", CODE]
+        assert campaign_rows.get_campaign(session, code="nope") is None
         with pytest.raises(UnknownCampaign):
-            crud.set_campaign_status(session, code="nope", status="paused")
+            campaign_rows.set_campaign_status(session, code="nope", status="paused")
         with pytest.raises(ValueError):
-            crud.set_campaign_status(session, code=CODE, status="asleep")
+            campaign_rows.set_campaign_status(session, code=CODE, status="asleep")
 
 
 def test_sync_units_upserts_units_and_replaces_members(fresh_db: Engine) -> None:
@@ -258,7 +260,7 @@ def test_sync_units_upserts_units_and_replaces_members(fresh_db: Engine) -> None
     ]
     with session_scope(fresh_db) as session:
         add_campaign(session)
-        crud.sync_units(
+        campaign_rows.sync_units(
             session,
             campaign_code=CODE,
             units=units,
@@ -266,7 +268,7 @@ def test_sync_units_upserts_units_and_replaces_members(fresh_db: Engine) -> None
             organizer="BTDKT",
         )
     with session_scope(fresh_db) as session:
-        crud.sync_units(
+        campaign_rows.sync_units(
             session,
             campaign_code=CODE,
             units=[("XA-1", "UBND xã Một (mới)", "xa", "UBND", 11, [])],
@@ -274,8 +276,8 @@ def test_sync_units_upserts_units_and_replaces_members(fresh_db: Engine) -> None
             organizer="BTDKT",
         )
     with session_scope(fresh_db) as session:
-        assert crud.campaign_units(session, campaign_code=CODE) == ["BTDKT", "XA-1", "XA-2"]
-        assert crud.campaign_units(session, campaign_code=CODE, role=UnitRole.ORGANIZER) == [
+        assert campaign_rows.campaign_units(session, campaign_code=CODE) == ["BTDKT", "XA-1", "XA-2"]
+        assert campaign_rows.campaign_units(session, campaign_code=CODE, role=UnitRole.ORGANIZER) == [
             "BTDKT"
         ]
         so_a = session.get(UnitRecord, "SO-A")
@@ -292,13 +294,13 @@ def test_a_large_registry_is_synced_in_chunks(fresh_db: Engine) -> None:
     ]
     with session_scope(fresh_db) as session:
         add_campaign(session)
-        records = crud.sync_units(
+        records = campaign_rows.sync_units(
             session, campaign_code=CODE, units=units, participants=["XA-0001"], organizer="XA-0000"
         )
         assert [r.code for r in records] == [u[0] for u in units]
     renamed = [(code, f"{name} (mới)", *rest) for code, name, *rest in units]
     with session_scope(fresh_db) as session:
-        crud.sync_units(
+        campaign_rows.sync_units(
             session,
             campaign_code=CODE,
             units=renamed,
@@ -319,18 +321,18 @@ def test_actions_are_saved_updated_ordered_and_counted(fresh_db: Engine) -> None
     early = datetime(2026, 5, 18, 8, 0, tzinfo=HCM)
     with session_scope(fresh_db) as session:
         add_campaign(session)
-        crud.save_action(session, campaign_code=CODE, key="b", **action_fields("b", late))
-        crud.save_action(session, campaign_code=CODE, key="a", **action_fields("a", late))
-        first = crud.save_action(session, campaign_code=CODE, key="z", **action_fields("z", early))
+        campaign_rows.save_action(session, campaign_code=CODE, key="b", **action_fields("b", late))
+        campaign_rows.save_action(session, campaign_code=CODE, key="a", **action_fields("a", late))
+        first = campaign_rows.save_action(session, campaign_code=CODE, key="z", **action_fields("z", early))
         assert first.status is ActionStatus.PLANNED
-        updated = crud.save_action(session, campaign_code=CODE, key="a", status="scheduled")
+        updated = campaign_rows.save_action(session, campaign_code=CODE, key="a", status="scheduled")
         assert updated.status is ActionStatus.SCHEDULED and updated.title == "Nhắc hạn nộp báo cáo"
         with pytest.raises(TypeError):
-            crud.save_action(session, campaign_code=CODE, key="a", colour="red")
+            campaign_rows.save_action(session, campaign_code=CODE, key="a", colour="red")
     with session_scope(fresh_db) as session:
-        assert [a.key for a in crud.get_actions(session, campaign_code=CODE)] == ["z", "a", "b"]
+        assert [a.key for a in campaign_rows.get_actions(session, campaign_code=CODE)] == ["z", "a", "b"]
         started = datetime(2026, 5, 22, 1, 0, 5, tzinfo=UTC)
-        record = crud.set_action_status(
+        record = campaign_rows.set_action_status(
             session,
             campaign_code=CODE,
             key="a",
@@ -340,26 +342,26 @@ def test_actions_are_saved_updated_ordered_and_counted(fresh_db: Engine) -> None
             late_seconds=5,
         )
         assert (record.flow_run_id, record.started_at, record.late_seconds) == ("8f1e", started, 5)
-        crud.set_action_status(session, campaign_code=CODE, key="a", status="failed", error="x")
-        retry = crud.set_action_status(
+        campaign_rows.set_action_status(session, campaign_code=CODE, key="a", status="failed", error="x")
+        retry = campaign_rows.set_action_status(
             session, campaign_code=CODE, key="b", status="failed", error="y"
         )
-        retry = crud.set_action_status(session, campaign_code=CODE, key="b", status="running")
+        retry = campaign_rows.set_action_status(session, campaign_code=CODE, key="b", status="running")
         assert (retry.error, retry.flow_run_id) == (None, None)
-        crud.set_action_status(session, campaign_code=CODE, key="b", status="done")
+        campaign_rows.set_action_status(session, campaign_code=CODE, key="b", status="done")
         with pytest.raises(LookupError):
-            crud.set_action_status(session, campaign_code=CODE, key="nope", status="done")
+            campaign_rows.set_action_status(session, campaign_code=CODE, key="nope", status="done")
     with session_scope(fresh_db) as session:
-        a = crud.get_action(session, campaign_code=CODE, key="a")
+        a = campaign_rows.get_action(session, campaign_code=CODE, key="a")
         assert a is not None and (a.status, a.error, a.flow_run_id) == ("failed", "x", "8f1e")
-        assert crud.action_counts(session, campaign_code=CODE) == {
+        assert campaign_rows.action_counts(session, campaign_code=CODE) == {
             "planned": 1,
             "failed": 1,
             "done": 1,
         }
-        assert crud.delete_action(session, campaign_code=CODE, key="z") is True
-        assert crud.delete_action(session, campaign_code=CODE, key="z") is False
-        assert crud.get_action(session, campaign_code=CODE, key="z") is None
+        assert campaign_rows.delete_action(session, campaign_code=CODE, key="z") is True
+        assert campaign_rows.delete_action(session, campaign_code=CODE, key="z") is False
+        assert campaign_rows.get_action(session, campaign_code=CODE, key="z") is None
 
 
 def test_a_planned_action_is_stored_with_its_time_in_utc(fresh_db: Engine) -> None:
@@ -378,9 +380,9 @@ def test_a_planned_action_is_stored_with_its_time_in_utc(fresh_db: Engine) -> No
     )
     with session_scope(fresh_db) as session:
         add_campaign(session)
-        crud.save_action(session, campaign_code=CODE, key=action.key, **crud.action_fields(action))
+        campaign_rows.save_action(session, campaign_code=CODE, key=action.key, **campaign_rows.action_fields(action))
     with session_scope(fresh_db) as session:
-        (record,) = crud.get_actions(session, campaign_code=CODE)
+        (record,) = campaign_rows.get_actions(session, campaign_code=CODE)
     assert record.scheduled_at == action.at
     assert record.scheduled_at.tzinfo is UTC and record.scheduled_at.hour == 1
     assert (record.kind, record.recipients, record.run_name) == ("reminder", 2, action.run_name())
@@ -390,19 +392,19 @@ def test_aware_utc_datetimes_round_trip_on_sqlite(sqlite_db: Engine) -> None:
     at = datetime(2026, 12, 31, 23, 30, 15, 123456, tzinfo=HCM)
     with session_scope(sqlite_db) as session:
         add_campaign(session)
-        crud.save_action(session, campaign_code=CODE, key="k", **action_fields("k", at))
+        campaign_rows.save_action(session, campaign_code=CODE, key="k", **action_fields("k", at))
     with sqlite_db.connect() as conn:
         raw = conn.exec_driver_sql("SELECT scheduled_at FROM actions").scalar()
     assert raw == "2026-12-31 16:30:15.123456"  # stored as UTC wall time
     with session_scope(sqlite_db) as session:
-        record = crud.get_action(session, campaign_code=CODE, key="k")
+        record = campaign_rows.get_action(session, campaign_code=CODE, key="k")
         assert record is not None
         assert record.scheduled_at == at and record.scheduled_at.tzinfo is UTC
         assert record.updated_at.tzinfo is UTC
-        campaign = crud.get_campaign(session, code=CODE)
+        campaign = campaign_rows.get_campaign(session, code=CODE)
         assert campaign is not None and campaign.created_at.tzinfo is UTC
     with pytest.raises(StatementError, match="timezone"), session_scope(sqlite_db) as session:
-        crud.save_action(session, campaign_code=CODE, key="k", scheduled_at=datetime(2026, 1, 1))
+        campaign_rows.save_action(session, campaign_code=CODE, key="k", scheduled_at=datetime(2026, 1, 1))
 
 
 # --- deliveries ---------------------------------------------------------------------
@@ -410,13 +412,13 @@ def test_aware_utc_datetimes_round_trip_on_sqlite(sqlite_db: Engine) -> None:
 
 def test_a_sent_delivery_is_never_claimed_again(fresh_db: Engine) -> None:
     with Session(fresh_db) as session:
-        first = crud.claim_delivery(session, **KEY, subject="Nhắc hạn")
+        first = deliveries.claim_delivery(session, **KEY, subject="Nhắc hạn")
         assert first is not None
         assert (first.status, first.attempts, first.subject) == ("pending", 1, "Nhắc hạn")
-        crud.finish_delivery(session, delivery_id=first.id, status="sent")
+        deliveries.finish_delivery(session, delivery_id=first.id, status="sent")
     with Session(fresh_db) as session:
-        assert crud.claim_delivery(session, **KEY) is None
-        (delivery,) = crud.deliveries_for(session, campaign_code=CODE)
+        assert deliveries.claim_delivery(session, **KEY) is None
+        (delivery,) = deliveries.deliveries_for(session, campaign_code=CODE)
         assert delivery.status is DeliveryStatus.SENT and delivery.sent_at is not None
         assert delivery.attempts == 1
 
@@ -427,11 +429,11 @@ def test_a_sent_delivery_is_never_claimed_again(fresh_db: Engine) -> None:
 )
 def test_only_transient_failures_are_retried(fresh_db: Engine, ended: str, again: bool) -> None:
     with Session(fresh_db) as session:
-        first = crud.claim_delivery(session, **KEY)
+        first = deliveries.claim_delivery(session, **KEY)
         assert first is not None
-        done = crud.finish_delivery(session, delivery_id=first.id, status=ended, error="535")
+        done = deliveries.finish_delivery(session, delivery_id=first.id, status=ended, error="535")
         assert (done.status, done.error, done.sent_at) == (ended, "535", None)
-        retry = crud.claim_delivery(session, **KEY)
+        retry = deliveries.claim_delivery(session, **KEY)
         assert (retry is not None) is again
         if retry is not None:
             assert (retry.id, retry.status, retry.attempts) == (first.id, "pending", 2)
@@ -439,16 +441,16 @@ def test_only_transient_failures_are_retried(fresh_db: Engine, ended: str, again
 
 def test_a_pending_delivery_is_reclaimed_only_after_its_lease(fresh_db: Engine) -> None:
     with Session(fresh_db) as session:
-        first = crud.claim_delivery(session, **KEY)
+        first = deliveries.claim_delivery(session, **KEY)
         assert first is not None
         # Someone else is sending it right now.
-        assert crud.claim_delivery(session, **KEY) is None
+        assert deliveries.claim_delivery(session, **KEY) is None
         # Its sender crashed long ago: the message in flight is repeated, once per claim.
-        again = crud.claim_delivery(session, **KEY, lease=timedelta(0))
+        again = deliveries.claim_delivery(session, **KEY, lease=timedelta(0))
         assert again is not None and (again.id, again.attempts) == (first.id, 2)
-        assert crud.claim_delivery(session, **KEY) is None
-        crud.finish_delivery(session, delivery_id=again.id, status=DeliveryStatus.SENT)
-        assert crud.claim_delivery(session, **KEY, lease=timedelta(0)) is None
+        assert deliveries.claim_delivery(session, **KEY) is None
+        deliveries.finish_delivery(session, delivery_id=again.id, status=DeliveryStatus.SENT)
+        assert deliveries.claim_delivery(session, **KEY, lease=timedelta(0)) is None
 
 
 def test_concurrent_claims_have_exactly_one_winner(fresh_db: Engine) -> None:
@@ -458,30 +460,30 @@ def test_concurrent_claims_have_exactly_one_winner(fresh_db: Engine) -> None:
     def claim(_: int) -> int | None:
         with Session(fresh_db, expire_on_commit=False) as session:
             barrier.wait()
-            delivery = crud.claim_delivery(session, **KEY)
+            delivery = deliveries.claim_delivery(session, **KEY)
             return None if delivery is None else delivery.id
 
     with ThreadPoolExecutor(workers) as pool:
         won = [r for r in pool.map(claim, range(workers)) if r is not None]
     assert len(won) == 1
     with Session(fresh_db) as session:
-        (delivery,) = crud.deliveries_for(session, campaign_code=CODE, action_key=KEY["action_key"])
+        (delivery,) = deliveries.deliveries_for(session, campaign_code=CODE, action_key=KEY["action_key"])
         assert (delivery.id, delivery.status, delivery.attempts) == (won[0], "pending", 1)
 
 
 def test_deliveries_are_listed_per_campaign_and_action(fresh_db: Engine) -> None:
     with Session(fresh_db) as session:
-        crud.claim_delivery(session, **KEY)
-        crud.claim_delivery(session, **{**KEY, "channel": "1-tgram"})
-        crud.claim_delivery(session, **{**KEY, "action_key": "launch/-/launch"})
-        crud.claim_delivery(session, **{**KEY, "campaign_code": "579/KH-SNgV"})
-        assert len(crud.deliveries_for(session, campaign_code=CODE)) == 3
-        listed = crud.deliveries_for(session, campaign_code=CODE, action_key=KEY["action_key"])
+        deliveries.claim_delivery(session, **KEY)
+        deliveries.claim_delivery(session, **{**KEY, "channel": "1-tgram"})
+        deliveries.claim_delivery(session, **{**KEY, "action_key": "launch/-/launch"})
+        deliveries.claim_delivery(session, **{**KEY, "campaign_code": "579/KH-SNgV"})
+        assert len(deliveries.deliveries_for(session, campaign_code=CODE)) == 3
+        listed = deliveries.deliveries_for(session, campaign_code=CODE, action_key=KEY["action_key"])
         assert [d.channel for d in listed] == ["0-mailto", "1-tgram"]
         with pytest.raises(LookupError):
-            crud.finish_delivery(session, delivery_id=999, status="sent")
+            deliveries.finish_delivery(session, delivery_id=999, status="sent")
         with pytest.raises(ValueError):
-            crud.finish_delivery(session, delivery_id=listed[0].id, status="delivered")
+            deliveries.finish_delivery(session, delivery_id=listed[0].id, status="delivered")
 
 
 # --- submissions and outbox ---------------------------------------------------------
@@ -491,15 +493,15 @@ def test_submissions_are_recorded_once_per_unit(fresh_db: Engine) -> None:
     at = datetime(2026, 5, 20, 9, 0, tzinfo=HCM)
     where = {"campaign_code": CODE, "milestone": "report", "occurrence": "2026"}
     with session_scope(fresh_db) as session:
-        crud.record_submission(session, **where, unit_code="SO-A", submitted_at=at)
-        crud.record_submission(
+        submission_rows.record_submission(session, **where, unit_code="SO-A", submitted_at=at)
+        submission_rows.record_submission(
             session, **where, unit_code="XA-1", submitted_at=at, timing="on_time"
         )
-        crud.record_submission(
+        submission_rows.record_submission(
             session, **{**where, "occurrence": "2027"}, unit_code="SO-B", submitted_at=at
         )
     with session_scope(fresh_db) as session:
-        again = crud.record_submission(
+        again = submission_rows.record_submission(
             session,
             **where,
             unit_code="XA-1",
@@ -514,16 +516,16 @@ def test_submissions_are_recorded_once_per_unit(fresh_db: Engine) -> None:
             "nộp bổ sung",
             at + timedelta(days=7),
         )
-        assert crud.submitted_units(session, **where) == {"SO-A", "XA-1"}
-        assert crud.submitted_units(session, **{**where, "occurrence": "2028"}) == set()
+        assert submission_rows.submitted_units(session, **where) == {"SO-A", "XA-1"}
+        assert submission_rows.submitted_units(session, **{**where, "occurrence": "2028"}) == set()
 
 
 def test_outbox_keeps_messages_in_order(fresh_db: Engine) -> None:
     with session_scope(fresh_db) as session:
-        crud.add_outbox_message(
+        outbox_rows.add_outbox_message(
             session, mailbox="so-a", subject="Phát động", body_text="Kính gửi…", campaign_code=CODE
         )
-        crud.add_outbox_message(
+        outbox_rows.add_outbox_message(
             session,
             mailbox="xa-1",
             subject="Nhắc hạn",
@@ -533,16 +535,16 @@ def test_outbox_keeps_messages_in_order(fresh_db: Engine) -> None:
             campaign_code=CODE,
             action_key="report/-/reminder/3d",
         )
-        crud.add_outbox_message(session, mailbox="so-a", subject="Khác", body_text="…")
+        outbox_rows.add_outbox_message(session, mailbox="so-a", subject="Khác", body_text="…")
     with session_scope(fresh_db) as session:
-        assert [m.subject for m in crud.outbox_messages(session)] == [
+        assert [m.subject for m in outbox_rows.outbox_messages(session)] == [
             "Phát động",
             "Nhắc hạn",
             "Khác",
         ]
-        assert [m.subject for m in crud.outbox_messages(session, mailbox="so-a")] == [
+        assert [m.subject for m in outbox_rows.outbox_messages(session, mailbox="so-a")] == [
             "Phát động",
             "Khác",
         ]
-        (only,) = crud.outbox_messages(session, mailbox="xa-1", campaign_code=CODE)
+        (only,) = outbox_rows.outbox_messages(session, mailbox="xa-1", campaign_code=CODE)
         assert only.body_html == "<p>…</p>" and only.created_at.tzinfo is UTC

@@ -18,7 +18,7 @@ from sqlmodel import Session
 from thidua.flows.submission_form import parse_figures
 
 from thidua.ledger.submissions import SubmissionError
-from thidua.store import crud
+from thidua.store import submission_rows
 from thidua.store.db import get_engine, reset_engines
 
 from .serving import Served, wait_for
@@ -76,7 +76,7 @@ def stored(served: Served, milestone: str) -> list:
     engine = get_engine(f"sqlite:///{served.data_dir / 'thidua.store.db'}")
     try:
         with Session(engine) as session:
-            found = crud.submissions_for(session, campaign_code=SEED_003, milestone=milestone)
+            found = submission_rows.submissions_for(session, campaign_code=SEED_003, milestone=milestone)
             session.expunge_all()
     finally:
         reset_engines()

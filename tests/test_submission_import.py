@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from thidua.store import crud
+from thidua.store import submission_rows
 from thidua.store.db import session_scope
 from thidua.store.models import SubmissionTiming
 
@@ -17,7 +17,7 @@ __all__ = ["backend", "campaigns", "fresh_db", "pg_database", "store"]
 
 def rows(code: str = CODE) -> list:
     with session_scope() as session:
-        found = crud.submissions_for(session, campaign_code=code)
+        found = submission_rows.submissions_for(session, campaign_code=code)
         session.expunge_all()
     return found
 

@@ -47,7 +47,7 @@ def _sha(path: Path) -> str:
 def test_concurrent_submits_store_exactly_the_winners_file(
     store: Engine, campaigns: Path, tmp_path: Path
 ) -> None:
-    from thidua.store import crud
+    from thidua.store import submission_rows
     from thidua.store.db import session_scope
 
     loaded = find_campaign(SEED_003)
@@ -90,7 +90,7 @@ def test_concurrent_submits_store_exactly_the_winners_file(
         assert "No such file" not in lost_err and "Traceback" not in lost_err
 
         with session_scope() as session:
-            row = crud.get_submission(
+            row = submission_rows.get_submission(
                 session,
                 campaign_code=SEED_003,
                 milestone="bao-cao-ket-qua",

@@ -27,7 +27,7 @@ from thidua.ledger.submissions import (
     validate_figures,
     window_text,
 )
-from thidua.store import crud
+from thidua.store import submission_rows
 from thidua.store.db import session_scope
 from thidua.store.models import SubmissionTiming
 
@@ -53,7 +53,7 @@ WINDOW = "chỉ nhận trong ngày 03 và ngày 04 tháng 7 năm 2023 (thứ Hai
 
 def rows(code: str = SEED_003, **where: str) -> list:
     with session_scope() as session:
-        found = crud.submissions_for(session, campaign_code=code, **where)
+        found = submission_rows.submissions_for(session, campaign_code=code, **where)
         session.expunge_all()
     return found
 
@@ -256,7 +256,7 @@ def test_a_submission_stops_reminders_for_that_unit(store, capsys, campaigns) ->
     )
     assert code == 0
     with session_scope() as session:
-        assert crud.submitted_units(
+        assert submission_rows.submitted_units(
             session, campaign_code=CODE, milestone="bao-cao", occurrence=""
         ) == {"XA-2"}
     after = resolve_audience.fn(ctx)
@@ -432,7 +432,7 @@ def test_files_removed_when_the_database_write_fails(store, tmp_path, monkeypatc
     def broken(session: Session, **fields: object) -> None:
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(crud, "add_submission", broken)
+    monkeypatch.setattr(submission_rows, "add_submission", broken)
     from thidua.ledger.submissions import record
 
     with pytest.raises(RuntimeError):

@@ -7,11 +7,15 @@ import unicodedata
 from datetime import date, datetime
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from thidua.dates import phrases as vndate
-from thidua.dates.phrases import DateSpan, Offset, parse_date, parse_offset, parse_phrase
+from thidua.dates.grammar import parse_text
+from thidua.dates.lexing import normalize
+from thidua.dates.offset import Offset, parse_offset
+from thidua.dates.phrase_tree import BadDate, NoMatch
+from thidua.dates.phrases import parse_date, parse_phrase
+from thidua.dates.span import DateSpan
 from thidua.errors import PhraseError
 
 D = date
@@ -347,6 +351,8 @@ _FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthC
 
 @_FAST
 @given(st.text(max_size=80) | _PHRASE_LIKE)
+@example("trước ngày 1/1")
+@example("quý sau")
 def test_arbitrary_text_raises_only_phrase_error(text: str) -> None:
     try:
         phrase = parse_phrase(text)
@@ -359,18 +365,22 @@ def test_arbitrary_text_raises_only_phrase_error(text: str) -> None:
                 span = phrase.resolve(year, quarter)
             except PhraseError:
                 continue
-            assert span.start <= span.end
+            assert span.phrase == text
+            if phrase.needs_year:
+                # the context year decides: "trước ngày 1/1" is the day before it, "quý sau"
+                # of quý IV the next one; never further.
+                assert {span.start.year, span.end.year} <= {year - 1, year, year + 1}, span
 
 
 @_FAST
 @given(st.text(max_size=80) | _PHRASE_LIKE)
 def test_grammar_raises_only_its_own_signals(text: str) -> None:
     """Below the last-resort net in parse_phrase, nothing but the two signals may escape."""
-    s = vndate._normalize(text)
+    s = normalize(text)
     if not s:
         return
-    with contextlib.suppress(vndate._Bad, vndate._NoMatch):
-        vndate._parse_text(s)
+    with contextlib.suppress(BadDate, NoMatch):
+        parse_text(s)
 
 
 @_FAST

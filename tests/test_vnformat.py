@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from thidua.dates.phrases import DateSpan, parse_date
+from thidua.dates.phrases import parse_date
+from thidua.dates.span import DateSpan
 from thidua.dates.written import (
     WEEKDAY_NAMES,
     days_left_label,

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from thidua.dates import workdays
-from thidua.dates.phrases import Offset
+from thidua.dates.offset import Offset
 from thidua.dates.workdays import WorkCalendar, build_table, vietnam_calendar
 
 D = date

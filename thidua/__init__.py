@@ -33,10 +33,10 @@ from thidua.errors import (
 __version__ = "0.1.0"
 
 _LAZY = {
-    "DateSpan": "thidua.dates.phrases",
-    "Offset": "thidua.dates.phrases",
+    "DateSpan": "thidua.dates.span",
+    "Offset": "thidua.dates.offset",
     "parse_date": "thidua.dates.phrases",
-    "parse_offset": "thidua.dates.phrases",
+    "parse_offset": "thidua.dates.offset",
     "parse_phrase": "thidua.dates.phrases",
     "WorkCalendar": "thidua.dates.workdays",
     "vietnam_calendar": "thidua.dates.workdays",

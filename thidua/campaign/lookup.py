@@ -16,11 +16,11 @@ from thidua.errors import UnknownCampaign
 
 def _recorded_file(code: str) -> Path | None:
     """The file the campaign was deployed from, when the store knows it and it still exists."""
-    from thidua.store import crud
+    from thidua.store import campaign_rows
     from thidua.store.db import session_scope
 
     with session_scope() as session:
-        record = crud.get_campaign(session, code=code)
+        record = campaign_rows.get_campaign(session, code=code)
         path = Path(record.file) if record is not None else None
     return path if path is not None and path.is_file() else None
 

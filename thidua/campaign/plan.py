@@ -14,7 +14,8 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from thidua.campaign.spec import Campaign, DeadlineRule, Milestone, MilestoneKind, Requirement
-from thidua.dates.phrases import DateSpan, Offset
+from thidua.dates.offset import Offset
+from thidua.dates.span import DateSpan
 from thidua.dates.workdays import WorkCalendar, vietnam_calendar
 from thidua.dates.written import days_left_label
 from thidua.errors import PhraseError, Problem

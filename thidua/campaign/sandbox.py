@@ -14,8 +14,9 @@ fresh interpreter, since forking could copy a lock another thread holds. The chi
 announces each file before running it, so when it dies or times out, that file
 is reported as refused (“tệp kết thúc tiến trình khi nạp”, “quá thời gian nạp N
 giây”) and the files after it are retried in a fresh child: one bad file never
-hides the others. A started child imports only this module, `thidua.campaign.dsl` and
-`thidua.errors` (no pydantic); either way it runs while the parent imports pydantic.
+hides the others. A started child imports only `thidua.campaign.sandbox_child` (the child side),
+`sandbox_codec` (the JSON both sides speak), `thidua.campaign.dsl` and `thidua.errors`
+(no pydantic); either way it runs while the parent imports pydantic.
 
 Limits: ``THIDUA_LOAD_TIMEOUT`` (seconds per file, default 20) and
 ``THIDUA_LOAD_MEMORY_MB`` (default 1024).
@@ -26,24 +27,21 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import selectors
 import signal
 import subprocess
 import sys
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from datetime import time as clock
 from pathlib import Path
 from typing import Any
 
-from thidua.campaign.dsl import DECLARATIONS, Declaration, Loc, unfold
+from thidua.campaign.dsl import DECLARATIONS, Declaration, Loc
+from thidua.campaign.sandbox_child import address_space, serve
+from thidua.campaign.sandbox_codec import decode, hashable
 from thidua.errors import Problem
 
-MAX_FILE_BYTES = 1_000_000
 DEFAULT_TIMEOUT_S = 20.0
 DEFAULT_MEMORY_MB = 1024
 #: how long a child may take to start before its first file (a loaded machine is slow)
@@ -139,13 +137,15 @@ class _Child:
                     os.close(read_fd)
                     if _fd_open(2):
                         os.dup2(2, 1)  # a campaign's print() goes to stderr
-                    _serve(names, write_fd, memory_mb(), base=_address_space())
+                    serve(names, write_fd, memory_mb(), base=address_space())
                 finally:
                     os._exit(70)
             os.close(write_fd)
             self.proc = _Forked(pid)
         else:
-            code = "import sys; from thidua.campaign.sandbox import _main; _main(int(sys.argv[1]))"
+            code = (
+                "import sys; from thidua.campaign.sandbox_child import main; main(int(sys.argv[1]))"
+            )
             try:
                 self.proc = subprocess.Popen(
                     [sys.executable, "-c", code, str(write_fd), str(memory_mb())],
@@ -307,101 +307,12 @@ def _refused(path: Path, reason: str) -> Executed:
     )
 
 
-# --- JSON encoding of declaration data ----------------------------------------------
-
-
-class Opaque:
-    """Stands for a value the child could not send as data (an object of the file's own)."""
-
-    def __init__(self, type_name: str, text: str) -> None:
-        self.type_name = type_name
-        self.text = text
-
-    def __repr__(self) -> str:
-        return self.text
-
-
-def _encode(value: Any) -> Any:
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        return "".join((value,))  # a StrEnum member as its plain value
-    if isinstance(value, int):
-        value = int(value)
-        return value if value.bit_length() <= 63 else {"$int": hex(value)}
-    if isinstance(value, float):
-        return value if value == value and abs(value) != float("inf") else {"$float": repr(value)}
-    if isinstance(value, list | tuple):
-        return [_encode(v) for v in value]
-    if isinstance(value, dict):
-        return {"$dict": [[_encode(k), _encode(v)] for k, v in value.items()]}
-    if isinstance(value, datetime):
-        return {"$datetime": value.isoformat()}
-    if isinstance(value, date):
-        return {"$date": value.isoformat()}
-    if isinstance(value, clock):
-        return {"$time": value.isoformat()}
-    kind = type(value)
-    if kind.__module__ == "thidua.dates.phrases" and kind.__name__ == "Phrase":
-        return {"$phrase": value.text}
-    try:
-        text = repr(value)[:200]
-    except Exception:  # a file's own object may raise from __repr__
-        text = f"<{kind.__name__}>"
-    return {"$opaque": kind.__name__, "repr": text}
-
-
-def _decode(value: Any) -> Any:
-    if isinstance(value, list):
-        return [_decode(v) for v in value]
-    if not isinstance(value, dict):
-        return value
-    if "$dict" in value:
-        out = {}
-        for k, v in value["$dict"]:
-            key = _decode(k)
-            out[key if _hashable(key) else repr(key)] = _decode(v)
-        return out
-    if "$int" in value:
-        return int(value["$int"], 16)
-    if "$float" in value:
-        return float(value["$float"])
-    if "$datetime" in value:
-        return datetime.fromisoformat(value["$datetime"])
-    if "$date" in value:
-        return date.fromisoformat(value["$date"])
-    if "$time" in value:
-        return clock.fromisoformat(value["$time"])
-    if "$phrase" in value:
-        from thidua.dates.phrases import parse_phrase
-
-        try:
-            return parse_phrase(value["$phrase"])
-        except ValueError:
-            return value["$phrase"]
-    return Opaque(str(value.get("$opaque", "object")), str(value.get("repr", "")))
-
-
-def _hashable(value: Any) -> bool:
-    try:
-        hash(value)
-    except TypeError:
-        return False
-    return True
-
-
-def _encode_problem(p: Problem) -> dict[str, Any]:
-    out = {"path": p.path, "message": p.message, "source": p.source, "severity": p.severity}
-    if p.has_value:
-        out["value"] = _encode(p.value)
-    return out
-
-
 def _decode_result(raw: Any, path: Path) -> Executed:
+    """The `Executed` a child's "done" message stands for; refused if it is malformed."""
     try:
         problems = []
         for p in raw.get("problems", []):
-            value = {"value": _decode(p["value"])} if "value" in p else {}
+            value = {"value": decode(p["value"])} if "value" in p else {}
             problems.append(
                 Problem(
                     p["path"], p["message"], source=p["source"], severity=p["severity"], **value
@@ -412,254 +323,8 @@ def _decode_result(raw: Any, path: Path) -> Executed:
             cls = DECLARATIONS[model]
             d = cls.__new__(cls)
             d.file, d.line, d.args, d.fields = file, line, (None,) * int(nargs), {}
-            where[tuple(k if _hashable(k) else repr(k) for k in _decode(loc))] = d
-        data = _decode(raw["data"]) if "data" in raw else None
+            where[tuple(k if hashable(k) else repr(k) for k in decode(loc))] = d
+        data = decode(raw["data"]) if "data" in raw else None
         return Executed(data, where, problems, bool(raw.get("model")))
     except (AttributeError, KeyError, TypeError, ValueError):
         return _refused(path, "tiến trình nạp trả về dữ liệu không hợp lệ")
-
-
-# --- the child side -----------------------------------------------------------------
-
-
-def _main(out_fd: int) -> None:
-    """Entry of a started interpreter: the file list on stdin, results to `out_fd`."""
-    _serve(json.loads(sys.stdin.read()), out_fd, int(sys.argv[2]), base=0)
-
-
-def _address_space() -> int:
-    """This process's address space in bytes (a forked child starts with its parent's)."""
-    try:
-        pages = int(Path("/proc/self/statm").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 0
-    return pages * os.sysconf("SC_PAGE_SIZE")
-
-
-def _serve(paths: list[str], out_fd: int, megabytes: int, *, base: int) -> None:
-    """Run each file, writing one JSON line per event to `out_fd`; ends the process."""
-    import resource
-
-    # Ctrl-C reaches the parent, which stops this child; a file's own
-    # `raise KeyboardInterrupt` is still reported as an interruption.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if "faulthandler" in sys.modules:  # a forked test runner's: a file's crash is reported
-        sys.modules["faulthandler"].disable()
-    limit = base + megabytes * 1024 * 1024
-    with contextlib.suppress(ValueError, OSError):  # a lower hard limit already applies
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    out = os.fdopen(out_fd, "wb", buffering=0)
-
-    def send(message: dict[str, Any]) -> None:
-        out.write(json.dumps(message, ensure_ascii=True).encode() + b"\n")
-
-    for index, name in enumerate(paths):
-        send({"start": index})
-        try:
-            result = _run(Path(name))
-        except KeyboardInterrupt:
-            send({"interrupt": index})
-            os._exit(0)
-        except MemoryError:
-            result = _problem_result(
-                Path(name), f"tệp dùng quá giới hạn bộ nhớ {megabytes} MB khi nạp"
-            )
-        except Exception as exc:  # reading the declarations back (a file's odd objects)
-            result = _problem_result(Path(name), f"không đọc được khai báo: {type(exc).__name__}")
-        try:
-            encoded = json.dumps({"done": result}, ensure_ascii=True).encode()
-        except (ValueError, RecursionError, MemoryError):
-            reason = "khai báo lồng nhau quá sâu hoặc quá lớn"
-            encoded = json.dumps({"done": _problem_result(Path(name), reason)}).encode()
-        out.write(encoded + b"\n")
-    out.close()
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
-    # Not sys.exit: a file's threads or atexit handlers must not keep this child alive.
-    os._exit(0)
-
-
-def _problem_result(path: Path, message: str) -> dict[str, Any]:
-    return {"problems": [_encode_problem(Problem("", message, source=str(path)))]}
-
-
-def _run(path: Path) -> dict[str, Any]:
-    """Read and run one file; its declarations as data, or its problems (encoded)."""
-    source = str(path)
-    text, problem = _read_text(path)
-    if problem is None:
-        namespace, problem = _execute(path, text)
-    if problem is not None:
-        return {"problems": [_encode_problem(problem)]}
-    declared = namespace.get("campaign")
-    from thidua.campaign import dsl
-
-    if declared is None:
-        named = [name for name, v in namespace.items() if isinstance(v, dsl.Campaign)]
-        hint = (
-            f"; có `{named[0]} = Campaign(...)`, hãy đổi tên biến thành `campaign`" if named else ""
-        )
-        problem = Problem(
-            "campaign",
-            f"tệp không khai báo biến `campaign = Campaign(...)`{hint}",
-            *named[:1],
-            source=source,
-        )
-        return {"problems": [_encode_problem(problem)]}
-    problems = _extra_campaigns(text, namespace, source)
-    if problems:
-        return {"problems": [_encode_problem(p) for p in problems]}
-    spec = sys.modules.get("thidua.campaign.spec")
-    if spec is not None and isinstance(declared, spec.Campaign):
-        return {"data": _encode(declared.model_dump(mode="json")), "model": True}
-    if isinstance(declared, list | tuple) and any(isinstance(d, dsl.Campaign) for d in declared):
-        problem = Problem(
-            "campaign",
-            f"biến `campaign` chứa {len(declared)} mục; mỗi tệp chỉ khai báo một chiến dịch "
-            "`campaign = Campaign(...)`, hãy tách mỗi chiến dịch ra một tệp",
-            type(declared).__name__,
-            source,
-        )
-        return {"problems": [_encode_problem(problem)]}
-    if not isinstance(declared, dsl.Campaign):
-        problem = Problem(
-            "campaign", "biến `campaign` phải là `Campaign(...)`", type(declared).__name__, source
-        )
-        return {"problems": [_encode_problem(problem)]}
-    try:
-        data, where = unfold(declared)
-    except RecursionError:
-        return _problem_result(
-            path, "khai báo lồng nhau quá sâu (có thể một danh sách chứa chính nó)"
-        )
-    return {
-        "data": _encode(data),
-        "where": [
-            [_encode(list(loc)), d.model, d.file, d.line, len(d.args)] for loc, d in where.items()
-        ],
-    }
-
-
-def _read_text(path: Path) -> tuple[str, Problem | None]:
-    source = str(path)
-    if not path.is_file():
-        return "", Problem("", "không tìm thấy tệp chiến dịch", source=source)
-    if path.suffix != ".py":
-        return "", Problem("", "tệp chiến dịch phải là tệp Python (.py)", path.name, source)
-    if path.stat().st_size > MAX_FILE_BYTES:
-        return "", Problem("", f"tệp quá lớn (tối đa {MAX_FILE_BYTES // 1000} KB)", source=source)
-    raw = path.read_bytes()
-    how = "hãy lưu lại với mã hóa UTF-8 (trong trình soạn thảo: Save with Encoding → UTF-8)"
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "", Problem("", f"tệp đang ở bảng mã UTF-16, không phải UTF-8; {how}", source=source)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        return "", Problem(
-            "",
-            f"tệp không phải UTF-8 (byte lạ ở dòng {line}; có thể là Windows-1258 hoặc latin-1); "
-            f"{how}",
-            source=f"{source}:{line}",
-        )
-    if "\x00" in text:
-        # compile() refuses it with no line number; the admin needs to know where.
-        line = text.count("\n", 0, text.index("\x00")) + 1
-        return "", Problem(
-            "",
-            "tệp chứa ký tự NUL (byte 0); tệp bị hỏng hoặc không phải văn bản, hãy lưu lại",
-            source=f"{source}:{line}",
-        )
-    return text, None
-
-
-def _execute(path: Path, text: str) -> tuple[dict[str, Any], Problem | None]:
-    source = str(path)
-    try:
-        code = compile(text, source, "exec")
-    except SyntaxError as exc:
-        where = f"{source}:{exc.lineno}" if exc.lineno else source
-        shown = (exc.text or "").strip()
-        message = f"lỗi cú pháp Python: {exc.msg}"
-        if shown:
-            return {}, Problem("", message, shown, where)
-        return {}, Problem("", message, source=where)
-    namespace: dict[str, Any] = {
-        "__file__": str(path.resolve()),
-        "__name__": f"campaign_{path.stem}",
-    }
-    try:
-        exec(code, namespace)
-    except (KeyboardInterrupt, MemoryError):
-        raise
-    except BaseException as exc:  # a campaign file may raise anything, even SystemExit
-        line = next(
-            (
-                f.lineno
-                for f in reversed(traceback.extract_tb(exc.__traceback__))
-                if f.filename == source
-            ),
-            None,
-        )
-        where = f"{source}:{line}" if line else source
-        message = f"tệp gây lỗi khi chạy: {type(exc).__name__}: {exc}"
-        hint = _import_hint(exc)
-        if hint:
-            return {}, Problem("", f"{message}; {hint[0]}", hint[1], where)
-        return {}, Problem("", message, source=where)
-    return namespace, None
-
-
-def _import_hint(exc: BaseException) -> tuple[str, str] | None:
-    """What a failed import in a campaign file means, and the name it could not find."""
-    if isinstance(exc, ModuleNotFoundError) and exc.name:
-        return (
-            f"không có mô-đun “{exc.name}”; tệp chiến dịch chỉ cần `from thidua import ...`",
-            exc.name,
-        )
-    m = re.match(r"cannot import name '([^']+)' from 'thidua'", str(exc))
-    if isinstance(exc, ImportError) and m:
-        return (
-            f"thidua không có “{m.group(1)}”; các khai báo dùng được: {', '.join(DECLARATIONS)}",
-            m.group(1),
-        )
-    return None
-
-
-_CAMPAIGN_ASSIGNMENT = re.compile(r"^campaign\s*(?::[^=\n]*)?=(?!=)", re.MULTILINE)
-
-
-def _extra_campaigns(text: str, namespace: dict[str, Any], source: str) -> list[Problem]:
-    """A second campaign in a file would be silently dropped or ignored: refuse it."""
-    from thidua.campaign import dsl
-
-    problems = []
-    lines = [text.count("\n", 0, m.start()) + 1 for m in _CAMPAIGN_ASSIGNMENT.finditer(text)]
-    if len(lines) > 1:
-        problems.append(
-            Problem(
-                "campaign",
-                f"biến `campaign` được gán {len(lines)} lần (dòng {', '.join(map(str, lines))}); "
-                "lần gán sau xóa mất chiến dịch trước, mỗi tệp chỉ khai báo một chiến dịch",
-                source=f"{source}:{lines[1]}",
-            )
-        )
-    declared = namespace.get("campaign")
-    seen = {id(declared)}
-    if isinstance(declared, list | tuple):
-        seen |= {id(d) for d in declared}
-    for name, value in namespace.items():
-        if not isinstance(value, dsl.Campaign) or id(value) in seen:
-            continue
-        code = value.fields.get("code")
-        problems.append(
-            Problem(
-                name,
-                "tệp khai báo thêm một chiến dịch ngoài biến `campaign`, chiến dịch này sẽ bị "
-                "bỏ qua; mỗi tệp chỉ khai báo một chiến dịch, hãy tách ra tệp riêng",
-                *([code] if isinstance(code, str) else []),
-                source=f"{value.file}:{value.line}",
-            )
-        )
-    return problems

@@ -16,7 +16,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
 
-from thidua.dates.phrases import DateSpan, Offset, Phrase, parse_offset, parse_phrase
+from thidua.dates.offset import Offset, parse_offset
+from thidua.dates.phrases import Phrase, parse_phrase
+from thidua.dates.span import DateSpan
 from thidua.errors import number_text
 from thidua.registry.units import UnitKind
 from thidua.text.names import LongText, Name, OneLine, Title

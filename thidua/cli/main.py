@@ -3,6 +3,11 @@
 Messages for admins are Vietnamese. A user mistake prints its message and exits 1;
 a usage mistake exits 2; neither shows a traceback. Each command imports only what
 it needs, so that `thidua date` and `thidua plan` start fast.
+
+The orchestration commands (serve, deploy, resend, …) drive Prefect, so they live with
+the flows, an outer layer the core never imports: the flows register them through
+the `thidua.commands` entry point (pyproject), and the parser looks them up only when
+the command line does not name a core command.
 """
 
 from __future__ import annotations
@@ -12,7 +17,6 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
-from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,13 +28,8 @@ if TYPE_CHECKING:
     from thidua.registry.units import Registry
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
-COMMAND_MODULES = (
-    "thidua.cli.submissions",
-    "thidua.cli.nominations",
-    "thidua.cli.reports",
-    "thidua.cli.resend",
-    "thidua.flows.commands",
-)
+#: Entry-point group of the commands outer layers add: `add_commands(subparsers, parser_class)`.
+COMMANDS_GROUP = "thidua.commands"
 
 # Pydantic looks for plugins through importlib.metadata on its first model, scanning
 # every installed distribution (~20 ms); the CLI uses none. An explicit setting wins.
@@ -148,13 +147,13 @@ def cmd_status(args: argparse.Namespace) -> int:
     from thidua.board.view import make_console, read_rows, render_board
     from thidua.clock import now as clock_now
     from thidua.config import get_settings
-    from thidua.store import crud
+    from thidua.store import campaign_rows
     from thidua.store.db import session_scope
 
     code = args.code.strip()
     with session_scope() as session:
-        if crud.get_campaign(session, code=code) is None:
-            known = ", ".join(c.code for c in crud.list_campaigns(session)) or "chưa có"
+        if campaign_rows.get_campaign(session, code=code) is None:
+            known = ", ".join(c.code for c in campaign_rows.list_campaigns(session)) or "chưa có"
             raise ThiduaError(f"không có chiến dịch “{code}” trong kho trạng thái (đã có: {known})")
     plan, registry, problem = _status_plan(code)
     unit = args.unit.strip() if args.unit is not None else None
@@ -215,7 +214,12 @@ def cmd_version(args: argparse.Namespace) -> int:
 REGISTRY_HELP = "danh sách đơn vị (YAML, CSV, XLSX); mặc định: theo tệp chiến dịch"
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The `thidua` parser. Given the `command` about to run, and it is a core command,
+    the outer layers' commands are not looked up: reading the installed entry points
+    costs more than the rest of `thidua plan`'s start-up."""
+    from thidua.cli import nominations, reports, submissions
+
     parser = _Parser(
         prog="thidua",
         description="Điều phối phong trào thi đua: kiểm tra, lập lịch, nhắc việc, tổng hợp.",
@@ -294,22 +298,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_status)
 
-    # Orchestration commands drive Prefect, so they live with the flows; the core
-    # names the module and stays importable (and testable) without it.
-    for module in COMMAND_MODULES:
-        try:
-            commands = import_module(module)
-        except ModuleNotFoundError as exc:
-            # Only the module itself may be absent (a core-only install has no flows);
-            # a missing dependency inside it is a bug that must not hide a command.
-            if exc.name is None or not module.startswith(exc.name):
-                raise
-            continue
+    for commands in (submissions, nominations, reports):
         commands.add_commands(sub, _Parser)
+    if command is None or command not in {*sub.choices, "version"}:
+        for add_commands in _outer_commands():
+            add_commands(sub, _Parser)
 
     p = sub.add_parser("version", help="in phiên bản")
     p.set_defaults(func=cmd_version)
     return parser
+
+
+def _outer_commands() -> list[Callable[[Any, type[argparse.ArgumentParser]], None]]:
+    """The `add_commands` of every `thidua.commands` entry point, by entry-point name."""
+    from importlib.metadata import entry_points
+
+    found = []
+    for point in sorted(entry_points(group=COMMANDS_GROUP), key=lambda p: p.name):
+        try:
+            found.append(point.load())
+        except ModuleNotFoundError as exc:
+            # Only the module itself may be absent (a core-only install has no flows);
+            # a missing dependency inside it is a bug that must not hide a command.
+            if exc.name is None or not point.module.startswith(exc.name):
+                raise
+    return found
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -317,7 +330,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
         sys.stderr.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # The only options before the command take no value: the first word is the command.
+    command = next((word for word in argv if not word.startswith("-")), None)
+    parser = build_parser(command)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

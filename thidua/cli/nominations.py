@@ -104,7 +104,7 @@ def cmd_nominate(args: argparse.Namespace) -> int:
     from thidua.campaign.lookup import find_campaign
     from thidua.ledger.nominations import NominationInput, award_key, nominate, quota_usage
     from thidua.ledger.submissions import parse_time
-    from thidua.store import crud
+    from thidua.store import nomination_rows
     from thidua.store.db import session_scope
 
     tz = _tz()
@@ -123,7 +123,7 @@ def cmd_nominate(args: argparse.Namespace) -> int:
     )
     with session_scope() as session:
         nomination = nominate(session, loaded, request, tz=tz)
-        mine = crud.nominations_for(session, campaign_code=loaded.code, award=nomination.award)
+        mine = nomination_rows.nominations_for(session, campaign_code=loaded.code, award=nomination.award)
         usages = [
             u
             for u in quota_usage(loaded.spec, loaded.registry, mine)
@@ -152,7 +152,7 @@ def cmd_nominations(args: argparse.Namespace) -> int:
         status_label,
     )
     from thidua.ledger.submissions import local_text
-    from thidua.store import crud
+    from thidua.store import nomination_rows
     from thidua.store.db import session_scope
 
     tz = _tz()
@@ -162,7 +162,7 @@ def cmd_nominations(args: argparse.Namespace) -> int:
         raise NominationError(f"đơn vị (--don-vi) “{args.unit}” không có trong danh sách đơn vị")
     status = parse_status(args.status) if args.status else None
     with session_scope() as session:
-        everything = crud.nominations_for(session, campaign_code=loaded.code)
+        everything = nomination_rows.nominations_for(session, campaign_code=loaded.code)
     shown = [
         n
         for n in everything

@@ -63,7 +63,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from thidua.campaign.lookup import find_campaign
     from thidua.config import get_settings
     from thidua.documents.facts import ReportKind
-    from thidua.documents.report import make_report, write_report_files
+    from thidua.documents.report_files import make_report, write_report_files
 
     settings = get_settings()
     loaded = find_campaign(args.code)

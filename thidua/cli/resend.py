@@ -1,21 +1,28 @@
-"""`thidua resend`: send an action again to the units it did not reach.
+"""`thidua resend`, the core's half: its arguments, their checks, and the printed outcome.
 
-The arguments are checked here (unknown campaign, action or unit: a Vietnamese
-error naming the value, nothing sent); the sending is the `gui-lai` flow of
-`thidua.flows.resend`, run against the Prefect server so operators see it in the UI. The
-core does not import Prefect: the flow module is loaded only when the command runs.
+The arguments are checked here (unknown campaign, action or unit: a Vietnamese error
+naming the value, nothing sent). The sending is the `gui-lai` flow, run against the
+Prefect server so operators see it in the UI; the flows layer registers the command
+(`thidua.flows.resend_command`, through the `thidua.commands` entry point), so the core
+imports neither Prefect nor the flows.
 """
 
 from __future__ import annotations
 
 import argparse
-from importlib import import_module
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from thidua.errors import ThiduaError
 
+if TYPE_CHECKING:
+    from thidua.campaign.loading import LoadedCampaign
+    from thidua.campaign.plan import Action
+    from thidua.config import Settings
+
 #: How many valid choices an error lists before "…".
 SHOWN = 12
+HELP = "gửi lại thông báo của một hoạt động cho các đơn vị chưa nhận được"
 
 LABELS = {
     "sent": "đã gửi",
@@ -27,12 +34,8 @@ LABELS = {
 }
 
 
-def add_commands(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
-    """Add `thidua resend` to the `thidua` parser."""
-    p = sub.add_parser(
-        "resend",
-        help="gửi lại thông báo của một hoạt động cho các đơn vị chưa nhận được",
-    )
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The arguments of `thidua resend`."""
     p.add_argument("code", metavar="MÃ", help="số ký hiệu của kế hoạch, ví dụ 641/KH-UBND")
     p.add_argument(
         "--hoat-dong",
@@ -57,7 +60,18 @@ def add_commands(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="gửi cả cho đơn vị đã nhận được (mặc định: không)",
     )
-    p.set_defaults(func=cmd_resend)
+
+
+@dataclass(frozen=True)
+class ResendRequest:
+    """A checked `thidua resend`: the campaign, its action, and the units asked for."""
+
+    loaded: LoadedCampaign
+    action: Action
+    #: None: every unit the action did not reach
+    units: list[str] | None
+    include_delivered: bool
+    settings: Settings
 
 
 def _choices(values: list[str]) -> str:
@@ -65,8 +79,8 @@ def _choices(values: list[str]) -> str:
     return shown + (", …" if len(values) > SHOWN else "") if values else "không có"
 
 
-def cmd_resend(args: argparse.Namespace) -> int:
-    """Check the arguments, run the resend flow, print each unit's outcome."""
+def check_request(args: argparse.Namespace) -> ResendRequest:
+    """The request `args` stand for; ThiduaError naming the value that is not known."""
     from thidua.campaign.lookup import find_campaign
     from thidua.campaign.plan import compile_plan
     from thidua.config import get_settings
@@ -90,21 +104,12 @@ def cmd_resend(args: argparse.Namespace) -> int:
                 f"--don-vi: đơn vị “{code}” không thuộc đối tượng nhận của hoạt động "
                 f"“{action.title}” ({action.key})"
             )
-    flows = import_module("thidua.flows.resend")
-    server = import_module("thidua.flows.server")
-    server.configure_prefect(settings)
-    if not server.healthy(settings.api_url):
-        raise ThiduaError(
-            f"không kết nối được máy chủ Prefect tại {settings.api_url}; "
-            "hãy chạy `thidua serve` trước"
-        )
-    run = flows.resend_action.with_options(flow_run_name=f"Gửi lại: {action.run_name()}")
-    result = run(
-        campaign_file=str(loaded.path),
-        action_key=action.key,
-        units=units,
-        include_delivered=args.include_delivered,
-    )
+    return ResendRequest(loaded, action, units, bool(args.include_delivered), settings)
+
+
+def print_outcomes(request: ResendRequest, result: dict[str, Any]) -> int:
+    """Print each unit's outcome of the resend flow; the exit status (1 if any failed)."""
+    loaded, action = request.loaded, request.action
     outcomes = result["outcomes"]
     if not outcomes:
         print(

@@ -101,12 +101,12 @@ def _figures(items: list[str]) -> dict[str, str]:
 def _check_not_recorded(prepared: Prepared) -> None:
     """A dry run says what the real run would: a duplicate is refused there too."""
     from thidua.ledger.submissions import DuplicateSubmission
-    from thidua.store import crud
+    from thidua.store import submission_rows
     from thidua.store.db import session_scope
 
     campaign, milestone, occurrence, unit = prepared.key()
     with session_scope() as session:
-        existing = crud.get_submission(
+        existing = submission_rows.get_submission(
             session,
             campaign_code=campaign,
             milestone=milestone,
@@ -334,7 +334,7 @@ def check_rows(
 ) -> list[tuple[int, Prepared]]:
     """Every row of an import file checked; ValidationFailed listing every bad row otherwise."""
     from thidua.ledger.submissions import SubmissionError, prepare
-    from thidua.store import crud
+    from thidua.store import submission_rows
     from thidua.store.db import session_scope
 
     header_at, header, rows = read_table(path)
@@ -400,7 +400,7 @@ def check_rows(
         with session_scope() as session:
             for number, item in prepared:
                 campaign, milestone, occurrence, unit = item.key()
-                existing = crud.get_submission(
+                existing = submission_rows.get_submission(
                     session,
                     campaign_code=campaign,
                     milestone=milestone,
@@ -476,14 +476,14 @@ def cmd_list(args: argparse.Namespace) -> int:
     from thidua.campaign.plan import occurrence_label
     from thidua.campaign.plan_output import render_table
     from thidua.ledger.submissions import Figure, audience, find_milestone, local_text
-    from thidua.store import crud
+    from thidua.store import submission_rows
     from thidua.store.db import session_scope
 
     loaded = find_campaign(args.code)
     spec = loaded.spec
     milestone = find_milestone(spec, args.milestone).key if args.milestone else None
     with session_scope() as session:
-        rows = crud.submissions_for(session, campaign_code=spec.code, milestone=milestone)
+        rows = submission_rows.submissions_for(session, campaign_code=spec.code, milestone=milestone)
         session.expunge_all()
     if not rows:
         where = f" cho mốc “{milestone}”" if milestone else ""

@@ -18,7 +18,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from thidua.dates.phrases import Offset
+    from thidua.dates.offset import Offset
 
 TABLE_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "holidays_vn.json")
 TABLE_FIRST_YEAR = 2020

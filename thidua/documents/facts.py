@@ -33,7 +33,7 @@ from thidua.dates.written import format_short, format_span
 from thidua.errors import PhraseError, ThiduaError
 from thidua.ledger.nominations import STATUS_LABELS
 from thidua.registry.units import Registry
-from thidua.store import crud
+from thidua.store import campaign_rows
 from thidua.store.models import Delivery, Nomination, Submission
 
 _PERIOD_KEY = re.compile(r"^\s*(\d{4})(?:\s*-\s*[Qq]([1-4]))?\s*$")
@@ -640,7 +640,7 @@ def _attained(target: Target, value: float, base: float | None) -> bool | None:
 def _delivery_facts(
     session: Session, code: str, period: Period, tz: ZoneInfo
 ) -> list[DeliveryCount]:
-    kinds = {a.key: a.kind for a in crud.get_actions(session, campaign_code=code)}
+    kinds = {a.key: a.kind for a in campaign_rows.get_actions(session, campaign_code=code)}
     counts: dict[str, DeliveryCount] = {}
     rows = session.exec(select(Delivery).where(col(Delivery.campaign_code) == code))
     for d in rows:
@@ -673,7 +673,7 @@ def _delivery_kind(action_key: str, kinds: dict[str, str]) -> str:
 
 def _action_facts(session: Session, code: str, period: Period, tz: ZoneInfo) -> ActionFacts:
     facts = ActionFacts()
-    for record in crud.get_actions(session, campaign_code=code):
+    for record in campaign_rows.get_actions(session, campaign_code=code):
         if not period.covers(_local(record.scheduled_at, tz)):
             continue
         status = str(record.status)

@@ -157,6 +157,11 @@ def percent(rate: float | None) -> str:
     return f"{number(round(rate * 100, 1))}%"
 
 
+def count_phrase(counts: list[tuple[str, int]]) -> str:
+    """“3 sở, ban, ngành; 2 huyện”: the non-zero counts of `counts` (label, n), in order."""
+    return "; ".join(f"{n} {label}" for label, n in counts if n)
+
+
 def slug(text: str) -> str:
     """Lowercase ASCII with dashes, for file names and artifact keys."""
     return re.sub(r"[^a-z0-9]+", "-", fold_name(text)).strip("-")

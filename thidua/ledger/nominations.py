@@ -37,7 +37,7 @@ from thidua.campaign.spec import Award, Campaign, MilestoneKind, NomineeKind, fo
 from thidua.errors import ThiduaError, quote
 from thidua.ledger.files import FileBatch, FileCheckError, check_file
 from thidua.ledger.submissions import FUTURE_TOLERANCE, local_text, stamp, window_text
-from thidua.store import crud
+from thidua.store import nomination_rows
 from thidua.store.models import (
     Nomination,
     NominationEvent,
@@ -515,7 +515,7 @@ def quota_overflows(
 
 def recheck(session: Session, loaded: LoadedCampaign) -> list[Usage]:
     """Re-check every quota of a campaign against its stored nominations."""
-    nominations = crud.nominations_for(session, campaign_code=loaded.code)
+    nominations = nomination_rows.nominations_for(session, campaign_code=loaded.code)
     return quota_overflows(loaded.spec, loaded.registry, nominations)
 
 
@@ -631,9 +631,9 @@ def nominate(
         timing, _ = stamp(occurrence, moment, tz=tz)
         _refuse_outside(occurrence, timing, moment, tz)
 
-    crud.lock_nominations(session, campaign_code=spec.code)
+    nomination_rows.lock_nominations(session, campaign_code=spec.code)
     nominee_key, achievement_key = fold(name), fold(achievement)
-    earlier = crud.find_nominee(
+    earlier = nomination_rows.find_nominee(
         session,
         campaign_code=spec.code,
         nominee_kind=kind.value,
@@ -642,7 +642,7 @@ def nominate(
     )
     if earlier is not None:
         raise DuplicateNomination(_duplicate_message(earlier, tz, name))
-    existing = crud.nominations_for(session, campaign_code=spec.code, award=award_key(award))
+    existing = nomination_rows.nominations_for(session, campaign_code=spec.code, award=award_key(award))
     _check_quota(limits_for(spec, registry, award, unit), unit, kind, existing)
 
     milestone = occurrence.milestone.key if occurrence else None
@@ -708,10 +708,10 @@ def insert_nomination(
     from sqlalchemy.exc import IntegrityError
 
     try:
-        return crud.add_nomination(session, nomination=nomination, actor=actor)
+        return nomination_rows.add_nomination(session, nomination=nomination, actor=actor)
     except IntegrityError:
         session.rollback()
-        earlier = crud.find_nominee(
+        earlier = nomination_rows.find_nominee(
             session,
             campaign_code=nomination.campaign_code,
             nominee_kind=nomination.nominee_kind,
@@ -740,7 +740,7 @@ def get_nomination(session: Session, nomination_id: int) -> Nomination:
     """The nomination with this id; a NominationError when there is none."""
     # Ids are 64-bit: a longer number overflows the database driver instead of finding nothing.
     in_range = 1 <= nomination_id < 2**63
-    nomination = crud.get_nomination(session, nomination_id=nomination_id) if in_range else None
+    nomination = nomination_rows.get_nomination(session, nomination_id=nomination_id) if in_range else None
     if nomination is None:
         raise NominationError(f"không có hồ sơ đề nghị số {nomination_id}")
     return nomination
@@ -799,7 +799,7 @@ def move(
         kept = [d for d in nomination.documents if d["document"] not in {i for i, _ in replaced}]
         new_documents = _in_dossier_order(award, kept + stored)
     try:
-        moved = crud.set_nomination_status(
+        moved = nomination_rows.set_nomination_status(
             session,
             nomination_id=nomination_id,
             from_status=current,
@@ -829,7 +829,7 @@ def _in_dossier_order(award: Award, documents: list[dict[str, Any]]) -> list[dic
 def history(session: Session, nomination_id: int) -> tuple[Nomination, list[NominationEvent]]:
     """A nomination and its audit trail, oldest first."""
     nomination = get_nomination(session, nomination_id)
-    return nomination, crud.nomination_events(session, nomination_id=nomination_id)
+    return nomination, nomination_rows.nomination_events(session, nomination_id=nomination_id)
 
 
 def unit_name(registry: Registry, code: str) -> str:

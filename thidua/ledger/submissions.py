@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from thidua.campaign.plan import Occurrence, occurrences, participants
 from thidua.campaign.spec import Campaign, Milestone, Requirement, Target, fold
 from thidua.clock import now as clock_now
-from thidua.dates.phrases import MAX_YEAR, MIN_YEAR
+from thidua.dates.span import MAX_YEAR, MIN_YEAR
 from thidua.dates.written import format_long, format_short, weekday_name
 from thidua.errors import ThiduaError, quote
 from thidua.registry.units import Registry
@@ -791,7 +791,7 @@ class Receipt:
 
 def save(session: Session, prepared: Prepared, batch: FileBatch) -> Receipt:
     """Store the files and the row in the caller's transaction (undo `batch` if it fails)."""
-    from thidua.store import crud
+    from thidua.store import submission_rows
 
     campaign, milestone, occurrence, unit = prepared.key()
     where = {
@@ -800,7 +800,7 @@ def save(session: Session, prepared: Prepared, batch: FileBatch) -> Receipt:
         "occurrence": occurrence,
         "unit_code": unit,
     }
-    existing = crud.get_submission(session, **where)
+    existing = submission_rows.get_submission(session, **where)
     replaced_at = None
     if existing is not None:
         if not prepared.replace:
@@ -810,20 +810,22 @@ def save(session: Session, prepared: Prepared, batch: FileBatch) -> Receipt:
         batch.store(p, campaign=campaign, milestone=milestone, occurrence=occurrence, unit=unit)
         for p in prepared.files
     ]
-    row = crud.add_submission(
-        session,
-        **where,
-        submitted_at=prepared.submitted_at,
-        timing=prepared.timing,
-        requirement=prepared.requirement.value,
-        files=stored,
-        figures=prepared.figures_json(),
-        source=prepared.source,
-        recorded_by=prepared.recorded_by,
-        note=prepared.note,
-        replace=prepared.replace,
-        unit_name=prepared.unit_name,
-    )
+    try:
+        row = submission_rows.add_submission(
+            session,
+            **where,
+            submitted_at=prepared.submitted_at,
+            timing=prepared.timing,
+            requirement=prepared.requirement.value,
+            files=stored,
+            figures=prepared.figures_json(),
+            source=prepared.source,
+            recorded_by=prepared.recorded_by,
+            note=prepared.note,
+            replace=prepared.replace,
+        )
+    except submission_rows.SubmissionTaken as taken:  # a concurrent twin won the race
+        raise DuplicateSubmission(taken.existing, unit_name=prepared.unit_name) from None
     # Only now, with the row written (and its key locked until commit), do the copies
     # take their names: a concurrent submission refused as a duplicate never does.
     batch.place()
