@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from thidua.campaign.loading import load_campaign
 from thidua.dates.phrases import MAX_OFFSET_DAYS, parse_date, parse_offset, parse_phrase
 from thidua.errors import CampaignFileError, PhraseError, RegistryError
-from thidua.registry.units import UnitKind, load_registry, parse_registry
+from thidua.registry import UnitKind, load_registry, parse_registry
 
 from .conftest import SMALL_REGISTRY
 

@@ -26,7 +26,7 @@ from thidua.documents.facts import ReportKind, default_period, gather_facts
 from thidua.documents.issuer import PLACE_PLACEHOLDER, campaign_subject, province
 from thidua.documents.report import build_report, to_markdown
 from thidua.ledger.nominations import award_key
-from thidua.registry.units import parse_registry
+from thidua.registry import parse_registry
 from thidua.store import crud
 from thidua.store.db import session_scope
 from thidua.store.models import ActionStatus, Nomination, NominationStatus

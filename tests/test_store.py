@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from thidua.campaign.plan import Action, ActionKind
 from thidua.errors import StoreUnavailable, ThiduaError, UnknownCampaign
-from thidua.registry.units import Unit
+from thidua.registry import Unit
 from thidua.store import crud, db
 from thidua.store.db import (
     alembic_config,

@@ -18,7 +18,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSeriali
 
 from thidua.dates.phrases import DateSpan, Offset, Phrase, parse_offset, parse_phrase
 from thidua.errors import number_text
-from thidua.registry.units import UnitKind
+from thidua.registry import UnitKind
 from thidua.text.names import LongText, Name, OneLine, Title
 
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9_.\-]*$")

@@ -21,7 +21,7 @@ from thidua.errors import ThiduaError, ValidationFailed
 
 if TYPE_CHECKING:
     from thidua.campaign.plan import Plan
-    from thidua.registry.units import Registry
+    from thidua.registry import Registry
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 COMMAND_MODULES = (

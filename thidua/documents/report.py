@@ -47,7 +47,7 @@ from thidua.documents.layout import (
     slug,
     to_markdown,
 )
-from thidua.registry.units import Registry
+from thidua.registry import Registry
 
 __all__ = [
     "MOTTO",
