@@ -19,7 +19,7 @@ import csv
 import io
 import itertools
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -230,12 +230,12 @@ def read_rows(
     max_columns: int,
     score: Callable[[list[str]], int],
     source: str | None = None,
-) -> Iterator[Row]:
+) -> Generator[Row, None, None]:
     """The rows of a .csv file, or of the first sheet of an .xlsx file.
 
     Every guard runs before the first row is yielded (so at the first `next`); `what`
     names the file in a size message (“danh sách bản nộp”), `score` finds a CSV's
-    delimiter. An abandoned iteration closes the workbook when it is collected.
+    delimiter. A caller that stops early calls `close()`, which closes the workbook.
     """
     source = source or str(path)
     suffix = path.suffix.lower()
