@@ -79,28 +79,55 @@ def read_bytes(path: Path, *, what: str, max_bytes: int, source: str | None = No
     return data
 
 
-def decode_utf8(raw: bytes, source: str, *, how: str = CSV_HOW) -> str:
-    """`raw` as UTF-8 text without the BOM Excel writes; TableError naming the line otherwise."""
+class Undecodable(ValueError):
+    """Bytes that are not UTF-8 text. `reason`: "utf16" (a UTF-16 byte order mark),
+    "not_utf8" (an invalid byte) or "nul" (a NUL character); `line` is 1-based, or
+    None for "utf16"."""
+
+    def __init__(self, reason: str, line: int | None) -> None:
+        self.reason = reason
+        self.line = line
+        super().__init__(f"{reason} at line {line}")
+
+
+def utf8_text(raw: bytes) -> str:
+    """`raw` decoded as UTF-8, without the BOM Excel and Notepad write; Undecodable otherwise.
+
+    The one decoder of files people hand in (tables, registries, campaign files, text
+    attachments); each caller words the refusal for its reader.
+    """
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise TableError(f"tệp đang ở bảng mã UTF-16, không phải UTF-8; {how}", where=source)
+        raise Undecodable("utf16", None)
     try:
         # Excel writes a BOM in front of "CSV UTF-8"; it is not part of the first header
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise TableError(
-            f"tệp không phải bảng mã UTF-8 (byte lạ ở dòng {line}; có thể là Windows-1258 "
-            f"hoặc TCVN3); {how}",
-            where=f"{source}:{line}",
-        ) from None
+        raise Undecodable("not_utf8", raw[: exc.start].count(b"\n") + 1) from None
     if "\x00" in text:
         # NUL decodes as UTF-8 but ends up in names that PostgreSQL cannot store.
-        line = text.count("\n", 0, text.index("\x00")) + 1
-        raise TableError(
-            "tệp chứa ký tự NUL (byte 0): tệp bị hỏng, hoặc là UTF-16 không có BOM; " + how,
-            where=f"{source}:{line}",
-        )
+        raise Undecodable("nul", text.count("\n", 0, text.index("\x00")) + 1)
     return text
+
+
+def decode_utf8(raw: bytes, source: str, *, how: str = CSV_HOW) -> str:
+    """`raw` as UTF-8 text without a BOM; TableError naming the line and how to re-save."""
+    try:
+        return utf8_text(raw)
+    except Undecodable as exc:
+        if exc.reason == "utf16":
+            raise TableError(
+                f"tệp đang ở bảng mã UTF-16, không phải UTF-8; {how}", where=source
+            ) from None
+        if exc.reason == "nul":
+            raise TableError(
+                "tệp chứa ký tự NUL (byte 0): tệp bị hỏng, hoặc là UTF-16 không có BOM; " + how,
+                where=f"{source}:{exc.line}",
+            ) from None
+        raise TableError(
+            f"tệp không phải bảng mã UTF-8 (byte lạ ở dòng {exc.line}; có thể là Windows-1258 "
+            f"hoặc TCVN3); {how}",
+            where=f"{source}:{exc.line}",
+        ) from None
 
 
 # --- CSV ---------------------------------------------------------------------------
