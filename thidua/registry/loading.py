@@ -15,14 +15,17 @@ from typing import Any
 from thidua import tables as _reader
 from thidua.errors import Problem
 from thidua.registry import contacts as _contacts
+from thidua.registry import findings as _findings
 from thidua.registry import models as _models
+from thidua.registry import references as _references
 from thidua.registry import table_source as _tables
 from thidua.registry import validation as _validation
 from thidua.registry import vocabulary as _vocabulary
 from thidua.registry import yaml_source as _yaml
+from thidua.registry.findings import fail
 from thidua.registry.models import Group, Registry, Unit
 from thidua.registry.table_source import read_bytes
-from thidua.registry.validation import fail, validate
+from thidua.registry.validation import validate
 from thidua.registry.vocabulary import UnitKind
 from thidua.store.cache import cache_dir, fingerprint, read_json, source_fingerprint, write_json
 from thidua.tables import TEXT_HOW, TableError, decode_utf8
@@ -80,6 +83,8 @@ def _compiled_cache_file(raw: bytes, suffix: str, check_contacts: bool) -> Path:
         _names.__file__,
         _models.__file__,
         _validation.__file__,
+        _findings.__file__,
+        _references.__file__,
         _yaml.__file__,
         _tables.__file__,
         _vocabulary.__file__,

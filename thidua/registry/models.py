@@ -170,7 +170,7 @@ def clean_group_kind(value: Any) -> GroupKind:
     return found
 
 
-def _rule(check: Callable[..., Any], *args: Any, **kwargs: Any) -> BeforeValidator:
+def rule(check: Callable[..., Any], *args: Any, **kwargs: Any) -> BeforeValidator:
     return BeforeValidator(lambda value: check(value, *args, **kwargs))
 
 
@@ -180,51 +180,51 @@ def _unique(items: tuple[str, ...]) -> tuple[str, ...]:
 
 GROUPS_EXAMPLE = "cần danh sách nhóm, ví dụ [KHOI-TONG-HOP]"
 CONTACTS_EXAMPLE = "cần danh sách địa chỉ Apprise, ví dụ [outbox://sngv]"
-GroupRef = Annotated[str, _rule(clean_code, "mã nhóm")]
+GroupRef = Annotated[str, rule(clean_code, "mã nhóm")]
 Contact = Annotated[str, BeforeValidator(clean_contact)]
 
 
 # --- models --------------------------------------------------------------------------
 
 
-class _Model(BaseModel):
+class RegistryModel(BaseModel):
     # defer_build: a registry served from its compiled cache never validates, so
     # building validators at import would be wasted on most CLI calls.
     # validate_default: a missing field goes through its rule, which words the message.
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True, validate_default=True)
 
 
-class Group(_Model):
+class Group(RegistryModel):
     """A named set of units: khối / cụm thi đua, or any other group (nhóm)."""
 
-    code: Annotated[str, _rule(clean_code, "mã nhóm (code)")] = None  # type: ignore[assignment]
-    name: Annotated[str, _rule(clean_name, "tên nhóm (name)", required=True)] = None  # type: ignore[assignment]
+    code: Annotated[str, rule(clean_code, "mã nhóm (code)")] = None  # type: ignore[assignment]
+    name: Annotated[str, rule(clean_name, "tên nhóm (name)", required=True)] = None  # type: ignore[assignment]
     kind: Annotated[GroupKind, BeforeValidator(clean_group_kind)] = "nhom"
-    head: Annotated[str | None, _rule(clean_optional_code, "mã đơn vị trưởng nhóm (head)")] = None
+    head: Annotated[str | None, rule(clean_optional_code, "mã đơn vị trưởng nhóm (head)")] = None
 
 
-class Unit(_Model):
+class Unit(RegistryModel):
     """One unit (đơn vị) of the registry and the addresses it is notified at."""
 
-    code: Annotated[str, _rule(clean_code, "mã đơn vị (code)")] = None  # type: ignore[assignment]
-    name: Annotated[str, _rule(clean_name, "tên đơn vị (name)", required=True)] = None  # type: ignore[assignment]
+    code: Annotated[str, rule(clean_code, "mã đơn vị (code)")] = None  # type: ignore[assignment]
+    name: Annotated[str, rule(clean_name, "tên đơn vị (name)", required=True)] = None  # type: ignore[assignment]
     kind: Annotated[UnitKind, BeforeValidator(clean_unit_kind)] = None  # type: ignore[assignment]
     groups: Annotated[
         tuple[GroupRef, ...],
-        _rule(split_list, r"[;,]", GROUPS_EXAMPLE, show=True),
+        rule(split_list, r"[;,]", GROUPS_EXAMPLE, show=True),
         AfterValidator(_unique),
     ] = ()
-    supervisor: Annotated[str | None, _rule(clean_optional_code, "mã đơn vị cấp trên")] = None
-    head: Annotated[str | None, _rule(clean_name, "thủ trưởng (head)", required=False)] = None
+    supervisor: Annotated[str | None, rule(clean_optional_code, "mã đơn vị cấp trên")] = None
+    head: Annotated[str | None, rule(clean_name, "thủ trưởng (head)", required=False)] = None
     headcount: Annotated[int | None, BeforeValidator(clean_headcount)] = Field(default=None)
     contacts: Annotated[
         tuple[Contact, ...],
-        _rule(split_list, r"[\s;]+", CONTACTS_EXAMPLE, show=False),
+        rule(split_list, r"[\s;]+", CONTACTS_EXAMPLE, show=False),
         AfterValidator(_unique),
     ] = ()
     # Shown to people (a notice's contact line), never used to send: contacts do that.
-    phone: Annotated[str | None, _rule(clean_name, "số điện thoại (phone)", required=False)] = None
-    email: Annotated[str | None, _rule(clean_name, "thư điện tử (email)", required=False)] = None
+    phone: Annotated[str | None, rule(clean_name, "số điện thoại (phone)", required=False)] = None
+    email: Annotated[str | None, rule(clean_name, "thư điện tử (email)", required=False)] = None
 
 
 @dataclass(kw_only=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from thidua.errors import Problem
-from thidua.registry.validation import fail
+from thidua.registry.findings import fail
 from thidua.registry.vocabulary import (
     GROUP_COLUMNS,
     GROUPS_SHEETS,

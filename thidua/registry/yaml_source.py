@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from thidua.errors import Problem, RegistryError
-from thidua.registry.validation import fail
+from thidua.registry.findings import fail
 
 #: registry, units, a unit, its contacts: four levels; anything far deeper is an attack
 MAX_YAML_DEPTH = 20
