@@ -16,6 +16,7 @@ from typing import Any
 from thidua.registry.findings import Findings
 from thidua.registry.models import (
     FieldProblem,
+    Unit,
     clean_code,
     clean_contact,
     clean_name,
@@ -55,12 +56,15 @@ class References:
     pending: list[tuple[str, str, str]] = field(default_factory=list)  # (path, at, url)
 
     @classmethod
-    def of(cls, data: dict[Any, Any], found: Findings) -> References:
+    def of(cls, data: dict[Any, Any], found: Findings, valid: Any = None) -> References:
+        """Read from the raw items; `valid`, the validated file when pydantic accepted every
+        field, spares running the field rules a second time."""
         refs = cls()
         first: dict[str, int] = {}
         for i, item in _mappings(data, "groups"):
             at = f"groups[{i}]"
-            code = _salvage(clean_code, item.get("code"), "mã nhóm (code)")
+            group = valid.groups[i] if valid else None
+            code = group.code if group else _salvage(clean_code, item.get("code"), "")
             if code and code in first:
                 found.add(
                     f"{at}.code",
@@ -73,12 +77,13 @@ class References:
             refs.labels[("groups", i)] = code
             if code:
                 first[code] = i
-                head = _salvage(clean_optional_code, item.get("head"), "")
+                head = group.head if group else _salvage(clean_optional_code, item.get("head"), "")
                 refs.groups[code] = (at, head)
         first = {}
         for i, item in _mappings(data, "units"):
             at = f"units[{i}]"
-            code = _salvage(clean_code, item.get("code"), "")
+            unit = valid.units[i] if valid else None
+            code = unit.code if unit else _salvage(clean_code, item.get("code"), "")
             if code and code in first:
                 found.add(
                     f"{at}.code",
@@ -90,17 +95,26 @@ class References:
             elif code:
                 first[code] = i
             refs.labels[("units", i)] = code
-            refs._unit(data, found, item, code, at)
+            refs._unit(data, found, item, code, at, unit)
         return refs
 
     def _unit(
-        self, data: dict[Any, Any], found: Findings, item: dict[Any, Any], code: str | None, at: str
+        self,
+        data: dict[Any, Any],
+        found: Findings,
+        item: dict[Any, Any],
+        code: str | None,
+        at: str,
+        unit: Unit | None,
     ) -> None:
         path = f"units[{code}]" if code else at
-        raw_groups = _salvage(split_list, item.get("groups"), r"[;,]", "", show=False) or []
-        unit_groups = list(
-            dict.fromkeys(c for g in raw_groups if (c := _salvage(clean_code, g, "")))
-        )
+        if unit is not None:
+            unit_groups = list(unit.groups)
+        else:
+            raw_groups = _salvage(split_list, item.get("groups"), r"[;,]", "", show=False) or []
+            unit_groups = list(
+                dict.fromkeys(c for g in raw_groups if (c := _salvage(clean_code, g, "")))
+            )
         for g_index, group_code in enumerate(unit_groups):
             if group_code in self.groups:
                 continue
@@ -119,14 +133,19 @@ class References:
                 # no group definitions at all: groups exist by being referenced
                 self.groups[group_code] = ("", None)
                 self.implicit_groups.append(group_code)
-        supervisor = _salvage(clean_optional_code, item.get("supervisor"), "")
+        supervisor = (
+            unit.supervisor if unit else _salvage(clean_optional_code, item.get("supervisor"), "")
+        )
         if code and supervisor:
             # kept even when the unit has other errors, so that cycles are still found
             self.supervisors[code] = (f"{path}.supervisor", at, supervisor)
         raw_contacts = _salvage(split_list, item.get("contacts"), r"[\s;]+", "", show=False) or []
         urls: dict[str, str] = {}
         for j, raw in enumerate(raw_contacts):
-            url = _salvage(clean_contact, raw)
+            if unit is not None:  # every address passed its rule: only find its place
+                url = raw.strip() if isinstance(raw, str) else None
+            else:
+                url = _salvage(clean_contact, raw)
             if url and url not in urls:
                 urls[url] = f"{path}.contacts[{j}]"
         if not urls and not item.get("contacts"):
@@ -138,8 +157,11 @@ class References:
             )
         self.pending += [(p, at, url) for url, p in urls.items()]
         # only whole units are members: a group whose only unit is refused has none
-        name = _salvage(clean_name, item.get("name"), "", required=True)
-        if code and name and _salvage(clean_unit_kind, item.get("kind")):
+        whole = unit is not None or (
+            _salvage(clean_name, item.get("name"), "", required=True)
+            and _salvage(clean_unit_kind, item.get("kind"))
+        )
+        if code and whole:
             self.units[code] = tuple(unit_groups)
 
     def check(self, data: dict[Any, Any], found: Findings, *, fields_failed: bool) -> None:

@@ -97,7 +97,7 @@ def validate(
         error = None
     # The registry-wide rules are read first (items are named by their codes), reported after.
     later = Findings(source, found.locations, [])
-    refs = References.of(data, later)
+    refs = References.of(data, later, document)
     if error is not None:
         _translate(found, error, refs)
     found.problems += later.problems
