@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 
 from thidua.errors import Problem
 from thidua.registry import contacts as _contacts
@@ -153,6 +153,7 @@ def clean_contact(value: Any) -> str:
 
 
 def clean_unit_kind(value: Any) -> UnitKind:
+    """A kind by its code or a Vietnamese label (“UBND xã”); required."""
     if _blank(value):
         raise FieldProblem(f"thiếu loại đơn vị (kind); dùng một trong: {UnitKind.allowed()}")
     try:
@@ -162,6 +163,7 @@ def clean_unit_kind(value: Any) -> UnitKind:
 
 
 def clean_group_kind(value: Any) -> GroupKind:
+    """khoi, cum or nhom, by code or as offices write it (“Cụm thi đua”); blank is nhom."""
     if _blank(value):
         return "nhom"
     found = GROUP_KIND_LOOKUP.get(fold_words(value)) if isinstance(value, str) else None
@@ -171,10 +173,12 @@ def clean_group_kind(value: Any) -> GroupKind:
 
 
 def rule(check: Callable[..., Any], *args: Any, **kwargs: Any) -> BeforeValidator:
+    """A field rule as a pydantic validator, given the words it uses (“mã đơn vị (code)”)."""
     return BeforeValidator(lambda value: check(value, *args, **kwargs))
 
 
 def _unique(items: tuple[str, ...]) -> tuple[str, ...]:
+    # "A; a" or a contact written twice is one membership, one address
     return tuple(dict.fromkeys(items))
 
 
@@ -216,7 +220,7 @@ class Unit(RegistryModel):
     ] = ()
     supervisor: Annotated[str | None, rule(clean_optional_code, "mã đơn vị cấp trên")] = None
     head: Annotated[str | None, rule(clean_name, "thủ trưởng (head)", required=False)] = None
-    headcount: Annotated[int | None, BeforeValidator(clean_headcount)] = Field(default=None)
+    headcount: Annotated[int | None, BeforeValidator(clean_headcount)] = None
     contacts: Annotated[
         tuple[Contact, ...],
         rule(split_list, r"[\s;]+", CONTACTS_EXAMPLE, show=False),

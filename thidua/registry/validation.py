@@ -108,9 +108,9 @@ def validate(
     if check_contacts and refs.pending:
         results = _contacts.check_contacts(url for _, _, url in refs.pending)
         for path, at, url in refs.pending:
-            error = results.get(url)
-            if error:
-                found.add(path, error, _contacts.display(url), at=at)
+            refused = results.get(url)
+            if refused:
+                found.add(path, refused, _contacts.display(url), at=at)
 
     if document is None or found.failed:
         raise RegistryError(f"Danh mục đơn vị {source}", found.problems)
