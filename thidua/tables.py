@@ -10,7 +10,9 @@ workbook, and a damaged one. Rows come back with their line or sheet row number.
 
 Errors are `TableError`s: a Vietnamese message and where it happened (``file:line``,
 or ``file (trang “…”, dòng n)``); each caller words the subject (a registry, an
-import) around them.
+import) around them. An empty file is not an error here: it has no rows, and its
+reader says what it expected. The UTF-8 decoding itself (`utf8_text`) also serves
+campaign files and text attachments, which word their refusals for their readers.
 """
 
 from __future__ import annotations
