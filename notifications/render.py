@@ -27,7 +27,7 @@ from thidua.campaign.spec import Campaign, MilestoneKind, Requirement
 from thidua.dates.hours import TZ
 from thidua.dates.sendtime import LATE_AFTER, SYSTEM_DOWN, as_sent
 from thidua.dates.written import days_left_label, format_long, format_short
-from thidua.registry.units import Unit
+from thidua.registry import Unit
 
 TEMPLATES = Path(__file__).with_name("templates")
 

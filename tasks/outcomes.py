@@ -22,7 +22,7 @@ from uuid import UUID
 from prefect.client.orchestration import get_client
 
 from thidua.registry.contacts import display
-from thidua.registry.units import Registry
+from thidua.registry.models import Registry
 
 #: Outcomes that mean the unit got the notice on that channel (now or in an earlier run),
 #: or was rightly not sent it.

@@ -252,7 +252,7 @@ def test_check_contacts_reports_dropped_params_without_apprise(
 
 def test_registry_names_the_unit_url_and_key_of_a_dropped_secret() -> None:
     from thidua.errors import RegistryError
-    from thidua.registry.units import parse_registry
+    from thidua.registry import parse_registry
 
     data = {
         "units": [
@@ -278,7 +278,7 @@ def test_registry_names_the_unit_url_and_key_of_a_dropped_secret() -> None:
 
 def test_registry_refuses_a_literal_prefixed_secret() -> None:
     from thidua.errors import RegistryError
-    from thidua.registry.units import parse_registry
+    from thidua.registry import parse_registry
 
     data = {
         "units": [
@@ -412,7 +412,7 @@ def test_cached_checks_do_not_import_apprise(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     data_dir = tmp_path / "data"  # what the autouse fixture set for this process
-    from thidua.registry.units import load_registry
+    from thidua.registry import load_registry
 
     load_registry(registry)  # warms the cache; Apprise may be loaded in this process
     assert (data_dir / "cache" / contacts.CACHE_FILE).is_file()
@@ -422,7 +422,7 @@ def test_cached_checks_do_not_import_apprise(tmp_path: Path) -> None:
         import sys
         from pathlib import Path
         from thidua.config import Settings, set_settings
-        from thidua.registry.units import load_registry
+        from thidua.registry import load_registry
         set_settings(Settings(data_dir=Path({str(data_dir)!r})))
         registry = load_registry({str(registry)!r})
         assert len(registry.unit("SNGV").contacts) == 3

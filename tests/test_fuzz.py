@@ -27,7 +27,7 @@ from thidua.campaign.loading import load_campaign
 from thidua.dates.offset import MAX_OFFSET_DAYS, parse_offset
 from thidua.dates.phrases import parse_date, parse_phrase
 from thidua.errors import CampaignFileError, PhraseError, RegistryError
-from thidua.registry.units import UnitKind, load_registry, parse_registry
+from thidua.registry import UnitKind, load_registry, parse_registry
 
 from .conftest import SMALL_REGISTRY
 

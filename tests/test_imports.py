@@ -54,8 +54,12 @@ def _imported(module: str, path: Path) -> Iterator[str]:
                 name = ".".join([*base, *([node.module] if node.module else [])])
             else:
                 name = node.module or ""
-            yield name
-            yield from (f"{name}.{alias.name}" for alias in node.names)
+            subs = [f"{name}.{alias.name}" for alias in node.names]
+            # `from pkg import submodule` needs only the submodule: the package's
+            # __init__ runs first, but a lazy one (thidua.registry) imports nothing then.
+            if not all(sub in MODULES for sub in subs):
+                yield name
+            yield from subs
         elif (
             isinstance(node, ast.Call)
             and getattr(node.func, "attr", getattr(node.func, "id", None))

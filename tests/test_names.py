@@ -21,7 +21,7 @@ import pytest
 from thidua.campaign import spec
 from thidua.campaign.loading import load_campaign
 from thidua.errors import CampaignFileError, RegistryError
-from thidua.registry.units import parse_registry
+from thidua.registry import parse_registry
 from thidua.text.names import MAX_NAME, MAX_TITLE
 
 INVISIBLE = [

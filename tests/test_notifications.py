@@ -204,7 +204,7 @@ def test_without_phone_or_email_the_contact_line_says_only_whom(write_campaign) 
 
 
 def test_a_registry_gives_phone_and_email_in_any_format(tmp_path: Path) -> None:
-    from thidua.registry.units import load_registry
+    from thidua.registry import load_registry
 
     path = tmp_path / "units.csv"
     path.write_text(

@@ -9,7 +9,7 @@ import yaml
 from thidua.tasks.actions import Outcome
 from thidua.tasks.outcomes import channel_label, failed_units, failure_label, warn_failures
 
-from thidua.registry.units import parse_registry
+from thidua.registry import parse_registry
 
 from .conftest import SMALL_REGISTRY
 

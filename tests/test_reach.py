@@ -11,8 +11,8 @@ import os
 import pytest
 
 from thidua.cli.main import main
+from thidua.registry import load_registry, parse_registry
 from thidua.registry.reach import unreached_contacts
-from thidua.registry.units import load_registry, parse_registry
 
 from .conftest import CAMPAIGNS
 

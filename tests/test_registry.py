@@ -11,15 +11,8 @@ import pytest
 
 from thidua.config import Settings, set_settings
 from thidua.errors import Problem, RegistryError
-from thidua.registry import contacts
-from thidua.registry.units import (
-    MAX_FILE_BYTES,
-    Group,
-    Unit,
-    UnitKind,
-    load_registry,
-    parse_registry,
-)
+from thidua.registry import Group, Unit, UnitKind, contacts, load_registry, parse_registry
+from thidua.registry.table_source import MAX_FILE_BYTES
 
 SMTP = "mailtos://${SMTP_USER}:${SMTP_PASSWORD}@mail.caobang.gov.vn?to=songoaivu@caobang.gov.vn"
 

@@ -28,7 +28,7 @@ from thidua.documents.layout import to_markdown
 from thidua.documents.report import build_report
 from thidua.ledger import deliveries
 from thidua.ledger.nominations import award_key
-from thidua.registry.units import parse_registry
+from thidua.registry import parse_registry
 from thidua.store import campaign_rows, submission_rows
 from thidua.store.db import session_scope
 from thidua.store.models import ActionStatus, Nomination, NominationStatus

@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 from thidua.campaign.plan import Action, ActionKind
 from thidua.errors import StoreUnavailable, ThiduaError, UnknownCampaign
 from thidua.ledger import deliveries
-from thidua.registry.units import Unit
+from thidua.registry import Unit
 from thidua.store import campaign_rows, db, outbox_rows, submission_rows
 from thidua.store.db import (
     alembic_config,

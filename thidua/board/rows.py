@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from thidua.campaign.plan import ActionKind, Plan, occurrence_label, participants
 from thidua.campaign.spec import Campaign, Milestone, MilestoneKind, Requirement, Target
 from thidua.ledger.failures import FailureRow, UnitFailures, failing_first, group_failures
-from thidua.registry.units import Registry
+from thidua.registry import Registry
 
 #: Notices to the unit itself about an occurrence it still owes; counted as reminders.
 REMINDER_KINDS = (ActionKind.REMINDER.value, ActionKind.DUE.value, ActionKind.OVERDUE.value)

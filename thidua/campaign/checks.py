@@ -14,7 +14,7 @@ from thidua.campaign.plan import ActionKind, Occurrence, compile_plan, occurrenc
 from thidua.campaign.spec import Campaign, MilestoneKind
 from thidua.dates.written import format_short
 from thidua.errors import Problem
-from thidua.registry.units import Registry
+from thidua.registry import Registry
 
 # Kinds that must happen inside the campaign period; others may come after it
 # (seed 003: the result report is due 10/7/2023, after a period ending 30/6/2023).

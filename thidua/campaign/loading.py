@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from thidua.campaign.sandbox import Executed
     from thidua.campaign.spec import Campaign
-    from thidua.registry.units import Registry
+    from thidua.registry import Registry
 
 
 @dataclass
@@ -340,7 +340,7 @@ def _at(problem: Problem, source: str) -> Problem:
 def _registry_for(
     spec: Campaign, path: Path, given: str | Path | Registry | None
 ) -> tuple[Registry | None, list[Problem]]:
-    from thidua.registry.units import Registry, load_registry
+    from thidua.registry import Registry, load_registry
 
     if isinstance(given, Registry):
         return given, list(given.warnings)

@@ -19,7 +19,7 @@ from thidua.dates.span import DateSpan
 from thidua.dates.workdays import WorkCalendar, vietnam_calendar
 from thidua.dates.written import days_left_label
 from thidua.errors import PhraseError, Problem
-from thidua.registry.units import Registry
+from thidua.registry import Registry
 
 TZ = "Asia/Ho_Chi_Minh"
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}

@@ -20,6 +20,7 @@ from typing import Any
 from thidua.campaign.dsl import DECLARATIONS, unfold
 from thidua.campaign.sandbox_codec import encode, encode_problem
 from thidua.errors import Problem
+from thidua.tables import Undecodable, utf8_text
 
 MAX_FILE_BYTES = 1_000_000
 
@@ -151,28 +152,21 @@ def _read_text(path: Path) -> tuple[str, Problem | None]:
         return "", Problem("", "tệp chiến dịch phải là tệp Python (.py)", path.name, source)
     if path.stat().st_size > MAX_FILE_BYTES:
         return "", Problem("", f"tệp quá lớn (tối đa {MAX_FILE_BYTES // 1000} KB)", source=source)
-    raw = path.read_bytes()
     how = "hãy lưu lại với mã hóa UTF-8 (trong trình soạn thảo: Save with Encoding → UTF-8)"
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "", Problem("", f"tệp đang ở bảng mã UTF-16, không phải UTF-8; {how}", source=source)
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        return "", Problem(
-            "",
-            f"tệp không phải UTF-8 (byte lạ ở dòng {line}; có thể là Windows-1258 hoặc latin-1); "
-            f"{how}",
-            source=f"{source}:{line}",
+        text = utf8_text(path.read_bytes())
+    except Undecodable as exc:
+        if exc.reason == "utf16":
+            message = f"tệp đang ở bảng mã UTF-16, không phải UTF-8; {how}"
+            return "", Problem("", message, source=source)
+        # compile() refuses a NUL with no line number; the admin needs to know where.
+        message = (
+            "tệp chứa ký tự NUL (byte 0); tệp bị hỏng hoặc không phải văn bản, hãy lưu lại"
+            if exc.reason == "nul"
+            else f"tệp không phải UTF-8 (byte lạ ở dòng {exc.line}; có thể là Windows-1258 "
+            f"hoặc latin-1); {how}"
         )
-    if "\x00" in text:
-        # compile() refuses it with no line number; the admin needs to know where.
-        line = text.count("\n", 0, text.index("\x00")) + 1
-        return "", Problem(
-            "",
-            "tệp chứa ký tự NUL (byte 0); tệp bị hỏng hoặc không phải văn bản, hãy lưu lại",
-            source=f"{source}:{line}",
-        )
+        return "", Problem("", message, source=f"{source}:{exc.line}")
     return text, None
 
 

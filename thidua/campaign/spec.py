@@ -20,7 +20,7 @@ from thidua.dates.offset import Offset, parse_offset
 from thidua.dates.phrases import Phrase, parse_phrase
 from thidua.dates.span import DateSpan
 from thidua.errors import number_text
-from thidua.registry.units import UnitKind
+from thidua.registry import UnitKind
 from thidua.text.names import LongText, Name, OneLine, Title
 
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9_.\-]*$")

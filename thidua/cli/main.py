@@ -25,7 +25,7 @@ from thidua.errors import ThiduaError, ValidationFailed
 
 if TYPE_CHECKING:
     from thidua.campaign.plan import Plan
-    from thidua.registry.units import Registry
+    from thidua.registry import Registry
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 #: Entry-point group of the commands outer layers add: `add_commands(subparsers, parser_class)`.

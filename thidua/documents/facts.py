@@ -32,7 +32,7 @@ from thidua.campaign.spec import (
 from thidua.dates.written import format_short, format_span
 from thidua.errors import PhraseError, ThiduaError
 from thidua.ledger.nominations import STATUS_LABELS
-from thidua.registry.units import Registry
+from thidua.registry import Registry
 from thidua.store import campaign_rows
 from thidua.store.models import Delivery, Nomination, Submission
 

@@ -18,8 +18,8 @@ from typing import Literal
 
 from thidua.campaign.spec import Campaign, CampaignKind
 from thidua.documents.layout import NAME_PLACEHOLDER, NUMBER_BLANK, Letterhead, Signature
-from thidua.registry.units import Registry, Unit
-from thidua.registry.units import fold as fold_name
+from thidua.registry import Registry, Unit
+from thidua.text.fold import fold_words as fold_name
 
 IssuedBy = Literal["to-chuc", "ban-hanh"]
 PLACE_PLACEHOLDER = "[Địa danh]"

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from thidua.documents.facts import ReportKind
-from thidua.registry.units import fold as fold_name
+from thidua.text.fold import fold_words as fold_name
 
 NATIONAL_TITLE = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 MOTTO = "Độc lập - Tự do - Hạnh phúc"

@@ -21,7 +21,7 @@ from thidua.documents.issuer import IssuedBy
 from thidua.documents.layout import Report, to_markdown
 from thidua.documents.report import build_report
 from thidua.errors import ThiduaError
-from thidua.registry.units import Registry
+from thidua.registry import Registry
 from thidua.store.db import session_scope
 
 

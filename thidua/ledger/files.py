@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from thidua.errors import ThiduaError
+from thidua.tables import Undecodable, utf8_text
 
 __all__ = [
     "ALLOWED_SUFFIXES",
@@ -174,20 +175,22 @@ def _check_ole(path: Path, suffix: str, head: bytes) -> None:
 
 
 def _check_text(path: Path, suffix: str, head: bytes) -> None:
-    data = path.read_bytes()
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise FileCheckError(path, "văn bản đang ở bảng mã UTF-16; hãy lưu lại với bảng mã UTF-8")
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+        utf8_text(path.read_bytes())
+    except Undecodable as exc:
+        if exc.reason == "utf16":
+            raise FileCheckError(
+                path, "văn bản đang ở bảng mã UTF-16; hãy lưu lại với bảng mã UTF-8"
+            ) from None
+        if exc.reason == "nul":
+            raise FileCheckError(
+                path, f"đuôi tệp là {suffix} nhưng nội dung là dữ liệu nhị phân"
+            ) from None
         raise FileCheckError(
             path,
-            f"không phải văn bản UTF-8 (byte lạ ở dòng {line}; có thể là Windows-1258, TCVN3 "
+            f"không phải văn bản UTF-8 (byte lạ ở dòng {exc.line}; có thể là Windows-1258, TCVN3 "
             f"hoặc {_sniff(head)}); hãy lưu lại với bảng mã UTF-8",
         ) from None
-    if "\x00" in text:
-        raise FileCheckError(path, f"đuôi tệp là {suffix} nhưng nội dung là dữ liệu nhị phân")
 
 
 def check_file(path: str | Path) -> None:

@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
     from thidua.campaign.loading import LoadedCampaign
-    from thidua.registry.units import Registry
+    from thidua.registry import Registry
 
 S = NominationStatus
 

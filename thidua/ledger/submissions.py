@@ -27,7 +27,7 @@ from thidua.clock import now as clock_now
 from thidua.dates.span import MAX_YEAR, MIN_YEAR
 from thidua.dates.written import format_long, format_short, weekday_name
 from thidua.errors import ThiduaError, quote
-from thidua.registry.units import Registry
+from thidua.registry import Registry
 from thidua.store.models import SubmissionTiming
 
 if TYPE_CHECKING:

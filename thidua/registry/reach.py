@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from thidua.registry.contacts import missing_env
 
 if TYPE_CHECKING:
-    from thidua.registry.units import Registry
+    from thidua.registry import Registry
 
 
 @dataclass

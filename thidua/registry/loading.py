@@ -1,0 +1,138 @@
+"""`load_registry`: a registry file (.yaml/.yml, .csv, .xlsx) read, validated, and cached.
+
+Reading and validating a registry (YAML import, parse, 100 pydantic validations,
+contact checks) costs ~60 ms on every `thidua validate`/`plan`, while registries
+change far less often than campaign files. A valid registry is kept as JSON keyed
+by its bytes, this code and the Apprise version (`thidua.store.cache`); invalid
+ones are never cached, so error messages always come from a fresh check.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from thidua import tables as _reader
+from thidua.errors import Problem
+from thidua.registry import contacts as _contacts
+from thidua.registry import findings as _findings
+from thidua.registry import models as _models
+from thidua.registry import references as _references
+from thidua.registry import table_source as _tables
+from thidua.registry import validation as _validation
+from thidua.registry import vocabulary as _vocabulary
+from thidua.registry import yaml_source as _yaml
+from thidua.registry.findings import fail
+from thidua.registry.models import Group, Registry, Unit
+from thidua.registry.table_source import read_bytes
+from thidua.registry.validation import validate
+from thidua.registry.vocabulary import UnitKind
+from thidua.store.cache import cache_dir, fingerprint, read_json, source_fingerprint, write_json
+from thidua.tables import TEXT_HOW, TableError, decode_utf8
+from thidua.text import fold as _fold
+from thidua.text import names as _names
+
+SUFFIXES = (".yaml", ".yml", ".csv", ".xlsx")
+
+
+def load_registry(path: str | Path, *, check_contacts: bool = True) -> Registry:
+    """Load and validate a registry from .yaml/.yml, .csv or .xlsx; raise RegistryError."""
+    path = Path(path)
+    source = str(path)
+    suffix = path.suffix.lower()
+    if path.is_dir():
+        raise fail(source, "đây là một thư mục, không phải là một tệp danh mục đơn vị")
+    if suffix not in SUFFIXES:
+        hint = "; hãy lưu lại dạng .xlsx" if suffix in (".xls", ".ods") else ""
+        raise fail(
+            source,
+            f"không đọc được tệp đuôi “{path.suffix}”{hint}; dùng một trong: {', '.join(SUFFIXES)}",
+        )
+    raw = read_bytes(path, source)
+    cache_file = _compiled_cache_file(raw, suffix, check_contacts)
+    cached = _from_compiled(read_json(cache_file), source)
+    if cached is not None:
+        return cached
+    if suffix == ".xlsx":
+        data, locations, problems = _tables.read_xlsx(path, source)
+    elif suffix == ".csv":
+        data, locations, problems = _tables.read_csv(path, raw, source)
+    else:
+        try:
+            text = decode_utf8(raw, source, how=TEXT_HOW)
+        except TableError as exc:
+            raise fail(source, exc.message, where=exc.where) from None
+        data, locations, problems = _yaml.read_yaml(text, source)
+    registry = validate(
+        data, source=source, check_contacts=check_contacts, locations=locations, problems=problems
+    )
+    write_json(cache_file, _to_compiled(registry))
+    return registry
+
+
+# --- compiled registries ----------------------------------------------------------
+
+_COMPILED_FORMAT = "2"
+
+
+def _compiled_cache_file(raw: bytes, suffix: str, check_contacts: bool) -> Path:
+    # Every module that shapes the result: a change to any of them retires the cache.
+    code = source_fingerprint(
+        __file__,
+        _contacts.__file__,
+        _names.__file__,
+        _models.__file__,
+        _validation.__file__,
+        _findings.__file__,
+        _references.__file__,
+        _yaml.__file__,
+        _tables.__file__,
+        _vocabulary.__file__,
+        _reader.__file__,
+        _fold.__file__,
+    )
+    version = _contacts.apprise_version() if check_contacts else "-"
+    key = fingerprint(_COMPILED_FORMAT, code, version, suffix, str(check_contacts), raw)
+    return cache_dir() / "registries" / f"{key}.json"
+
+
+def _to_compiled(registry: Registry) -> dict[str, Any]:
+    return {
+        "format": _COMPILED_FORMAT,
+        "name": registry.name,
+        "groups": [g.model_dump() for g in registry.groups.values()],
+        "units": [u.model_dump(mode="json") for u in registry.units.values()],
+        "warnings": [
+            {"path": w.path, "message": w.message, "source": w.source, "severity": w.severity}
+            | ({"value": w.value} if w.has_value else {})
+            for w in registry.warnings
+        ],
+    }
+
+
+def _from_compiled(data: Any, source: str) -> Registry | None:
+    if not isinstance(data, dict) or data.get("format") != _COMPILED_FORMAT:
+        return None
+    try:
+        groups = [Group.model_construct(**g) for g in data["groups"]]
+        units = [
+            Unit.model_construct(
+                **{
+                    **u,
+                    "kind": UnitKind(u["kind"]),
+                    "groups": tuple(u["groups"]),
+                    "contacts": tuple(u["contacts"]),
+                }
+            )
+            for u in data["units"]
+        ]
+        warnings = [Problem(**w) for w in data["warnings"]]
+    except (KeyError, TypeError, ValueError):
+        return None
+    return Registry(
+        source=source,
+        name=data.get("name"),
+        units={u.code: u for u in units},
+        groups={g.code: g for g in groups},
+        warnings=warnings,
+    )
