@@ -15,8 +15,10 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import col
 
-from thidua.board.rows import Board, build_board
-from thidua.board.view import make_console, read_rows, render_board
+from thidua.board.build import build_board
+from thidua.board.read import read_rows
+from thidua.board.rows import Board
+from thidua.board.view import make_console, render_board
 from thidua.campaign.loading import LoadedCampaign, load_campaign
 from thidua.campaign.plan import compile_plan
 from thidua.store import crud

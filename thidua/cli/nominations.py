@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
     from thidua.campaign.loading import LoadedCampaign
-    from thidua.ledger.nominations import Usage
+    from thidua.ledger.quotas import Usage
     from thidua.store.models import Nomination
 
 EXIT_OK = 0
@@ -53,14 +53,14 @@ def _operator() -> str:
 
 
 def _document_pairs(values: list[str] | None) -> list[tuple[str, str]]:
-    from thidua.ledger.nominations import parse_document_arg
+    from thidua.ledger.dossier import parse_document_arg
 
     return [parse_document_arg(v) for v in values or []]
 
 
 def short_award_name(loaded: LoadedCampaign, key: str) -> str:
     """ "Bằng khen" for "Bằng khen của Chủ tịch …" when that is unambiguous in the campaign."""
-    from thidua.ledger.nominations import award_for_key
+    from thidua.ledger.dossier import award_for_key
 
     award = award_for_key(loaded.spec, key)
     if award is None:
@@ -76,8 +76,9 @@ def _usage_lines(usages: list[Usage]) -> list[str]:
 
 def _describe(nomination: Nomination, loaded: LoadedCampaign, tz: ZoneInfo) -> list[str]:
     from thidua.campaign.spec import NomineeKind
-    from thidua.ledger.nominations import TIMING_LABELS, award_for_key, status_label, unit_name
-    from thidua.ledger.submissions import local_text
+    from thidua.ledger.nominations import award_for_key, unit_name
+    from thidua.ledger.statuses import SubmissionTiming, status_label
+    from thidua.ledger.timing import local_text
 
     award = award_for_key(loaded.spec, nomination.award)
     who = nomination.nominee_name
@@ -85,7 +86,7 @@ def _describe(nomination: Nomination, loaded: LoadedCampaign, tz: ZoneInfo) -> l
     docs = "; ".join(f"{d['document']}: {d['name']}" for d in nomination.documents) or "không có"
     return [
         f"Hồ sơ số {nomination.id} ({status_label(nomination.status)}, "
-        f"{TIMING_LABELS[nomination.timing]})",
+        f"{SubmissionTiming(nomination.timing).label})",
         f"  {NomineeKind(nomination.nominee_kind).label.capitalize()}: {who}"
         + (f" — {extra}" if extra else ""),
         f"  Hình thức: {award.name if award else nomination.award}",
@@ -103,7 +104,7 @@ def _describe(nomination: Nomination, loaded: LoadedCampaign, tz: ZoneInfo) -> l
 def cmd_nominate(args: argparse.Namespace) -> int:
     from thidua.campaign.lookup import find_campaign
     from thidua.ledger.nominations import NominationInput, award_key, nominate, quota_usage
-    from thidua.ledger.submissions import parse_time
+    from thidua.ledger.timing import parse_time
     from thidua.store import crud
     from thidua.store.db import session_scope
 
@@ -144,14 +145,11 @@ def cmd_nominations(args: argparse.Namespace) -> int:
     from thidua.campaign.lookup import find_campaign
     from thidua.campaign.plan_output import render_table
     from thidua.campaign.spec import NomineeKind
-    from thidua.ledger.nominations import (
-        TIMING_LABELS,
-        NominationError,
-        parse_status,
-        quota_usage,
-        status_label,
-    )
-    from thidua.ledger.submissions import local_text
+    from thidua.errors import NominationError
+    from thidua.ledger.quotas import quota_usage
+    from thidua.ledger.review import parse_status
+    from thidua.ledger.statuses import SubmissionTiming, status_label
+    from thidua.ledger.timing import local_text
     from thidua.store import crud
     from thidua.store.db import session_scope
 
@@ -179,7 +177,7 @@ def cmd_nominations(args: argparse.Namespace) -> int:
                 NomineeKind(n.nominee_kind).label,
                 n.nominee_name,
                 status_label(n.status)
-                + ("" if n.timing == "on_time" else f", {TIMING_LABELS[n.timing]}"),
+                + ("" if n.timing == "on_time" else f", {SubmissionTiming(n.timing).label}"),
                 local_text(n.submitted_at, tz=tz),
             ]
             for n in shown
@@ -217,7 +215,8 @@ def _filter_text(args: argparse.Namespace) -> str:
 
 def cmd_move(args: argparse.Namespace) -> int:
     from thidua.campaign.lookup import find_campaign
-    from thidua.ledger.nominations import allowed_moves, get_nomination, move, status_label
+    from thidua.ledger.review import allowed_moves, get_nomination, move
+    from thidua.ledger.statuses import status_label
     from thidua.store.db import session_scope
 
     to, _ = _VERBS[args.verb]
@@ -247,8 +246,9 @@ def cmd_move(args: argparse.Namespace) -> int:
 def cmd_history(args: argparse.Namespace) -> int:
     from thidua.campaign.plan_output import render_table
     from thidua.campaign.spec import NomineeKind
-    from thidua.ledger.nominations import history, status_label
-    from thidua.ledger.submissions import local_text
+    from thidua.ledger.review import history
+    from thidua.ledger.statuses import status_label
+    from thidua.ledger.timing import local_text
     from thidua.store.db import session_scope
 
     tz = _tz()

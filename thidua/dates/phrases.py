@@ -10,7 +10,6 @@ is how recurring deadlines are written.
 from __future__ import annotations
 
 import re
-import unicodedata
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -18,6 +17,7 @@ from itertools import pairwise
 from typing import Any
 
 from thidua.errors import PhraseError, number_text, quote
+from thidua.text.fold import fold as _fold
 
 MIN_YEAR = 1900
 MAX_YEAR = 2200
@@ -99,25 +99,7 @@ class Offset:
 # Folding
 
 
-_TRANSLATE = str.maketrans(
-    {
-        "đ": "d",
-        "ð": "d",
-        **dict.fromkeys("‐‑‒–—―−", "-"),
-        # Quotes around a pasted phrase carry no meaning.
-        **dict.fromkeys("“”„‟\"‘’‚‛'«»`", " "),
-    }
-)
 _EDGE_PUNCT = " .;,:!?-+*_•·"
-
-
-def _fold(text: str) -> str:
-    """Lower-case ASCII-ish copy of `text` for matching; whitespace collapsed."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(stripped.translate(_TRANSLATE).split())
-
-
 # Old-style "quí", "mùng/mồng" for day numbers, and "hằng năm" markers of a recurrence.
 _FIXES = _lazy(r"\bqui\b|\b(?:ngay\s+)?m[ou]ng\b|\s*\b(?:hang|moi)\s+(?:nam|quy)$")
 
