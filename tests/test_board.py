@@ -298,13 +298,23 @@ def test_every_unit_and_occurrence(fresh_db: Engine, campaign: Path) -> None:
     ]
     assert cells(board) == {
         "SO-A": ["✓ 18/3 · nhắc 1", "✓ 19/3", "sớm 2 ngày", "✓ 8/6"],
-        "SO-B": ["trễ 2 ngày · nhắc 1", "thiếu", "thiếu · báo cấp trên", "—"],
-        "XA-1": ["thiếu · nhắc 3 · báo cấp trên", "trễ 1 ngày", "✓ 4/6", "—"],
-        "XA-2": ["trễ 4 ngày · nhắc 1 · báo cấp trên", "thiếu", "thiếu", "—"],
+        "SO-B": [
+            "trễ hạn 2 ngày · nhắc 1",
+            "quá hạn chưa nộp",
+            "quá hạn chưa nộp · báo cấp trên",
+            "—",
+        ],
+        "XA-1": ["quá hạn chưa nộp · nhắc 3 · báo cấp trên", "trễ hạn 1 ngày", "✓ 4/6", "—"],
+        "XA-2": [
+            "trễ hạn 4 ngày · nhắc 1 · báo cấp trên",
+            "quá hạn chưa nộp",
+            "quá hạn chưa nộp",
+            "—",
+        ],
     }
     assert {c.label: board.summaries[c.id].text for c in board.columns} == {
-        "Kế hoạch": "3/4 (trễ 2)",
-        "Số liệu quý I/2026": "2/4 (trễ 1)",
+        "Kế hoạch": "3/4 (trễ hạn 2)",
+        "Số liệu quý I/2026": "2/4 (trễ hạn 1)",
         "Hồ sơ": "2/4 (sớm 1)",
         "Số liệu quý II/2026": "1/4",
     }
@@ -342,9 +352,9 @@ def test_the_artifact_rows_have_vietnamese_columns(fresh_db: Engine, campaign: P
         "Mã": "SO-B",
         "Đơn vị": "Sở B",
         "Lỗi gửi": "",
-        "Kế hoạch": "trễ 2 ngày · nhắc 1",
-        "Số liệu quý I/2026": "thiếu",
-        "Hồ sơ": "thiếu · báo cấp trên",
+        "Kế hoạch": "trễ hạn 2 ngày · nhắc 1",
+        "Số liệu quý I/2026": "quá hạn chưa nộp",
+        "Hồ sơ": "quá hạn chưa nộp · báo cấp trên",
         "Số liệu quý II/2026": "—",
         "Bằng khen (đề nghị)": "2/3",
         "Giấy khen (đề nghị)": "0 · cá nhân, hộ gia đình 0/15",
@@ -369,7 +379,7 @@ def test_an_optional_milestone_is_not_missing_after_its_deadline(
     hoso = {u.code: u.cells["ho-so/-"].text() for u in board.units}
     # Did not nominate: owes nothing (the store's escalation stays a recorded fact).
     assert hoso["SO-B"].startswith("—") and hoso["XA-2"].startswith("—"), hoso
-    assert not any("thiếu" in text for text in hoso.values()), hoso
+    assert not any("quá hạn chưa nộp" in text for text in hoso.values()), hoso
     assert board.summaries["ho-so/-"].missing == 0
 
 
@@ -379,9 +389,9 @@ def test_before_a_due_date_nothing_is_missing(fresh_db: Engine, campaign: Path) 
     )
     assert {u.code: u.cells["ke-hoach/-"].label for u in board.units} == {
         "SO-A": "✓ 18/3",
-        "SO-B": "trễ 2 ngày",  # recorded as it is in the store, even "before" it happened
+        "SO-B": "trễ hạn 2 ngày",  # recorded as it is in the store, even "before" it happened
         "XA-1": "—",
-        "XA-2": "trễ 4 ngày",
+        "XA-2": "trễ hạn 4 ngày",
     }
 
 
@@ -394,8 +404,8 @@ def test_one_unit_and_the_store_queries_for_it(fresh_db: Engine, campaign: Path)
     board = build_board(rows, plan, loaded.registry, now=NOW).only("xa-1")
     assert [u.code for u in board.units] == ["XA-1"]
     assert [board.units[0].cells[c.id].text() for c in board.columns] == [
-        "thiếu · nhắc 3 · báo cấp trên",
-        "trễ 1 ngày",
+        "quá hạn chưa nộp · nhắc 3 · báo cấp trên",
+        "trễ hạn 1 ngày",
         "✓ 4/6",
         "—",
     ]
@@ -414,16 +424,16 @@ Tình hình nộp của đơn vị (1/2)
 │        │ Kế hoạch             │ Số liệu quý I/2026 │
 │ Đơn vị │ hạn 20/03/2026       │ hạn 20/03/2026     │
 ├────────┼──────────────────────┼────────────────────┤
-│ XA-1   │ thiếu                │ trễ 1 ngày         │
+│ XA-1   │ quá hạn chưa nộp     │ trễ hạn 1 ngày     │
 │        │ nhắc 3, báo cấp trên │                    │
-│ XA-2   │ trễ 4 ngày           │ thiếu              │
+│ XA-2   │ trễ hạn 4 ngày       │ quá hạn chưa nộp   │
 │        │ nhắc 1, báo cấp trên │                    │
 │ SO-A   │ ✓ 18/3               │ ✓ 19/3             │
 │        │ nhắc 1               │                    │
-│ SO-B   │ trễ 2 ngày           │ thiếu              │
+│ SO-B   │ trễ hạn 2 ngày       │ quá hạn chưa nộp   │
 │        │ nhắc 1               │                    │
 ├────────┼──────────────────────┼────────────────────┤
-│ Đã nộp │ 3/4 (trễ 2)          │ 2/4 (trễ 1)        │
+│ Đã nộp │ 3/4 (trễ hạn 2)      │ 2/4 (trễ hạn 1)    │
 └────────┴──────────────────────┴────────────────────┘
 """
 
@@ -438,19 +448,23 @@ def test_rendered_without_color_on_80_columns(fresh_db: Engine, campaign: Path) 
     assert text.splitlines()[0] == "12/KH-TEST — Đợt thi đua thử nghiệm"
     # Four occurrence columns do not fit beside the unit column: two tables of two.
     assert GRID in text
-    assert "│ SO-A   │ sớm 2 ngày     │ ✓ 8/6               │" in text
+    assert "│ SO-A   │ sớm 2 ngày       │ ✓ 8/6               │" in text
     assert (
         "│ XA-2   │ 3/2 ✗     │ 1                         │\n"
         "│        │           │ cá nhân, hộ gia đình 0/6  │\n"
     ) in text
     assert "│ Tổng   │ 8         │ 4 · tập thể 3/2 ✗         │" in text
     assert "│ XA-1   │ 75% / 100% ✗  │ 1 / 3 ✗ │" in text
-    assert "│ thứ Ba 08:00  │ khai (còn 3 ngày)            │             │" in text
+    assert "│ thứ Ba 08:00  │ hoạch triển khai    │                      │" in text
     assert (
-        "│ 17/03/2026    │ Nhắc hạn nộp kế hoạch triển  │ đã xong     │ 3 đã gửi, 1 lỗi │" in text
+        "│ 17/03/2026    │ Nhắc hạn nộp kế     │ đã thực hiện         │ 3 đã gửi, 1 lỗi │" in text
     )
-    assert "│ thứ Sáu 08:00 │ SMTP từ chối kết nối         │             │" in text
-    assert text.endswith("Đã xong 11 · sắp tới 3 · trễ 0 · lỗi 1 · đã qua 0 · bỏ qua 0 · hủy 0\n")
+    assert "│ 05/06/2026    │ Quá hạn nộp hồ sơ   │ không thực hiện được │" in text
+    assert "│ thứ Sáu 08:00 │ SMTP từ chối kết    │                      │" in text
+    assert text.endswith(
+        "Đã thực hiện: 11 · đã lên lịch: 3 · trễ, chưa thực hiện: 0\n"
+        "không thực hiện được: 1 · đã qua thời điểm, không gửi: 0 · bỏ qua: 0 · đã hủy: 0\n"
+    )
 
 
 FAILURES = """\
@@ -541,7 +555,7 @@ def test_a_wide_terminal_gets_the_whole_grid_in_one_table(fresh_db: Engine, camp
     render_board(board_of(fresh_db, seed(fresh_db, campaign)), make_console(file=out, width=120))
     text = out.getvalue()
     assert "Tình hình nộp của đơn vị\n" in text and "(1/2)" not in text
-    assert "│ XA-1   │ thiếu                │ trễ 1 ngày         │ ✓ 4/6          │ —" in text
+    assert "│ XA-1   │ quá hạn chưa nộp     │ trễ hạn 1 ngày     │ ✓ 4/6            │ —" in text
 
 
 def test_colors_mark_late_missing_and_failed(fresh_db: Engine, campaign: Path) -> None:
@@ -549,11 +563,11 @@ def test_colors_mark_late_missing_and_failed(fresh_db: Engine, campaign: Path) -
     console = make_console(file=out, width=100, force_terminal=True, color_system="standard")
     render_board(board_of(fresh_db, seed(fresh_db, campaign)), console)
     text = out.getvalue()
-    assert "\x1b[1;31mthiếu\x1b[0m" in text  # missing: bold red
-    assert "\x1b[33mtrễ 2 ngày\x1b[0m" in text  # late: yellow
+    assert "\x1b[1;31mquá hạn chưa nộp\x1b[0m" in text  # missing: bold red
+    assert "\x1b[33mtrễ hạn 2 ngày\x1b[0m" in text  # late: yellow
     assert "\x1b[32m✓ 18/3\x1b[0m" in text  # on time: green
     assert "\x1b[1;31m3/2 ✗\x1b[0m" in text  # over its quota
-    assert "\x1b[1;31mlỗi " in text  # a failed action
+    assert "\x1b[1;31mkhông thực hiện được" in text  # a failed action
     assert "\x1b[1;31m, 1 lỗi" in text  # failed deliveries
 
 
@@ -581,8 +595,8 @@ def test_the_board_is_published_as_a_prefect_table_artifact(served, campaign: Pa
         "Mã": "XA-1",
         "Đơn vị": "UBND xã Một",
         "Lỗi gửi": "Báo cáo cấp trên: đơn vị chưa nộp hồ sơ (05/06/2026): hộp thư đầy",
-        "Kế hoạch": "thiếu · nhắc 3 · báo cấp trên",
-        "Số liệu quý I/2026": "trễ 1 ngày",
+        "Kế hoạch": "quá hạn chưa nộp · nhắc 3 · báo cấp trên",
+        "Số liệu quý I/2026": "trễ hạn 1 ngày",
         "Hồ sơ": "✓ 4/6",
         "Số liệu quý II/2026": "—",
         "Bằng khen (đề nghị)": "2/2",
@@ -593,4 +607,4 @@ def test_the_board_is_published_as_a_prefect_table_artifact(served, campaign: Pa
     assert (
         "- **Gửi thông báo không thành công tới 2 đơn vị**: XA-1, XA-2" in artifact["description"]
     )
-    assert "- Kế hoạch: đã nộp 3/4 (trễ 2), thiếu 1" in artifact["description"]
+    assert "- Kế hoạch: đã nộp 3/4 (trễ hạn 2), quá hạn chưa nộp 1" in artifact["description"]

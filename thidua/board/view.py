@@ -66,11 +66,19 @@ def header(board: Board) -> str:
     return f"{board.code} — {board.title} · {state.upper()}"
 
 
-def actions_summary(board: Board) -> str:
-    """Counts of the actions by what an operator sees of them."""
+def actions_summary(board: Board, room: int | None = None) -> str:
+    """Counts of the actions by what an operator sees of them, named by their labels;
+    with `room`, broken into lines that fit it between two counts, never inside one."""
     counts = Counter(effective_status(x.status, x.scheduled_at, board.now) for x in board.actions)
-    line = " · ".join(f"{action_label(s)}: {counts[s]}" for s in _SUMMARY_ORDER)
-    return line[:1].upper() + line[1:]
+    items = [f"{action_label(s)}: {counts[s]}" for s in _SUMMARY_ORDER]
+    items[0] = items[0][:1].upper() + items[0][1:]
+    lines = [items[0]]
+    for item in items[1:]:
+        if room is not None and _width(lines[-1]) + 3 + _width(item) > room:
+            lines.append(item)
+        else:
+            lines[-1] += f" · {item}"
+    return "\n".join(lines)
 
 
 def make_console(**kwargs: Any) -> Console:
@@ -389,4 +397,4 @@ def _action_section(board: Board, console: Console) -> None:
             result,
         )
     console.print(table)
-    console.print(actions_summary(board), soft_wrap=True)
+    console.print(actions_summary(board, console.width), soft_wrap=True)

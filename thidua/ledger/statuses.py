@@ -59,7 +59,7 @@ class ActionStatus(LabelledStatus):
 #: What an operator sees of a scheduled action whose time has passed without a run.
 #: Never stored: `effective_status` derives it.
 LATE_ACTION = "late"
-LATE_ACTION_LABEL = "quá giờ, chưa thực hiện"
+LATE_ACTION_LABEL = "trễ, chưa thực hiện"
 
 
 def effective_status(status: str, scheduled_at: datetime, now: datetime) -> str:
