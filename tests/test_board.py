@@ -463,7 +463,7 @@ def test_rendered_without_color_on_80_columns(fresh_db: Engine, campaign: Path) 
     assert "│ thứ Sáu 08:00 │ SMTP từ chối kết    │                      │" in text
     assert text.endswith(
         "Đã thực hiện: 11 · đã lên lịch: 3 · trễ, chưa thực hiện: 0\n"
-        "không thực hiện được: 1 · đã qua thời điểm, không gửi: 0 · bỏ qua: 0 · đã hủy: 0\n"
+        "không thực hiện được: 1 · đã qua, không gửi: 0 · bỏ qua: 0 · đã hủy: 0\n"
     )
 
 

@@ -94,7 +94,7 @@ def test_the_board_in_a_pipe(capsys, seeded: Path) -> None:
     assert "│ 23/06/2026    │ Quá hạn nộp báo cáo │ trễ, chưa thực hiện  │                 │" in out
     assert out.endswith(
         "Đã thực hiện: 11 · đã lên lịch: 0 · trễ, chưa thực hiện: 3\n"
-        "không thực hiện được: 1 · đã qua thời điểm, không gửi: 0 · bỏ qua: 0 · đã hủy: 0\n"
+        "không thực hiện được: 1 · đã qua, không gửi: 0 · bỏ qua: 0 · đã hủy: 0\n"
     )
 
 

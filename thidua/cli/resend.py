@@ -13,18 +13,10 @@ from importlib import import_module
 from typing import Any
 
 from thidua.errors import ThiduaError
+from thidua.ledger.statuses import delivery_label
 
 #: How many valid choices an error lists before "…".
 SHOWN = 12
-
-LABELS = {
-    "sent": "đã gửi",
-    "already_sent": "đã gửi trước đó",
-    "failed_transient": "lỗi tạm thời",
-    "failed_permanent": "lỗi vĩnh viễn",
-    "uncertain": "chưa rõ",
-    "in_flight": "đang được gửi ở lượt chạy khác",
-}
 
 
 def add_commands(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
@@ -115,7 +107,7 @@ def cmd_resend(args: argparse.Namespace) -> int:
     reg = loaded.registry
     print(f"{loaded.code} · {action.title}: gửi lại lần {result['number']}")
     for unit, channel, status, error in outcomes:
-        line = f"- {reg.unit(unit).name} ({unit}, {channel}): {LABELS.get(status, status)}"
+        line = f"- {reg.unit(unit).name} ({unit}, {channel}): {delivery_label(status)}"
         print(line + (f" — {error}" if error and status != "sent" else ""))
     failed = sum(status != "sent" for _, _, status, _ in outcomes)
     return 1 if failed else 0

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from thidua.errors import Problem, ThiduaError, ValidationFailed, quote
+from thidua.ledger.statuses import SubmissionTiming
 
 if TYPE_CHECKING:
     from thidua.campaign.loading import LoadedCampaign
@@ -56,7 +57,6 @@ COLUMNS: dict[str, str] = {
 IGNORED = frozenset({"stt", "tt", "so tt", "ten don vi", "unit name", "name"})
 _BASE_SUFFIXES = ("mau so", "base")
 _HEADER_SEARCH = 10
-TIMING_LABELS = {"on_time": "đúng hạn", "late": "trễ hạn", "early": "sớm"}
 
 
 def _out(text: str = "") -> None:
@@ -503,7 +503,7 @@ def cmd_list(args: argparse.Namespace) -> int:
                 s.occurrence or "-",
                 f"{s.unit_code} ({names.get(s.unit_code, '?')})",
                 local_text(s.submitted_at),
-                TIMING_LABELS[str(s.timing)],
+                SubmissionTiming(s.timing).label,
                 figures or "-",
                 str(len(s.files or [])),
                 s.source,

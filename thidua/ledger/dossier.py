@@ -14,7 +14,7 @@ from typing import Any
 from thidua.campaign.spec import Award, Campaign, MilestoneKind, NomineeKind
 from thidua.errors import NominationError, quote
 from thidua.ledger.files import FileBatch, FileCheckError, check_file
-from thidua.text.fold import fold_words
+from thidua.text.fold import fold
 
 
 class IncompleteDossier(NominationError):
@@ -30,9 +30,16 @@ class DocumentRefused(FileCheckError, NominationError):
         self.args = (f"tài liệu “{item}”: {self}",)
 
 
+_SPACES = re.compile(r"[\s\-]+")
+
+
 def name_key(text: str) -> str:
-    """How a name is compared and stored as a key: “Nguyễn Văn An” → "nguyen_van_an"."""
-    return fold_words(text, "_")
+    """How a name is compared and stored as a key: “Nguyễn Văn An” → "nguyen_van_an".
+
+    Stored keys (a nominee, an achievement, an award without a code) must stay what
+    earlier versions wrote, so punctuation is kept: only spaces and hyphens join words.
+    """
+    return _SPACES.sub("_", fold(text))
 
 
 def one_line(value: str | None) -> str | None:

@@ -51,7 +51,7 @@ class ActionStatus(LabelledStatus):
     RUNNING = "running", "đang thực hiện"
     DONE = "done", "đã thực hiện"
     FAILED = "failed", "không thực hiện được"
-    PASSED = "passed", "đã qua thời điểm, không gửi"
+    PASSED = "passed", "đã qua, không gửi"
     SKIPPED = "skipped", "bỏ qua"
     CANCELLED = "cancelled", "đã hủy"
 
@@ -146,3 +146,11 @@ def status_label(status: NominationStatus | str) -> str:
 def effective_label(status: str, scheduled_at: datetime, now: datetime) -> str:
     """The label of an action's `effective_status`."""
     return action_label(effective_status(status, scheduled_at, now))
+
+
+class SubmissionSource(LabelledStatus):
+    """Where a submission was recorded from, as the office says it."""
+
+    CLI = "cli", "dòng lệnh"
+    IMPORT = "import", "nhập từ tệp"
+    UI = "ui", "biểu mẫu Prefect"

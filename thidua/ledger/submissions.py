@@ -23,6 +23,7 @@ from thidua.campaign.spec import Campaign, Milestone, Requirement
 from thidua.clock import now as clock_now
 from thidua.dates.written import format_short
 from thidua.errors import OutsideWindow, SubmissionError, ThiduaError, quote
+from thidua.ledger.duplicates import DuplicateSubmission
 from thidua.ledger.figures import (
     Figure,
     attainment,
@@ -33,7 +34,7 @@ from thidua.ledger.figures import (
     total,
     validate_figures,
 )
-from thidua.ledger.statuses import SubmissionTiming
+from thidua.ledger.statuses import SubmissionSource, SubmissionTiming
 from thidua.ledger.timing import (
     FUTURE_TOLERANCE,
     has_window,
@@ -54,8 +55,9 @@ if TYPE_CHECKING:
     from thidua.ledger.files import FileBatch
     from thidua.store.models import Submission
 
-#: The submission ledger's public names; figures, times and the errors have their own
-#: modules (`figures`, `timing`, `thidua.errors`) and are listed here for its callers.
+#: The submission ledger's public names; figures, times, the errors and the duplicate refusal
+#: have their own modules (`figures`, `timing`, `thidua.errors`, `duplicates`), listed here
+#: for its callers.
 __all__ = [
     "FUTURE_TOLERANCE",
     "DuplicateSubmission",
@@ -85,28 +87,6 @@ __all__ = [
     "validate_figures",
     "window_text",
 ]
-
-#: Where a submission was recorded from, as the office says it.
-SOURCE_LABELS = {"cli": "dòng lệnh", "import": "nhập từ tệp", "ui": "biểu mẫu Prefect"}
-SOURCES = tuple(SOURCE_LABELS)
-
-
-class DuplicateSubmission(SubmissionError):
-    """The unit already submitted for this milestone occurrence; replacing needs --thay-the."""
-
-    def __init__(self, existing: Submission, *, unit_name: str | None = None) -> None:
-        self.existing = existing
-        who = unit_name or f"đơn vị “{existing.unit_code}”"
-        occurrence = f" kỳ “{existing.occurrence}”" if existing.occurrence else ""
-        via = SOURCE_LABELS.get(existing.source, existing.source)
-        super().__init__(
-            f"{who} đã nộp cho mốc “{existing.milestone}”{occurrence}: bản nộp lúc "
-            f"{local_text(existing.submitted_at)} đã được ghi nhận lúc "
-            f"{local_text(existing.recorded_at)} (qua {via}); "
-            "muốn thay thế bản đó thì thêm --thay-the (--replace)",
-            field="unit",
-            value=existing.unit_code,
-        )
 
 
 # --- occurrences, milestones, units ------------------------------------------------
@@ -288,7 +268,7 @@ def prepare(
     spec, registry = loaded.spec, loaded.registry
     zone = local_zone(None)
     now = now or clock_now()
-    if source not in SOURCES:
+    if source not in {s.value for s in SubmissionSource}:
         raise SubmissionError(f"nguồn {quote(source)} không hợp lệ", field="source", value=source)
     m = find_milestone(spec, milestone)
     errors: list[SubmissionError] = []

@@ -455,7 +455,7 @@ def add_submission(
     `fields` are the other Submission columns (requirement, files, figures, source,
     recorded_by, note); `unit_name` only words the duplicate error.
     """
-    from thidua.ledger.submissions import DuplicateSubmission
+    from thidua.ledger.duplicates import DuplicateSubmission
 
     where = {
         "campaign_code": campaign_code,
