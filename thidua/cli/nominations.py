@@ -103,7 +103,7 @@ def _describe(nomination: Nomination, loaded: LoadedCampaign, tz: ZoneInfo) -> l
 
 def cmd_nominate(args: argparse.Namespace) -> int:
     from thidua.campaign.lookup import find_campaign
-    from thidua.ledger.nominations import NominationInput, award_key, nominate, quota_usage
+    from thidua.ledger.nominations import NominationInput, nominate, usage_of
     from thidua.ledger.timing import parse_time
     from thidua.store import crud
     from thidua.store.db import session_scope
@@ -125,12 +125,7 @@ def cmd_nominate(args: argparse.Namespace) -> int:
     with session_scope() as session:
         nomination = nominate(session, loaded, request, tz=tz)
         mine = crud.nominations_for(session, campaign_code=loaded.code, award=nomination.award)
-        usages = [
-            u
-            for u in quota_usage(loaded.spec, loaded.registry, mine)
-            if award_key(u.limit.award) == nomination.award
-            and u.limit.covers(nomination.unit_code, nomination.nominee_kind)
-        ]
+        usages = usage_of(loaded.spec, loaded.registry, nomination, mine)
     _print(f"Đã ghi hồ sơ đề nghị khen thưởng của {nomination.unit_code}.")
     for line in _describe(nomination, loaded, tz):
         _print(line)
@@ -145,27 +140,16 @@ def cmd_nominations(args: argparse.Namespace) -> int:
     from thidua.campaign.lookup import find_campaign
     from thidua.campaign.plan_output import render_table
     from thidua.campaign.spec import NomineeKind
-    from thidua.errors import NominationError
-    from thidua.ledger.quotas import quota_usage
-    from thidua.ledger.review import parse_status
+    from thidua.ledger.nominations import list_nominations
     from thidua.ledger.statuses import SubmissionTiming, status_label
     from thidua.ledger.timing import local_text
-    from thidua.store import crud
     from thidua.store.db import session_scope
 
     tz = _tz()
     loaded = find_campaign(args.code)
-    unit = args.unit.strip().upper() if args.unit else None
-    if unit is not None and unit not in loaded.registry:
-        raise NominationError(f"đơn vị (--don-vi) “{args.unit}” không có trong danh sách đơn vị")
-    status = parse_status(args.status) if args.status else None
     with session_scope() as session:
-        everything = crud.nominations_for(session, campaign_code=loaded.code)
-    shown = [
-        n
-        for n in everything
-        if (unit is None or n.unit_code == unit) and (status is None or n.status == status)
-    ]
+        listing = list_nominations(session, loaded, unit=args.unit, status=args.status)
+    shown, status = listing.nominations, listing.status
     if not shown:
         _print(f"{loaded.code}: chưa có hồ sơ đề nghị khen thưởng nào" + _filter_text(args))
     else:
@@ -185,14 +169,9 @@ def cmd_nominations(args: argparse.Namespace) -> int:
         headers = ["Số", "Đơn vị", "Hình thức", "Đối tượng", "Tên", "Trạng thái", "Nộp lúc"]
         _print(f"{loaded.code}: {len(shown)} hồ sơ đề nghị khen thưởng" + _filter_text(args))
         _print(render_table(rows, headers))
-    usages = [
-        u
-        for u in quota_usage(loaded.spec, loaded.registry, everything)
-        if unit is None or u.limit.unit in (None, unit)
-    ]
-    if usages:
+    if listing.usages:
         _print("Hạn mức (đã dùng/tối đa; không tính hồ sơ đã rút, không được khen thưởng):")
-        for line in _usage_lines(usages):
+        for line in _usage_lines(listing.usages):
             _print(line)
     if args.xlsx:
         from thidua.documents.nomination_annex import annex_nominations, write_xlsx

@@ -60,6 +60,7 @@ from thidua.ledger.quotas import (
     quota_overflows,
     quota_usage,
     recheck,
+    usage_of,
 )
 from thidua.ledger.review import (
     TRANSITIONS,
@@ -108,6 +109,7 @@ __all__ = [
     "history",
     "insert_nomination",
     "limits_for",
+    "list_nominations",
     "match_documents",
     "match_item",
     "move",
@@ -121,6 +123,7 @@ __all__ = [
     "recheck",
     "status_label",
     "unit_name",
+    "usage_of",
 ]
 
 S = NominationStatus
@@ -333,6 +336,39 @@ def insert_nomination(
         raise DuplicateNomination(
             _duplicate_message(earlier, tz, nomination.nominee_name)
         ) from None
+
+
+@dataclass
+class Listing:
+    """Nominations as asked for (a unit's, in a status), and the quota bounds they fall under."""
+
+    nominations: list[Nomination]
+    usages: list[Usage]  # measured on every nomination of the campaign
+    unit: str | None = None
+    status: NominationStatus | None = None
+
+
+def list_nominations(
+    session: Session, loaded: LoadedCampaign, *, unit: str | None = None, status: str | None = None
+) -> Listing:
+    """The campaign's nominations, of one unit and in one status when asked; a NominationError
+    naming the unit or status that does not exist."""
+    code = unit.strip().upper() if unit else None
+    if code is not None and code not in loaded.registry:
+        raise NominationError(f"đơn vị (--don-vi) {quote(unit)} không có trong danh sách đơn vị")
+    wanted = parse_status(status) if status else None
+    everything = crud.nominations_for(session, campaign_code=loaded.code)
+    shown = [
+        n
+        for n in everything
+        if (code is None or n.unit_code == code) and (wanted is None or n.status == wanted)
+    ]
+    usages = [
+        u
+        for u in quota_usage(loaded.spec, loaded.registry, everything)
+        if code is None or u.limit.unit in (None, code)
+    ]
+    return Listing(shown, usages, code, wanted)
 
 
 def unit_name(registry: Registry, code: str) -> str:

@@ -221,6 +221,18 @@ def quota_usage(
     return [Usage(lim, tuple(n for n in nominations if lim.counts(n))) for lim in ordered]
 
 
+def usage_of(
+    spec: Campaign, registry: Registry, nomination: Nomination, nominations: Sequence[Nomination]
+) -> list[Usage]:
+    """The bounds `nomination` counts against, with their use by `nominations` (its award's)."""
+    return [
+        u
+        for u in quota_usage(spec, registry, nominations)
+        if award_key(u.limit.award) == nomination.award
+        and u.limit.covers(nomination.unit_code, nomination.nominee_kind)
+    ]
+
+
 def quota_overflows(
     spec: Campaign, registry: Registry, nominations: Sequence[Nomination]
 ) -> list[Usage]:
