@@ -309,7 +309,7 @@ import sys, time
 t = [time.perf_counter()]
 mark = lambda: t.append(time.perf_counter())
 from thidua.cli.main import build_parser; mark()
-from thidua import crud; from thidua.store.db import get_engine, session_scope; mark()
+from thidua.store import crud; from thidua.store.db import get_engine, session_scope; mark()
 from thidua.board.build import build_board; from thidua.board.read import read_rows
 from thidua.board.view import make_console, render_board
 from thidua.board.query import campaign_plan; mark()
