@@ -202,4 +202,4 @@ def test_a_failed_run_alerts_the_organizer(served, tmp_path) -> None:
     assert msg["Subject"].startswith("[94/KH-THU] LỖI: Thông báo phát động ngày ")
     assert "không chạy thành công" in msg.get_content()
     assert outbox(data, "launch/-/launch") == {}
-    assert "lỗi" in w.thidua("status", "94/KH-THU").stdout
+    assert "không thực hiện được" in w.thidua("status", "94/KH-THU").stdout
