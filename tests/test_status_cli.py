@@ -20,8 +20,8 @@ from sqlalchemy.engine import Engine
 from thidua.cli.main import main
 from thidua.config import set_settings
 
+from .board_fixtures import CODE, EXTRA, FAILURES, GRID, MILESTONES, seed
 from .store_fixtures import backend, fresh_db, pg_database
-from .test_board import CODE, EXTRA, FAILURES, GRID, MILESTONES, seed
 
 __all__ = ["backend", "fresh_db", "pg_database"]
 
