@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from thidua.board.rows import ActionLine, StoreRows, SubmissionRow
 from thidua.campaign.plan import ActionKind
 from thidua.ledger.failures import FAILED_STATUSES, FailureRow
+from thidua.ledger.statuses import DeliveryStatus
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -47,14 +48,14 @@ def read_rows(session: Session, *, code: str, unit: str | None = None) -> StoreR
     outcome: dict[tuple[str, str, str], str] = {}
     for key, unit_code, channel, status in session.exec(counts):
         status = str(status)
-        if outcome.get((key, unit_code, channel)) != "sent":
+        if outcome.get((key, unit_code, channel)) != DeliveryStatus.SENT:
             outcome[(key, unit_code, channel)] = status
     sent: Counter[str] = Counter()
     failed: Counter[str] = Counter()
     for (key, _, _), status in outcome.items():
-        if status == "sent":
+        if status == DeliveryStatus.SENT:
             sent[key] += 1
-        elif status.startswith("failed") or status == "uncertain":
+        elif status.startswith("failed") or status == DeliveryStatus.UNCERTAIN:
             failed[key] += 1
 
     actions = select(
@@ -101,7 +102,7 @@ def read_rows(session: Session, *, code: str, unit: str | None = None) -> StoreR
         .join(ActionRecord, joined)
         .where(
             col(Delivery.campaign_code) == code,
-            col(Delivery.status) == "sent",
+            col(Delivery.status) == DeliveryStatus.SENT,
             col(ActionRecord.kind).in_(REMINDER_KINDS),
         )
     )
@@ -122,8 +123,8 @@ def read_rows(session: Session, *, code: str, unit: str | None = None) -> StoreR
         .join(ActionRecord, joined)
         .where(
             col(Delivery.campaign_code) == code,
-            col(Delivery.status) == "sent",
-            col(ActionRecord.kind) == "escalation",
+            col(Delivery.status) == DeliveryStatus.SENT,
+            col(ActionRecord.kind) == ActionKind.ESCALATION.value,
         )
         .group_by(ActionRecord.milestone, ActionRecord.occurrence, Delivery.unit_code)
     )
@@ -183,7 +184,7 @@ def _read_failures(session: Session, rows: StoreRows, unit: str | None) -> None:
         return
     sent = select(Delivery.unit_code, Delivery.action_key).where(
         col(Delivery.campaign_code) == rows.code,
-        col(Delivery.status) == "sent",
+        col(Delivery.status) == DeliveryStatus.SENT,
         col(Delivery.action_key).in_(keys),
     )
     rows.reached = {(u, key) for u, key in session.exec(sent)}

@@ -46,7 +46,12 @@ from thidua.documents.tallies import (
     reaches,
 )
 from thidua.ledger.dossier import name_key
-from thidua.ledger.statuses import SubmissionState
+from thidua.ledger.statuses import (
+    ActionStatus,
+    DeliveryStatus,
+    NominationStatus,
+    SubmissionState,
+)
 from thidua.registry.units import Registry
 from thidua.store import crud
 from thidua.store.models import Delivery, Nomination, Submission
@@ -101,7 +106,9 @@ def gather_facts(
     nomination_facts = _nomination_facts(nominations, spec, registry, info)
     for row in per_unit:
         row.nominations = sum(
-            1 for n in nominations if n.unit_code == row.unit.code and n.status != "withdrawn"
+            1
+            for n in nominations
+            if n.unit_code == row.unit.code and n.status != NominationStatus.WITHDRAWN
         )
     in_scope = {(o.milestone.key, o.key): o.due for o in scope}
     targets = _target_facts(spec, submissions, in_scope, info, registry, len(units))
@@ -153,7 +160,7 @@ def _handed_in(
     dossier = [m.key for m in spec.milestones if m.requirement is Requirement.NOMINATION_DOSSIER]
     for n in sorted(nominations, key=lambda n: n.submitted_at):
         milestone = n.milestone or (dossier[0] if len(dossier) == 1 else None)
-        if milestone is None or str(n.status) == "withdrawn":
+        if milestone is None or n.status == NominationStatus.WITHDRAWN:
             continue
         out.setdefault((milestone, n.occurrence, n.unit_code), str(n.timing))
     return out
@@ -215,7 +222,7 @@ def _nomination_facts(
         awards.setdefault(award.name, AwardCount(award.name))
     for n in nominations:
         status = str(n.status)
-        if status == "withdrawn":
+        if status == NominationStatus.WITHDRAWN:
             facts.withdrawn += 1
             continue
         award = names.get(n.award, n.award)
@@ -225,9 +232,9 @@ def _nomination_facts(
         unit = info.get(n.unit_code) or _unit_info(registry, n.unit_code)
         units.setdefault(unit.code, UnitNominations(unit)).by_status[status] += 1
         facts.by_status[status] += 1
-        if status in ("submitted", "resubmitted"):
+        if status in (NominationStatus.SUBMITTED, NominationStatus.RESUBMITTED):
             facts.awaiting += 1
-        if status == "accepted":
+        if status == NominationStatus.ACCEPTED:
             facts.proposals.append(
                 NominationLine(
                     unit=unit.name,
@@ -319,11 +326,11 @@ def _delivery_facts(
         kind = _delivery_kind(d.action_key, kinds)
         count = counts.setdefault(kind, DeliveryCount(kind))
         status = str(d.status)
-        if status == "sent":
+        if status == DeliveryStatus.SENT:
             count.sent += 1
-        elif status == "failed_permanent":
+        elif status == DeliveryStatus.FAILED_PERMANENT:
             count.failed_permanent += 1
-        elif status == "failed_transient":
+        elif status == DeliveryStatus.FAILED_TRANSIENT:
             count.failed_transient += 1
         else:
             count.other += 1
@@ -348,6 +355,6 @@ def _action_facts(session: Session, code: str, period: Period, tz: ZoneInfo) -> 
             continue
         status = str(record.status)
         facts.by_status[status] += 1
-        if status == "failed":
+        if status == ActionStatus.FAILED:
             facts.failed.append((record.title, record.error or ""))
     return facts
