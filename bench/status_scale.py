@@ -271,8 +271,9 @@ def in_process(url: str, code: str, repeat: int) -> dict[str, float]:
     """read_rows, build_board and the table rendering, timed in this process (warm)."""
     from sqlalchemy import text
 
-    from thidua.board.rows import build_board
-    from thidua.board.view import make_console, read_rows, render_board
+    from thidua.board.build import build_board
+    from thidua.board.read import read_rows
+    from thidua.board.view import make_console, render_board
     from thidua.campaign.lookup import find_campaign
     from thidua.campaign.plan import compile_plan
     from thidua.config import get_settings
@@ -309,13 +310,14 @@ t = [time.perf_counter()]
 mark = lambda: t.append(time.perf_counter())
 from thidua.cli.main import build_parser; mark()
 from thidua.store import campaign_rows; from thidua.store.db import get_engine, session_scope; mark()
-from thidua.board.rows import build_board; from thidua.board.view import make_console, read_rows, render_board
-from thidua.cli.main import _status_plan; mark()
+from thidua.board.build import build_board; from thidua.board.read import read_rows
+from thidua.board.view import make_console, render_board
+from thidua.board.query import campaign_plan; mark()
 build_parser(); mark()
 get_engine(); mark()
 with session_scope() as s: campaign_rows.get_campaign(s, code=sys.argv[1])
 mark()
-plan, registry, _ = _status_plan(sys.argv[1]); mark()
+plan, registry, _ = campaign_plan(sys.argv[1]); mark()
 from datetime import UTC, datetime
 with session_scope() as s: rows = read_rows(s, code=sys.argv[1])
 mark()

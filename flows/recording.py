@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from thidua.flows.naming import relative_file, spec_hash
 
-from thidua.campaign.plan import participants
+from thidua.campaign.audience import participants
 from thidua.store import campaign_rows
 
 if TYPE_CHECKING:

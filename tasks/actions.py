@@ -29,8 +29,9 @@ from thidua.tasks.outcomes import failed_units, warn_failures
 from thidua.tasks.recorder import Recorder as _Recorder
 
 from thidua.board.view import label as status_label
+from thidua.campaign.audience import owing as audience_owing
 from thidua.campaign.loading import LoadedCampaign, load_campaign
-from thidua.campaign.plan import Action, ActionKind, Plan, compile_plan, participants
+from thidua.campaign.plan import Action, ActionKind, Plan, compile_plan
 from thidua.campaign.schedule import catchup_exceeded
 from thidua.clock import now as clock_now
 from thidua.config import get_settings
@@ -239,12 +240,7 @@ def defer_action(
 def resolve_audience(ctx: ActionContext) -> Audience:
     """Recipients of the notice: reminders only to units that have not yet submitted."""
     action, reg, spec = ctx.action, ctx.loaded.registry, ctx.loaded.spec
-    milestone = spec.milestone(action.milestone)
-    owing = (
-        list(participants(spec, reg))
-        if milestone.audience == "participants"
-        else [c for c in action.recipients if c != spec.organizer]
-    )
+    owing = list(audience_owing(spec, reg, spec.milestone(action.milestone)))
     with session_scope() as session:
         done = submission_rows.submitted_units(
             session,

@@ -1,6 +1,6 @@
 """The campaign's status board as a Prefect table artifact, refreshed at each action.
 
-The same board `thidua status` prints (`thidua.board.rows`): one row per unit, a column
+The same board `thidua status` prints (`thidua.board`): one row per unit, a column
 per milestone occurrence, then nominations against quotas and target attainment.
 Its key, `<campaign slug>-bang-theo-doi`, keeps one artifact per campaign whose
 history shows how the board moved from action to action.
@@ -16,10 +16,12 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from thidua.tasks.actions import ActionContext, artifact_key
 
-from thidua.board.rows import Board, StoreRows, build_board
-from thidua.board.view import read_rows
+from thidua.board.build import build_board
+from thidua.board.read import read_rows
+from thidua.board.rows import Board, StoreRows
 from thidua.clock import now as clock_now
 from thidua.config import get_settings
+from thidua.ledger.statuses import SubmissionState
 from thidua.store.db import session_scope
 
 
@@ -38,7 +40,7 @@ def board_description(board: Board) -> str:
         )
     for c in board.columns:
         s = board.summaries[c.id]
-        lines.append(f"- {c.label}: đã nộp {s.text}, thiếu {s.missing}")
+        lines.append(f"- {c.label}: đã nộp {s.text}, {SubmissionState.MISSING.label} {s.missing}")
     return "\n".join(lines)
 
 

@@ -8,263 +8,36 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import col
 
-from thidua.board.rows import Board, build_board
-from thidua.board.view import make_console, read_rows, render_board
+from thidua.board.build import build_board
+from thidua.board.read import read_rows
+from thidua.board.rows import Board
+from thidua.board.view import make_console, render_board
 from thidua.campaign.loading import LoadedCampaign, load_campaign
 from thidua.campaign.plan import compile_plan
 from thidua.ledger import deliveries
-from thidua.store import campaign_rows, submission_rows
 from thidua.store.db import session_scope
-from thidua.store.models import Delivery, Nomination
+from thidua.store.models import Delivery
 
+from .board_fixtures import (
+    CODE,
+    EXTRA,
+    FAILURES,
+    GIAY_KHEN,
+    GRID,
+    MILESTONES,
+    NOW,
+    VN,
+    seed,
+)
 from .store_fixtures import backend, fresh_db, pg_database
 
 __all__ = ["backend", "fresh_db", "pg_database"]
-
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
-CODE = "12/KH-TEST"
-
-MILESTONES = """
-Milestone(
-    kind="kế hoạch triển khai",
-    id="ke-hoach",
-    when="chậm nhất ngày 20/3/2026",
-    reminders=[3],
-    escalation=Escalation(after="2 ngày", to="supervisor"),
-),
-Milestone(
-    kind="báo cáo",
-    id="so-lieu",
-    submit="số liệu chỉ tiêu",
-    when="ngày 20 tháng cuối quý",
-    recurrence=Recurrence(every="hằng quý"),
-    reminders=[2],
-),
-Milestone(
-    kind="hồ sơ khen thưởng",
-    id="ho-so",
-    when="trong ngày 03 và ngày 04 tháng 6 năm 2026",
-    late="refuse",
-    required=True,  # nominating is optional by default: no overdue notice, no escalation
-    escalation=Escalation(after="1 ngày làm việc", to="group_head"),
-),
-"""
-
-EXTRA = """
-awards=[
-    Award(
-        name="Bằng khen của Chủ tịch UBND tỉnh",
-        code="BK",
-        quota=Quota(per_unit=1, overrides={"CUM-X": 2, "SO-B": 3}),
-    ),
-    Award(
-        name="Giấy khen của Giám đốc Sở",
-        quota=Quota(max_ratio="50%", ratio_of="units_and_headcount"),
-    ),
-],
-targets=[
-    Target(
-        code="sang-kien",
-        description="100% cán bộ có ít nhất 01 sáng kiến",
-        numerator="Số cán bộ có sáng kiến",
-        denominator="Tổng số cán bộ",
-        goal="100%",
-        per="year",
-    ),
-    Target(code="hoi-thi", description="Ít nhất 3 hội thi", numerator="Số hội thi", goal=3),
-],
-"""
-
-#: "Now" of the board tests: after the nomination window, before the second quarter's figures.
-NOW = datetime(2026, 6, 10, 10, 0, tzinfo=VN)
-GIAY_KHEN = "giay_khen_cua_giam_doc_so"
-
-
-def vn(day: int, month: int, hour: int = 9) -> datetime:
-    return datetime(2026, month, day, hour, 0, tzinfo=VN)
-
-
-def nomination(
-    unit: str, award: str, n: int, status: str = "submitted", kind: str = "ca_nhan"
-) -> Nomination:
-    return Nomination(
-        campaign_code=CODE,
-        unit_code=unit,
-        award=award,
-        nominee_kind=kind,
-        nominee_name=f"Người {unit} {award} {n}",
-        nominee_key=f"nguoi_{unit}_{award}_{n}".lower(),
-        achievement="Hoàn thành xuất sắc nhiệm vụ",
-        achievement_key=f"hoan_thanh_{n}",
-        submitted_at=vn(3, 6),
-        status=status,
-    )
-
-
-def deliver(session, key: str, unit: str, status: str = "sent", at: datetime | None = None) -> None:
-    """A delivery of action `key` to `unit`, ended with `status` (sent at `at`)."""
-    occurrence = key.split("/")[1]
-    claim = deliveries.claim_delivery(
-        session,
-        campaign_code=CODE,
-        action_key=key,
-        occurrence="" if occurrence == "-" else occurrence,
-        unit_code=unit,
-        channel="0-outbox",
-    )
-    assert claim is not None
-    deliveries.finish_delivery(
-        session,
-        delivery_id=claim.id,
-        status=status,
-        error="hộp thư đầy" if status != "sent" else None,
-    )
-    if at is not None:
-        session.exec(update(Delivery).where(col(Delivery.id) == claim.id).values(sent_at=at))
-        session.commit()
-
-
-def seed(engine: Engine | None, path: Path) -> LoadedCampaign:
-    """Record the campaign of `path` as deployed, and what its units did up to NOW."""
-    loaded = load_campaign(path)
-    plan = compile_plan(loaded.spec, loaded.registry)
-    spec = loaded.spec
-    with session_scope(engine) as session:
-        campaign_rows.upsert_campaign(
-            session,
-            code=CODE,
-            title=spec.title,
-            file=str(path),
-            organizer=spec.organizer,
-            spec_hash="x",
-            period_start=spec.period.start,
-            period_end=spec.period.end,
-        )
-        campaign_rows.sync_units(
-            session,
-            campaign_code=CODE,
-            units=list(loaded.registry),
-            participants=plan.participants,
-            organizer=spec.organizer,
-        )
-        for action in plan.actions:
-            status = "done" if action.at < NOW else "scheduled"
-            campaign_rows.save_action(
-                session,
-                campaign_code=CODE,
-                key=action.key,
-                status=status,
-                **campaign_rows.action_fields(action),
-            )
-        campaign_rows.save_action(
-            session,
-            campaign_code=CODE,
-            key="ho-so/-/overdue",
-            status="failed",
-            error="SMTP từ chối kết nối",
-        )
-        # Implementing plan, due 20/3: reminders 17/3 and 20/3, overdue 23/3, escalation 23/3.
-        for unit in ("SO-A", "SO-B", "XA-1"):
-            deliver(session, "ke-hoach/-/reminder/3d", unit)
-        deliver(session, "ke-hoach/-/reminder/3d", "XA-2", status="failed_permanent")
-        deliver(session, "ke-hoach/-/due", "XA-1")
-        deliver(session, "ke-hoach/-/due", "XA-2")
-        deliver(session, "ke-hoach/-/overdue", "XA-1")
-        deliver(session, "ke-hoach/-/escalation", "UBND", at=vn(23, 3, 8))
-        record = submission_rows.record_submission
-        record(
-            session,
-            campaign_code=CODE,
-            milestone="ke-hoach",
-            occurrence="",
-            unit_code="SO-A",
-            submitted_at=vn(18, 3),
-        )
-        record(
-            session,
-            campaign_code=CODE,
-            milestone="ke-hoach",
-            occurrence="",
-            unit_code="SO-B",
-            submitted_at=vn(22, 3),
-            timing="late",
-        )
-        record(
-            session,
-            campaign_code=CODE,
-            milestone="ke-hoach",
-            occurrence="",
-            unit_code="XA-2",
-            submitted_at=vn(24, 3),
-            timing="late",
-        )
-        # Figures: first quarter, then the second quarter early in June (SO-A only).
-        record(
-            session,
-            campaign_code=CODE,
-            milestone="so-lieu",
-            occurrence="2026-Q1",
-            unit_code="SO-A",
-            submitted_at=vn(19, 3),
-            requirement="target_figures",
-            figures={"sang-kien": {"value": 17, "base": 20}, "hoi-thi": {"value": 3, "base": None}},
-        )
-        record(
-            session,
-            campaign_code=CODE,
-            milestone="so-lieu",
-            occurrence="2026-Q1",
-            unit_code="XA-1",
-            submitted_at=vn(21, 3),
-            timing="late",
-            figures={"sang-kien": {"value": 9, "base": 12}, "hoi-thi": {"value": 1, "base": None}},
-        )
-        record(
-            session,
-            campaign_code=CODE,
-            milestone="so-lieu",
-            occurrence="2026-Q2",
-            unit_code="SO-A",
-            submitted_at=vn(8, 6),
-            figures={"sang-kien": {"value": 20, "base": 20}},
-        )
-        # Nomination window 3–4/6: SO-A too early, XA-1 on time, the others missing.
-        record(
-            session,
-            campaign_code=CODE,
-            milestone="ho-so",
-            occurrence="",
-            unit_code="SO-A",
-            submitted_at=vn(1, 6),
-            timing="early",
-        )
-        record(
-            session,
-            campaign_code=CODE,
-            milestone="ho-so",
-            occurrence="",
-            unit_code="XA-1",
-            submitted_at=vn(4, 6, 16),
-        )
-        deliver(session, "ho-so/-/escalation", "SO-A", at=vn(5, 6, 8))  # head of SO-B's khối
-        deliver(session, "ho-so/-/escalation", "XA-1", status="failed_transient")
-        session.add(nomination("SO-A", "BK", 1))
-        session.add_all(nomination("SO-B", "BK", n) for n in (1, 2))
-        session.add_all(nomination("XA-1", "BK", n) for n in (1, 2))
-        session.add(nomination("XA-1", "BK", 3, status="withdrawn"))
-        session.add_all(nomination("XA-2", "BK", n) for n in (1, 2, 3))
-        session.add_all(nomination("SO-A", GIAY_KHEN, n, kind="tap_the") for n in (1, 2))
-        session.add(nomination("SO-A", GIAY_KHEN, 3))
-        session.add(nomination("XA-2", GIAY_KHEN, 1, kind="tap_the"))
-        session.add(nomination("XA-1", GIAY_KHEN, 1, status="not_awarded"))
-    return loaded
 
 
 @pytest.fixture
@@ -297,13 +70,23 @@ def test_every_unit_and_occurrence(fresh_db: Engine, campaign: Path) -> None:
     ]
     assert cells(board) == {
         "SO-A": ["✓ 18/3 · nhắc 1", "✓ 19/3", "sớm 2 ngày", "✓ 8/6"],
-        "SO-B": ["trễ 2 ngày · nhắc 1", "thiếu", "thiếu · báo cấp trên", "—"],
-        "XA-1": ["thiếu · nhắc 3 · báo cấp trên", "trễ 1 ngày", "✓ 4/6", "—"],
-        "XA-2": ["trễ 4 ngày · nhắc 1 · báo cấp trên", "thiếu", "thiếu", "—"],
+        "SO-B": [
+            "trễ hạn 2 ngày · nhắc 1",
+            "quá hạn chưa nộp",
+            "quá hạn chưa nộp · báo cấp trên",
+            "—",
+        ],
+        "XA-1": ["quá hạn chưa nộp · nhắc 3 · báo cấp trên", "trễ hạn 1 ngày", "✓ 4/6", "—"],
+        "XA-2": [
+            "trễ hạn 4 ngày · nhắc 1 · báo cấp trên",
+            "quá hạn chưa nộp",
+            "quá hạn chưa nộp",
+            "—",
+        ],
     }
     assert {c.label: board.summaries[c.id].text for c in board.columns} == {
-        "Kế hoạch": "3/4 (trễ 2)",
-        "Số liệu quý I/2026": "2/4 (trễ 1)",
+        "Kế hoạch": "3/4 (trễ hạn 2)",
+        "Số liệu quý I/2026": "2/4 (trễ hạn 1)",
         "Hồ sơ": "2/4 (sớm 1)",
         "Số liệu quý II/2026": "1/4",
     }
@@ -341,9 +124,9 @@ def test_the_artifact_rows_have_vietnamese_columns(fresh_db: Engine, campaign: P
         "Mã": "SO-B",
         "Đơn vị": "Sở B",
         "Lỗi gửi": "",
-        "Kế hoạch": "trễ 2 ngày · nhắc 1",
-        "Số liệu quý I/2026": "thiếu",
-        "Hồ sơ": "thiếu · báo cấp trên",
+        "Kế hoạch": "trễ hạn 2 ngày · nhắc 1",
+        "Số liệu quý I/2026": "quá hạn chưa nộp",
+        "Hồ sơ": "quá hạn chưa nộp · báo cấp trên",
         "Số liệu quý II/2026": "—",
         "Bằng khen (đề nghị)": "2/3",
         "Giấy khen (đề nghị)": "0 · cá nhân, hộ gia đình 0/15",
@@ -368,7 +151,7 @@ def test_an_optional_milestone_is_not_missing_after_its_deadline(
     hoso = {u.code: u.cells["ho-so/-"].text() for u in board.units}
     # Did not nominate: owes nothing (the store's escalation stays a recorded fact).
     assert hoso["SO-B"].startswith("—") and hoso["XA-2"].startswith("—"), hoso
-    assert not any("thiếu" in text for text in hoso.values()), hoso
+    assert not any("quá hạn chưa nộp" in text for text in hoso.values()), hoso
     assert board.summaries["ho-so/-"].missing == 0
 
 
@@ -378,9 +161,9 @@ def test_before_a_due_date_nothing_is_missing(fresh_db: Engine, campaign: Path) 
     )
     assert {u.code: u.cells["ke-hoach/-"].label for u in board.units} == {
         "SO-A": "✓ 18/3",
-        "SO-B": "trễ 2 ngày",  # recorded as it is in the store, even "before" it happened
+        "SO-B": "trễ hạn 2 ngày",  # recorded as it is in the store, even "before" it happened
         "XA-1": "—",
-        "XA-2": "trễ 4 ngày",
+        "XA-2": "trễ hạn 4 ngày",
     }
 
 
@@ -393,8 +176,8 @@ def test_one_unit_and_the_store_queries_for_it(fresh_db: Engine, campaign: Path)
     board = build_board(rows, plan, loaded.registry, now=NOW).only("xa-1")
     assert [u.code for u in board.units] == ["XA-1"]
     assert [board.units[0].cells[c.id].text() for c in board.columns] == [
-        "thiếu · nhắc 3 · báo cấp trên",
-        "trễ 1 ngày",
+        "quá hạn chưa nộp · nhắc 3 · báo cấp trên",
+        "trễ hạn 1 ngày",
         "✓ 4/6",
         "—",
     ]
@@ -407,26 +190,6 @@ def test_one_unit_and_the_store_queries_for_it(fresh_db: Engine, campaign: Path)
     }
 
 
-GRID = """\
-Tình hình nộp của đơn vị (1/2)
-┌────────┬──────────────────────┬────────────────────┐
-│        │ Kế hoạch             │ Số liệu quý I/2026 │
-│ Đơn vị │ hạn 20/03/2026       │ hạn 20/03/2026     │
-├────────┼──────────────────────┼────────────────────┤
-│ XA-1   │ thiếu                │ trễ 1 ngày         │
-│        │ nhắc 3, báo cấp trên │                    │
-│ XA-2   │ trễ 4 ngày           │ thiếu              │
-│        │ nhắc 1, báo cấp trên │                    │
-│ SO-A   │ ✓ 18/3               │ ✓ 19/3             │
-│        │ nhắc 1               │                    │
-│ SO-B   │ trễ 2 ngày           │ thiếu              │
-│        │ nhắc 1               │                    │
-├────────┼──────────────────────┼────────────────────┤
-│ Đã nộp │ 3/4 (trễ 2)          │ 2/4 (trễ 1)        │
-└────────┴──────────────────────┴────────────────────┘
-"""
-
-
 def test_rendered_without_color_on_80_columns(fresh_db: Engine, campaign: Path) -> None:
     board = board_of(fresh_db, seed(fresh_db, campaign))
     out = io.StringIO()
@@ -437,32 +200,23 @@ def test_rendered_without_color_on_80_columns(fresh_db: Engine, campaign: Path) 
     assert text.splitlines()[0] == "12/KH-TEST — Đợt thi đua thử nghiệm"
     # Four occurrence columns do not fit beside the unit column: two tables of two.
     assert GRID in text
-    assert "│ SO-A   │ sớm 2 ngày     │ ✓ 8/6               │" in text
+    assert "│ SO-A   │ sớm 2 ngày       │ ✓ 8/6               │" in text
     assert (
         "│ XA-2   │ 3/2 ✗     │ 1                         │\n"
         "│        │           │ cá nhân, hộ gia đình 0/6  │\n"
     ) in text
     assert "│ Tổng   │ 8         │ 4 · tập thể 3/2 ✗         │" in text
     assert "│ XA-1   │ 75% / 100% ✗  │ 1 / 3 ✗ │" in text
-    assert "│ thứ Ba 08:00  │ khai (còn 3 ngày)            │             │" in text
+    assert "│ thứ Ba 08:00  │ hoạch triển khai    │                      │" in text
     assert (
-        "│ 17/03/2026    │ Nhắc hạn nộp kế hoạch triển  │ đã xong     │ 3 đã gửi, 1 lỗi │" in text
+        "│ 17/03/2026    │ Nhắc hạn nộp kế     │ đã thực hiện         │ 3 đã gửi, 1 lỗi │" in text
     )
-    assert "│ thứ Sáu 08:00 │ SMTP từ chối kết nối         │             │" in text
-    assert text.endswith("Đã xong 11 · sắp tới 3 · trễ 0 · lỗi 1 · đã qua 0 · bỏ qua 0 · hủy 0\n")
-
-
-FAILURES = """\
-Gửi thông báo không thành công tới 2 đơn vị
-┌────────┬──────────────────────────────────────────────────┬──────────────────┐
-│ Đơn vị │ Thông báo                                        │ Lý do            │
-├────────┼──────────────────────────────────────────────────┼──────────────────┤
-│ XA-1   │ Báo cáo cấp trên: đơn vị chưa nộp hồ sơ          │ hộp thư đầy      │
-│        │ (05/06/2026)                                     │                  │
-│ XA-2   │ Nhắc hạn nộp kế hoạch triển khai (còn 3 ngày)    │ hộp thư đầy      │
-│        │ (17/03/2026)                                     │                  │
-└────────┴──────────────────────────────────────────────────┴──────────────────┘
-"""
+    assert "│ 05/06/2026    │ Quá hạn nộp hồ sơ   │ không thực hiện được │" in text
+    assert "│ thứ Sáu 08:00 │ SMTP từ chối kết    │                      │" in text
+    assert text.endswith(
+        "Đã thực hiện: 11 · đã lên lịch: 3 · trễ, chưa thực hiện: 0\n"
+        "không thực hiện được: 1 · đã qua, không gửi: 0 · bỏ qua: 0 · đã hủy: 0\n"
+    )
 
 
 def test_failures_come_first_with_the_reason(fresh_db: Engine, campaign: Path) -> None:
@@ -540,7 +294,7 @@ def test_a_wide_terminal_gets_the_whole_grid_in_one_table(fresh_db: Engine, camp
     render_board(board_of(fresh_db, seed(fresh_db, campaign)), make_console(file=out, width=120))
     text = out.getvalue()
     assert "Tình hình nộp của đơn vị\n" in text and "(1/2)" not in text
-    assert "│ XA-1   │ thiếu                │ trễ 1 ngày         │ ✓ 4/6          │ —" in text
+    assert "│ XA-1   │ quá hạn chưa nộp     │ trễ hạn 1 ngày     │ ✓ 4/6            │ —" in text
 
 
 def test_colors_mark_late_missing_and_failed(fresh_db: Engine, campaign: Path) -> None:
@@ -548,11 +302,11 @@ def test_colors_mark_late_missing_and_failed(fresh_db: Engine, campaign: Path) -
     console = make_console(file=out, width=100, force_terminal=True, color_system="standard")
     render_board(board_of(fresh_db, seed(fresh_db, campaign)), console)
     text = out.getvalue()
-    assert "\x1b[1;31mthiếu\x1b[0m" in text  # missing: bold red
-    assert "\x1b[33mtrễ 2 ngày\x1b[0m" in text  # late: yellow
+    assert "\x1b[1;31mquá hạn chưa nộp\x1b[0m" in text  # missing: bold red
+    assert "\x1b[33mtrễ hạn 2 ngày\x1b[0m" in text  # late: yellow
     assert "\x1b[32m✓ 18/3\x1b[0m" in text  # on time: green
     assert "\x1b[1;31m3/2 ✗\x1b[0m" in text  # over its quota
-    assert "\x1b[1;31mlỗi " in text  # a failed action
+    assert "\x1b[1;31mkhông thực hiện được" in text  # a failed action
     assert "\x1b[1;31m, 1 lỗi" in text  # failed deliveries
 
 
@@ -580,8 +334,8 @@ def test_the_board_is_published_as_a_prefect_table_artifact(served, campaign: Pa
         "Mã": "XA-1",
         "Đơn vị": "UBND xã Một",
         "Lỗi gửi": "Báo cáo cấp trên: đơn vị chưa nộp hồ sơ (05/06/2026): hộp thư đầy",
-        "Kế hoạch": "thiếu · nhắc 3 · báo cấp trên",
-        "Số liệu quý I/2026": "trễ 1 ngày",
+        "Kế hoạch": "quá hạn chưa nộp · nhắc 3 · báo cấp trên",
+        "Số liệu quý I/2026": "trễ hạn 1 ngày",
         "Hồ sơ": "✓ 4/6",
         "Số liệu quý II/2026": "—",
         "Bằng khen (đề nghị)": "2/2",
@@ -592,4 +346,4 @@ def test_the_board_is_published_as_a_prefect_table_artifact(served, campaign: Pa
     assert (
         "- **Gửi thông báo không thành công tới 2 đơn vị**: XA-1, XA-2" in artifact["description"]
     )
-    assert "- Kế hoạch: đã nộp 3/4 (trễ 2), thiếu 1" in artifact["description"]
+    assert "- Kế hoạch: đã nộp 3/4 (trễ hạn 2), quá hạn chưa nộp 1" in artifact["description"]

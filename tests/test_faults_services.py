@@ -387,4 +387,4 @@ def test_prefect_server_restarted_across_the_due_time_runs_the_action_once(
             worker.stop()
     assert [r["id"] for r in runs] == [planned["id"]]
     assert outbox_counts(data) == {c.lower(): 1 for c in ("SO-A", "SO-B", "XA-1", "XA-2")}
-    assert "đã xong" in status and "4 đã gửi" in status, status
+    assert "đã thực hiện" in status and "4 đã gửi" in status, status

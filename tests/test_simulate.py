@@ -48,7 +48,7 @@ def test_simulate_seed_003_end_to_end(tmp_path) -> None:
         text=True,
         check=True,
     ).stdout
-    assert "Đã xong 11" in status and "36 đã gửi" in status  # e-mail contacts included
+    assert "Đã thực hiện: 11" in status and "36 đã gửi" in status  # e-mail contacts included
 
 
 def test_from_a_given_moment_previews_what_a_deploy_would_do(tmp_path) -> None:

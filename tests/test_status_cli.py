@@ -20,8 +20,8 @@ from sqlalchemy.engine import Engine
 from thidua.cli.main import main
 from thidua.config import set_settings
 
+from .board_fixtures import CODE, EXTRA, FAILURES, GRID, MILESTONES, seed
 from .store_fixtures import backend, fresh_db, pg_database
-from .test_board import CODE, EXTRA, FAILURES, GRID, MILESTONES, seed
 
 __all__ = ["backend", "fresh_db", "pg_database"]
 
@@ -36,7 +36,9 @@ def store(fresh_db: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     for name in list(os.environ):
         if name.startswith("THIDUA_") or name in ("COLUMNS", "FORCE_COLOR", "NO_COLOR"):
             monkeypatch.delenv(name)
-    monkeypatch.setenv("THIDUA_DATA_DIR", str(tmp_path))  # SQLite: its thidua.store.db is fresh_db's
+    monkeypatch.setenv(
+        "THIDUA_DATA_DIR", str(tmp_path)
+    )  # SQLite: its thidua.store.db is fresh_db's
     monkeypatch.setenv("THIDUA_NOW", STATUS_NOW)
     if fresh_db.url.get_backend_name() == "postgresql":
         monkeypatch.setenv(
@@ -72,11 +74,11 @@ def test_the_board_in_a_pipe(capsys, seeded: Path) -> None:
     assert out.startswith("12/KH-TEST — Đợt thi đua thử nghiệm\n\n" + FAILURES)  # failures first
     assert GRID in out
     assert (
-        "│ XA-1   │ ✓ 4/6          │ thiếu               │\n"
-        "│ XA-2   │ thiếu          │ thiếu               │\n"
-        "│ SO-A   │ sớm 2 ngày     │ ✓ 8/6               │\n"
+        "│ XA-1   │ ✓ 4/6            │ quá hạn chưa nộp    │\n"
+        "│ XA-2   │ quá hạn chưa nộp │ quá hạn chưa nộp    │\n"
+        "│ SO-A   │ sớm 2 ngày       │ ✓ 8/6               │\n"
     ) in out
-    assert "│ Đã nộp │ 2/4 (sớm 1)    │ 1/4                 │" in out
+    assert "│ Đã nộp │ 2/4 (sớm 1)      │ 1/4                 │" in out
     assert (
         "│ XA-2   │ 3/2 ✗     │ 1                         │\n"
         "│        │           │ cá nhân, hộ gia đình 0/6  │\n"
@@ -84,13 +86,16 @@ def test_the_board_in_a_pipe(capsys, seeded: Path) -> None:
     assert "│ SO-A   │ 100% / 100% ✓ │ 3 / 3 ✓ │" in out
     # The action list stays: what fired, what failed, what is overdue to run.
     assert (
-        "│ 17/03/2026    │ Nhắc hạn nộp kế hoạch      │ đã xong       │ 3 đã gửi, 1 lỗi │\n"
-        "│ thứ Ba 08:00  │ triển khai (còn 3 ngày)    │               │                 │\n"
+        "│ 17/03/2026    │ Nhắc hạn nộp kế     │ đã thực hiện         │ 3 đã gửi, 1 lỗi │\n"
+        "│ thứ Ba 08:00  │ hoạch triển khai    │                      │                 │\n"
     ) in out
-    assert "│ thứ Sáu 08:00 │ SMTP từ chối kết nối       │               │                 │" in out
+    assert "│ thứ Sáu 08:00 │ SMTP từ chối kết    │                      │                 │" in out
     # 20/6/2026 is a Saturday: due Monday 22/6 (Điều 148 BLDS), overdue from Tuesday 23/6.
-    assert "│ 23/06/2026    │ Quá hạn nộp báo cáo quý    │ trễ, chờ chạy │                 │" in out
-    assert out.endswith("Đã xong 11 · sắp tới 0 · trễ 3 · lỗi 1 · đã qua 0 · bỏ qua 0 · hủy 0\n")
+    assert "│ 23/06/2026    │ Quá hạn nộp báo cáo │ trễ, chưa thực hiện  │                 │" in out
+    assert out.endswith(
+        "Đã thực hiện: 11 · đã lên lịch: 0 · trễ, chưa thực hiện: 3\n"
+        "không thực hiện được: 1 · đã qua, không gửi: 0 · bỏ qua: 0 · đã hủy: 0\n"
+    )
 
 
 def test_colors_only_on_request_and_never_with_no_color(
@@ -98,11 +103,11 @@ def test_colors_only_on_request_and_never_with_no_color(
 ) -> None:
     monkeypatch.setenv("FORCE_COLOR", "1")
     _, colored, _ = run(capsys, "status", CODE)
-    assert "\x1b[1;31mthiếu" in colored and "\x1b[33mtrễ 2 ngày" in colored
+    assert "\x1b[1;31mquá hạn chưa nộp" in colored and "\x1b[33mtrễ hạn 2 ngày" in colored
     monkeypatch.setenv("NO_COLOR", "1")
     _, plain, _ = run(capsys, "status", CODE)
     assert not re.search(r"\x1b\[[0-9;]*3[0-7]m", plain)  # no foreground color at all
-    assert "thiếu" in plain
+    assert "quá hạn chưa nộp" in plain
 
 
 def test_json_for_scripts(capsys, seeded: Path) -> None:
@@ -135,7 +140,7 @@ def test_json_for_scripts(capsys, seeded: Path) -> None:
     units = {u["code"]: u for u in data["units"]}
     assert units["XA-1"]["cells"]["ke-hoach/-"] == {
         "state": "missing",
-        "text": "thiếu · nhắc 3 · báo cấp trên",
+        "text": "quá hạn chưa nộp · nhắc 3 · báo cấp trên",
         "submitted_on": None,
         "days": None,
         "reminders": 3,
@@ -172,20 +177,48 @@ def test_one_unit_across_everything(capsys, seeded: Path) -> None:
     code, out, _ = run(capsys, "status", CODE, "--don-vi", "xa-1")
     assert code == 0 and not ANSI.search(out)
     assert "Đơn vị: XA-1 — UBND xã Một" in out
-    assert "│ Kế hoạch            │ 20/03/2026 │ thiếu      │    3 │ có           │" in out
-    assert "│ Số liệu quý I/2026  │ 20/03/2026 │ trễ 1 ngày │    0 │              │" in out
-    assert "│ Hồ sơ               │ 04/06/2026 │ ✓ 4/6      │    0 │              │" in out
+    assert "│ Kế hoạch            │ 20/03/2026 │ quá hạn chưa nộp │    3 │ có           │" in out
+    assert "│ Số liệu quý I/2026  │ 20/03/2026 │ trễ hạn 1 ngày   │    0 │              │" in out
+    assert "│ Hồ sơ               │ 04/06/2026 │ ✓ 4/6            │    0 │              │" in out
     assert "Đề nghị Bằng khen: 2/2" in out
     assert "Chỉ tiêu sang-kien: 75% / 100% ✗" in out
     assert "SO-A" not in out and "XA-2" not in out
     assert "Gửi thông báo không thành công tới 1 đơn vị" in out  # its own failure only
     # Its own deliveries only: the reminder reached it once, no failure of another unit.
-    assert "│ 17/03/2026    │ Nhắc hạn nộp kế hoạch      │ đã xong       │ 1 đã gửi        │" in out
+    assert "│ 17/03/2026    │ Nhắc hạn nộp kế     │ đã thực hiện         │ 1 đã gửi        │" in out
     # XA-1 heads its cụm: the escalation about the nomination went to it, and failed.
-    assert "│ 05/06/2026    │ Báo cáo cấp trên: đơn vị   │ đã xong       │ 0 đã gửi, 1 lỗi │" in out
-    assert "│ Số liệu quý II/2026 │ 22/06/2026 │ thiếu      │    0 │              │" in out
+    assert "│ 05/06/2026    │ Báo cáo cấp trên:   │ đã thực hiện         │ 0 đã gửi, 1 lỗi │" in out
+    assert "│ Số liệu quý II/2026 │ 22/06/2026 │ quá hạn chưa nộp │    0 │              │" in out
     _, same, _ = run(capsys, "status", CODE, "--unit", "XA-1")
     assert same == out
+
+
+def test_a_group_and_a_state_narrow_the_rows(capsys, seeded: Path) -> None:
+    code, out, _ = run(capsys, "status", CODE, "--nhom", "CUM-X", "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert [u["code"] for u in data["units"]] == ["XA-1", "XA-2"]
+    assert data["columns"][0]["expected"] == 2  # the summaries count the rows shown
+    # Units with at least one occurrence past due and not handed in: all but SO-A.
+    code, out, _ = run(
+        capsys, "status", CODE, "--trang-thai", "qua han chua nop", "--format", "json"
+    )
+    missing = json.loads(out)["units"]
+    assert code == 0 and {u["code"] for u in missing} == {"XA-1", "XA-2", "SO-B"}
+    assert all(any(c and c["state"] == "missing" for c in u["cells"].values()) for u in missing)
+    code, out, _ = run(
+        capsys, "status", CODE, "--nhom", "CUM-X", "--trang-thai", "sớm", "--format", "json"
+    )
+    assert code == 0 and json.loads(out)["units"] == []  # SO-A was early, and is no xã
+
+
+def test_a_bad_group_or_state_is_named(capsys, seeded: Path) -> None:
+    code, out, err = run(capsys, "status", CODE, "--nhom", "CUM-Z")
+    assert (code, out) == (1, "")
+    assert err.startswith("lỗi: --nhom: không có nhóm “CUM-Z” (các nhóm: ")
+    code, out, err = run(capsys, "status", CODE, "--trang-thai", "thiếu")
+    assert (code, out) == (1, "")
+    assert "--trang-thai: trạng thái “thiếu” không có; dùng một trong: “đúng hạn” (on_time)" in err
 
 
 def test_unknown_unit_is_named(capsys, seeded: Path) -> None:
@@ -210,4 +243,4 @@ def test_without_its_file_the_actions_still_show(capsys, seeded: Path) -> None:
     assert err.startswith("cảnh báo: không có đợt thi đua mã “12/KH-TEST”")
     assert "chỉ hiện các hoạt động đã ghi trong kho" in err
     assert "Tình hình nộp" not in out and "Các hoạt động" in out
-    assert "Đã xong 11 · sắp tới 0 · trễ 3 · lỗi 1" in out
+    assert "Đã thực hiện: 11 · đã lên lịch: 0 · trễ, chưa thực hiện: 3\n" in out

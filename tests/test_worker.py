@@ -105,7 +105,7 @@ def test_worker_down_at_the_due_time_runs_the_action_once_when_back(served, tmp_
     assert outbox(data, "launch/-/launch") == {code.lower(): 1 for code in PARTICIPANTS}
     assert len(runs_by_name(served, "91/KH-THU")[name]) == 1
     status = third.thidua("status", "91/KH-THU").stdout
-    assert "đã xong" in status and "4 đã gửi" in status
+    assert "đã thực hiện" in status and "4 đã gửi" in status
 
     # What operators read in the UI: who was notified, a summary, the campaign's progress
     # and its status board.
@@ -125,7 +125,7 @@ def test_worker_down_at_the_due_time_runs_the_action_once_when_back(served, tmp_
     assert {row["Kết quả"] for row in table} == {"đã gửi"}
     assert "Gửi thành công: 4 lượt" in artifacts["91-kh-thu-tom-tat"]["data"]
     progress = json.loads(artifacts["91-kh-thu-tien-do"]["data"])
-    assert progress[0]["Hoạt động"] == "Phát động" and progress[0]["Trạng thái"] == "đã xong"
+    assert progress[0]["Hoạt động"] == "Phát động" and progress[0]["Trạng thái"] == "đã thực hiện"
 
 
 def test_redeploy_moves_only_the_moved_milestone(served, tmp_path) -> None:
@@ -202,4 +202,4 @@ def test_a_failed_run_alerts_the_organizer(served, tmp_path) -> None:
     assert msg["Subject"].startswith("[94/KH-THU] LỖI: Thông báo phát động ngày ")
     assert "không chạy thành công" in msg.get_content()
     assert outbox(data, "launch/-/launch") == {}
-    assert "lỗi" in w.thidua("status", "94/KH-THU").stdout
+    assert "không thực hiện được" in w.thidua("status", "94/KH-THU").stdout

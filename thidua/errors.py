@@ -9,6 +9,7 @@ raise one `ValidationFailed` carrying them, so an admin fixes a file in one pass
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -118,6 +119,54 @@ class CampaignFileError(ValidationFailed):
 
 class UnknownCampaign(ThiduaError):
     """No campaign with the given code or file exists."""
+
+
+class SubmissionError(ThiduaError):
+    """A submission that cannot be recorded as given; `field` names the input at fault.
+
+    Fields: campaign, unit, milestone, occurrence, submitted_at, figures[.<target>],
+    files, source. An error about several inputs carries them all in `errors`.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        value: Any = _UNSET,
+        errors: Sequence[SubmissionError] = (),
+    ) -> None:
+        self.message = message
+        self.field = field
+        self.value = value
+        self.errors: list[SubmissionError] = list(errors) or [self]
+        super().__init__(message)
+
+    @property
+    def has_value(self) -> bool:
+        return self.value is not _UNSET
+
+    @classmethod
+    def combine(cls, errors: Sequence[SubmissionError]) -> SubmissionError:
+        """One error standing for several (each keeps its field for an import report)."""
+        if len(errors) == 1:
+            return errors[0]
+        return cls("; ".join(e.message for e in errors), field=errors[0].field, errors=errors)
+
+
+class NominationError(ThiduaError):
+    """A nomination cannot be recorded or moved as asked; nothing was changed."""
+
+
+class OutsideWindow(SubmissionError, NominationError):
+    """Handed in outside a milestone's window (late, or before it opens) while the campaign
+    says ``late="refuse"``; the message states the window.
+
+    The one refusal for both ledgers: a report, a figure or a nomination dossier is refused
+    by the same rule. It is a SubmissionError and a NominationError at once, so that the
+    callers of each ledger, which catch their own family, see it as theirs (an import lists
+    it against its row; the nomination CLI prints it).
+    """
 
 
 class StoreUnavailable(ThiduaError):

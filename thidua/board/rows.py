@@ -1,8 +1,9 @@
-"""The status board of a campaign: each unit × milestone occurrence, nominations, targets.
+"""The status board of a campaign, as data: the store's rows it is built from, and each
+unit × milestone occurrence, nominations, targets.
 
-Pure: built from rows read from the store (`thidua.board.view.read_rows`) and the
-compiled plan, so `thidua status` and the Prefect artifact (`tasks/board.py`) show
-the same facts. Everything is joined with dicts; nothing here queries per unit.
+`thidua.board.read` fills `StoreRows`, `thidua.board.build` joins them with the plan
+into a `Board`, `thidua.board.view` draws it for a terminal and `Board.table_rows` for
+the Prefect artifact (`tasks/board.py`), so both show the same facts.
 """
 
 from __future__ import annotations
@@ -14,23 +15,11 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from thidua.campaign.plan import ActionKind, Plan, occurrence_label, participants
-from thidua.campaign.spec import Campaign, Milestone, MilestoneKind, Requirement, Target
-from thidua.ledger.failures import FailureRow, UnitFailures, failing_first, group_failures
-from thidua.registry import Registry
+from thidua.campaign.spec import Target
+from thidua.ledger.failures import FailureRow, UnitFailures
+from thidua.ledger.statuses import SubmissionState, effective_status
 
-#: Notices to the unit itself about an occurrence it still owes; counted as reminders.
-REMINDER_KINDS = (ActionKind.REMINDER.value, ActionKind.DUE.value, ActionKind.OVERDUE.value)
-
-_SHORT_BY_KIND = {MilestoneKind.REVIEW: "Sơ kết", MilestoneKind.SUMMARY: "Tổng kết"}
-_SHORT_BY_REQUIREMENT = {
-    Requirement.IMPLEMENTING_PLAN: "Kế hoạch",
-    Requirement.REPORT: "Báo cáo",
-    Requirement.TARGET_FIGURES: "Số liệu",
-    Requirement.NOMINATION_DOSSIER: "Hồ sơ",
-}
-
-# --- what the store holds (filled by thidua.board.view.read_rows) ----------------------
+# --- what the store holds (filled by thidua.board.read.read_rows) ----------------------
 
 
 @dataclass
@@ -108,7 +97,7 @@ class Column:
 class Cell:
     """Where one unit stands on one occurrence."""
 
-    state: str  # on_time | late | early | missing | pending
+    state: SubmissionState
     submitted_on: date | None = None
     days: int | None = None  # days late (late) or before the window opened (early)
     reminders: int = 0
@@ -116,13 +105,14 @@ class Cell:
 
     @property
     def label(self) -> str:
-        """The main text: “✓ 20/5”, “trễ 2 ngày”, “sớm 1 ngày”, “thiếu” or “—”."""
-        if self.state == "on_time" and self.submitted_on is not None:
+        """The main text: “✓ 20/5”, “trễ hạn 2 ngày”, “sớm 1 ngày”, “quá hạn chưa nộp” or
+        “—” (not due yet)."""
+        if self.state is SubmissionState.ON_TIME and self.submitted_on is not None:
             return f"✓ {self.submitted_on.day}/{self.submitted_on.month}"
-        if self.state in ("late", "early"):
-            word = "trễ" if self.state == "late" else "sớm"
+        if self.state in (SubmissionState.LATE, SubmissionState.EARLY):
+            word = self.state.label
             return f"{word} {self.days} ngày" if self.days else word
-        return "thiếu" if self.state == "missing" else "—"
+        return self.state.label if self.state is SubmissionState.MISSING else "—"
 
     @property
     def notes(self) -> list[str]:
@@ -135,7 +125,7 @@ class Cell:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "state": self.state,
+            "state": self.state.value,
             "text": self.text(),
             "submitted_on": self.submitted_on.isoformat() if self.submitted_on else None,
             "days": self.days,
@@ -270,9 +260,9 @@ class ColumnSummary:
 
     @property
     def text(self) -> str:
-        """“3/4 (trễ 2)”: submitted of expected, and how many out of time."""
-        out = [f"trễ {self.late}"] if self.late else []
-        out += [f"sớm {self.early}"] if self.early else []
+        """“3/4 (trễ hạn 2)”: submitted of expected, and how many out of time."""
+        out = [f"{SubmissionState.LATE.label} {self.late}"] if self.late else []
+        out += [f"{SubmissionState.EARLY.label} {self.early}"] if self.early else []
         return f"{self.submitted}/{self.expected}" + (f" ({', '.join(out)})" if out else "")
 
 
@@ -302,7 +292,12 @@ class Board:
     def only(self, code: str) -> Board:
         """The same board restricted to one unit (an existing one: see `unit`)."""
         row = self.unit(code)
-        units = [row] if row is not None else []
+        return self.restrict([row.code] if row is not None else [])
+
+    def restrict(self, codes: Iterable[str]) -> Board:
+        """The same board with only the rows (and failures) of `codes`, summaries recounted."""
+        wanted = {c.strip().upper() for c in codes}
+        units = [u for u in self.units if u.code.upper() in wanted]
         summaries = {c.id: summarize(c, units) for c in self.columns}
         return Board(
             self.code,
@@ -316,13 +311,11 @@ class Board:
             self.actions,
             summaries,
             self.timezone,
-            [f for f in self.failures if f.unit.upper() == code.strip().upper()],
+            [f for f in self.failures if f.unit.upper() in wanted],
         )
 
     def as_dict(self) -> dict[str, Any]:
         """The board as plain JSON-able data, for scripts (`thidua status --format json`)."""
-        from thidua.board.view import effective_status
-
         return {
             "campaign": {"code": self.code, "title": self.title, "status": self.status},
             "now": self.now.isoformat(),
@@ -400,290 +393,17 @@ class Board:
         return rows
 
 
-# --- building ----------------------------------------------------------------------
-
-
-def build_board(
-    rows: StoreRows,
-    plan: Plan | None,
-    registry: Registry | None,
-    *,
-    now: datetime,
-    timezone: str = "Asia/Ho_Chi_Minh",
-) -> Board:
-    """The board from the store's rows and the compiled plan (None: the actions only)."""
-    if plan is None or registry is None:
-        board = Board(
-            rows.code, rows.title, rows.status, now, [], [], [], [], rows.actions, {}, timezone
-        )
-        board.failures = group_failures(rows.failures, rows.actions, reached=rows.reached, names={})
-        return board
-    tz = ZoneInfo(timezone)
-    spec = plan.campaign
-    columns = board_columns(plan)
-    audiences = {c.id: _audience(spec.milestone(c.milestone), plan, registry) for c in columns}
-    codes = list(plan.participants)
-    extra = set().union(*audiences.values()) - set(codes)
-    codes += [u.code for u in registry if u.code in extra]
-    failures = group_failures(
-        rows.failures,
-        rows.actions,
-        reached=rows.reached,
-        names={u.code: u.name for u in registry},
-        order=codes,
-    )
-    codes = failing_first(codes, failures)
-    submitted = {(s.milestone, s.occurrence, s.unit): s for s in rows.submissions}
-    today = now.astimezone(tz).date()
-    awards, nominations = _nominations(spec, registry, codes, rows.nominations)
-    dues = {(c.milestone, c.occurrence): c.due for c in columns}
-    units = []
-    for code in codes:
-        cells: dict[str, Cell | None] = {}
-        for c in columns:
-            cells[c.id] = (
-                _cell(c, code, submitted, rows, registry, today, tz)
-                if code in audiences[c.id]
-                else None
-            )
-        unit = registry.unit(code) if code in registry else None
-        units.append(
-            UnitRow(
-                code,
-                unit.name if unit else code,
-                cells,
-                {a.key: nominations[(code, a.key)] for a in awards},
-                {},
-            )
-        )
-    _fill_targets(units, spec.targets, rows.submissions, dues)
-    summaries = {c.id: summarize(c, units) for c in columns}
-    return Board(
-        rows.code,
-        rows.title,
-        rows.status,
-        now,
-        columns,
-        units,
-        awards,
-        list(spec.targets),
-        rows.actions,
-        summaries,
-        timezone,
-        failures,
-    )
-
-
 def summarize(column: Column, units: Iterable[UnitRow]) -> ColumnSummary:
     """Counts of one column over `units`."""
     counts = Counter(c.state for u in units if (c := u.cells.get(column.id)) is not None)
-    submitted = counts["on_time"] + counts["late"] + counts["early"]
+    submitted = sum(n for state, n in counts.items() if state.submitted)
     return ColumnSummary(
         expected=sum(counts.values()),
         submitted=submitted,
-        late=counts["late"],
-        early=counts["early"],
-        missing=counts["missing"],
+        late=counts[SubmissionState.LATE],
+        early=counts[SubmissionState.EARLY],
+        missing=counts[SubmissionState.MISSING],
     )
-
-
-def short_label(m: Milestone) -> str:
-    """A milestone's short name for a column: “Báo cáo”, “Kế hoạch”, “Hồ sơ”, “Sơ kết”…"""
-    return _SHORT_BY_KIND.get(m.kind) or _SHORT_BY_REQUIREMENT.get(m.requirement) or m.label
-
-
-def board_columns(plan: Plan) -> list[Column]:
-    """The occurrences units must submit something for, in due order."""
-    wanted = [
-        occ
-        for occ in plan.occurrences
-        if occ.milestone.requirement is not Requirement.NONE
-        and occ.milestone.audience != "organizer"
-    ]
-    milestones = list(dict.fromkeys(occ.milestone.key for occ in wanted))
-    shorts = {key: short_label(plan.campaign.milestone(key)) for key in milestones}
-    clash = Counter(shorts.values())
-    names = {key: s if clash[s] == 1 else f"{s} ({key})" for key, s in shorts.items()}
-    columns = []
-    for occ in sorted(wanted, key=lambda o: (o.due, milestones.index(o.milestone.key))):
-        m = occ.milestone
-        label = f"{names[m.key]} {occurrence_label(occ.key)}".strip()
-        escalate_to = m.escalation.to if m.escalation else None
-        columns.append(
-            Column(m.key, occ.key, label, occ.opens, occ.due, escalate_to, m.is_required)
-        )
-    return columns
-
-
-def _nominations(
-    spec: Campaign,
-    registry: Registry,
-    codes: list[str],
-    counts: dict[tuple[str, str, str], int],
-) -> tuple[list[AwardColumn], dict[tuple[str, str], NominationCell]]:
-    """The award columns and each unit's cell, with the quota bounds of thidua.ledger.nominations."""
-    from thidua.ledger.nominations import KIND_ORDER, NominationError, award_key, limits_for
-
-    everywhere: Counter[tuple[str, str]] = Counter()
-    for (_, award, kind), n in counts.items():
-        everywhere[(award, kind)] += n
-
-    def used(unit: str | None, award: str, kinds: Iterable[str]) -> int:
-        if unit is None:
-            return sum(everywhere[(award, str(k))] for k in kinds)
-        return sum(counts.get((unit, award, str(k)), 0) for k in kinds)
-
-    def kinds_label(kinds: frozenset) -> str:
-        return (
-            ""
-            if len(kinds) == len(KIND_ORDER)
-            else ", ".join(k.label for k in KIND_ORDER if k in kinds)
-        )
-
-    every_kind = [str(k) for k in KIND_ORDER]
-    members = participants(spec, registry)
-    shorts = [a.name.split(" của ")[0].strip() for a in spec.awards]
-    clash = Counter(shorts)
-    columns: list[AwardColumn] = []
-    cells: dict[tuple[str, str], NominationCell] = {}
-    for award, short in zip(spec.awards, shorts, strict=True):
-        key = award_key(award)
-        totals: dict[Any, Bound] = {}
-        for code in codes:
-            cell = NominationCell(used(code, key, every_kind))
-            try:
-                limits = (
-                    limits_for(spec, registry, award, code, members=members)
-                    if code in registry
-                    else []
-                )
-            except NominationError:  # no headcount to apply a ratio to: shown as a bare count
-                limits = []
-            bounds = []
-            for limit in limits:
-                bound = Bound(
-                    kinds_label(limit.kinds), used(limit.unit, key, limit.kinds), limit.limit
-                )
-                if limit.unit is None:
-                    totals.setdefault(limit.key, bound)
-                elif not bound.kinds:
-                    cell.limit = limit.limit
-                else:
-                    bounds.append(bound)
-            cell.bounds = tuple(bounds)
-            cells[(code, key)] = cell
-        label = short if clash[short] == 1 else award.name
-        columns.append(AwardColumn(key, label, award.name, tuple(totals.values())))
-    return columns, cells
-
-
-def _audience(m: Milestone, plan: Plan, registry: Registry) -> set[str]:
-    """Units that owe the milestone."""
-    if m.audience == "participants":
-        return set(plan.participants)
-    out: set[str] = set()
-    for code in m.audience:
-        if code in registry.groups:
-            out.update(u.code for u in registry.members(code))
-        elif code in registry:
-            out.add(registry.unit(code).code)
-    return out
-
-
-def _cell(
-    column: Column,
-    code: str,
-    submitted: dict[tuple[str, str, str], SubmissionRow],
-    rows: StoreRows,
-    registry: Registry,
-    today: date,
-    tz: ZoneInfo,
-) -> Cell:
-    key = (column.milestone, column.occurrence)
-    sub = submitted.get((*key, code))
-    escalated = _escalated(column, code, sub, rows.escalations.get(key, {}), registry)
-    cell = Cell("pending", reminders=rows.reminders.get((*key, code), 0), escalated=escalated)
-    if sub is None:
-        cell.state = "missing" if today > column.due and column.required else "pending"
-        return cell
-    day = sub.submitted_at.astimezone(tz).date()
-    cell.submitted_on = day
-    timing = str(sub.timing)
-    cell.state = timing if timing in ("late", "early") else "on_time"
-    if cell.state == "late":
-        cell.days = max((day - column.due).days, 0) or None
-    elif cell.state == "early":
-        cell.days = max((column.opens - day).days, 0) or None
-    return cell
-
-
-def _escalated(
-    column: Column,
-    code: str,
-    sub: SubmissionRow | None,
-    sent: dict[str, datetime],
-    registry: Registry,
-) -> bool:
-    """Whether an escalation naming this unit went out: to its supervisor or group head,
-    (or the organizer) while the unit had still not submitted."""
-    if not sent:
-        return False
-    if column.escalate_to == "supervisor":
-        sup = registry.supervisor(code) if code in registry else None
-        whens = [sent[sup.code]] if sup is not None and sup.code in sent else []
-    elif column.escalate_to == "group_head":
-        heads = registry.group_heads(code) if code in registry else []
-        whens = [sent[h.code] for h in heads if h.code in sent]
-    else:
-        whens = list(sent.values())
-    if not whens:
-        return False
-    return sub is None or sub.submitted_at > min(whens)
-
-
-def _fill_targets(
-    units: list[UnitRow],
-    targets: Iterable[Target],
-    submissions: list[SubmissionRow],
-    dues: dict[tuple[str, str], date],
-) -> None:
-    """Each unit's latest figure for each target (latest occurrence, then latest submission)."""
-    targets = list(targets)
-    if not targets:
-        return
-    latest: dict[tuple[str, str], SubmissionRow] = {}
-    order = sorted(
-        (s for s in submissions if s.figures),
-        key=lambda s: (dues.get((s.milestone, s.occurrence), date.min), s.submitted_at),
-    )
-    for s in order:
-        for target_code in s.figures:
-            latest[(s.unit, target_code)] = s
-    for u in units:
-        for t in targets:
-            cell = TargetCell(goal=t.goal, ratio=bool(t.denominator))
-            sub = latest.get((u.code, t.code))
-            if sub is not None:
-                figure = sub.figures[t.code]
-                value, base = _figure(figure)
-                cell.value, cell.base = value, base
-                cell.occurrence = sub.occurrence
-                if value is not None and not t.denominator:
-                    cell.attained = value
-                elif value is not None and base:
-                    cell.attained = value / base
-            u.targets[t.code] = cell
-
-
-def _figure(figure: Any) -> tuple[float | None, float | None]:
-    """(value, base) of a stored figure: {"value", "base"}, or a bare number."""
-    if isinstance(figure, dict):
-        return _float(figure.get("value")), _float(figure.get("base"))
-    return _float(figure), None
-
-
-def _float(x: Any) -> float | None:
-    return float(x) if isinstance(x, int | float) and not isinstance(x, bool) else None
 
 
 def _number(x: float) -> str:

@@ -1,247 +1,58 @@
-"""What happened to a campaign, read from the store: the status board and its terminal view.
+"""The status board drawn for a terminal.
 
-`read_rows` reads one campaign in a handful of set-based queries (no query per unit
-or per action), `thidua.board.rows.build_board` joins them with the plan, and
-`render_board` draws the result for a terminal, where rich decides the width and
-the styles: no ANSI codes at all when piped, no colors when NO_COLOR is set.
+`render_board` draws a `Board` (`thidua.board.build`), where rich decides the width
+and the styles: no ANSI codes at all when piped, no colors when NO_COLOR is set.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable
-from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from thidua.board.rows import (
-    REMINDER_KINDS,
-    ActionLine,
-    Board,
-    Cell,
-    StoreRows,
-    SubmissionRow,
-)
+from thidua.board.rows import Board, Cell
 from thidua.campaign.plan_output import width
 from thidua.dates.written import format_short, weekday_name
-from thidua.ledger.failures import FAILED_STATUSES, FailureRow
+from thidua.ledger.statuses import (
+    LATE_ACTION,
+    ActionStatus,
+    CampaignStatus,
+    SubmissionState,
+    action_label,
+    effective_status,
+)
+from thidua.ledger.statuses import effective_label as label
 
 if TYPE_CHECKING:
     from rich.console import Console
-    from sqlmodel import Session
 
-__all__ = [
-    "CAMPAIGN_LABELS",
-    "LABELS",
-    "ActionLine",
-    "effective_status",
-    "label",
-    "read_rows",
-    "render_board",
-]
+#: `label` is the label of an action as an operator sees it (tasks/actions.py shows it).
+__all__ = ["actions_summary", "header", "label", "make_console", "render_board"]
 
-LABELS = {
-    "planned": "chưa lên lịch",
-    "scheduled": "đã lên lịch",
-    "running": "đang chạy",
-    "done": "đã xong",
-    "failed": "lỗi",
-    "passed": "đã qua (không gửi)",
-    "skipped": "bỏ qua",
-    "cancelled": "đã hủy",
-    "late": "trễ, chờ chạy",
+_CELL_STYLES = {
+    SubmissionState.ON_TIME: "green",
+    SubmissionState.LATE: "yellow",
+    SubmissionState.EARLY: "yellow",
+    SubmissionState.MISSING: "bold red",
 }
-
-
-CAMPAIGN_LABELS = {"active": "đang thực hiện", "paused": "tạm dừng", "cancelled": "đã hủy"}
-
-_CELL_STYLES = {"on_time": "green", "late": "yellow", "early": "yellow", "missing": "bold red"}
-_ACTION_STYLES = {"failed": "bold red", "late": "yellow", "skipped": "yellow", "done": "green"}
-
-
-def effective_status(status: str, scheduled_at: datetime, now: datetime) -> str:
-    """The status an operator should see: a scheduled action whose time passed is late."""
-    if status in ("scheduled", "planned") and scheduled_at < now:
-        return "late"
-    return str(status)
-
-
-def label(status: str, scheduled_at: datetime, now: datetime) -> str:
-    """Vietnamese label of `effective_status`."""
-    return LABELS.get(effective_status(status, scheduled_at, now), str(status))
-
-
-# --- reading the store -------------------------------------------------------------
-
-
-def read_rows(session: Session, *, code: str, unit: str | None = None) -> StoreRows | None:
-    """The store's facts about campaign `code` (None if it was never recorded).
-
-    With `unit`, delivery counts of the actions, submissions and nominations are
-    that unit's only; escalations are kept whole (they go to its supervisor).
-    """
-    from sqlalchemy import and_, distinct, func
-    from sqlmodel import col, select
-
-    from thidua.ledger.nominations import COUNTED
-    from thidua.store.models import ActionRecord, CampaignRecord, Delivery, Nomination, Submission
-
-    record = session.get(CampaignRecord, code)
-    if record is None:
-        return None
-    rows = StoreRows(code, record.title, str(record.status))
-
-    counts = select(
-        Delivery.action_key, Delivery.unit_code, Delivery.channel, Delivery.status
-    ).where(col(Delivery.campaign_code) == code)
-    if unit is not None:
-        counts = counts.where(col(Delivery.unit_code) == unit)
-    # One count per unit and channel, however many resends (`thidua resend`) it took:
-    # a failure a resend made good is sent; an uncertain outcome counts as not reached.
-    outcome: dict[tuple[str, str, str], str] = {}
-    for key, unit_code, channel, status in session.exec(counts):
-        status = str(status)
-        if outcome.get((key, unit_code, channel)) != "sent":
-            outcome[(key, unit_code, channel)] = status
-    sent: Counter[str] = Counter()
-    failed: Counter[str] = Counter()
-    for (key, _, _), status in outcome.items():
-        if status == "sent":
-            sent[key] += 1
-        elif status.startswith("failed") or status == "uncertain":
-            failed[key] += 1
-
-    actions = select(
-        ActionRecord.key,
-        ActionRecord.milestone,
-        ActionRecord.occurrence,
-        ActionRecord.kind,
-        ActionRecord.title,
-        ActionRecord.scheduled_at,
-        ActionRecord.status,
-        ActionRecord.recipients,
-        ActionRecord.error,
-    ).where(col(ActionRecord.campaign_code) == code)
-    for key, milestone, occ, kind, title, at, status, recipients, error in session.exec(
-        actions.order_by(col(ActionRecord.scheduled_at), col(ActionRecord.key))
-    ):
-        rows.actions.append(
-            ActionLine(
-                at,
-                title,
-                str(status),
-                recipients,
-                sent[key],
-                failed[key],
-                error,
-                key,
-                milestone,
-                occ,
-                str(kind),
-            )
-        )
-
-    joined = and_(
-        col(ActionRecord.campaign_code) == col(Delivery.campaign_code),
-        col(ActionRecord.key) == col(Delivery.action_key),
-    )
-    reminders = (
-        select(
-            ActionRecord.milestone,
-            ActionRecord.occurrence,
-            Delivery.unit_code,
-            func.count(distinct(Delivery.action_key)),
-        )
-        .join(ActionRecord, joined)
-        .where(
-            col(Delivery.campaign_code) == code,
-            col(Delivery.status) == "sent",
-            col(ActionRecord.kind).in_(REMINDER_KINDS),
-        )
-    )
-    if unit is not None:
-        reminders = reminders.where(col(Delivery.unit_code) == unit)
-    reminders = reminders.group_by(
-        ActionRecord.milestone, ActionRecord.occurrence, Delivery.unit_code
-    )
-    rows.reminders = {(m, o, u): n for m, o, u, n in session.exec(reminders)}
-
-    escalations = (
-        select(
-            ActionRecord.milestone,
-            ActionRecord.occurrence,
-            Delivery.unit_code,
-            func.min(Delivery.sent_at),
-        )
-        .join(ActionRecord, joined)
-        .where(
-            col(Delivery.campaign_code) == code,
-            col(Delivery.status) == "sent",
-            col(ActionRecord.kind) == "escalation",
-        )
-        .group_by(ActionRecord.milestone, ActionRecord.occurrence, Delivery.unit_code)
-    )
-    for m, o, recipient, at in session.exec(escalations):
-        rows.escalations.setdefault((m, o), {})[recipient] = at
-
-    submissions = select(
-        Submission.milestone,
-        Submission.occurrence,
-        Submission.unit_code,
-        Submission.submitted_at,
-        Submission.timing,
-        Submission.figures,
-    ).where(col(Submission.campaign_code) == code)
-    if unit is not None:
-        submissions = submissions.where(col(Submission.unit_code) == unit)
-    rows.submissions = [
-        SubmissionRow(m, o, u, at, str(timing), figures or {})
-        for m, o, u, at, timing, figures in session.exec(submissions)
-    ]
-
-    nominations = select(
-        Nomination.unit_code, Nomination.award, Nomination.nominee_kind, func.count()
-    ).where(
-        col(Nomination.campaign_code) == code,
-        col(Nomination.status).in_([str(s) for s in COUNTED]),
-    )
-    if unit is not None:
-        nominations = nominations.where(col(Nomination.unit_code) == unit)
-    nominations = nominations.group_by(
-        Nomination.unit_code, Nomination.award, Nomination.nominee_kind
-    )
-    rows.nominations = {(u, a, k): n for u, a, k, n in session.exec(nominations)}
-    _read_failures(session, rows, unit)
-    return rows
-
-
-def _read_failures(session: Session, rows: StoreRows, unit: str | None) -> None:
-    """Failed deliveries, and which of their (unit, action) pairs another channel reached."""
-    from sqlmodel import col, select
-
-    from thidua.store.models import Delivery
-
-    failed = select(
-        Delivery.unit_code, Delivery.action_key, Delivery.channel, Delivery.status, Delivery.error
-    ).where(col(Delivery.campaign_code) == rows.code, col(Delivery.status).in_(FAILED_STATUSES))
-    if unit is not None:
-        failed = failed.where(col(Delivery.unit_code) == unit)
-    rows.failures = [
-        FailureRow(u, key, channel, str(status), error)
-        for u, key, channel, status, error in session.exec(
-            failed.order_by(col(Delivery.unit_code), col(Delivery.action_key))
-        )
-    ]
-    keys = sorted({f.action_key for f in rows.failures})
-    if not keys:
-        return
-    sent = select(Delivery.unit_code, Delivery.action_key).where(
-        col(Delivery.campaign_code) == rows.code,
-        col(Delivery.status) == "sent",
-        col(Delivery.action_key).in_(keys),
-    )
-    rows.reached = {(u, key) for u, key in session.exec(sent)}
+_ACTION_STYLES = {
+    ActionStatus.FAILED: "bold red",
+    LATE_ACTION: "yellow",
+    ActionStatus.SKIPPED: "yellow",
+    ActionStatus.DONE: "green",
+}
+#: The order the summary line counts actions in: what is done first, what is wrong next.
+_SUMMARY_ORDER = (
+    ActionStatus.DONE,
+    ActionStatus.SCHEDULED,
+    LATE_ACTION,
+    ActionStatus.FAILED,
+    ActionStatus.PASSED,
+    ActionStatus.SKIPPED,
+    ActionStatus.CANCELLED,
+)
 
 
 # --- drawing -----------------------------------------------------------------------
@@ -251,18 +62,23 @@ def header(board: Board) -> str:
     """“CODE — title”, with the campaign's state when it is not running."""
     if board.status == "active":
         return f"{board.code} — {board.title}"
-    state = CAMPAIGN_LABELS.get(board.status, board.status)
+    state = CampaignStatus.label_of(board.status)
     return f"{board.code} — {board.title} · {state.upper()}"
 
 
-def actions_summary(board: Board) -> str:
-    """Counts of the actions by what an operator sees of them."""
+def actions_summary(board: Board, room: int | None = None) -> str:
+    """Counts of the actions by what an operator sees of them, named by their labels;
+    with `room`, broken into lines that fit it between two counts, never inside one."""
     counts = Counter(effective_status(x.status, x.scheduled_at, board.now) for x in board.actions)
-    return (
-        f"Đã xong {counts['done']} · sắp tới {counts['scheduled']} · trễ {counts['late']} · "
-        f"lỗi {counts['failed']} · đã qua {counts['passed']} · bỏ qua {counts['skipped']} · "
-        f"hủy {counts['cancelled']}"
-    )
+    items = [f"{action_label(s)}: {counts[s]}" for s in _SUMMARY_ORDER]
+    items[0] = items[0][:1].upper() + items[0][1:]
+    lines = [items[0]]
+    for item in items[1:]:
+        if room is not None and _width(lines[-1]) + 3 + _width(item) > room:
+            lines.append(item)
+        else:
+            lines[-1] += f" · {item}"
+    return "\n".join(lines)
 
 
 def make_console(**kwargs: Any) -> Console:
@@ -428,9 +244,11 @@ def _grid_sections(board: Board, console: Console) -> None:
             ],
             ["Đã nộp", *(footers[i] for i in chunk)],
         )
+    st = SubmissionState
     console.print(
-        "✓ ngày nộp, đúng hạn · trễ, sớm: ngoài thời hạn · thiếu: quá hạn chưa nộp\n"
-        "— chưa đến hạn · nhắc N: đã nhắc N lần · báo cấp trên: đã báo cáo cấp trên",
+        f"✓ ngày nộp, {st.ON_TIME.label} · {st.LATE.label}, {st.EARLY.label}: ngoài thời hạn · "
+        f"{st.MISSING.label}\n— {st.PENDING.label} · nhắc N: đã nhắc N lần · "
+        "báo cấp trên: đã báo cáo cấp trên",
         style="dim",
     )
 
@@ -575,8 +393,8 @@ def _action_section(board: Board, console: Console) -> None:
         table.add_row(
             f"{format_short(local.date())}\n{weekday_name(local.date())} {local:%H:%M}",
             title,
-            Text(LABELS.get(status, status), style=_ACTION_STYLES.get(status, "")),
+            Text(action_label(status), style=_ACTION_STYLES.get(status, "")),
             result,
         )
     console.print(table)
-    console.print(actions_summary(board), soft_wrap=True)
+    console.print(actions_summary(board, console.width), soft_wrap=True)

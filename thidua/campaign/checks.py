@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from thidua.campaign.plan import ActionKind, Occurrence, compile_plan, occurrences, participants
+from thidua.campaign.audience import participants
+from thidua.campaign.plan import ActionKind, Occurrence, compile_plan, occurrences
 from thidua.campaign.spec import Campaign, MilestoneKind
 from thidua.dates.written import format_short
 from thidua.errors import Problem

@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from thidua.campaign.audience import audience, expand, participants
 from thidua.campaign.spec import Campaign, DeadlineRule, Milestone, MilestoneKind, Requirement
 from thidua.dates.offset import Offset
 from thidua.dates.span import DateSpan
@@ -166,29 +167,6 @@ class Plan:
 # --- audience --------------------------------------------------------------------
 
 
-def participants(campaign: Campaign, registry: Registry) -> tuple[str, ...]:
-    """Unit codes taking part, in registry order; unknown codes are left to the checks."""
-    p = campaign.participants
-    chosen: set[str] = set(c for c in p.units if c in registry)
-    for group in p.groups:
-        if group in registry.groups:
-            chosen.update(u.code for u in registry.members(group))
-    if p.kinds:
-        chosen.update(u.code for u in registry.of_kind(*p.kinds))
-    chosen.difference_update(p.exclude)
-    return tuple(u.code for u in registry if u.code in chosen)
-
-
-def _expand(codes: list[str], registry: Registry) -> tuple[str, ...]:
-    out: dict[str, None] = {}
-    for code in codes:
-        if code in registry.groups:
-            out.update((u.code, None) for u in registry.members(code))
-        elif code in registry:
-            out[code] = None
-    return tuple(out)
-
-
 def _escalation_recipients(
     to: str, campaign: Campaign, registry: Registry, members: tuple[str, ...]
 ) -> tuple[str, ...]:
@@ -203,7 +181,7 @@ def _escalation_recipients(
         elif to == "group_head":
             found.update((h.code, None) for h in registry.group_heads(code))
         else:
-            return _expand([to], registry)
+            return expand([to], registry)
     return tuple(found)
 
 
@@ -432,11 +410,11 @@ class _Builder:
             )
 
     def _audience(self, m: Milestone) -> tuple[str, tuple[str, ...]]:
-        if m.audience == "participants":
-            return "participants", self.members
-        if m.audience == "organizer":
-            return "organizer", (self.campaign.organizer,)
-        return "units", _expand(list(m.audience), self.registry)
+        """How the actions name their audience, and its units."""
+        recipients = audience(self.campaign, self.registry, m, members=self.members)
+        if m.audience in ("participants", "organizer"):
+            return str(m.audience), recipients
+        return "units", recipients
 
     def _subject(self, m: Milestone, occ: Occurrence) -> str:
         subject = _named(m) if m.title else _SUBJECTS.get(m.kind, m.kind.label)

@@ -9,7 +9,6 @@ reported at once with its field path. Date fields keep the admin's phrase
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import date, time
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -21,17 +20,11 @@ from thidua.dates.phrases import Phrase, parse_phrase
 from thidua.dates.span import DateSpan
 from thidua.errors import number_text
 from thidua.registry import UnitKind
+from thidua.text.fold import fold_words
 from thidua.text.names import LongText, Name, OneLine, Title
 
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9_.\-]*$")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
-
-
-def fold(text: str) -> str:
-    """Lowercase ASCII form of Vietnamese text, for matching aliases."""
-    text = unicodedata.normalize("NFD", text.strip().lower()).replace("đ", "d")
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return re.sub(r"[\s\-]+", "_", text)
 
 
 class LabelledEnum(StrEnum):
@@ -45,9 +38,9 @@ class LabelledEnum(StrEnum):
     def parse(cls, value: Any) -> Any:
         if isinstance(value, cls) or not isinstance(value, str):
             return value
-        key = fold(value)
+        key = fold_words(value, "_")
         for member in cls:
-            if key in (member.value, fold(member.label)) or key in _ALIASES.get(
+            if key in (member.value, fold_words(member.label, "_")) or key in _ALIASES.get(
                 (cls.__name__, member.value), ()
             ):
                 return member
@@ -328,7 +321,7 @@ class Recurrence(Spec):
     @classmethod
     def _aliases(cls, data: Any) -> Any:
         if isinstance(data, dict) and isinstance(data.get("every"), str):
-            every = fold(data["every"])
+            every = fold_words(data["every"], "_")
             aliases = {
                 "hang_nam": "yearly",
                 "nam": "yearly",

@@ -143,62 +143,20 @@ def cmd_date(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from thidua.board.rows import build_board
-    from thidua.board.view import make_console, read_rows, render_board
+    from thidua.board.query import BoardFilter, status_board
+    from thidua.board.view import make_console, render_board
     from thidua.clock import now as clock_now
     from thidua.config import get_settings
-    from thidua.store import campaign_rows
-    from thidua.store.db import session_scope
 
-    code = args.code.strip()
-    with session_scope() as session:
-        if campaign_rows.get_campaign(session, code=code) is None:
-            known = ", ".join(c.code for c in campaign_rows.list_campaigns(session)) or "chưa có"
-            raise ThiduaError(f"không có chiến dịch “{code}” trong kho trạng thái (đã có: {known})")
-    plan, registry, problem = _status_plan(code)
-    unit = args.unit.strip() if args.unit is not None else None
-    if unit is not None and registry is not None:
-        if unit not in registry:
-            raise ThiduaError(f"--don-vi: đơn vị “{unit}” không có trong danh sách đơn vị")
-        unit = registry.unit(unit).code
-    with session_scope() as session:
-        rows = read_rows(session, code=code, unit=unit)
-    assert rows is not None  # checked above; a campaign record is never deleted
-    board = build_board(rows, plan, registry, now=clock_now(), timezone=get_settings().timezone)
-    if unit is not None:
-        if plan is not None and board.unit(unit) is None:
-            raise ThiduaError(f"--don-vi: đơn vị “{unit}” không tham gia đợt thi đua “{code}”")
-        board = board.only(unit)
-        if plan is not None:  # without the plan, who received what is unknown: keep them all
-            mine = {a.key for a in plan.actions if unit in a.recipients}
-            board.actions = [a for a in board.actions if a.key in mine]
-    if problem:
-        _print(f"cảnh báo: {problem}; chỉ hiện các hoạt động đã ghi trong kho", err=True)
+    wanted = BoardFilter(unit=args.unit, group=args.group, state=args.state)
+    shown = status_board(args.code, wanted, now=clock_now(), timezone=get_settings().timezone)
+    if shown.warning:
+        _print(f"cảnh báo: {shown.warning}; chỉ hiện các hoạt động đã ghi trong kho", err=True)
     if args.format == "json":
-        _print(json.dumps(board.as_dict(), ensure_ascii=False))
+        _print(json.dumps(shown.board.as_dict(), ensure_ascii=False))
         return EXIT_OK
-    render_board(board, make_console(), unit=unit)
+    render_board(shown.board, make_console(), unit=shown.unit)
     return EXIT_OK
-
-
-def _status_plan(code: str) -> tuple[Plan | None, Registry | None, str | None]:
-    """The campaign's compiled plan and registry, or why they cannot be read (not fatal)."""
-    from thidua.campaign.lookup import find_campaign
-    from thidua.campaign.plan import compile_plan
-    from thidua.config import get_settings
-
-    try:
-        loaded = find_campaign(code)
-    except ValidationFailed as exc:
-        return (
-            None,
-            None,
-            f"tệp của đợt thi đua “{code}” có {len(exc.errors)} lỗi (xem thidua validate)",
-        )
-    except ThiduaError as exc:
-        return None, None, str(exc)
-    plan = compile_plan(loaded.spec, loaded.registry, notice_time=get_settings().notice_time)
-    return plan, loaded.registry, None
 
 
 def cmd_version(args: argparse.Namespace) -> int:
@@ -287,6 +245,17 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("code", metavar="SỐ-KÝ-HIỆU", help="ví dụ 641/KH-UBND")
     p.add_argument(
         "--don-vi", "--unit", dest="unit", metavar="MÃ", help="chỉ một đơn vị, trên mọi mốc"
+    )
+    p.add_argument(
+        "--nhom", "--group", dest="group", metavar="MÃ-NHÓM", help="chỉ các đơn vị của một nhóm"
+    )
+    p.add_argument(
+        "--trang-thai",
+        "--state",
+        dest="state",
+        metavar="TRẠNG-THÁI",
+        help="chỉ các đơn vị có ít nhất một mốc ở trạng thái này, ví dụ “quá hạn chưa nộp”, "
+        "“trễ hạn”",
     )
     p.add_argument(
         "--dinh-dang",

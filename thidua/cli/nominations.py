@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
     from thidua.campaign.loading import LoadedCampaign
-    from thidua.ledger.nominations import Usage
+    from thidua.ledger.quotas import Usage
     from thidua.store.models import Nomination
 
 EXIT_OK = 0
@@ -53,14 +53,14 @@ def _operator() -> str:
 
 
 def _document_pairs(values: list[str] | None) -> list[tuple[str, str]]:
-    from thidua.ledger.nominations import parse_document_arg
+    from thidua.ledger.dossier import parse_document_arg
 
     return [parse_document_arg(v) for v in values or []]
 
 
 def short_award_name(loaded: LoadedCampaign, key: str) -> str:
     """ "Bằng khen" for "Bằng khen của Chủ tịch …" when that is unambiguous in the campaign."""
-    from thidua.ledger.nominations import award_for_key
+    from thidua.ledger.dossier import award_for_key
 
     award = award_for_key(loaded.spec, key)
     if award is None:
@@ -76,8 +76,9 @@ def _usage_lines(usages: list[Usage]) -> list[str]:
 
 def _describe(nomination: Nomination, loaded: LoadedCampaign, tz: ZoneInfo) -> list[str]:
     from thidua.campaign.spec import NomineeKind
-    from thidua.ledger.nominations import TIMING_LABELS, award_for_key, status_label, unit_name
-    from thidua.ledger.submissions import local_text
+    from thidua.ledger.nominations import award_for_key, unit_name
+    from thidua.ledger.statuses import SubmissionTiming, status_label
+    from thidua.ledger.timing import local_text
 
     award = award_for_key(loaded.spec, nomination.award)
     who = nomination.nominee_name
@@ -85,7 +86,7 @@ def _describe(nomination: Nomination, loaded: LoadedCampaign, tz: ZoneInfo) -> l
     docs = "; ".join(f"{d['document']}: {d['name']}" for d in nomination.documents) or "không có"
     return [
         f"Hồ sơ số {nomination.id} ({status_label(nomination.status)}, "
-        f"{TIMING_LABELS[nomination.timing]})",
+        f"{SubmissionTiming(nomination.timing).label})",
         f"  {NomineeKind(nomination.nominee_kind).label.capitalize()}: {who}"
         + (f" — {extra}" if extra else ""),
         f"  Hình thức: {award.name if award else nomination.award}",
@@ -102,8 +103,8 @@ def _describe(nomination: Nomination, loaded: LoadedCampaign, tz: ZoneInfo) -> l
 
 def cmd_nominate(args: argparse.Namespace) -> int:
     from thidua.campaign.lookup import find_campaign
-    from thidua.ledger.nominations import NominationInput, award_key, nominate, quota_usage
-    from thidua.ledger.submissions import parse_time
+    from thidua.ledger.nominations import NominationInput, nominate, usage_of
+    from thidua.ledger.timing import parse_time
     from thidua.store import nomination_rows
     from thidua.store.db import session_scope
 
@@ -124,12 +125,7 @@ def cmd_nominate(args: argparse.Namespace) -> int:
     with session_scope() as session:
         nomination = nominate(session, loaded, request, tz=tz)
         mine = nomination_rows.nominations_for(session, campaign_code=loaded.code, award=nomination.award)
-        usages = [
-            u
-            for u in quota_usage(loaded.spec, loaded.registry, mine)
-            if award_key(u.limit.award) == nomination.award
-            and u.limit.covers(nomination.unit_code, nomination.nominee_kind)
-        ]
+        usages = usage_of(loaded.spec, loaded.registry, nomination, mine)
     _print(f"Đã ghi hồ sơ đề nghị khen thưởng của {nomination.unit_code}.")
     for line in _describe(nomination, loaded, tz):
         _print(line)
@@ -144,30 +140,16 @@ def cmd_nominations(args: argparse.Namespace) -> int:
     from thidua.campaign.lookup import find_campaign
     from thidua.campaign.plan_output import render_table
     from thidua.campaign.spec import NomineeKind
-    from thidua.ledger.nominations import (
-        TIMING_LABELS,
-        NominationError,
-        parse_status,
-        quota_usage,
-        status_label,
-    )
-    from thidua.ledger.submissions import local_text
-    from thidua.store import nomination_rows
+    from thidua.ledger.nominations import list_nominations
+    from thidua.ledger.statuses import SubmissionTiming, status_label
+    from thidua.ledger.timing import local_text
     from thidua.store.db import session_scope
 
     tz = _tz()
     loaded = find_campaign(args.code)
-    unit = args.unit.strip().upper() if args.unit else None
-    if unit is not None and unit not in loaded.registry:
-        raise NominationError(f"đơn vị (--don-vi) “{args.unit}” không có trong danh sách đơn vị")
-    status = parse_status(args.status) if args.status else None
     with session_scope() as session:
-        everything = nomination_rows.nominations_for(session, campaign_code=loaded.code)
-    shown = [
-        n
-        for n in everything
-        if (unit is None or n.unit_code == unit) and (status is None or n.status == status)
-    ]
+        listing = list_nominations(session, loaded, unit=args.unit, status=args.status)
+    shown, status = listing.nominations, listing.status
     if not shown:
         _print(f"{loaded.code}: chưa có hồ sơ đề nghị khen thưởng nào" + _filter_text(args))
     else:
@@ -179,7 +161,7 @@ def cmd_nominations(args: argparse.Namespace) -> int:
                 NomineeKind(n.nominee_kind).label,
                 n.nominee_name,
                 status_label(n.status)
-                + ("" if n.timing == "on_time" else f", {TIMING_LABELS[n.timing]}"),
+                + ("" if n.timing == "on_time" else f", {SubmissionTiming(n.timing).label}"),
                 local_text(n.submitted_at, tz=tz),
             ]
             for n in shown
@@ -187,14 +169,9 @@ def cmd_nominations(args: argparse.Namespace) -> int:
         headers = ["Số", "Đơn vị", "Hình thức", "Đối tượng", "Tên", "Trạng thái", "Nộp lúc"]
         _print(f"{loaded.code}: {len(shown)} hồ sơ đề nghị khen thưởng" + _filter_text(args))
         _print(render_table(rows, headers))
-    usages = [
-        u
-        for u in quota_usage(loaded.spec, loaded.registry, everything)
-        if unit is None or u.limit.unit in (None, unit)
-    ]
-    if usages:
+    if listing.usages:
         _print("Hạn mức (đã dùng/tối đa; không tính hồ sơ đã rút, không được khen thưởng):")
-        for line in _usage_lines(usages):
+        for line in _usage_lines(listing.usages):
             _print(line)
     if args.xlsx:
         from thidua.documents.nomination_annex import annex_nominations, write_xlsx
@@ -217,7 +194,8 @@ def _filter_text(args: argparse.Namespace) -> str:
 
 def cmd_move(args: argparse.Namespace) -> int:
     from thidua.campaign.lookup import find_campaign
-    from thidua.ledger.nominations import allowed_moves, get_nomination, move, status_label
+    from thidua.ledger.review import allowed_moves, get_nomination, move
+    from thidua.ledger.statuses import status_label
     from thidua.store.db import session_scope
 
     to, _ = _VERBS[args.verb]
@@ -247,8 +225,9 @@ def cmd_move(args: argparse.Namespace) -> int:
 def cmd_history(args: argparse.Namespace) -> int:
     from thidua.campaign.plan_output import render_table
     from thidua.campaign.spec import NomineeKind
-    from thidua.ledger.nominations import history, status_label
-    from thidua.ledger.submissions import local_text
+    from thidua.ledger.review import history
+    from thidua.ledger.statuses import status_label
+    from thidua.ledger.timing import local_text
     from thidua.store.db import session_scope
 
     tz = _tz()

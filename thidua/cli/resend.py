@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from thidua.errors import ThiduaError
+from thidua.ledger.statuses import delivery_label
 
 if TYPE_CHECKING:
     from thidua.campaign.loading import LoadedCampaign
@@ -23,15 +24,6 @@ if TYPE_CHECKING:
 #: How many valid choices an error lists before "…".
 SHOWN = 12
 HELP = "gửi lại thông báo của một hoạt động cho các đơn vị chưa nhận được"
-
-LABELS = {
-    "sent": "đã gửi",
-    "already_sent": "đã gửi trước đó",
-    "failed_transient": "lỗi tạm thời",
-    "failed_permanent": "lỗi vĩnh viễn",
-    "uncertain": "chưa rõ",
-    "in_flight": "đang được gửi ở lượt chạy khác",
-}
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -120,7 +112,7 @@ def print_outcomes(request: ResendRequest, result: dict[str, Any]) -> int:
     reg = loaded.registry
     print(f"{loaded.code} · {action.title}: gửi lại lần {result['number']}")
     for unit, channel, status, error in outcomes:
-        line = f"- {reg.unit(unit).name} ({unit}, {channel}): {LABELS.get(status, status)}"
+        line = f"- {reg.unit(unit).name} ({unit}, {channel}): {delivery_label(status)}"
         print(line + (f" — {error}" if error and status != "sent" else ""))
     failed = sum(status != "sent" for _, _, status, _ in outcomes)
     return 1 if failed else 0

@@ -13,10 +13,11 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from thidua.ledger.statuses import SubmissionTiming
+
 if TYPE_CHECKING:
     from thidua.ledger.submissions import Prepared
 
-TIMING_LABELS = {"on_time": "đúng hạn", "late": "trễ hạn", "early": "sớm"}
 
 
 def _out(text: str = "") -> None:
@@ -155,7 +156,7 @@ def cmd_list(args: argparse.Namespace) -> int:
                 s.occurrence or "-",
                 f"{s.unit_code} ({names.get(s.unit_code, '?')})",
                 local_text(s.submitted_at),
-                TIMING_LABELS[str(s.timing)],
+                SubmissionTiming(s.timing).label,
                 figures or "-",
                 str(len(s.files or [])),
                 s.source,

@@ -24,16 +24,10 @@ from openpyxl.utils import get_column_letter
 from thidua.campaign.spec import NomineeKind
 from thidua.documents.cells import put
 from thidua.errors import ThiduaError
-from thidua.ledger.nominations import (
-    COUNTED,
-    KIND_ORDER,
-    TIMING_LABELS,
-    award_for_key,
-    award_key,
-    status_label,
-    unit_name,
-)
-from thidua.store.models import NominationStatus
+from thidua.ledger.dossier import award_for_key, award_key
+from thidua.ledger.nominations import unit_name
+from thidua.ledger.quotas import COUNTED, KIND_ORDER
+from thidua.ledger.statuses import NominationStatus, SubmissionTiming, status_label
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
@@ -91,7 +85,7 @@ def sheet_title(text: str, taken: set[str]) -> str:
 def _note(nomination: Nomination) -> str:
     notes = []
     if nomination.timing != "on_time":
-        notes.append(TIMING_LABELS[nomination.timing])
+        notes.append(SubmissionTiming(nomination.timing).label)
     if nomination.status in _NOTED:
         notes.append(status_label(nomination.status))
     return "; ".join(notes)

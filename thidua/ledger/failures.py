@@ -3,8 +3,8 @@
 An operator opening `thidua status` or the board artifact must see first the units a
 notice did not reach and why, not find a red "1 lỗi" in the middle of 90 rows. The
 store keeps one delivery per (action, unit, channel), updated in place, so a failed
-delivery listed here has not been sent since. Pure: `thidua.board.view.read_rows` reads
-the rows, `thidua.board.rows.build_board` joins them with the actions and the registry.
+delivery listed here has not been sent since. Pure: `thidua.board.read.read_rows` reads
+the rows, `thidua.board.build.build_board` joins them with the actions and the registry.
 """
 
 from __future__ import annotations

@@ -23,28 +23,59 @@ here, which the README states for admins:
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import ROUND_FLOOR, Decimal
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from thidua.campaign.plan import Occurrence, occurrences, participants
-from thidua.campaign.spec import Award, Campaign, MilestoneKind, NomineeKind, fold
-from thidua.errors import ThiduaError, quote
-from thidua.ledger.files import FileBatch, FileCheckError, check_file
-from thidua.ledger.submissions import FUTURE_TOLERANCE, local_text, stamp, window_text
-from thidua.store import nomination_rows
-from thidua.store.models import (
-    Nomination,
-    NominationEvent,
-    NominationStatus,
-    SubmissionTiming,
-    utcnow,
+from thidua.campaign.audience import audience, participants
+from thidua.campaign.plan import Occurrence, occurrences
+from thidua.campaign.spec import Campaign, MilestoneKind, NomineeKind
+from thidua.errors import NominationError, OutsideWindow, quote
+from thidua.ledger.dossier import (
+    DocumentRefused,
+    IncompleteDossier,
+    award_for_key,
+    award_key,
+    check_documents,
+    find_award,
+    match_documents,
+    match_item,
+    name_key,
+    one_line,
+    parse_document_arg,
+    parse_kind,
+    store_documents,
 )
+from thidua.ledger.files import FileBatch
+from thidua.ledger.quotas import (
+    COUNTED,
+    KIND_ORDER,
+    Limit,
+    QuotaExceeded,
+    Usage,
+    check_quota,
+    counted_text,
+    limits_for,
+    quota_overflows,
+    quota_usage,
+    recheck,
+    usage_of,
+)
+from thidua.ledger.review import (
+    TRANSITIONS,
+    VERBS,
+    InvalidTransition,
+    allowed_moves,
+    get_nomination,
+    history,
+    move,
+    parse_status,
+)
+from thidua.ledger.statuses import NominationStatus, SubmissionTiming, status_label
+from thidua.ledger.timing import FUTURE_TOLERANCE, local_text, stamp, window_text
+from thidua.store import nomination_rows
+from thidua.store.models import Nomination, utcnow
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -52,235 +83,57 @@ if TYPE_CHECKING:
     from thidua.campaign.loading import LoadedCampaign
     from thidua.registry import Registry
 
+#: The nomination ledger's public names; the dossier, the quotas and the review workflow
+#: have their own modules (`dossier`, `quotas`, `review`) and are listed here for callers.
+__all__ = [
+    "COUNTED",
+    "KIND_ORDER",
+    "TRANSITIONS",
+    "VERBS",
+    "DocumentRefused",
+    "DuplicateNomination",
+    "IncompleteDossier",
+    "InvalidTransition",
+    "Limit",
+    "NominationError",
+    "NominationInput",
+    "OutsideWindow",
+    "QuotaExceeded",
+    "Usage",
+    "allowed_moves",
+    "award_for_key",
+    "award_key",
+    "counted_text",
+    "find_award",
+    "get_nomination",
+    "history",
+    "insert_nomination",
+    "limits_for",
+    "list_nominations",
+    "match_documents",
+    "match_item",
+    "move",
+    "nominate",
+    "nomination_occurrence",
+    "parse_document_arg",
+    "parse_kind",
+    "parse_status",
+    "quota_overflows",
+    "quota_usage",
+    "recheck",
+    "status_label",
+    "unit_name",
+    "usage_of",
+]
+
 S = NominationStatus
-
-#: Statuses whose nominations count against quotas.
-COUNTED = frozenset({S.SUBMITTED, S.RETURNED, S.RESUBMITTED, S.ACCEPTED, S.AWARDED})
-
-STATUS_LABELS: dict[NominationStatus, str] = {
-    S.SUBMITTED: "đã nộp",
-    S.RETURNED: "trả lại",
-    S.RESUBMITTED: "nộp lại",
-    S.ACCEPTED: "đã duyệt",
-    S.AWARDED: "được khen thưởng",
-    S.NOT_AWARDED: "không được khen thưởng",
-    S.WITHDRAWN: "đã rút",
-}
-
-#: The workflow: where a nomination may go from each status.
-TRANSITIONS: dict[NominationStatus, tuple[NominationStatus, ...]] = {
-    S.SUBMITTED: (S.ACCEPTED, S.RETURNED, S.WITHDRAWN),
-    S.RETURNED: (S.RESUBMITTED, S.WITHDRAWN),
-    # A resubmitted dossier is a submitted one again, so it may also be withdrawn.
-    S.RESUBMITTED: (S.ACCEPTED, S.RETURNED, S.WITHDRAWN),
-    S.ACCEPTED: (S.AWARDED, S.NOT_AWARDED),
-    S.AWARDED: (),
-    S.NOT_AWARDED: (),
-    S.WITHDRAWN: (),
-}
-
-#: The CLI verb (`thidua nomination VERB ID`) that moves a nomination to each status.
-VERBS: dict[NominationStatus, tuple[str, str]] = {
-    S.RETURNED: ("return", "trả lại"),
-    S.RESUBMITTED: ("resubmit", "nộp lại"),
-    S.ACCEPTED: ("accept", "duyệt"),
-    S.AWARDED: ("award", "khen thưởng"),
-    S.NOT_AWARDED: ("reject", "không khen thưởng"),
-    S.WITHDRAWN: ("withdraw", "rút"),
-}
-
-KIND_ORDER = (NomineeKind.COLLECTIVE, NomineeKind.INDIVIDUAL, NomineeKind.HOUSEHOLD)
-_PEOPLE = frozenset({NomineeKind.INDIVIDUAL, NomineeKind.HOUSEHOLD})
-_ALL_KINDS = frozenset(NomineeKind)
-
-TIMING_LABELS = {
-    SubmissionTiming.ON_TIME: "đúng hạn",
-    SubmissionTiming.LATE: "nộp muộn",
-    SubmissionTiming.EARLY: "nộp trước thời hạn",
-}
-
-
-# --- errors -------------------------------------------------------------------------
-
-
-class NominationError(ThiduaError):
-    """A nomination cannot be recorded or moved as asked; nothing was changed."""
-
-
-class IncompleteDossier(NominationError):
-    """The dossier lacks documents the award requires; the message lists them, numbered."""
-
-
-class OutsideWindow(NominationError):
-    """Handed in outside the nomination milestone's window, and the campaign refuses that."""
-
-
-class QuotaExceeded(NominationError):
-    """One more nomination would exceed a quota; the message names what counts against it."""
 
 
 class DuplicateNomination(NominationError):
     """The same nominee was already nominated for the same achievement in this campaign."""
 
 
-class DocumentRefused(FileCheckError, NominationError):
-    """A dossier document's file is missing or not what it claims; names the dossier item."""
-
-    def __init__(self, item: str, error: FileCheckError) -> None:
-        super().__init__(error.path, error.reason)
-        self.item = item
-        self.args = (f"tài liệu “{item}”: {self}",)
-
-
-class InvalidTransition(NominationError):
-    """The workflow does not allow that move from the nomination's current status."""
-
-
-# --- small helpers --------------------------------------------------------------------
-
-
-def status_label(status: NominationStatus | str) -> str:
-    """The Vietnamese label of a status: "đã nộp", "trả lại"…"""
-    return STATUS_LABELS[NominationStatus(status)]
-
-
-def parse_status(text: str) -> NominationStatus:
-    """A status from its value or Vietnamese label ("trả lại", "tra_lai", "returned")."""
-    key = fold(text)
-    for status, label in STATUS_LABELS.items():
-        if key in (status.value, fold(label), VERBS.get(status, ("", ""))[0]):
-            return status
-    allowed = ", ".join(f"“{label}” ({status.value})" for status, label in STATUS_LABELS.items())
-    raise NominationError(f"trạng thái {quote(text)} không hợp lệ; dùng một trong: {allowed}")
-
-
-def award_key(award: Award) -> str:
-    """How a nomination names its award in the store: the code, or the folded name."""
-    return award.code or fold(award.name)
-
-
-def award_for_key(spec: Campaign, key: str) -> Award | None:
-    """The campaign's award stored as `key`, or None when the file no longer has it."""
-    return next((a for a in spec.awards if award_key(a) == key), None)
-
-
-def _numbered(items: Iterable[str]) -> str:
-    return "; ".join(f"{i}. {item}" for i, item in enumerate(items, 1))
-
-
-def find_award(spec: Campaign, text: str) -> Award:
-    """The award named by code, name or a unique prefix of its name (case, diacritics ignored)."""
-    if not spec.awards:
-        raise NominationError(
-            f"đợt thi đua {spec.code} không có hình thức khen thưởng nào (awards) "
-            "nên không nhận hồ sơ đề nghị"
-        )
-    key = fold(text)
-    for award in spec.awards:
-        if key and (key == fold(award.name) or (award.code and key == fold(award.code))):
-            return award
-    prefixed = [a for a in spec.awards if key and fold(a.name).startswith(key)]
-    if len(prefixed) == 1:
-        return prefixed[0]
-    names = _numbered(a.name + (f" (mã {a.code})" if a.code else "") for a in spec.awards)
-    what = "khớp với nhiều hình thức" if prefixed else "không có"
-    raise NominationError(
-        f"hình thức khen thưởng {quote(text)} {what} trong đợt thi đua {spec.code}; "
-        f"các hình thức của đợt: {names}"
-    )
-
-
-def parse_kind(text: str, award: Award) -> NomineeKind:
-    """The nominee kind (tập thể / cá nhân / hộ gia đình), which the award must allow."""
-    try:
-        kind = NomineeKind.parse(text)
-    except ValueError as exc:
-        raise NominationError(f"loại đối tượng (--loai) {quote(text)}: {exc}") from None
-    if kind not in award.nominees:
-        allowed = ", ".join(k.label for k in award.nominees)
-        raise NominationError(
-            f"loại đối tượng (--loai) {quote(text)}: hình thức “{award.name}” không dành cho "
-            f"{kind.label}; chỉ dành cho: {allowed}"
-        )
-    return kind
-
-
-def parse_document_arg(text: str) -> tuple[str, str]:
-    """Split a `--tai-lieu` value "MỤC=ĐƯỜNG-DẪN" into (item as typed, path)."""
-    item, sep, path = text.partition("=")
-    if not sep or not item.strip() or not path.strip():
-        raise NominationError(
-            f"tài liệu (--tai-lieu) {quote(text)} phải có dạng MỤC=ĐƯỜNG-DẪN, "
-            "ví dụ “Tờ trình đề nghị khen thưởng=to_trinh.pdf” hoặc “1=to_trinh.pdf”"
-        )
-    return item.strip(), path.strip()
-
-
-def match_item(award: Award, given: str) -> str:
-    """The dossier item of `award` that `given` names: its number, its name, or a unique prefix."""
-    dossier = award.dossier
-    if not dossier:
-        return given  # no list to match against: the item is named as the unit names it
-    listing = _numbered(dossier)
-    if given.isdigit():
-        number = int(given)
-        if 1 <= number <= len(dossier):
-            return dossier[number - 1]
-        raise NominationError(
-            f"tài liệu số {given} không có: hồ sơ “{award.name}” gồm {len(dossier)} tài liệu: "
-            f"{listing}"
-        )
-    key = fold(given)
-    exact = [item for item in dossier if fold(item) == key]
-    if exact:
-        return exact[0]
-    prefixed = [item for item in dossier if fold(item).startswith(key)]
-    if len(prefixed) == 1:
-        return prefixed[0]
-    what = "khớp với nhiều tài liệu" if prefixed else "không có"
-    raise NominationError(
-        f"tài liệu {quote(given)} {what} trong hồ sơ “{award.name}”; hồ sơ gồm: {listing}"
-    )
-
-
-def match_documents(
-    award: Award, pairs: Sequence[tuple[str, str]], *, complete: bool = True
-) -> list[tuple[str, Path]]:
-    """Pair each given file with its dossier item; refuse duplicates and (if `complete`) gaps."""
-    chosen: dict[str, Path] = {}
-    for given, path in pairs:
-        item = match_item(award, given)
-        if item in chosen:
-            raise NominationError(f"tài liệu “{item}” được nộp hai lần ({chosen[item]} và {path})")
-        chosen[item] = Path(path)
-    if complete:
-        missing = [(i, item) for i, item in enumerate(award.dossier, 1) if item not in chosen]
-        if missing:
-            lines = "\n".join(f"  {i}. {item}" for i, item in missing)
-            raise IncompleteDossier(
-                f"hồ sơ đề nghị “{award.name}” chưa đủ, còn thiếu {len(missing)} tài liệu:\n"
-                f'{lines}\n(nộp mỗi tài liệu bằng --tai-lieu "TÊN hoặc SỐ=ĐƯỜNG-DẪN")'
-            )
-    order = {item: i for i, item in enumerate(award.dossier)}
-    return sorted(chosen.items(), key=lambda kv: order.get(kv[0], len(order)))
-
-
 # --- window ---------------------------------------------------------------------------
-
-
-def audience_units(spec: Campaign, registry: Registry, audience: str | list[str]) -> set[str]:
-    """Codes of the units a milestone's audience names (groups expanded)."""
-    if audience == "participants":
-        return set(participants(spec, registry))
-    if audience == "organizer":
-        return {spec.organizer}
-    codes: set[str] = set()
-    for code in audience:
-        if code in registry.groups:
-            codes.update(u.code for u in registry.members(code))
-        elif code in registry:
-            codes.add(registry.unit(code).code)
-    return codes
 
 
 def nomination_occurrence(
@@ -297,7 +150,7 @@ def nomination_occurrence(
             o
             for o in occs
             if o.milestone.kind is MilestoneKind.NOMINATION
-            and unit in audience_units(spec, registry, o.milestone.audience)
+            and unit in audience(spec, registry, o.milestone)
         ),
         key=lambda o: o.due,
     )
@@ -319,220 +172,6 @@ def _refuse_outside(
     )
 
 
-# --- quotas ---------------------------------------------------------------------------
-
-
-def _decimal(x: float) -> Decimal:
-    # Through str, so that 0.29 × 100 is 29, not 28.999…
-    return Decimal(str(x))
-
-
-def _vn_number(x: Decimal) -> str:
-    text = format(x.normalize(), "f")
-    return text.replace(".", ",")
-
-
-def _percent(ratio: float) -> str:
-    return f"{_vn_number(_decimal(ratio) * 100)}%"
-
-
-@dataclass(frozen=True)
-class Limit:
-    """One quota bound: at most `limit` nominations of `kinds` for `award`, from `unit` or all."""
-
-    award: Award
-    limit: int
-    unit: str | None  # None: across the whole campaign
-    kinds: frozenset[NomineeKind]
-    basis: str  # how the number was found, in Vietnamese
-
-    @property
-    def label(self) -> str:
-        """ "SGDDT · Bằng khen…" or "Toàn đợt · Bằng khen… · tập thể"."""
-        parts = [self.unit or "Toàn đợt", self.award.name]
-        if self.kinds != _ALL_KINDS:
-            parts.append(", ".join(k.label for k in KIND_ORDER if k in self.kinds))
-        return " · ".join(parts)
-
-    @property
-    def key(self) -> tuple[str, str | None, frozenset[NomineeKind]]:
-        return (award_key(self.award), self.unit, self.kinds)
-
-    def covers(self, unit: str, kind: NomineeKind | str) -> bool:
-        """Whether a nomination of `kind` from `unit` counts against this bound."""
-        return NomineeKind(kind) in self.kinds and self.unit in (None, unit)
-
-    def counts(self, nomination: Nomination) -> bool:
-        """Whether `nomination` uses up part of this bound."""
-        return (
-            nomination.award == award_key(self.award)
-            and NominationStatus(nomination.status) in COUNTED
-            and self.covers(nomination.unit_code, nomination.nominee_kind)
-        )
-
-
-@dataclass(frozen=True)
-class Usage:
-    """A bound and the nominations that count against it."""
-
-    limit: Limit
-    counted: tuple[Nomination, ...]
-
-    @property
-    def over(self) -> bool:
-        return len(self.counted) > self.limit.limit
-
-    @property
-    def line(self) -> str:
-        """ "SGDDT · Bằng khen…: 2/2"."""
-        return f"{self.limit.label}: {len(self.counted)}/{self.limit.limit}"
-
-    def describe(self) -> str:
-        """The bound, the count, and which nominations count (Vietnamese)."""
-        lim = self.limit
-        return (
-            f"hạn mức {lim.label}: tối đa {lim.limit} hồ sơ ({lim.basis}); "
-            f"đang có {len(self.counted)} hồ sơ tính vào hạn mức: {counted_text(self.counted)}"
-        )
-
-
-def counted_text(nominations: Sequence[Nomination]) -> str:
-    """ "số 1 Nguyễn Văn A (cá nhân, SGDDT, đã nộp); …" or "chưa có"."""
-    if not nominations:
-        return "chưa có"
-    return "; ".join(
-        f"số {n.id} {n.nominee_name} ({NomineeKind(n.nominee_kind).label}, {n.unit_code}, "
-        f"{status_label(n.status)})"
-        for n in nominations
-    )
-
-
-def _per_unit(award: Award, registry: Registry, unit: str) -> Limit | None:
-    quota = award.quota
-    assert quota is not None
-    overrides = {code.upper(): n for code, n in quota.overrides.items()}
-    if unit in overrides:
-        return Limit(award, overrides[unit], unit, _ALL_KINDS, f"mức riêng của đơn vị {unit}")
-    hits = [(overrides[g], g) for g in registry.unit(unit).groups if g in overrides]
-    if hits:
-        n, group = max(hits)
-        basis = f"mức riêng của nhóm {group} ({registry.group(group).name})"
-        return Limit(award, n, unit, _ALL_KINDS, basis)
-    if quota.per_unit is not None:
-        return Limit(award, quota.per_unit, unit, _ALL_KINDS, "mức chung cho mỗi đơn vị")
-    return None
-
-
-def limits_for(
-    spec: Campaign,
-    registry: Registry,
-    award: Award,
-    unit: str,
-    *,
-    members: Sequence[str] | None = None,
-) -> list[Limit]:
-    """Every quota bound a nomination for `award` from `unit` is subject to.
-
-    `members`: the campaign's participants, when the caller has them (the status
-    board asks for every unit, and computing them each time would be quadratic).
-    """
-    quota = award.quota
-    if quota is None:
-        return []
-    out: list[Limit] = []
-    per_unit = _per_unit(award, registry, unit)
-    if per_unit is not None:
-        out.append(per_unit)
-    if quota.max_ratio is None:
-        return out
-    ratio, pct = _decimal(quota.max_ratio), _percent(quota.max_ratio)
-    if members is None:
-        members = participants(spec, registry)
-    if quota.ratio_of in ("units", "units_and_headcount"):
-        exact = ratio * len(members)
-        n = int(exact.to_integral_value(ROUND_FLOOR))
-        basis = (
-            f"không quá {pct} số đơn vị tham gia: {pct} × {len(members)} đơn vị = "
-            f"{_vn_number(exact)}, làm tròn xuống {n}"
-        )
-        out.append(Limit(award, n, None, frozenset({NomineeKind.COLLECTIVE}), basis))
-    if quota.ratio_of in ("headcount", "units_and_headcount"):
-        headcount = registry.unit(unit).headcount
-        scope: str | None = unit
-        what = f"quân số của đơn vị {unit}"
-        if headcount is None:
-            known = [registry.unit(c).headcount for c in members]
-            headcount = sum(h for h in known if h is not None)
-            scope, what = None, "tổng quân số các đơn vị tham gia"
-            if headcount == 0:
-                raise NominationError(
-                    f"không tính được hạn mức “{award.name}” (không quá {pct} quân số): "
-                    "danh sách đơn vị không ghi quân số (headcount) của đơn vị tham gia nào"
-                )
-        exact = ratio * headcount
-        n = int(exact.to_integral_value(ROUND_FLOOR))
-        basis = (
-            f"không quá {pct} {what}: {pct} × {headcount} người = {_vn_number(exact)}, "
-            f"làm tròn xuống {n}"
-        )
-        out.append(Limit(award, n, scope, _PEOPLE, basis))
-    return out
-
-
-def quota_usage(
-    spec: Campaign, registry: Registry, nominations: Sequence[Nomination]
-) -> list[Usage]:
-    """Each bound that the nominations' units and awards are subject to, with its count."""
-    limits: dict[tuple[str, str | None, frozenset[NomineeKind]], Limit] = {}
-    seen: set[tuple[str, str]] = set()
-    for n in nominations:
-        award = award_for_key(spec, n.award)
-        if award is None or n.unit_code not in registry or (n.award, n.unit_code) in seen:
-            continue  # an award or unit the files no longer have cannot be checked
-        seen.add((n.award, n.unit_code))
-        for limit in limits_for(spec, registry, award, n.unit_code):
-            limits.setdefault(limit.key, limit)
-    order = {award_key(a): i for i, a in enumerate(spec.awards)}
-    units = {u.code: i for i, u in enumerate(registry)}
-    ordered = sorted(
-        limits.values(),
-        key=lambda lim: (
-            order[award_key(lim.award)],
-            lim.unit is not None,
-            units.get(lim.unit or "", -1),
-            sorted(k.value for k in lim.kinds),
-        ),
-    )
-    return [Usage(lim, tuple(n for n in nominations if lim.counts(n))) for lim in ordered]
-
-
-def quota_overflows(
-    spec: Campaign, registry: Registry, nominations: Sequence[Nomination]
-) -> list[Usage]:
-    """The bounds exceeded by the nominations as they stand (the check at the deadline)."""
-    return [usage for usage in quota_usage(spec, registry, nominations) if usage.over]
-
-
-def recheck(session: Session, loaded: LoadedCampaign) -> list[Usage]:
-    """Re-check every quota of a campaign against its stored nominations."""
-    nominations = nomination_rows.nominations_for(session, campaign_code=loaded.code)
-    return quota_overflows(loaded.spec, loaded.registry, nominations)
-
-
-def _check_quota(
-    limits: Sequence[Limit], unit: str, kind: NomineeKind, existing: Sequence[Nomination]
-) -> None:
-    for limit in limits:
-        if not limit.covers(unit, kind):
-            continue
-        counted = [n for n in existing if limit.counts(n)]
-        if len(counted) + 1 > limit.limit:
-            raise QuotaExceeded(
-                f"vượt hạn mức {limit.label}: tối đa {limit.limit} hồ sơ ({limit.basis}); "
-                f"đã có {len(counted)} hồ sơ tính vào hạn mức: {counted_text(counted)}"
-            )
-
-
 # --- nominating -----------------------------------------------------------------------
 
 
@@ -550,11 +189,6 @@ class NominationInput:
     workplace: str | None = None
     at: datetime | None = None
     by: str | None = None
-
-
-def _text(value: str | None) -> str | None:
-    value = re.sub(r"\s+", " ", value or "").strip()
-    return value or None
 
 
 def _duplicate_message(earlier: Nomination, tz: ZoneInfo, given: str | None = None) -> str:
@@ -597,8 +231,8 @@ def nominate(
     unit = _unit_code(spec, registry, request.unit)
     award = find_award(spec, request.award)
     kind = parse_kind(request.kind, award)
-    name, achievement = _text(request.name), _text(request.achievement)
-    position, workplace = _text(request.position), _text(request.workplace)
+    name, achievement = one_line(request.name), one_line(request.achievement)
+    position, workplace = one_line(request.position), one_line(request.workplace)
     if name is None:
         raise NominationError("thiếu tên đối tượng được đề nghị (--ten)")
     if achievement is None:
@@ -616,7 +250,7 @@ def nominate(
     if kind is not NomineeKind.INDIVIDUAL and position is not None:
         raise NominationError(f"chức vụ (--chuc-vu) chỉ ghi cho cá nhân, không cho {kind.label}")
     documents = match_documents(award, request.documents)
-    _check_documents(documents)
+    check_documents(documents)
 
     now = utcnow()
     moment = request.at or now
@@ -632,7 +266,7 @@ def nominate(
         _refuse_outside(occurrence, timing, moment, tz)
 
     nomination_rows.lock_nominations(session, campaign_code=spec.code)
-    nominee_key, achievement_key = fold(name), fold(achievement)
+    nominee_key, achievement_key = name_key(name), name_key(achievement)
     earlier = nomination_rows.find_nominee(
         session,
         campaign_code=spec.code,
@@ -643,12 +277,12 @@ def nominate(
     if earlier is not None:
         raise DuplicateNomination(_duplicate_message(earlier, tz, name))
     existing = nomination_rows.nominations_for(session, campaign_code=spec.code, award=award_key(award))
-    _check_quota(limits_for(spec, registry, award, unit), unit, kind, existing)
+    check_quota(limits_for(spec, registry, award, unit), unit, kind, existing)
 
     milestone = occurrence.milestone.key if occurrence else None
     occ_key = occurrence.key if occurrence else ""
     batch = FileBatch()
-    stored = _store_documents(
+    stored = store_documents(
         batch, documents, campaign=spec.code, milestone=milestone, occurrence=occ_key, unit=unit
     )
     nomination = Nomination(
@@ -671,27 +305,6 @@ def nominate(
     )
     try:
         return insert_nomination(session, nomination, actor=request.by or unit, tz=tz)
-    except BaseException:
-        batch.undo()
-        raise
-
-
-def _check_documents(documents: Sequence[tuple[str, Path]]) -> None:
-    """Each file is what it claims; a refusal names the dossier item it was given for."""
-    for item, path in documents:
-        try:
-            check_file(path)
-        except FileCheckError as exc:
-            raise DocumentRefused(item, exc) from None
-
-
-def _store_documents(
-    batch: FileBatch, documents: Sequence[tuple[str, Path]], **where: Any
-) -> list[dict[str, Any]]:
-    # A campaign without a nomination milestone still needs a folder for its dossiers.
-    where["milestone"] = where["milestone"] or MilestoneKind.NOMINATION.value
-    try:
-        return [{"document": item, **batch.store(path, **where)} for item, path in documents]
     except BaseException:
         batch.undo()
         raise
@@ -725,111 +338,37 @@ def insert_nomination(
         ) from None
 
 
-# --- workflow -------------------------------------------------------------------------
+@dataclass
+class Listing:
+    """Nominations as asked for (a unit's, in a status), and the quota bounds they fall under."""
+
+    nominations: list[Nomination]
+    usages: list[Usage]  # measured on every nomination of the campaign
+    unit: str | None = None
+    status: NominationStatus | None = None
 
 
-def allowed_moves(status: NominationStatus) -> str:
-    """ "duyệt (accept), trả lại (return), rút (withdraw)" or "không còn bước nào"."""
-    moves = TRANSITIONS[NominationStatus(status)]
-    if not moves:
-        return "không còn bước nào (trạng thái cuối)"
-    return ", ".join(f"{VERBS[s][1]} ({VERBS[s][0]})" for s in moves)
-
-
-def get_nomination(session: Session, nomination_id: int) -> Nomination:
-    """The nomination with this id; a NominationError when there is none."""
-    # Ids are 64-bit: a longer number overflows the database driver instead of finding nothing.
-    in_range = 1 <= nomination_id < 2**63
-    nomination = nomination_rows.get_nomination(session, nomination_id=nomination_id) if in_range else None
-    if nomination is None:
-        raise NominationError(f"không có hồ sơ đề nghị số {nomination_id}")
-    return nomination
-
-
-def move(
-    session: Session,
-    *,
-    nomination_id: int,
-    to: NominationStatus,
-    actor: str,
-    reason: str | None = None,
-    documents: Sequence[tuple[str, str]] = (),
-    loaded: LoadedCampaign | None = None,
-) -> Nomination:
-    """Move a nomination along the workflow and write the event, in the session's transaction.
-
-    Returning needs a reason; resubmitting may replace documents (then `loaded`, the
-    nomination's campaign, is needed to match them against the award's dossier).
-    """
-    to = NominationStatus(to)
-    nomination = get_nomination(session, nomination_id)
-    current = NominationStatus(nomination.status)
-    if to not in TRANSITIONS[current]:
-        raise InvalidTransition(
-            f"hồ sơ số {nomination_id} đang ở trạng thái “{status_label(current)}”, không thể "
-            f"chuyển sang “{status_label(to)}”; từ “{status_label(current)}” chỉ có thể: "
-            f"{allowed_moves(current)}"
-        )
-    reason = _text(reason)
-    if to is S.RETURNED and reason is None:
-        raise NominationError(f"trả lại hồ sơ số {nomination_id} cần ghi lý do (--ly-do)")
-    new_documents = None
-    batch = FileBatch()
-    if documents:
-        if to is not S.RESUBMITTED:
-            raise NominationError("chỉ khi nộp lại (resubmit) mới được thay tài liệu (--tai-lieu)")
-        if loaded is None:
-            raise ValueError("replacing documents needs the nomination's campaign")
-        award = award_for_key(loaded.spec, nomination.award)
-        if award is None:
-            raise NominationError(
-                f"hình thức khen thưởng “{nomination.award}” của hồ sơ số {nomination_id} "
-                f"không còn trong đợt thi đua {loaded.code}"
-            )
-        replaced = match_documents(award, documents, complete=False)
-        _check_documents(replaced)
-        stored = _store_documents(
-            batch,
-            replaced,
-            campaign=nomination.campaign_code,
-            milestone=nomination.milestone,
-            occurrence=nomination.occurrence,
-            unit=nomination.unit_code,
-        )
-        kept = [d for d in nomination.documents if d["document"] not in {i for i, _ in replaced}]
-        new_documents = _in_dossier_order(award, kept + stored)
-    try:
-        moved = nomination_rows.set_nomination_status(
-            session,
-            nomination_id=nomination_id,
-            from_status=current,
-            to_status=to,
-            actor=actor,
-            reason=reason,
-            documents=new_documents,
-        )
-    except BaseException:
-        batch.undo()
-        raise
-    if moved is None:  # someone moved it between our read and our write
-        batch.undo()
-        latest = get_nomination(session, nomination_id)
-        raise InvalidTransition(
-            f"hồ sơ số {nomination_id} vừa được chuyển sang “{status_label(latest.status)}” "
-            "bởi người khác; hãy xem lại (thidua nomination history)"
-        )
-    return moved
-
-
-def _in_dossier_order(award: Award, documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    order = {item: i for i, item in enumerate(award.dossier)}
-    return sorted(documents, key=lambda d: order.get(d["document"], len(order)))
-
-
-def history(session: Session, nomination_id: int) -> tuple[Nomination, list[NominationEvent]]:
-    """A nomination and its audit trail, oldest first."""
-    nomination = get_nomination(session, nomination_id)
-    return nomination, nomination_rows.nomination_events(session, nomination_id=nomination_id)
+def list_nominations(
+    session: Session, loaded: LoadedCampaign, *, unit: str | None = None, status: str | None = None
+) -> Listing:
+    """The campaign's nominations, of one unit and in one status when asked; a NominationError
+    naming the unit or status that does not exist."""
+    code = unit.strip().upper() if unit else None
+    if code is not None and code not in loaded.registry:
+        raise NominationError(f"đơn vị (--don-vi) {quote(unit)} không có trong danh sách đơn vị")
+    wanted = parse_status(status) if status else None
+    everything = nomination_rows.nominations_for(session, campaign_code=loaded.code)
+    shown = [
+        n
+        for n in everything
+        if (code is None or n.unit_code == code) and (wanted is None or n.status == wanted)
+    ]
+    usages = [
+        u
+        for u in quota_usage(loaded.spec, loaded.registry, everything)
+        if code is None or u.limit.unit in (None, code)
+    ]
+    return Listing(shown, usages, code, wanted)
 
 
 def unit_name(registry: Registry, code: str) -> str:

@@ -4,31 +4,49 @@
 milestone asks for something, the occurrence exists, the time is on time / late /
 early against the occurrence ("trong ngày 03 và ngày 04 tháng 7 năm 2023" accepts
 only those two days), a milestone with ``late="refuse"`` refuses outside it, the
-target figures fit their `Target`, the files are what they claim. `record` then
-stores the files and the row in one go: nothing is written when anything fails.
-`attainment` and `meets` are the one definition of reaching a target, shared by
-the status board and the report.
+target figures fit their `Target` (`thidua.ledger.figures`), the files are what they
+claim. `record` then stores the files and the row in one go: nothing is written when
+anything fails. Reading and stamping times is `thidua.ledger.timing`.
 """
 
 from __future__ import annotations
 
-import math
-import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
-from thidua.campaign.plan import Occurrence, occurrences, participants
-from thidua.campaign.spec import Campaign, Milestone, Requirement, Target, fold
+from thidua.campaign.audience import audience
+from thidua.campaign.plan import Occurrence, occurrences
+from thidua.campaign.spec import Campaign, Milestone, Requirement
 from thidua.clock import now as clock_now
-from thidua.dates.span import MAX_YEAR, MIN_YEAR
-from thidua.dates.written import format_long, format_short, weekday_name
-from thidua.errors import ThiduaError, quote
+from thidua.dates.written import format_short
+from thidua.errors import OutsideWindow, SubmissionError, ThiduaError, quote
+from thidua.ledger.duplicates import DuplicateSubmission
+from thidua.ledger.figures import (
+    Figure,
+    attainment,
+    meets,
+    parse_figure,
+    parse_number,
+    rate,
+    total,
+    validate_figures,
+)
+from thidua.ledger.statuses import SubmissionSource, SubmissionTiming
+from thidua.ledger.timing import (
+    FUTURE_TOLERANCE,
+    has_window,
+    local_text,
+    local_zone,
+    parse_time,
+    stamp,
+    timing_text,
+    window_text,
+)
 from thidua.registry import Registry
-from thidua.store.models import SubmissionTiming
+from thidua.text.fold import fold_words
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -37,7 +55,11 @@ if TYPE_CHECKING:
     from thidua.ledger.files import FileBatch
     from thidua.store.models import Submission
 
+#: The submission ledger's public names; figures, times, the errors and the duplicate refusal
+#: have their own modules (`figures`, `timing`, `thidua.errors`, `duplicates`), listed here
+#: for its callers.
 __all__ = [
+    "FUTURE_TOLERANCE",
     "DuplicateSubmission",
     "Figure",
     "OutsideWindow",
@@ -45,7 +67,12 @@ __all__ = [
     "Receipt",
     "SubmissionError",
     "attainment",
+    "audience",
+    "find_milestone",
     "find_occurrence",
+    "find_unit",
+    "has_window",
+    "local_text",
     "meets",
     "parse_figure",
     "parse_number",
@@ -61,446 +88,8 @@ __all__ = [
     "window_text",
 ]
 
-#: Where a submission was recorded from, as the office says it.
-SOURCE_LABELS = {"cli": "dòng lệnh", "import": "nhập từ tệp", "ui": "biểu mẫu Prefect"}
-SOURCES = tuple(SOURCE_LABELS)
-#: A submission stamped later than now by more than this is a typo, not clock drift.
-FUTURE_TOLERANCE = timedelta(minutes=5)
-_EPSILON = 1e-9
-_UNSET: Any = object()
 
-
-# --- errors ---------------------------------------------------------------------------
-
-
-class SubmissionError(ThiduaError):
-    """A submission that cannot be recorded as given; `field` names the input at fault.
-
-    Fields: campaign, unit, milestone, occurrence, submitted_at, figures[.<target>],
-    files, source. An error about several inputs carries them all in `errors`.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        field: str | None = None,
-        value: Any = _UNSET,
-        errors: Sequence[SubmissionError] = (),
-    ) -> None:
-        self.message = message
-        self.field = field
-        self.value = value
-        self.errors: list[SubmissionError] = list(errors) or [self]
-        super().__init__(message)
-
-    @property
-    def has_value(self) -> bool:
-        return self.value is not _UNSET
-
-    @classmethod
-    def combine(cls, errors: Sequence[SubmissionError]) -> SubmissionError:
-        """One error standing for several (each keeps its field for an import report)."""
-        if len(errors) == 1:
-            return errors[0]
-        return cls("; ".join(e.message for e in errors), field=errors[0].field, errors=errors)
-
-
-class OutsideWindow(SubmissionError):
-    """A late or early submission for a milestone whose campaign says late="refuse"."""
-
-
-class DuplicateSubmission(SubmissionError):
-    """The unit already submitted for this milestone occurrence; replacing needs --thay-the."""
-
-    def __init__(self, existing: Submission, *, unit_name: str | None = None) -> None:
-        self.existing = existing
-        who = unit_name or f"đơn vị “{existing.unit_code}”"
-        occurrence = f" kỳ “{existing.occurrence}”" if existing.occurrence else ""
-        via = SOURCE_LABELS.get(existing.source, existing.source)
-        super().__init__(
-            f"{who} đã nộp cho mốc “{existing.milestone}”{occurrence}: bản nộp lúc "
-            f"{local_text(existing.submitted_at)} đã được ghi nhận lúc "
-            f"{local_text(existing.recorded_at)} (qua {via}); "
-            "muốn thay thế bản đó thì thêm --thay-the (--replace)",
-            field="unit",
-            value=existing.unit_code,
-        )
-
-
-# --- numbers and figures --------------------------------------------------------------
-
-
-_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
-
-
-def parse_number(value: Any, *, what: str) -> float:
-    """A figure as written: 12, "12", "12,5" or "12.5"; SubmissionError naming `what` otherwise."""
-    if isinstance(value, bool):
-        raise SubmissionError(f"{what}: {quote(value)} không phải là số", value=value)
-    if isinstance(value, int | float):
-        if not math.isfinite(value):
-            raise SubmissionError(f"{what}: {quote(value)} không phải là số", value=value)
-        return float(value)
-    text = re.sub(r"[\s\u00a0]+", "", str(value))
-    if not _NUMBER.fullmatch(text):
-        raise SubmissionError(
-            f"{what}: {quote(str(value))} không phải là số (ghi dạng 12 hoặc 12,5)", value=value
-        )
-    number = float(text.replace(",", "."))
-    if not math.isfinite(number):
-        digits = sum(c.isdigit() for c in text)
-        raise SubmissionError(f"{what}: số có {digits} chữ số, quá lớn để là số liệu", value=value)
-    return number
-
-
-def _plain_number(x: float) -> int | float:
-    return int(x) if float(x).is_integer() else x
-
-
-@dataclass(frozen=True, slots=True)
-class Figure:
-    """A unit's figure for one target: the numerator's value and, for a ratio, its base."""
-
-    value: float
-    base: float | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """As the store keeps it: {"value": 12, "base": 40}."""
-        base = None if self.base is None else _plain_number(self.base)
-        return {"value": _plain_number(self.value), "base": base}
-
-    @classmethod
-    def of(cls, data: Figure | Mapping[str, Any] | None) -> Figure | None:
-        """A Figure from a stored mapping (None stays None)."""
-        if data is None or isinstance(data, Figure):
-            return data
-        value, base = data.get("value"), data.get("base")
-        if value is None:
-            return None
-        return cls(float(value), None if base is None else float(base))
-
-    def text(self) -> str:
-        """“12/40” or “12”, with a decimal comma."""
-        shown = [_number_text(self.value)]
-        if self.base is not None:
-            shown.append(_number_text(self.base))
-        return "/".join(shown)
-
-
-def _number_text(x: float) -> str:
-    return str(_plain_number(x)).replace(".", ",")
-
-
-def parse_figure(text: str) -> tuple[str, str]:
-    """Split a command-line figure “sang-kien=12/40” into (target code, “12/40”)."""
-    code, sep, value = str(text).partition("=")
-    if not sep or not code.strip() or not value.strip():
-        raise SubmissionError(
-            f"số liệu {quote(str(text))} phải có dạng MÃ-CHỈ-TIÊU=giá trị hoặc "
-            "MÃ-CHỈ-TIÊU=tử số/mẫu số, ví dụ sang-kien=12/40",
-            field="figures",
-            value=text,
-        )
-    return code.strip(), value.strip()
-
-
-def _figure(target: Target, raw: Any) -> Figure:
-    """One figure checked against its target's definition."""
-    what = f"số liệu chỉ tiêu “{target.code}”"
-    path = f"figures.{target.code}"
-    if isinstance(raw, Figure):
-        value, base = raw.value, raw.base
-    elif isinstance(raw, Mapping):
-        if raw.get("value") in (None, ""):
-            raise SubmissionError(
-                f"{what}: thiếu giá trị (tử số)", field=path, value=raw.get("base")
-            )
-        value = _number_at(raw["value"], what, path, raw["value"])
-        base = (
-            None
-            if raw.get("base") in (None, "")
-            else _number_at(raw["base"], f"{what} (mẫu số)", path, raw["base"])
-        )
-    else:
-        text = str(raw).strip() if not isinstance(raw, int | float) else raw
-        if isinstance(text, str) and "/" in text:
-            top, _, bottom = text.partition("/")
-            value = _number_at(top, what, path, raw)
-            base = _number_at(bottom, f"{what} (mẫu số)", path, raw)
-        else:
-            value, base = _number_at(text, what, path, raw), None
-    problem = None
-    # The CLI prints only the message, so the figure as typed must be in it.
-    typed = f" (đang ghi {quote(_typed(raw))})"
-    if value < 0:
-        problem = f"{what}: giá trị phải là số không âm{typed}"
-    elif target.denominator:
-        if base is None:
-            problem = (
-                f"{what} là tỉ lệ ({target.numerator} / {target.denominator}); cần ghi cả "
-                f"tử số và mẫu số, ví dụ {target.code}=12/40{typed}"
-            )
-        elif base <= 0:
-            problem = f"{what}: mẫu số ({target.denominator}) phải lớn hơn 0{typed}"
-        elif value > base + _EPSILON:
-            problem = (
-                f"{what}: tử số {_number_text(value)} lớn hơn mẫu số {_number_text(base)} "
-                f"({target.numerator} không thể nhiều hơn {target.denominator.lower()})"
-            )
-    elif base is not None:
-        problem = (
-            f"{what} là số lượng ({target.numerator}), không có mẫu số; chỉ ghi một số, "
-            f"ví dụ {target.code}={_number_text(value)}"
-        )
-    if problem:
-        raise SubmissionError(problem, field=path, value=raw)
-    return Figure(value, base)
-
-
-def _typed(raw: Any) -> str:
-    """A figure as the user wrote it: “12/40”, “-3”, or value/base from two columns."""
-    if isinstance(raw, Figure):
-        return raw.text()
-    if isinstance(raw, Mapping):
-        parts = (raw.get("value"), raw.get("base"))
-        return "/".join("" if p is None else str(p) for p in parts)
-    return str(raw)
-
-
-def _number_at(text: Any, what: str, path: str, raw: Any) -> float:
-    try:
-        return parse_number(text, what=what)
-    except SubmissionError as exc:
-        raise SubmissionError(exc.message, field=path, value=raw) from None
-
-
-def validate_figures(
-    spec: Campaign, figures: Mapping[str, Any], *, required: bool = False
-) -> dict[str, Figure]:
-    """Figures by target code, each checked against the campaign's `Target`s.
-
-    `required`: the milestone asks for target figures, so every target must be there.
-    All problems are reported together (SubmissionError with `errors`).
-    """
-    targets = {t.code: t for t in spec.targets}
-    known = ", ".join(targets) or "chiến dịch này không khai báo chỉ tiêu nào"
-    errors: list[SubmissionError] = []
-    out: dict[str, Figure] = {}
-    for code, raw in figures.items():
-        key = str(code).strip().lower()
-        target = targets.get(key)
-        if target is None:
-            errors.append(
-                SubmissionError(
-                    f"không có chỉ tiêu {quote(str(code))} (các chỉ tiêu: {known})",
-                    field=f"figures.{code}",
-                    value=code,
-                )
-            )
-            continue
-        if key in out:
-            errors.append(
-                SubmissionError(
-                    f"số liệu chỉ tiêu “{key}” được ghi hai lần", field=f"figures.{key}", value=raw
-                )
-            )
-            continue
-        try:
-            out[key] = _figure(target, raw)
-        except SubmissionError as exc:
-            errors.append(exc)
-    if required and targets:
-        missing = [t for t in spec.targets if t.code not in out and t.code not in figures]
-        if missing and not errors:
-            listed = "; ".join(f"{t.code} ({t.description})" for t in missing)
-            errors.append(
-                SubmissionError(
-                    f"mốc này yêu cầu số liệu chỉ tiêu; còn thiếu: {listed}", field="figures"
-                )
-            )
-    if errors:
-        raise SubmissionError.combine(errors)
-    return out
-
-
-def rate(target: Target, figure: Figure | Mapping[str, Any] | None) -> float | None:
-    """The achieved level: value/base for a ratio target, the value for a count; None if unknown."""
-    fig = Figure.of(figure)
-    if fig is None:
-        return None
-    if target.denominator:
-        if fig.base is None or fig.base <= 0:
-            return None
-        return fig.value / fig.base
-    return fig.value
-
-
-def attainment(target: Target, figure: Figure | Mapping[str, Any] | None) -> float | None:
-    """How far the figure reaches the goal: 1.0 = exactly the goal (rate / goal); None if unknown."""
-    achieved = rate(target, figure)
-    return None if achieved is None else achieved / target.goal
-
-
-def meets(target: Target, figure: Figure | Mapping[str, Any] | None) -> bool:
-    """True when the figure reaches the target's goal (an unknown figure does not)."""
-    achieved = rate(target, figure)
-    return achieved is not None and achieved >= target.goal - _EPSILON
-
-
-def total(figures: Iterable[Figure | Mapping[str, Any] | None]) -> Figure | None:
-    """Figures of several units added up (the province-wide ratio is Σvalue / Σbase)."""
-    known = [f for f in map(Figure.of, figures) if f is not None]
-    if not known:
-        return None
-    bases = [f.base for f in known]
-    base = None if any(b is None for b in bases) else sum(b for b in bases if b is not None)
-    return Figure(sum(f.value for f in known), base)
-
-
-# --- time -----------------------------------------------------------------------------
-
-
-_DATE = re.compile(r"(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})")
-_TIME = re.compile(r"(?<!\d)(\d{1,2})\s*(?::|h|g|giờ)\s*(\d{1,2})?(?:\s*:\s*(\d{1,2}))?(?!\d)")
-_FILLER = re.compile(r"\b(?:ngày|lúc|vào|hồi|phút)\b|[,]", re.IGNORECASE)
-
-
-def _zone(tz: str | ZoneInfo | None) -> ZoneInfo:
-    if isinstance(tz, ZoneInfo):
-        return tz
-    if tz is None:
-        from thidua.config import get_settings
-
-        tz = get_settings().timezone
-    return ZoneInfo(tz)
-
-
-def parse_time(value: str | datetime | date, *, tz: str | ZoneInfo | None = None) -> datetime:
-    """When something was handed in, aware: “20/5/2026 09:30”, “9h30 20/5/2026”, ISO 8601.
-
-    Naive values are local time (Asia/Ho_Chi_Minh); a date alone means its first minute.
-    """
-    parsed = _parse_time(value, _zone(tz))
-    # Years near 1 or 9999 overflow when moved between time zones: refuse them here.
-    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
-        where = "còn ở tương lai" if parsed.year > MAX_YEAR else "không hợp lệ"
-        raise SubmissionError(
-            f"thời điểm nộp {quote(str(value).strip())}: năm {parsed.year} {where} "
-            f"(năm phải từ {MIN_YEAR} đến {MAX_YEAR})",
-            field="submitted_at",
-            value=str(value).strip(),
-        )
-    return parsed
-
-
-def _parse_time(value: str | datetime | date, zone: ZoneInfo) -> datetime:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=zone)
-    if isinstance(value, date):
-        return datetime.combine(value, time(0, 0), zone)
-    text = str(value).strip()
-    bad = SubmissionError(
-        f"thời điểm nộp {quote(text)} không hiểu được; ghi dạng “20/5/2026 09:30” "
-        "hoặc “2026-05-20 09:30”",
-        field="submitted_at",
-        value=text,
-    )
-    if not text:
-        raise bad
-    try:
-        parsed = datetime.fromisoformat(text.replace(" ", "T", 1) if "-" in text[:5] else text)
-    except ValueError:
-        parsed = None
-    if parsed is not None:
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
-    cleaned = _FILLER.sub(" ", text)
-    found = _DATE.search(cleaned)
-    if not found:
-        raise bad
-    rest = (cleaned[: found.start()] + " " + cleaned[found.end() :]).strip()
-    hour = minute = second = 0
-    if rest:
-        clock = _TIME.fullmatch(rest.strip())
-        if not clock:
-            raise bad
-        hour, minute, second = (int(g or 0) for g in clock.groups())
-    day, month, year = (int(g) for g in found.groups())
-    try:
-        return datetime(year, month, day, hour, minute, second, tzinfo=zone)
-    except ValueError as exc:
-        reason = (
-            f"ngày {day:02d}/{month:02d}/{year} không tồn tại"
-            if "day" in str(exc) or "month" in str(exc)
-            else f"giờ {hour:02d}:{minute:02d}{f':{second:02d}' if second else ''} không hợp lệ"
-        )
-        raise SubmissionError(
-            f"thời điểm nộp {quote(text)}: {reason}", field="submitted_at", value=text
-        ) from None
-
-
-def local_text(at: datetime, *, tz: str | ZoneInfo | None = None) -> str:
-    """“16:30 ngày 10/07/2023 (thứ Hai)” in local time."""
-    local = at.astimezone(_zone(tz)) if at.tzinfo else at.replace(tzinfo=UTC).astimezone(_zone(tz))
-    return f"{local:%H:%M} ngày {format_short(local.date())} ({weekday_name(local.date())})"
-
-
-# --- occurrences and timing -----------------------------------------------------------
-
-
-def has_window(occ: Occurrence) -> bool:
-    """True when the occurrence only accepts from an opening day (not just “by day X”).
-
-    Judged on the written days: a “by Sunday” deadline moved to Monday has no window."""
-    return occ.has_window
-
-
-def stamp(
-    occ: Occurrence, at: datetime, *, tz: str | ZoneInfo | None = None
-) -> tuple[SubmissionTiming, int]:
-    """On time, late or early against the occurrence, and by how many days (0 when on time).
-
-    Against the effective deadline (`occ.due`): a dossier handed in on the Monday after a
-    Sunday deadline is on time (BLDS 2015, Điều 148) unless the campaign's rule says not."""
-    day = at.astimezone(_zone(tz)).date()
-    if has_window(occ) and day < occ.opens:
-        return SubmissionTiming.EARLY, (occ.opens - day).days
-    if day > occ.due:
-        return SubmissionTiming.LATE, (day - occ.due).days
-    return SubmissionTiming.ON_TIME, 0
-
-
-def timing_text(timing: SubmissionTiming | str, days: int) -> str:
-    """“đúng hạn”, “TRỄ HẠN 2 ngày” or “SỚM 3 ngày (trước khi mở nhận)”."""
-    timing = SubmissionTiming(timing)
-    if timing is SubmissionTiming.LATE:
-        return f"TRỄ HẠN {days} ngày"
-    if timing is SubmissionTiming.EARLY:
-        return f"SỚM {days} ngày (trước khi mở nhận)"
-    return "đúng hạn"
-
-
-def _month(d: date) -> str:
-    return f"{d.month:02d}" if d.month <= 2 else str(d.month)
-
-
-def window_text(occ: Occurrence) -> str:
-    """When the occurrence accepts submissions, as a sentence part.
-
-    “trong ngày 03 và ngày 04 tháng 7 năm 2023 (thứ Hai, thứ Ba)”,
-    “đến hết ngày 10 tháng 7 năm 2023 (thứ Hai)”, or “từ … đến hết …”.
-    """
-    opens, due = occ.opens, occ.due
-    if not has_window(occ):
-        return f"đến hết {format_long(due)}"
-    if opens == due:
-        return f"trong {format_long(due)}"
-    if (due - opens).days == 1 and (opens.year, opens.month) == (due.year, due.month):
-        return (
-            f"trong ngày {opens.day:02d} và ngày {due.day:02d} tháng {_month(due)} năm {due.year} "
-            f"({weekday_name(opens)}, {weekday_name(due)})"
-        )
-    return f"từ {format_long(opens)} đến hết {format_long(due)}"
+# --- occurrences, milestones, units ------------------------------------------------
 
 
 def _occurrence_choice(occ: Occurrence) -> str:
@@ -509,7 +98,8 @@ def _occurrence_choice(occ: Occurrence) -> str:
 
 
 def _norm(text: str) -> str:
-    return fold(text).replace("_", "")
+    """A key or label as compared: “Quý IV/2027” and “quy-iv-2027” are the same."""
+    return fold_words(text, "")
 
 
 def find_occurrence(
@@ -543,7 +133,7 @@ def find_occurrence(
         )
     if len(occs) == 1:
         return occs[0]
-    day = at.astimezone(_zone(tz)).date()
+    day = at.astimezone(local_zone(tz)).date()
     # min(): a plain deadline moved back to the previous working day opens after it ends.
     holding = [o for o in occs if min(o.opens, o.due) <= day <= o.due]
     if len(holding) == 1:
@@ -554,24 +144,6 @@ def find_occurrence(
         field="occurrence",
         value="",
     )
-
-
-# --- who and what ---------------------------------------------------------------------
-
-
-def audience(spec: Campaign, registry: Registry, milestone: Milestone) -> tuple[str, ...]:
-    """Codes of the units the milestone asks to submit."""
-    if milestone.audience == "participants":
-        return participants(spec, registry)
-    if milestone.audience == "organizer":
-        return (spec.organizer,)
-    out: dict[str, None] = {}
-    for code in milestone.audience:
-        if code in registry.groups:
-            out.update((u.code, None) for u in registry.members(code))
-        elif code in registry:
-            out[registry.unit(code).code] = None
-    return tuple(out)
 
 
 def find_milestone(spec: Campaign, key: str) -> Milestone:
@@ -694,9 +266,9 @@ def prepare(
 ) -> Prepared:
     """Check a submission completely, without touching the store; SubmissionError if wrong."""
     spec, registry = loaded.spec, loaded.registry
-    zone = _zone(None)
+    zone = local_zone(None)
     now = now or clock_now()
-    if source not in SOURCES:
+    if source not in {s.value for s in SubmissionSource}:
         raise SubmissionError(f"nguồn {quote(source)} không hợp lệ", field="source", value=source)
     m = find_milestone(spec, milestone)
     errors: list[SubmissionError] = []

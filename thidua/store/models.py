@@ -2,7 +2,7 @@
 
 Every time is a timezone-aware UTC `datetime` (`UTCDateTime`: SQLite has no time
 zones, so values are stored as UTC wall time and handed back aware). Status
-vocabularies are `StrEnum`s stored as short strings, not native database enums, so
+vocabularies are the `StrEnum`s of `thidua.ledger.statuses`, stored as short strings, not native database enums, so
 adding a status never needs an ALTER TYPE. The schema is created by Alembic
 (`thidua/migrations`), never by `create_all`; a test checks the two agree.
 """
@@ -18,6 +18,15 @@ from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 from sqlmodel.sql.sqltypes import UTCDateTime
+
+# The status vocabularies (values and Vietnamese labels) have one home; the tables store them.
+from thidua.ledger.statuses import (
+    ActionStatus,
+    CampaignStatus,
+    DeliveryStatus,
+    NominationStatus,
+    SubmissionTiming,
+)
 
 __all__ = [
     "ActionRecord",
@@ -62,53 +71,6 @@ E = TypeVar("E", bound=StrEnum)
 def utcnow() -> datetime:
     """The current time, aware, in UTC."""
     return datetime.now(UTC)
-
-
-class CampaignStatus(StrEnum):
-    ACTIVE = "active"
-    PAUSED = "paused"
-    CANCELLED = "cancelled"
-
-
-class ActionStatus(StrEnum):
-    PLANNED = "planned"
-    SCHEDULED = "scheduled"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
-    PASSED = "passed"
-    SKIPPED = "skipped"
-    CANCELLED = "cancelled"
-
-
-class DeliveryStatus(StrEnum):
-    PENDING = "pending"  # claimed, the message not yet handed to the channel
-    SENDING = "sending"  # DATA (or the channel's request) under way: it may arrive
-    SENT = "sent"
-    UNCERTAIN = "uncertain"  # went out, no answer: maybe received; only `resend` repeats it
-    FAILED_TRANSIENT = "failed_transient"
-    FAILED_PERMANENT = "failed_permanent"
-    SKIPPED = "skipped"
-
-
-class SubmissionTiming(StrEnum):
-    """When a submission came, against its occurrence's window (opens … due)."""
-
-    ON_TIME = "on_time"
-    LATE = "late"  # after the due date (or after the last day of a window)
-    EARLY = "early"  # before a window opened ("trong ngày 03 và ngày 04 tháng 7")
-
-
-class NominationStatus(StrEnum):
-    """The review workflow of a nomination dossier; every move is a NominationEvent."""
-
-    SUBMITTED = "submitted"
-    RETURNED = "returned"  # sent back to the unit with a reason
-    RESUBMITTED = "resubmitted"
-    ACCEPTED = "accepted"
-    AWARDED = "awarded"
-    NOT_AWARDED = "not_awarded"
-    WITHDRAWN = "withdrawn"
 
 
 class UnitRole(StrEnum):

@@ -1,0 +1,190 @@
+"""What happened to a campaign, read from the store for its status board.
+
+`read_rows` reads one campaign in a handful of set-based queries (no query per unit
+or per action); `thidua.board.build.build_board` joins them with the plan.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from thidua.board.rows import ActionLine, StoreRows, SubmissionRow
+from thidua.campaign.plan import ActionKind
+from thidua.ledger.failures import FAILED_STATUSES, FailureRow
+from thidua.ledger.statuses import DeliveryStatus
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+#: Notices to the unit itself about an occurrence it still owes; counted as reminders.
+REMINDER_KINDS = (ActionKind.REMINDER.value, ActionKind.DUE.value, ActionKind.OVERDUE.value)
+
+
+def read_rows(session: Session, *, code: str, unit: str | None = None) -> StoreRows | None:
+    """The store's facts about campaign `code` (None if it was never recorded).
+
+    With `unit`, delivery counts of the actions, submissions and nominations are
+    that unit's only; escalations are kept whole (they go to its supervisor).
+    """
+    from sqlalchemy import and_, distinct, func
+    from sqlmodel import col, select
+
+    from thidua.ledger.quotas import COUNTED
+    from thidua.store.models import ActionRecord, CampaignRecord, Delivery, Nomination, Submission
+
+    record = session.get(CampaignRecord, code)
+    if record is None:
+        return None
+    rows = StoreRows(code, record.title, str(record.status))
+
+    counts = select(
+        Delivery.action_key, Delivery.unit_code, Delivery.channel, Delivery.status
+    ).where(col(Delivery.campaign_code) == code)
+    if unit is not None:
+        counts = counts.where(col(Delivery.unit_code) == unit)
+    # One count per unit and channel, however many resends (`thidua resend`) it took:
+    # a failure a resend made good is sent; an uncertain outcome counts as not reached.
+    outcome: dict[tuple[str, str, str], str] = {}
+    for key, unit_code, channel, status in session.exec(counts):
+        status = str(status)
+        if outcome.get((key, unit_code, channel)) != DeliveryStatus.SENT:
+            outcome[(key, unit_code, channel)] = status
+    sent: Counter[str] = Counter()
+    failed: Counter[str] = Counter()
+    for (key, _, _), status in outcome.items():
+        if status == DeliveryStatus.SENT:
+            sent[key] += 1
+        elif status.startswith("failed") or status == DeliveryStatus.UNCERTAIN:
+            failed[key] += 1
+
+    actions = select(
+        ActionRecord.key,
+        ActionRecord.milestone,
+        ActionRecord.occurrence,
+        ActionRecord.kind,
+        ActionRecord.title,
+        ActionRecord.scheduled_at,
+        ActionRecord.status,
+        ActionRecord.recipients,
+        ActionRecord.error,
+    ).where(col(ActionRecord.campaign_code) == code)
+    for key, milestone, occ, kind, title, at, status, recipients, error in session.exec(
+        actions.order_by(col(ActionRecord.scheduled_at), col(ActionRecord.key))
+    ):
+        rows.actions.append(
+            ActionLine(
+                at,
+                title,
+                str(status),
+                recipients,
+                sent[key],
+                failed[key],
+                error,
+                key,
+                milestone,
+                occ,
+                str(kind),
+            )
+        )
+
+    joined = and_(
+        col(ActionRecord.campaign_code) == col(Delivery.campaign_code),
+        col(ActionRecord.key) == col(Delivery.action_key),
+    )
+    reminders = (
+        select(
+            ActionRecord.milestone,
+            ActionRecord.occurrence,
+            Delivery.unit_code,
+            func.count(distinct(Delivery.action_key)),
+        )
+        .join(ActionRecord, joined)
+        .where(
+            col(Delivery.campaign_code) == code,
+            col(Delivery.status) == DeliveryStatus.SENT,
+            col(ActionRecord.kind).in_(REMINDER_KINDS),
+        )
+    )
+    if unit is not None:
+        reminders = reminders.where(col(Delivery.unit_code) == unit)
+    reminders = reminders.group_by(
+        ActionRecord.milestone, ActionRecord.occurrence, Delivery.unit_code
+    )
+    rows.reminders = {(m, o, u): n for m, o, u, n in session.exec(reminders)}
+
+    escalations = (
+        select(
+            ActionRecord.milestone,
+            ActionRecord.occurrence,
+            Delivery.unit_code,
+            func.min(Delivery.sent_at),
+        )
+        .join(ActionRecord, joined)
+        .where(
+            col(Delivery.campaign_code) == code,
+            col(Delivery.status) == DeliveryStatus.SENT,
+            col(ActionRecord.kind) == ActionKind.ESCALATION.value,
+        )
+        .group_by(ActionRecord.milestone, ActionRecord.occurrence, Delivery.unit_code)
+    )
+    for m, o, recipient, at in session.exec(escalations):
+        rows.escalations.setdefault((m, o), {})[recipient] = at
+
+    submissions = select(
+        Submission.milestone,
+        Submission.occurrence,
+        Submission.unit_code,
+        Submission.submitted_at,
+        Submission.timing,
+        Submission.figures,
+    ).where(col(Submission.campaign_code) == code)
+    if unit is not None:
+        submissions = submissions.where(col(Submission.unit_code) == unit)
+    rows.submissions = [
+        SubmissionRow(m, o, u, at, str(timing), figures or {})
+        for m, o, u, at, timing, figures in session.exec(submissions)
+    ]
+
+    nominations = select(
+        Nomination.unit_code, Nomination.award, Nomination.nominee_kind, func.count()
+    ).where(
+        col(Nomination.campaign_code) == code,
+        col(Nomination.status).in_([str(s) for s in COUNTED]),
+    )
+    if unit is not None:
+        nominations = nominations.where(col(Nomination.unit_code) == unit)
+    nominations = nominations.group_by(
+        Nomination.unit_code, Nomination.award, Nomination.nominee_kind
+    )
+    rows.nominations = {(u, a, k): n for u, a, k, n in session.exec(nominations)}
+    _read_failures(session, rows, unit)
+    return rows
+
+
+def _read_failures(session: Session, rows: StoreRows, unit: str | None) -> None:
+    """Failed deliveries, and which of their (unit, action) pairs another channel reached."""
+    from sqlmodel import col, select
+
+    from thidua.store.models import Delivery
+
+    failed = select(
+        Delivery.unit_code, Delivery.action_key, Delivery.channel, Delivery.status, Delivery.error
+    ).where(col(Delivery.campaign_code) == rows.code, col(Delivery.status).in_(FAILED_STATUSES))
+    if unit is not None:
+        failed = failed.where(col(Delivery.unit_code) == unit)
+    rows.failures = [
+        FailureRow(u, key, channel, str(status), error)
+        for u, key, channel, status, error in session.exec(
+            failed.order_by(col(Delivery.unit_code), col(Delivery.action_key))
+        )
+    ]
+    keys = sorted({f.action_key for f in rows.failures})
+    if not keys:
+        return
+    sent = select(Delivery.unit_code, Delivery.action_key).where(
+        col(Delivery.campaign_code) == rows.code,
+        col(Delivery.status) == DeliveryStatus.SENT,
+        col(Delivery.action_key).in_(keys),
+    )
+    rows.reached = {(u, key) for u, key in session.exec(sent)}

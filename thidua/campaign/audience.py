@@ -1,0 +1,73 @@
+"""Which units a campaign and its milestones concern: the one definition.
+
+The plan addresses notices with it, the ledger checks who may submit with it, the
+board draws its cells with it, the report counts who was due with it, and an action
+run finds who has not submitted yet with it; they cannot disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from thidua.campaign.spec import Campaign, Milestone, Requirement
+from thidua.registry import Registry
+
+
+def participants(campaign: Campaign, registry: Registry) -> tuple[str, ...]:
+    """Unit codes taking part, in registry order; unknown codes are left to the checks."""
+    p = campaign.participants
+    chosen: set[str] = set(c for c in p.units if c in registry)
+    for group in p.groups:
+        if group in registry.groups:
+            chosen.update(u.code for u in registry.members(group))
+    if p.kinds:
+        chosen.update(u.code for u in registry.of_kind(*p.kinds))
+    chosen.difference_update(p.exclude)
+    return tuple(u.code for u in registry if u.code in chosen)
+
+
+def expand(codes: Iterable[str], registry: Registry) -> tuple[str, ...]:
+    """Unit codes named directly or through a group, in the order given, once each;
+    codes the registry does not know are left to the checks."""
+    out: dict[str, None] = {}
+    for code in codes:
+        if code in registry.groups:
+            out.update((u.code, None) for u in registry.members(code))
+        elif code in registry:
+            out[registry.unit(code).code] = None
+    return tuple(out)
+
+
+def audience(
+    campaign: Campaign,
+    registry: Registry,
+    milestone: Milestone,
+    *,
+    members: tuple[str, ...] | None = None,
+) -> tuple[str, ...]:
+    """Codes of the units a milestone addresses: the participants, the organizer, or the
+    units and groups it names (groups expanded).
+
+    `members`: the campaign's participants, when the caller already has them (a board
+    asks for every milestone, and computing them each time would be wasted work).
+    """
+    if milestone.audience == "participants":
+        return members if members is not None else participants(campaign, registry)
+    if milestone.audience == "organizer":
+        return (campaign.organizer,)
+    return expand(milestone.audience, registry)
+
+
+def owing(
+    campaign: Campaign,
+    registry: Registry,
+    milestone: Milestone,
+    *,
+    members: tuple[str, ...] | None = None,
+) -> tuple[str, ...]:
+    """Units that owe what the milestone requires: its audience, but nobody when it requires
+    nothing, and never the organizer (which owes itself nothing)."""
+    if milestone.requirement is Requirement.NONE:
+        return ()
+    found = audience(campaign, registry, milestone, members=members)
+    return tuple(code for code in found if code != campaign.organizer)

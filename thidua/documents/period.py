@@ -1,0 +1,94 @@
+"""What a sơ kết / tổng kết report covers: its kind and its period (“quý IV/2027”)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from thidua.campaign.plan import ROMAN, Occurrence, Plan, occurrence_label
+from thidua.campaign.spec import Campaign, MilestoneKind
+from thidua.dates.written import format_short, format_span
+from thidua.errors import PhraseError, ThiduaError
+
+_PERIOD_KEY = re.compile(r"^\s*(\d{4})(?:\s*-\s*[Qq]([1-4]))?\s*$")
+
+
+class ReportKind(StrEnum):
+    """Which report: the mid-term review (sơ kết) or the final summary (tổng kết)."""
+
+    REVIEW = "so-ket"
+    SUMMARY = "tong-ket"
+
+    @property
+    def label(self) -> str:
+        return "sơ kết" if self is ReportKind.REVIEW else "tổng kết"
+
+    @property
+    def milestone_kind(self) -> MilestoneKind:
+        return MilestoneKind.REVIEW if self is ReportKind.REVIEW else MilestoneKind.SUMMARY
+
+
+@dataclass(frozen=True)
+class Period:
+    """What a report covers: occurrences due up to `end`; `label` names it (“quý IV/2027”)."""
+
+    end: date
+    label: str = ""
+    #: the whole campaign (a tổng kết): what was recorded after `end` counts too
+    whole: bool = False
+
+    def covers(self, day: date) -> bool:
+        """Whether something recorded on `day` belongs to the report."""
+        return self.whole or day <= self.end
+
+
+def parse_period(text: str, spec: Campaign) -> Period:
+    """The period named by `--ky`: "2027-Q4", "2027", or a phrase such as “quý IV/2027”."""
+    shown = text.strip()
+    m = _PERIOD_KEY.match(shown)
+    phrase = shown if m is None else (f"quý {ROMAN[int(m[2])]}/{m[1]}" if m[2] else f"năm {m[1]}")
+    from thidua.dates.phrases import parse_date
+
+    try:
+        span = parse_date(phrase)
+    except PhraseError as exc:
+        raise ThiduaError(
+            f"kỳ báo cáo (--ky) “{shown}” không hợp lệ: {exc}; "
+            "ví dụ “2027-Q4”, “2027” hoặc “quý IV/2027”"
+        ) from None
+    if span.end < spec.period.start:
+        raise ThiduaError(
+            f"kỳ báo cáo (--ky) “{shown}” kết thúc ngày {format_short(span.end)}, trước khi "
+            f"đợt thi đua bắt đầu ({format_short(spec.period.start)})"
+        )
+    return Period(span.end, format_span(span, named=True))
+
+
+def occurrence_period(occ: Occurrence) -> Period:
+    """The period of a sơ kết / tổng kết occurrence: up to its due date, named as planned.
+
+    The written day: a quarter ending on a Sunday still covers up to that Sunday."""
+    if occ.key:
+        return Period(occ.written, occurrence_label(occ.key))
+    if occ.span.is_day:  # “trước ngày 16/6/2027”: the report covers up to its due day
+        return Period(occ.written, f"đến ngày {format_short(occ.written)}")
+    return Period(occ.written, format_span(occ.span, named=True))
+
+
+def default_period(spec: Campaign, plan: Plan, kind: ReportKind, today: date) -> Period:
+    """The period of a report asked for without `--ky`.
+
+    A sơ kết covers up to the campaign's sơ kết milestone (the last one due by today,
+    else the first); without one, up to today. A tổng kết covers the whole campaign.
+    """
+    if kind is ReportKind.SUMMARY:
+        last_due = max((o.due for o in plan.occurrences), default=spec.period.end)
+        return Period(max(last_due, spec.period.end), whole=True)
+    reviews = [o for o in plan.occurrences if o.milestone.kind is MilestoneKind.REVIEW]
+    if reviews:
+        past = [o for o in reviews if o.due <= today]
+        return occurrence_period(past[-1] if past else reviews[0])
+    end = min(max(today, spec.period.start), spec.period.end)
+    return Period(end, f"đến ngày {format_short(end)}")

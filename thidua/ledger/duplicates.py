@@ -1,0 +1,34 @@
+"""The refusal of a second submission for the same unit and occurrence.
+
+Apart from `thidua.ledger.submissions` so that the store, which detects a concurrent
+duplicate at insert time, can raise it without importing the ledger that uses it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from thidua.errors import SubmissionError
+from thidua.ledger.statuses import SubmissionSource
+from thidua.ledger.timing import local_text
+
+if TYPE_CHECKING:
+    from thidua.store.models import Submission
+
+
+class DuplicateSubmission(SubmissionError):
+    """The unit already submitted for this milestone occurrence; replacing needs --thay-the."""
+
+    def __init__(self, existing: Submission, *, unit_name: str | None = None) -> None:
+        self.existing = existing
+        who = unit_name or f"đơn vị “{existing.unit_code}”"
+        occurrence = f" kỳ “{existing.occurrence}”" if existing.occurrence else ""
+        via = SubmissionSource.label_of(existing.source)
+        super().__init__(
+            f"{who} đã nộp cho mốc “{existing.milestone}”{occurrence}: bản nộp lúc "
+            f"{local_text(existing.submitted_at)} đã được ghi nhận lúc "
+            f"{local_text(existing.recorded_at)} (qua {via}); "
+            "muốn thay thế bản đó thì thêm --thay-the (--replace)",
+            field="unit",
+            value=existing.unit_code,
+        )
