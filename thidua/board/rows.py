@@ -17,6 +17,12 @@ from zoneinfo import ZoneInfo
 from thidua.campaign.plan import ActionKind, Plan, occurrence_label, participants
 from thidua.campaign.spec import Campaign, Milestone, MilestoneKind, Requirement, Target
 from thidua.ledger.failures import FailureRow, UnitFailures, failing_first, group_failures
+from thidua.ledger.registration import (
+    is_registered,
+    registered_for,
+    registered_targets,
+    registered_text,
+)
 from thidua.registry.units import Registry
 
 #: Notices to the unit itself about an occurrence it still owes; counted as reminders.
@@ -28,6 +34,7 @@ _SHORT_BY_REQUIREMENT = {
     Requirement.REPORT: "Báo cáo",
     Requirement.TARGET_FIGURES: "Số liệu",
     Requirement.NOMINATION_DOSSIER: "Hồ sơ",
+    Requirement.REGISTRATION: "Đăng ký",
 }
 
 # --- what the store holds (filled by thidua.board.view.read_rows) ----------------------
@@ -220,6 +227,7 @@ class TargetCell:
     attained: float | None = None  # value/base for a ratio target, value otherwise
     goal: float = 0.0
     ratio: bool = True
+    registered: str = ""  # “đăng ký 90%”: the unit's registration (thidua.ledger.registration)
 
     @property
     def met(self) -> bool | None:
@@ -228,12 +236,13 @@ class TargetCell:
     @property
     def text(self) -> str:
         """“85% / 100% ✗”, or “12 / 10 ✓” for a count target; “—” without figures."""
+        registered = f" ({self.registered})" if self.registered else ""
         if self.value is None:
-            return "—"
+            return "—" + registered
         if self.attained is None:
-            return f"{_number(self.value)}/? (thiếu mẫu số)"
+            return f"{_number(self.value)}/? (thiếu mẫu số){registered}"
         fmt = _percent if self.ratio else _number
-        return f"{fmt(self.attained)} / {fmt(self.goal)} {'✓' if self.met else '✗'}"
+        return f"{fmt(self.attained)} / {fmt(self.goal)} {'✓' if self.met else '✗'}{registered}"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -243,6 +252,7 @@ class TargetCell:
             "attained": self.attained,
             "goal": self.goal,
             "met": self.met,
+            "registered": self.registered,
             "text": self.text,
         }
 
@@ -657,11 +667,14 @@ def _fill_targets(
         key=lambda s: (dues.get((s.milestone, s.occurrence), date.min), s.submitted_at),
     )
     for s in order:
-        for target_code in s.figures:
-            latest[(s.unit, target_code)] = s
+        for target_code, figure in s.figures.items():
+            if not is_registered(figure):  # a registration is a commitment, not a result
+                latest[(s.unit, target_code)] = s
+    registered = registered_targets((s.unit, s) for s in submissions)
     for u in units:
         for t in targets:
             cell = TargetCell(goal=t.goal, ratio=bool(t.denominator))
+            cell.registered = registered_text(t, registered_for(registered, u.code, t.code))
             sub = latest.get((u.code, t.code))
             if sub is not None:
                 figure = sub.figures[t.code]

@@ -32,6 +32,7 @@ from thidua.campaign.spec import (
 from thidua.dates.written import format_short, format_span
 from thidua.errors import PhraseError, ThiduaError
 from thidua.ledger.nominations import STATUS_LABELS
+from thidua.ledger.registration import registered_targets, registered_units
 from thidua.registry.units import Registry
 from thidua.store import crud
 from thidua.store.models import Delivery, Nomination, Submission
@@ -288,6 +289,8 @@ class TargetFacts:
     year: str  # "" for a campaign-wide target
     expected_units: int
     figures: list[UnitFigure] = field(default_factory=list)
+    #: unit code → the level it registered (đăng ký thi đua; thidua.ledger.registration)
+    registered: dict[str, float] = field(default_factory=dict)
 
     @property
     def is_ratio(self) -> bool:
@@ -597,7 +600,8 @@ def _target_facts(
     registry: Registry,
     expected_units: int,
 ) -> list[TargetFacts]:
-    """Per target (and year), each unit's latest figure in scope."""
+    """Per target (and year), each unit's latest figure in scope, and what units registered."""
+    registered = registered_targets((s.unit_code, s) for s in submissions)
     latest: dict[tuple[str, str, str], tuple[tuple, float, float | None]] = {}
     for s in submissions:
         due = in_scope.get((s.milestone, s.occurrence))
@@ -618,6 +622,7 @@ def _target_facts(
         years = sorted({y for (c, y, _) in latest if c == target.code})
         for year in years if target.per == "year" and years else [""]:
             facts = TargetFacts(target, year, expected_units)
+            facts.registered = registered_units(registered, target.code, year)
             chosen: dict[str, tuple[tuple, float, float | None]] = {}
             for (c, y, unit), entry in latest.items():
                 wanted = c == target.code and year in ("", y)

@@ -27,6 +27,7 @@ from thidua.clock import now as clock_now
 from thidua.dates.phrases import MAX_YEAR, MIN_YEAR
 from thidua.dates.written import format_long, format_short, weekday_name
 from thidua.errors import ThiduaError, quote
+from thidua.ledger.registration import check_registered
 from thidua.registry.units import Registry
 from thidua.store.models import SubmissionTiming
 
@@ -724,12 +725,17 @@ def prepare(
         except SubmissionError as exc:
             errors.append(exc)
     checked: dict[str, Figure] = {}
-    try:
-        checked = validate_figures(
-            spec, figures or {}, required=m.requirement is Requirement.TARGET_FIGURES
-        )
-    except SubmissionError as exc:
-        errors.extend(exc.errors)
+    if m.requirement is Requirement.REGISTRATION:
+        # Registered levels, not results (thidua.ledger.registration).
+        checked, issues = check_registered(spec, figures or {})  # type: ignore[assignment]
+        errors += [SubmissionError(msg, field=f, value=v) for f, msg, v in issues]
+    else:
+        try:
+            checked = validate_figures(
+                spec, figures or {}, required=m.requirement is Requirement.TARGET_FIGURES
+            )
+        except SubmissionError as exc:
+            errors.extend(exc.errors)
     paths = tuple(Path(f) for f in files)
     if check_files:
         from thidua.ledger.files import check_file
