@@ -21,7 +21,12 @@ from thidua.registry.units import Registry
 #: awards one unit may propose for one award form; more is a typo
 MAX_QUOTA = 10_000
 
-_INSIDE_PERIOD = {MilestoneKind.LAUNCH, MilestoneKind.IMPLEMENTING_PLAN, MilestoneKind.REVIEW}
+_INSIDE_PERIOD = {
+    MilestoneKind.LAUNCH,
+    MilestoneKind.IMPLEMENTING_PLAN,
+    MilestoneKind.REVIEW,
+    MilestoneKind.REGISTRATION,  # đăng ký thi đua: at the start of (each year of) the period
+}
 
 
 def check_campaign(

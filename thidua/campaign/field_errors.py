@@ -14,7 +14,7 @@ from typing import Any
 
 from thidua.campaign.dsl import Declaration, Loc
 from thidua.campaign.locate import Locator, field_path, milestone_key
-from thidua.campaign.vocabulary import WORDS, accepted
+from thidua.campaign.vocabulary import accepted
 from thidua.errors import Problem, did_you_mean
 
 _MESSAGES: dict[str, str] = {
@@ -78,6 +78,9 @@ def pydantic_problems(
             continue
         seen.add((loc, message))
         value = err.get("input", None) if kind != "missing" else None
+        written = _written(data, loc)
+        if isinstance(written, str):  # as the file wrote it, before a validator rewrote it
+            value = written
         if isinstance(value, str):
             # a bidi override or control character printed raw would garble the message
             from thidua.text.names import escaped
@@ -107,7 +110,7 @@ def _message(err: dict, loc: Loc, kind: str, where: dict[Loc, Declaration]) -> s
         return str(ctx.get("error", err["msg"]))
     if kind == "extra_forbidden":
         return unknown_field(loc, err.get("input"), where)
-    if kind == "literal_error" and model and field and (model, field) in WORDS:
+    if kind == "literal_error" and model and field and accepted(model, field):
         extra = (
             " hoặc danh sách mã đơn vị, nhóm" if (model, field) == ("Milestone", "audience") else ""
         )
@@ -161,6 +164,15 @@ def _fits(field: str, value: Any) -> bool:
         return True
     values = value if isinstance(value, list) else [value]
     return all(isinstance(v, str) and ("." in v or "/" in v) for v in values)
+
+
+def _written(data: Any, loc: Loc) -> Any:
+    for part in loc:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
 
 
 def _showable(value: Any) -> bool:

@@ -45,12 +45,6 @@ CAMPAIGN_MODELS = (
 #: models of the registry (thidua.registry.units)
 REGISTRY_MODELS = ("Unit", "Group")
 
-#: Vietnamese words tried on fields whose accepted words live inside a validator
-PROBES = (
-    "hằng năm", "hàng năm", "năm", "6 tháng", "sáu tháng", "nửa năm", "hằng quý", "quý",
-    "hằng tháng", "tháng", "danh sách", "định kỳ",
-)  # fmt: skip
-
 # Meaning and fallback example of fields whose model gives no description (the models
 # may take these over as `Field(description=...)`; the model's own text wins).
 NOTES: dict[tuple[str, str], tuple[str, str]] = {
@@ -212,7 +206,7 @@ def default_text(info: Any) -> str:
 
 def vietnamese_words(model: str, name: str, info: Any, cls: type[BaseModel]) -> str:
     """The Vietnamese words the field accepts, each with the value it stands for."""
-    from thidua.campaign.vocabulary import WORDS
+    from thidua.campaign.vocabulary import WORDS, probe
 
     words: dict[str, str] = {}
     found = _enum_in(info.annotation)
@@ -224,7 +218,7 @@ def vietnamese_words(model: str, name: str, info: Any, cls: type[BaseModel]) -> 
     for value, (label, others) in WORDS.get((model, name), {}).items():
         words.update({form: value for form in (label, *others)})
     if _literal_in(info.annotation) and not words:
-        words.update(_probe(cls, name))
+        words.update(probe(model, name))
     from thidua.text.fold import fold_words
 
     shown: dict[str, tuple[str, str]] = {}  # "phat dong" is “phát động” typed without marks
@@ -259,26 +253,6 @@ def _enum_aliases(cls: type[enum.Enum]) -> dict[str, list[str]]:
         for (owner, value), aliases in table.items()
         if owner == cls.__name__
     }
-
-
-def _probe(cls: type[BaseModel], name: str) -> dict[str, str]:
-    """Which of `PROBES` the model accepts for the field, and the value each becomes."""
-    from pydantic import ValidationError
-
-    required = {n: _sample(n) for n, i in cls.model_fields.items() if i.is_required() and n != name}
-    out: dict[str, str] = {}
-    for word in PROBES:
-        try:
-            made = cls.model_validate({**required, name: word})
-        except (ValidationError, ValueError, TypeError):
-            continue
-        value = getattr(made, name)
-        out[word] = str(getattr(value, "value", value))
-    return out
-
-
-def _sample(name: str) -> Any:
-    return {"every": "yearly", "when": "15/12", "kind": "report"}.get(name, "x")
 
 
 # --- examples from the shipped files ---------------------------------------------------

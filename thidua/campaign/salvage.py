@@ -130,8 +130,15 @@ def _lost(data: dict, cuts: set[Loc]) -> set[str]:
     return lost
 
 
+#: fields of a milestone its dates are read from: without one of them, its days would be
+#: wrong (a yearless “15/12” without its recurrence), so the whole milestone goes
+_DATE_FIELDS = {"when", "due", "opens", "recurrence", "deadline_rule", "time"}
+
+
 def _cut(loc: Loc, kind: str, data: Any, where: dict[Loc, Declaration]) -> Loc | None:
     """The smallest part holding an error that can go: list item, optional field, key."""
+    if len(loc) > 2 and loc[0] == "milestones" and loc[2] in _DATE_FIELDS:
+        return loc[:2]
     if kind == "extra_forbidden" and loc:
         return loc
     for n in range(len(loc), 0, -1):

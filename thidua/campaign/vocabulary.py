@@ -59,10 +59,49 @@ _LOOKUP: dict[tuple[str, str], dict[str, str]] = {
 }
 
 
+#: Vietnamese words tried on literal fields whose words live in the model's own validator
+#: (a recurrence's period): what the model makes of each is what it accepts
+PROBES = (
+    "hằng năm", "hàng năm", "năm", "6 tháng", "sáu tháng", "nửa năm", "hằng quý", "quý",
+    "hằng tháng", "tháng", "danh sách",
+)  # fmt: skip
+_PROBE_SAMPLES = {"every": "yearly", "when": "15/12", "kind": "report"}
+
+
 def accepted(model: str, field: str) -> list[str]:
     """“vẫn nhận” (accept), … : the values of a literal field, Vietnamese first."""
     forms = WORDS.get((model, field), {})
+    if not forms:
+        shown: dict[str, str] = {}
+        for word, value in probe(model, field).items():
+            shown.setdefault(value, word)  # the first (most usual) word for each value
+        return [f"“{word}” ({value})" for value, word in shown.items()]
     return [f"“{label}” ({value})" for value, (label, _) in forms.items()]
+
+
+def probe(model: str, field: str) -> dict[str, str]:
+    """Which of `PROBES` the model accepts for the field, and the value each becomes."""
+    from pydantic import ValidationError
+
+    from thidua.campaign import spec
+
+    cls = getattr(spec, model, None)
+    if cls is None or field not in cls.model_fields:
+        return {}
+    required = {
+        n: _PROBE_SAMPLES.get(n, "x")
+        for n, info in cls.model_fields.items()
+        if info.is_required() and n != field
+    }
+    out: dict[str, str] = {}
+    for word in PROBES:
+        try:
+            made = cls.model_validate({**required, field: word})
+        except (ValidationError, ValueError, TypeError):
+            continue
+        value = getattr(made, field)
+        out[word] = str(getattr(value, "value", value))
+    return out
 
 
 def normalize(data: Any, where: dict[Loc, Declaration]) -> None:
