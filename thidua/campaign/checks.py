@@ -47,8 +47,11 @@ def check_campaign(
     problems += _check_references(campaign, registry, broken)
     if not broken & {"participants", "organizer"}:
         problems += _check_contacts(campaign, registry)
-    if not broken & {"period", "issued", "milestones"}:
-        problems += _check_dates(campaign, launch_known="launch" not in broken)
+    # Without a launch milestone the launch is the issue date: then a broken one misleads.
+    has_launch = any(m.kind is MilestoneKind.LAUNCH for m in campaign.milestones)
+    launch_known = "launch" not in broken and (has_launch or "issued" not in broken)
+    if not broken & {"period", "milestones"}:
+        problems += _check_dates(campaign, launch_known=launch_known)
     if not broken & {"period", "issued", "milestones", "participants", "organizer", "launch"}:
         problems += _check_reminders(campaign, registry)
     problems += _check_optional(campaign)

@@ -50,10 +50,14 @@ _MESSAGES: dict[str, str] = {
     "is_instance_of": "kiểu giá trị không hợp lệ",
 }
 
+_DOCUMENT_NUMBER = "số ký hiệu văn bản dạng “641/KH-UBND”"
+_SLUG_HINT = "chữ thường không dấu, số, “-” hoặc “_”, ví dụ “{example}”"
+#: (model, field) → what the pattern of the field asks for
 _PATTERN_HINTS = {
-    "code": "số ký hiệu văn bản dạng “641/KH-UBND”",
-    "parent": "số ký hiệu văn bản dạng “641/KH-UBND”",
-    "id": "chữ thường không dấu, số, “-” hoặc “_”, ví dụ “nop-ho-so”",
+    ("Campaign", "code"): _DOCUMENT_NUMBER,
+    ("Campaign", "parent"): _DOCUMENT_NUMBER,
+    ("Milestone", "id"): _SLUG_HINT.format(example="nop-ho-so"),
+    ("Target", "code"): _SLUG_HINT.format(example="sang-kien"),
 }
 
 #: fields naming a file: an unknown field is not told to be one of these unless its
@@ -104,10 +108,12 @@ def _message(err: dict, loc: Loc, kind: str, where: dict[Loc, Declaration]) -> s
     model = d.model if d is not None else None
     field = str(base[-1]) if base else None
     if kind == "value_error":
+        said = str(ctx.get("error", err["msg"]))
         words = _enum_words(model, field)
-        if words and str(ctx.get("error", "")).startswith("giá trị không hợp lệ"):
-            return f"giá trị không hợp lệ; dùng một trong: {words}"
-        return str(ctx.get("error", err["msg"]))
+        head, sep, _ = said.partition("không hợp lệ; dùng một trong: ")
+        if words and sep:  # the enumeration's own list: its Vietnamese words first
+            return f"{head}{sep}{words}"
+        return said
     if kind == "extra_forbidden":
         return unknown_field(loc, err.get("input"), where)
     if kind == "literal_error" and model and field and accepted(model, field):
@@ -118,8 +124,8 @@ def _message(err: dict, loc: Loc, kind: str, where: dict[Loc, Declaration]) -> s
         return f"giá trị không hợp lệ; dùng một trong: {', '.join(accepted(model, field))}{extra}"
     if kind in ("less_than_equal", "greater_than") and field == "max_ratio":
         return "tỉ lệ phải lớn hơn 0% và không quá 100%, ví dụ “30%”"
-    if kind == "string_pattern_mismatch" and field in _PATTERN_HINTS:
-        return f"sai định dạng; cần {_PATTERN_HINTS[field]}"
+    if kind == "string_pattern_mismatch" and (model, field) in _PATTERN_HINTS:
+        return f"sai định dạng; cần {_PATTERN_HINTS[model, field]}"
     template = _MESSAGES.get(kind)
     return template.format(**ctx) if template else f"giá trị không hợp lệ ({err['msg']})"
 
