@@ -73,14 +73,16 @@ def pydantic_problems(
 
     locator = Locator(where)
     problems = []
-    seen: set[tuple[Loc, str]] = set()
+    seen: set[Loc] = set()
     for err in errors:
         loc = clean_loc(err["loc"])
+        if loc in seen:
+            # A field of several types (“organizer” or a unit code) fails once per type;
+            # the first message already names them all.
+            continue
+        seen.add(loc)
         kind = err["type"]
         message = _message(err, loc, kind, where)
-        if (loc, message) in seen:
-            continue
-        seen.add((loc, message))
         value = err.get("input", None) if kind != "missing" else None
         written = _written(data, loc)
         if isinstance(written, str):  # as the file wrote it, before a validator rewrote it

@@ -138,11 +138,18 @@ def _load(
     if "registry" in broken:
         raise CampaignFileError(source, problems)  # another registry would mislead the checks
     reg, reg_problems = _registry_for(spec, path, registry)
-    problems = problems + reg_problems
+    problems = problems + [_place(p, read, source) for p in reg_problems]
     if reg is None:
         raise CampaignFileError(source, problems)
     parent = find_parent(spec, path, known) if parents and spec.parent else None
-    checked = check_campaign(spec, reg, parent=parent, base_dir=path.parent, broken=broken)
+    try:
+        checked = check_campaign(spec, reg, parent=parent, base_dir=path.parent, broken=broken)
+    except Exception:
+        if read.spec is not None:
+            raise
+        # A partial campaign (some parts cut away) the checks could not read: its field
+        # errors stand on their own.
+        raise CampaignFileError(source, problems) from None
     problems += [_place(p, read, source) for p in checked]
     if spec.parent and parents and parent is None and "parent" not in broken:
         problems.append(
@@ -257,7 +264,10 @@ def _validate(executed: Executed) -> _Read:
         campaign = spec.Campaign.model_validate(data)
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
-        saved = salvage(data, where, errors)
+        try:
+            saved = salvage(data, where, errors)
+        except Exception:  # best effort: the field errors are reported whatever happens here
+            saved = Salvaged(None)
         problems += pydantic_problems(errors + saved.hidden, data, where)
         return _Read(None, problems, saved, data, where)
     if problems:
@@ -296,7 +306,8 @@ def _registry_for(
                 field_name,
                 f"danh mục đơn vị {reg_path}: {what}; cần một tệp .yaml, .csv hoặc .xlsx",
                 written,
-                str(path),
+                # the campaign's own field is located at its line by the caller
+                None if field_name == "registry" else str(path),
             )
         ]
     try:
