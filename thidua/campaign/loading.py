@@ -130,17 +130,17 @@ def _load(
     # problem of a file is reported in one pass.
     spec = read.spec or (read.salvaged.campaign if read.salvaged else None)
     if spec is None:
-        raise CampaignFileError(source, problems)
+        raise CampaignFileError(source, _in_order(problems, source))
 
     from thidua.campaign.checks import check_campaign
 
     broken = read.salvaged.broken if read.spec is None and read.salvaged else frozenset()
     if "registry" in broken:
-        raise CampaignFileError(source, problems)  # another registry would mislead the checks
+        raise CampaignFileError(source, _in_order(problems, source))  # another registry would mislead the checks
     reg, reg_problems = _registry_for(spec, path, registry)
     problems = problems + [_place(p, read, source) for p in reg_problems]
     if reg is None:
-        raise CampaignFileError(source, problems)
+        raise CampaignFileError(source, _in_order(problems, source))
     parent = find_parent(spec, path, known) if parents and spec.parent else None
     try:
         checked = check_campaign(spec, reg, parent=parent, base_dir=path.parent, broken=broken)
@@ -149,7 +149,7 @@ def _load(
             raise
         # A partial campaign (some parts cut away) the checks could not read: its field
         # errors stand on their own.
-        raise CampaignFileError(source, problems) from None
+        raise CampaignFileError(source, _in_order(problems, source)) from None
     problems += [_place(p, read, source) for p in checked]
     if spec.parent and parents and parent is None and "parent" not in broken:
         problems.append(
@@ -163,8 +163,20 @@ def _load(
             )
         )
     if read.spec is None or any(p.severity == "error" for p in problems):
-        raise CampaignFileError(source, problems)
+        raise CampaignFileError(source, _in_order(problems, source))
     return LoadedCampaign(spec, reg, path, problems)
+
+
+def _in_order(problems: list[Problem], source: str) -> list[Problem]:
+    """The file's problems by line, so that an admin fixes it top to bottom; then the rest."""
+
+    def key(p: Problem) -> tuple[int, str, int]:
+        file, _, line = (p.source or "").rpartition(":")
+        if not line.isdigit():
+            file, line = p.source or "", "0"
+        return (0 if file == source else 1, file, int(line))
+
+    return sorted(problems, key=key)
 
 
 def _place(problem: Problem, read: _Read, source: str) -> Problem:
