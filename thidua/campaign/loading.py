@@ -136,7 +136,9 @@ def _load(
 
     broken = read.salvaged.broken if read.spec is None and read.salvaged else frozenset()
     if "registry" in broken:
-        raise CampaignFileError(source, _in_order(problems, source))  # another registry would mislead the checks
+        raise CampaignFileError(
+            source, _in_order(problems, source)
+        )  # another registry would mislead the checks
     reg, reg_problems = _registry_for(spec, path, registry)
     problems = problems + [_place(p, read, source) for p in reg_problems]
     if reg is None:
