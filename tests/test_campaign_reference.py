@@ -21,7 +21,7 @@ def test_every_field_of_every_model_has_a_row() -> None:
     sections = text.split("\n### ")
     for name, model in reference.models().items():
         [section] = [s for s in sections if s.startswith(f"{name}\n")]
-        for field in model.model_fields:
+        for field in reference.fields_of(model):
             assert f"\n| `{field}` |" in section, (name, field)
 
 
@@ -44,3 +44,22 @@ def test_a_new_field_appears_with_its_own_description() -> None:
 
     [row] = [r for r in reference._section("Sample", Sample, {}) if r.startswith("| `scope`")]
     assert "Phạm vi áp dụng" in row and "một trong: “all”, “some”" in row and "“all”" in row
+
+
+def test_a_registry_model_still_a_dataclass_is_read_too() -> None:
+    from dataclasses import dataclass, field
+
+    @dataclass
+    class Row:
+        """A row of some registry."""
+
+        code: str
+        members: list[str] = field(default_factory=list, metadata={"description": "Thành viên"})
+        note: str | None = None
+
+    rows = reference._section("Row", Row, {})
+    [code] = [r for r in rows if r.startswith("| `code`")]
+    [members] = [r for r in rows if r.startswith("| `members`")]
+    assert "bắt buộc" in code and "văn bản" in code
+    assert "Thành viên" in members and "danh sách văn bản" in members and "trống" in members
+    assert any(r.startswith("| `note`") and "không có" in r for r in rows)

@@ -17,6 +17,7 @@ appears after `python -m thidua.campaign.reference` (or `scripts/campaign-refere
 from __future__ import annotations
 
 import ast
+import dataclasses
 import enum
 import sys
 import types
@@ -133,17 +134,47 @@ NOTES: dict[tuple[str, str], tuple[str, str]] = {
 _EXAMPLE_WIDTH = 90
 
 
-def models() -> dict[str, type[BaseModel]]:
+def models() -> dict[str, type]:
     """The models the reference covers, by name, as they exist now."""
     from thidua.campaign import spec
     from thidua.registry import units
 
-    found: dict[str, type[BaseModel]] = {}
+    found: dict[str, type] = {}
     for name in CAMPAIGN_MODELS:
         found[name] = getattr(spec, name)
     for name in REGISTRY_MODELS:
         found[name] = getattr(units, name)
     return found
+
+
+class _DataclassField:
+    """A dataclass field read like a pydantic `FieldInfo` (a registry model may be either)."""
+
+    def __init__(self, f: dataclasses.Field, annotation: Any) -> None:
+        self.field = f
+        self.annotation = annotation
+        self.description = f.metadata.get("description")
+
+    def is_required(self) -> bool:
+        missing = dataclasses.MISSING
+        return self.field.default is missing and self.field.default_factory is missing
+
+    def get_default(self, *, call_default_factory: bool = False) -> Any:
+        if self.field.default_factory is not dataclasses.MISSING and call_default_factory:
+            return self.field.default_factory()
+        return None if self.field.default is dataclasses.MISSING else self.field.default
+
+
+def fields_of(cls: type) -> dict[str, Any]:
+    """Name → field info of a pydantic model or a dataclass (private fields left out)."""
+    if isinstance(cls, type) and issubclass(cls, BaseModel):
+        return dict(cls.model_fields)
+    hints = typing.get_type_hints(cls, include_extras=True)
+    return {
+        f.name: _DataclassField(f, hints.get(f.name, Any))
+        for f in dataclasses.fields(cls)
+        if not f.name.startswith("_") and f.init
+    }
 
 
 # --- one field -----------------------------------------------------------------------
@@ -204,7 +235,7 @@ def default_text(info: Any) -> str:
     return str(value)
 
 
-def vietnamese_words(model: str, name: str, info: Any, cls: type[BaseModel]) -> str:
+def vietnamese_words(model: str, name: str, info: Any) -> str:
     """The Vietnamese words the field accepts, each with the value it stands for."""
     from thidua.campaign.vocabulary import WORDS, probe
 
@@ -334,7 +365,7 @@ def render() -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _section(name: str, cls: type[BaseModel], examples: dict[tuple[str, str], str]) -> list[str]:
+def _section(name: str, cls: type, examples: dict[tuple[str, str], str]) -> list[str]:
     doc = (cls.__doc__ or "").strip().splitlines()
     out = [f"### {name}", ""]
     if doc:
@@ -343,7 +374,7 @@ def _section(name: str, cls: type[BaseModel], examples: dict[tuple[str, str], st
         "| Trường | Ý nghĩa | Kiểu | Mặc định | Cách viết tiếng Việt | Ví dụ |",
         "|---|---|---|---|---|---|",
     ]
-    for field, info in cls.model_fields.items():
+    for field, info in fields_of(cls).items():
         meaning, fallback = NOTES.get((name, field), ("", ""))
         meaning = info.description or meaning
         example = examples.get((name, field)) or fallback
@@ -352,7 +383,7 @@ def _section(name: str, cls: type[BaseModel], examples: dict[tuple[str, str], st
             meaning,
             field_type(info.annotation),
             default_text(info),
-            vietnamese_words(name, field, info, cls),
+            vietnamese_words(name, field, info),
             f"`{example}`" if example else "",
         ]
         out.append("| " + " | ".join(_cell(c) for c in cells) + " |")
