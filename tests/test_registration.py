@@ -196,3 +196,10 @@ def test_the_report_lists_what_each_unit_registered(
     md = to_markdown(build_report(facts))
     assert "2/4 đơn vị đăng ký thi đua chỉ tiêu này" in md
     assert "Đăng ký" in md and "90%" in md
+
+
+def test_the_submissions_list_shows_registered_levels(capsys, store: Engine) -> None:
+    assert register(capsys, "SO-A", "sang-kien=90%", "mo-hinh=3")[0] == 0
+    code, out, err = run(capsys, "submissions", CODE)
+    assert code == 0, err
+    assert "sang-kien đăng ký 90%, mo-hinh đăng ký 3" in " ".join(out.split())
