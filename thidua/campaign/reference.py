@@ -137,14 +137,30 @@ _EXAMPLE_WIDTH = 90
 def models() -> dict[str, type]:
     """The models the reference covers, by name, as they exist now."""
     from thidua.campaign import spec
-    from thidua.registry import units
 
     found: dict[str, type] = {}
     for name in CAMPAIGN_MODELS:
         found[name] = getattr(spec, name)
     for name in REGISTRY_MODELS:
-        found[name] = getattr(units, name)
+        found[name] = _registry_model(name)
     return found
+
+
+#: where the registry's models may live: the package's own exports, then its modules
+_REGISTRY_HOMES = ("thidua.registry", "thidua.registry.models", "thidua.registry.units")
+
+
+def _registry_model(name: str) -> type:
+    from importlib import import_module
+
+    for home in _REGISTRY_HOMES:
+        try:
+            found = getattr(import_module(home), name, None)
+        except ImportError:
+            continue
+        if isinstance(found, type):
+            return found
+    raise LookupError(f"no registry model {name} in {', '.join(_REGISTRY_HOMES)}")
 
 
 class _DataclassField:
