@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from thidua.campaign.dsl import Declaration, Loc
 from thidua.campaign.field_errors import duplicate_milestones, positional, pydantic_problems
-from thidua.campaign.locate import Locator, field_path, item_label, milestone_key
+from thidua.campaign.locate import Locator, clean_loc, field_path, item_label, milestone_key
 from thidua.campaign.salvage import Salvaged, salvage
 from thidua.config import get_settings
 from thidua.errors import CampaignFileError, Problem, RegistryError, ValidationFailed
@@ -282,7 +282,15 @@ def _validate(executed: Executed) -> _Read:
             saved = salvage(data, where, errors)
         except Exception:  # best effort: the field errors are reported whatever happens here
             saved = Salvaged(None)
-        problems += pydantic_problems(errors + saved.hidden, data, where)
+        # A field “missing” from a declaration given positional arguments is the one
+        # written without its name: the positional problem already says so.
+        positional_at = {loc for loc, d in where.items() if d.args}
+        shown = [
+            e
+            for e in errors + saved.hidden
+            if not (e["type"] == "missing" and clean_loc(e["loc"])[:-1] in positional_at)
+        ]
+        problems += pydantic_problems(shown, data, where)
         return _Read(None, problems, saved, data, where)
     if problems:
         return _Read(None, problems, Salvaged(campaign, data), data, where)
