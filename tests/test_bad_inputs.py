@@ -95,7 +95,7 @@ def command_for(case: str, path: Path, tmp: Path | None = None) -> list[str]:
     For submissions and nominations, only the bad command: `store_case` has its setup.
     """
     folder = case.split("/", 1)[0]
-    if folder == "campaigns":
+    if folder in ("campaigns", "several"):
         return ["validate", str(path)]
     if folder == "registries":
         return ["validate", str(VALID_CAMPAIGN), "--registry", str(path)]
@@ -222,6 +222,10 @@ def test_every_corpus_file_has_an_expectation_and_back() -> None:
     assert sorted(EXPECTED) == cases
     assert len(cases) >= 50
     for case, expected in EXPECTED.items():
+        if case.startswith("several/"):
+            assert set(expected) == {"errors", "problems"}, case
+            assert expected["errors"] >= len(expected["problems"]) >= 2, case
+            continue
         assert set(expected) <= {"field", "value", "where", "message"}, case
         assert "message" in expected and ("field" in expected or "where" in expected), case
 
@@ -233,10 +237,27 @@ def test_the_valid_files_the_cases_break_are_valid(capsys, settings_in: Path) ->
     assert "✓" in out and "99/KH-KHOLOI" in out
 
 
-@pytest.mark.parametrize("case", _validate_cases())
+@pytest.mark.parametrize("case", [c for c in _validate_cases() if not c.startswith("several/")])
 def test_corpus_case_is_refused(capsys, settings_in: Path, case: str) -> None:
     code, out, err = run_in_process(capsys, command_for(case, CORPUS / case))
     assert_reported(case, code, out, err, EXPECTED[case])
+    assert_nothing_stored(settings_in)
+
+
+@pytest.mark.parametrize("case", [c for c in _validate_cases() if c.startswith("several/")])
+def test_every_mistake_of_a_file_is_reported_in_one_pass(
+    capsys, settings_in: Path, case: str
+) -> None:
+    """Mistakes of different stages at once: each on its line, with file:line, none made up."""
+    code, out, err = run_in_process(capsys, command_for(case, CORPUS / case))
+    expected = EXPECTED[case]
+    assert f"{expected['errors']} lỗi" in err.splitlines()[0], err
+    items = [line for line in err.splitlines() if line.startswith("  - ")]
+    assert len(items) == expected["errors"], err
+    # every problem names a line of the file, not only the file
+    assert all(re.match(r"  - \S+\.py:\d+: ", line) for line in items), err
+    for problem in expected["problems"]:
+        assert_reported(case, code, out, err, problem)
     assert_nothing_stored(settings_in)
 
 

@@ -71,7 +71,7 @@ def test_all_mistakes_of_a_file_are_reported_at_once_with_lines(write_campaign) 
     assert all(f"{path}:" in line for line in found)
     lines = path.read_text(encoding="utf-8").splitlines()
     quy_v_line = next(i for i, s in enumerate(lines, 1) if "quý V/2027" in s)
-    assert any(line.startswith(f"{path}:{quy_v_line}: milestones[1].when") for line in found)
+    assert any(line.startswith(f"{path}:{quy_v_line}: milestones[report].when") for line in found)
 
 
 def test_syntax_error_names_the_line(write_campaign) -> None:
@@ -130,3 +130,42 @@ def test_registry_problems_are_reported_with_the_campaign(write_campaign, campai
     (campaign_dir / "units.yaml").write_text("units: [{code: A}]\n", encoding="utf-8")
     path = write_campaign('Milestone(kind="báo cáo", when="ngày 10/5/2026"),')
     assert any("units.yaml" in p for p in problems_of(path))
+
+
+def test_vietnamese_words_are_accepted_for_every_fixed_value(write_campaign) -> None:
+    """What a signed plan says (“cơ quan cấp trên”, “không nhận”) needs no English."""
+    path = write_campaign(
+        """
+        Milestone(
+            kind="nộp báo cáo", id="bao-cao", when="chậm nhất ngày 15/6/2026",
+            audience="đơn vị tham gia", late="không nhận", submit="báo cáo",
+            escalation=Escalation(after="2 ngày", to="cơ quan cấp trên"),
+        ),
+        Milestone(kind="tổng kết", when="ngày 25/6/2026", audience="cơ quan tổ chức"),
+        """,
+        extra="""
+        kind="chuyên đề",
+        deadline_rule="như văn bản",
+        awards=[Award(name="Giấy khen", nominees=["tập thể"], quota=Quota(max_ratio="50%", ratio_of="số đơn vị"))],
+        targets=[Target(code="sang-kien", description="Sáng kiến", numerator="số sáng kiến", goal=1, per="mỗi năm")],
+        """,
+    )
+    spec = load_campaign(path).spec
+    report = spec.milestone("bao-cao")
+    assert (report.audience, report.late, report.escalation.to) == (
+        "participants",
+        "refuse",
+        "supervisor",
+    )
+    assert spec.milestone("summary").audience == "organizer"
+    assert spec.awards[0].quota.ratio_of == "units" and spec.targets[0].per == "year"
+
+
+def test_a_wrong_fixed_value_lists_the_vietnamese_words(write_campaign) -> None:
+    path = write_campaign('Milestone(kind="báo cáo", when="ngày 10/5/2026", late="có"),')
+    [problem] = problems_of(path)
+    assert (
+        "milestones[report].late: giá trị không hợp lệ; dùng một trong: “vẫn nhận” (accept)"
+        in problem
+    )
+    assert "“không nhận” (refuse)" in problem

@@ -164,3 +164,27 @@ def test_parent_not_found_is_a_warning(write_campaign) -> None:
     )
     loaded = load_campaign(path)
     assert [w.path for w in loaded.warnings] == ["parent"]
+
+
+@pytest.mark.parametrize(
+    ("written", "choices", "meant"),
+    [
+        ("BTGDVTU", ["BTGDV-TU", "BTDKT"], "BTGDV-TU"),  # the dash left out
+        ("btgdv-tu", ["BTGDV-TU"], "BTGDV-TU"),  # case
+        ("BTDKT-X", ["BTDKT", "UBND"], "BTDKT"),  # one character too many
+        ("SNVV", ["SNV", "STC"], "SNV"),
+        ("SVN", ["SNV", "STC"], "SNV"),  # two neighbours swapped
+        ("KHOI-B", ["KHOI-A"], None),  # another code, not a slip
+        ("XYZ", ["SNV"], None),
+    ],
+)
+def test_a_code_suggestion_only_for_a_slip(written: str, choices: list[str], meant) -> None:
+    from thidua.errors import did_you_mean
+
+    hint = did_you_mean(written, choices)
+    assert hint == (f"; có phải ý là “{meant}”?" if meant else "")
+
+
+def test_an_unknown_group_is_answered_with_the_code_meant(write_campaign, campaign_dir) -> None:
+    path = write_campaign('Milestone(kind="báo cáo", when="ngày 10/5/2026", audience=["CUMX"]),')
+    assert "có phải ý là “CUM-X”?" in errors(path)

@@ -84,16 +84,23 @@ def test_plan_for_one_unit(capsys) -> None:
 
 
 @pytest.mark.parametrize(
-    ("phrase", "start", "end"),
+    ("phrase", "start", "end", "effective"),
     [
-        ("quý IV/2027", "2027-10-01", "2027-12-31"),
-        ("trước ngày 25/5/2026", "2026-05-24", "2026-05-24"),
-        ("Tính từ ngày 01/01/2023 đến hết tháng 6 năm 2023", "2023-01-01", "2023-06-30"),
+        ("quý IV/2027", "2027-10-01", "2027-12-31", "2027-12-31"),
+        # the last day is a Sunday: as a deadline it ends on Monday (BLDS 2015, Điều 148)
+        ("trước ngày 25/5/2026", "2026-05-24", "2026-05-24", "2026-05-25"),
+        (
+            "Tính từ ngày 01/01/2023 đến hết tháng 6 năm 2023",
+            "2023-01-01",
+            "2023-06-30",
+            "2023-06-30",
+        ),
     ],
 )
-def test_date_json(capsys, phrase: str, start: str, end: str) -> None:
+def test_date_json(capsys, phrase: str, start: str, end: str, effective: str) -> None:
     code, out, _ = run(capsys, "date", phrase, "--format", "json")
-    assert code == 0 and json.loads(out) == {"start": start, "end": end}
+    assert code == 0
+    assert json.loads(out) == {"start": start, "end": end, "effective_end": effective}
 
 
 def test_date_text_and_yearless(capsys) -> None:
@@ -129,4 +136,4 @@ def test_console_script_runs_in_a_subprocess() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == {"start": "2023-06-30", "end": "2023-06-30"}
+    assert json.loads(result.stdout)["end"] == "2023-06-30"

@@ -425,7 +425,7 @@ def test_an_escalation_on_an_optional_milestone_is_a_warning(write_campaign) -> 
         )
     )
     [warning] = [w for w in loaded.warnings if w.path.endswith(".escalation")]
-    assert warning.path == "milestones[1].escalation"
+    assert warning.path == "milestones[nomination].escalation"  # named as `thidua plan` does
     assert "required=True" in warning.message
 
 

@@ -160,6 +160,7 @@ def test_json_for_scripts(capsys, seeded: Path) -> None:
         "attained": None,
         "goal": 1.0,
         "met": False,
+        "registered": "",  # no registration (đăng ký thi đua) in this campaign
         "text": "75% / 100% ✗",
     }
     # Units a notice did not reach come first, with why.

@@ -11,7 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 _UNSET: Any = object()
 
@@ -57,6 +60,9 @@ class Problem:
     value: Any = _UNSET
     source: str | None = None
     severity: Literal["error", "warning"] = "error"
+    #: the location in the input's data (fields, list indices, mapping keys), when known:
+    #: the loader turns it into the path it prints and the line of the file that wrote it
+    loc: tuple[str | int, ...] = ()
 
     @property
     def has_value(self) -> bool:
@@ -68,6 +74,50 @@ class Problem:
         shown = f" (giá trị: {quote(self.value)})" if self.has_value else ""
         label = "cảnh báo: " if self.severity == "warning" else ""
         return f"{where}{field}{label}{self.message}{shown}"
+
+
+def did_you_mean(value: object, choices: Iterable[str], *, codes: bool = True) -> str:
+    """“; có phải ý là “X”?” for the choice `value` was meant to be, or "" when none is close.
+
+    Compared without case, marks or separators (“BTGDVTU” is “BTGDV-TU”). A code may
+    then differ by one character left out, added or swapped with its neighbour; one
+    character replaced is another code (“KHOI-B” is not “KHOI-A”) and is not offered.
+    Field names (`codes=False`) may be a little further apart, by similarity.
+    """
+    if not isinstance(value, str) or not value.strip():
+        return ""
+    from thidua.text.fold import fold_words
+
+    squeezed: dict[str, str] = {}
+    for choice in choices:
+        squeezed.setdefault(fold_words(choice, ""), choice)
+    key = fold_words(value, "")
+    if key in squeezed:
+        found = squeezed[key]
+        return f"; có phải ý là “{found}”?" if found != value else ""
+    if codes:
+        near = [c for k, c in squeezed.items() if _one_slip(key, k)]
+    else:
+        import difflib  # error path only
+
+        near = [squeezed[k] for k in difflib.get_close_matches(key, list(squeezed), 1, 0.8)]
+    return f"; có phải ý là “{near[0]}”?" if len(near) == 1 else ""
+
+
+def _one_slip(a: str, b: str) -> bool:
+    """Whether `b` is `a` with one character left out, added, or two neighbours swapped."""
+    if abs(len(a) - len(b)) > 1 or min(len(a), len(b)) < 2:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and a[diff[0]] == b[diff[1]]
+            and a[diff[1]] == b[diff[0]]
+        )
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
 
 
 class ThiduaError(Exception):

@@ -32,6 +32,12 @@ from thidua.errors import NominationError
 from thidua.ledger.dossier import award_key
 from thidua.ledger.failures import failing_first, group_failures
 from thidua.ledger.quotas import KIND_ORDER, limits_for
+from thidua.ledger.registration import (
+    is_registered,
+    registered_for,
+    registered_targets,
+    registered_text,
+)
 from thidua.ledger.statuses import SubmissionState
 from thidua.registry import Registry
 
@@ -41,6 +47,7 @@ _SHORT_BY_REQUIREMENT = {
     Requirement.REPORT: "Báo cáo",
     Requirement.TARGET_FIGURES: "Số liệu",
     Requirement.NOMINATION_DOSSIER: "Hồ sơ",
+    Requirement.REGISTRATION: "Đăng ký",
 }
 
 
@@ -275,11 +282,14 @@ def _fill_targets(
         key=lambda s: (dues.get((s.milestone, s.occurrence), date.min), s.submitted_at),
     )
     for s in order:
-        for target_code in s.figures:
-            latest[(s.unit, target_code)] = s
+        for target_code, figure in s.figures.items():
+            if not is_registered(figure):  # a registration is a commitment, not a result
+                latest[(s.unit, target_code)] = s
+    registered = registered_targets((s.unit, s) for s in submissions)
     for u in units:
         for t in targets:
             cell = TargetCell(goal=t.goal, ratio=bool(t.denominator))
+            cell.registered = registered_text(t, registered_for(registered, u.code, t.code))
             sub = latest.get((u.code, t.code))
             if sub is not None:
                 figure = sub.figures[t.code]

@@ -210,6 +210,7 @@ class TargetCell:
     attained: float | None = None  # value/base for a ratio target, value otherwise
     goal: float = 0.0
     ratio: bool = True
+    registered: str = ""  # “đăng ký 90%”: the unit's registration (thidua.ledger.registration)
 
     @property
     def met(self) -> bool | None:
@@ -218,12 +219,13 @@ class TargetCell:
     @property
     def text(self) -> str:
         """“85% / 100% ✗”, or “12 / 10 ✓” for a count target; “—” without figures."""
+        registered = f" ({self.registered})" if self.registered else ""
         if self.value is None:
-            return "—"
+            return "—" + registered
         if self.attained is None:
-            return f"{_number(self.value)}/? (thiếu mẫu số)"
+            return f"{_number(self.value)}/? (thiếu mẫu số){registered}"
         fmt = _percent if self.ratio else _number
-        return f"{fmt(self.attained)} / {fmt(self.goal)} {'✓' if self.met else '✗'}"
+        return f"{fmt(self.attained)} / {fmt(self.goal)} {'✓' if self.met else '✗'}{registered}"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -233,6 +235,7 @@ class TargetCell:
             "attained": self.attained,
             "goal": self.goal,
             "met": self.met,
+            "registered": self.registered,
             "text": self.text,
         }
 

@@ -14,7 +14,7 @@ from thidua.campaign.audience import participants
 from thidua.campaign.plan import ActionKind, Occurrence, compile_plan, occurrences
 from thidua.campaign.spec import Campaign, MilestoneKind
 from thidua.dates.written import format_short
-from thidua.errors import Problem
+from thidua.errors import Problem, did_you_mean
 from thidua.registry import Registry
 
 # Kinds that must happen inside the campaign period; others may come after it
@@ -22,7 +22,12 @@ from thidua.registry import Registry
 #: awards one unit may propose for one award form; more is a typo
 MAX_QUOTA = 10_000
 
-_INSIDE_PERIOD = {MilestoneKind.LAUNCH, MilestoneKind.IMPLEMENTING_PLAN, MilestoneKind.REVIEW}
+_INSIDE_PERIOD = {
+    MilestoneKind.LAUNCH,
+    MilestoneKind.IMPLEMENTING_PLAN,
+    MilestoneKind.REVIEW,
+    MilestoneKind.REGISTRATION,  # đăng ký thi đua: at the start of (each year of) the period
+}
 
 
 def check_campaign(
@@ -31,68 +36,109 @@ def check_campaign(
     *,
     parent: Campaign | None = None,
     base_dir: Path | None = None,
+    broken: frozenset[str] = frozenset(),
 ) -> list[Problem]:
-    """Every cross-field problem of `campaign`; empty when it can be scheduled."""
+    """Every cross-field problem of `campaign`; empty when it can be scheduled.
+
+    `broken` names the parts of a partial campaign (`thidua.campaign.salvage`) that are
+    placeholders or lost items: the checks that read them are skipped, so that a wrong
+    field is reported once, by its own error, and not again by a misled cross-check.
+    """
     problems: list[Problem] = []
-    problems += _check_references(campaign, registry)
-    problems += _check_contacts(campaign, registry)
-    problems += _check_dates(campaign)
-    problems += _check_reminders(campaign, registry)
+    problems += _check_references(campaign, registry, broken)
+    if not broken & {"participants", "organizer"}:
+        problems += _check_contacts(campaign, registry)
+    # Without a launch milestone the launch is the issue date: then a broken one misleads.
+    has_launch = any(m.kind is MilestoneKind.LAUNCH for m in campaign.milestones)
+    launch_known = "launch" not in broken and (has_launch or "issued" not in broken)
+    if not broken & {"period", "milestones"}:
+        problems += _check_dates(campaign, launch_known=launch_known)
+    if not broken & {"period", "issued", "milestones", "participants", "organizer", "launch"}:
+        problems += _check_reminders(campaign, registry)
     problems += _check_optional(campaign)
-    problems += _check_quotas(campaign, registry)
-    if parent is not None:
+    problems += _check_quotas(campaign, registry, counted="participants" not in broken)
+    if parent is not None and not broken & {"period", "milestones"}:
         problems += _check_parent(campaign, parent)
     if base_dir is not None:
         problems += _check_files(campaign, base_dir)
     return problems
 
 
-def _check_references(c: Campaign, reg: Registry) -> list[Problem]:
+def _check_references(c: Campaign, reg: Registry, broken: frozenset[str]) -> list[Problem]:
     out: list[Problem] = []
-    if c.organizer not in reg:
+    units = [u.code for u in reg]
+    either = [*units, *reg.groups]
+    if c.organizer not in reg and "organizer" not in broken:
         out.append(
-            Problem("organizer", "cơ quan tổ chức không có trong danh sách đơn vị", c.organizer)
-        )
-    for i, group in enumerate(c.participants.groups):
-        if group not in reg.groups:
-            out.append(
-                Problem(f"participants.groups[{i}]", _unknown("cụm/khối/nhóm", reg.groups), group)
+            Problem(
+                "organizer",
+                "cơ quan tổ chức không có trong danh sách đơn vị"
+                + did_you_mean(c.organizer, units),
+                c.organizer,
             )
-    for field_name in ("units", "exclude"):
-        for i, code in enumerate(getattr(c.participants, field_name)):
-            if code not in reg:
+        )
+    if "participants" not in broken:
+        for i, group in enumerate(c.participants.groups):
+            if group not in reg.groups:
                 out.append(
                     Problem(
-                        f"participants.{field_name}[{i}]", "không có trong danh sách đơn vị", code
+                        f"participants.groups[{i}]",
+                        _unknown("cụm/khối/nhóm", reg.groups, group),
+                        group,
                     )
                 )
-    if not out and not participants(c, reg):
-        out.append(Problem("participants", "không có đơn vị nào tham gia sau khi lọc"))
+        for field_name in ("units", "exclude"):
+            for i, code in enumerate(getattr(c.participants, field_name)):
+                if code not in reg:
+                    out.append(
+                        Problem(
+                            f"participants.{field_name}[{i}]",
+                            "không có trong danh sách đơn vị" + did_you_mean(code, units),
+                            code,
+                        )
+                    )
+        if not out and not participants(c, reg):
+            out.append(Problem("participants", "không có đơn vị nào tham gia sau khi lọc"))
     for i, m in enumerate(c.milestones):
-        path = f"milestones[{m.id or i}]"
+        path = f"milestones[{i}]"
         if isinstance(m.audience, list):
             for j, code in enumerate(m.audience):
                 if code not in reg and code not in reg.groups:
                     out.append(
-                        Problem(f"{path}.audience[{j}]", "không có đơn vị hoặc nhóm này", code)
+                        Problem(
+                            f"{path}.audience[{j}]",
+                            "không có đơn vị hoặc nhóm này" + did_you_mean(code, either),
+                            code,
+                        )
                     )
         esc = m.escalation
         builtin = ("supervisor", "group_head", "organizer")
         if esc and esc.to not in builtin and esc.to not in reg and esc.to not in reg.groups:
-            out.append(Problem(f"{path}.escalation.to", "không có đơn vị hoặc nhóm này", esc.to))
+            out.append(
+                Problem(
+                    f"{path}.escalation.to",
+                    "không có đơn vị hoặc nhóm này" + did_you_mean(esc.to, either),
+                    esc.to,
+                )
+            )
     for i, award in enumerate(c.awards):
         if award.quota:
             for code in award.quota.overrides:
                 if code not in reg and code not in reg.groups:
                     out.append(
                         Problem(
-                            f"awards[{i}].quota.overrides", "không có đơn vị hoặc nhóm này", code
+                            f"awards[{i}].quota.overrides[{code}]",
+                            "không có đơn vị hoặc nhóm này" + did_you_mean(code, either),
+                            code,
                         )
                     )
     return out
 
 
-def _unknown(what: str, known: dict[str, object]) -> str:
+def _unknown(what: str, known: dict[str, object], given: str) -> str:
+    hint = did_you_mean(given, known)
+    if hint:
+        return f"{what} không có trong danh sách đơn vị{hint}"
     sample = ", ".join(list(known)[:8])
     return f"{what} không có trong danh sách đơn vị (có: {sample}{'…' if len(known) > 8 else ''})"
 
@@ -113,7 +159,7 @@ def _check_contacts(c: Campaign, reg: Registry) -> list[Problem]:
     ]
 
 
-def _check_dates(c: Campaign) -> list[Problem]:
+def _check_dates(c: Campaign, *, launch_known: bool = True) -> list[Problem]:
     out: list[Problem] = []
     occs, problems = occurrences(c)
     out += problems
@@ -121,7 +167,7 @@ def _check_dates(c: Campaign) -> list[Problem]:
     period = c.period
     reviews: list[tuple[str, object]] = []
     for i, m in enumerate(c.milestones):
-        path = f"milestones[{m.id or i}]"
+        path = f"milestones[{i}]"
         needs_year = m.when.needs_year or m.when.needs_quarter
         if needs_year and m.recurrence is None:
             out.append(
@@ -147,11 +193,11 @@ def _check_dates(c: Campaign) -> list[Problem]:
             )
     for occ in occs:
         m = occ.milestone
-        path = f"milestones[{m.id or c.milestones.index(m)}]"
+        path = _milestone(c, m)
         when = f"{path}.{'due' if m.due else 'when'}"
         shown = occ.span.phrase + (f" ({occ.label})" if occ.label else "")
         # Checks of the file against itself read the days as written, not as moved.
-        if m.kind is not MilestoneKind.LAUNCH and occ.written < launch:
+        if launch_known and m.kind is not MilestoneKind.LAUNCH and occ.written < launch:
             out.append(
                 Problem(
                     when,
@@ -186,12 +232,17 @@ def _check_dates(c: Campaign) -> list[Problem]:
         if kind is MilestoneKind.SUMMARY and last_review and occ.written < last_review:
             out.append(
                 Problem(
-                    f"milestones[{occ.milestone.key}].when",
+                    f"{_milestone(c, occ.milestone)}.when",
                     f"tổng kết ({format_short(occ.written)}) trước sơ kết ({format_short(last_review)})",
                     occ.span.phrase,
                 )
             )
     return out
+
+
+def _milestone(c: Campaign, m: object) -> str:
+    """`milestones[i]` of a milestone of `c` (the loader names it as the file does)."""
+    return f"milestones[{next(i for i, x in enumerate(c.milestones) if x is m)}]"
 
 
 def _check_reminders(c: Campaign, reg: Registry) -> list[Problem]:
@@ -210,7 +261,7 @@ def _check_reminders(c: Campaign, reg: Registry) -> list[Problem]:
             index = next(i for i, m in enumerate(c.milestones) if m.key == a.milestone)
             out.append(
                 Problem(
-                    f"milestones[{a.milestone}].reminders",
+                    f"milestones[{index}].reminders",
                     f"lời nhắc ngày {format_short(a.day)} rơi trước ngày phát động "
                     f"{format_short(launch)}; hãy bỏ bớt hoặc rút ngắn lời nhắc",
                     [o.label() for o in c.milestones[index].reminders],
@@ -223,7 +274,7 @@ def _check_optional(c: Campaign) -> list[Problem]:
     """An escalation on an optional milestone is never sent: say so rather than drop it."""
     return [
         Problem(
-            f"milestones[{m.id or i}].escalation",
+            f"milestones[{i}].escalation",
             "mốc không bắt buộc (đơn vị có thể không đề nghị khen thưởng) nên không báo cáo "
             "cấp trên về đơn vị chưa nộp; ghi required=True nếu mọi đơn vị phải nộp",
             severity="warning",
@@ -233,7 +284,7 @@ def _check_optional(c: Campaign) -> list[Problem]:
     ]
 
 
-def _check_quotas(c: Campaign, reg: Registry) -> list[Problem]:
+def _check_quotas(c: Campaign, reg: Registry, *, counted: bool = True) -> list[Problem]:
     out: list[Problem] = []
     members = [reg.unit(code) for code in participants(c, reg)]
     for i, award in enumerate(c.awards):
@@ -254,7 +305,7 @@ def _check_quotas(c: Campaign, reg: Registry) -> list[Problem]:
             )
         if q.per_unit == 0 and not q.overrides:
             out.append(Problem(f"{path}.per_unit", "số lượng 0: không đơn vị nào được đề nghị", 0))
-        if q.max_ratio is not None:
+        if q.max_ratio is not None and counted:
             base = _ratio_base(q.ratio_of, members)
             if base is None:
                 out.append(
@@ -308,7 +359,7 @@ def _check_parent(c: Campaign, parent: Campaign) -> list[Problem]:
             ):
                 out.append(
                     Problem(
-                        f"milestones[{occ.milestone.key}].when",
+                        f"{_milestone(c, occ.milestone)}.when",
                         f"hạn {_effective(occ)} không trước hạn cùng loại của kế hoạch cấp trên "
                         f"{parent.code} ({_effective(other)}); đơn vị cần thời gian tổng hợp",
                         occ.span.phrase,
@@ -330,7 +381,5 @@ def _check_files(c: Campaign, base: Path) -> list[Problem]:
     for i, m in enumerate(c.milestones):
         for j, name in enumerate(m.attachments):
             if not (base / name).is_file():
-                out.append(
-                    Problem(f"milestones[{m.id or i}].attachments[{j}]", "không tìm thấy tệp", name)
-                )
+                out.append(Problem(f"milestones[{i}].attachments[{j}]", "không tìm thấy tệp", name))
     return out

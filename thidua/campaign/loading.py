@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from thidua.campaign.dsl import Declaration, Loc
+from thidua.campaign.field_errors import duplicate_milestones, positional, pydantic_problems
+from thidua.campaign.locate import Locator, clean_loc, field_path, item_label, milestone_key
+from thidua.campaign.salvage import Salvaged, salvage
 from thidua.config import get_settings
 from thidua.errors import CampaignFileError, Problem, RegistryError, ValidationFailed
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
-
-    from pydantic import ValidationError
 
     from thidua.campaign.sandbox import Executed
     from thidua.campaign.spec import Campaign
@@ -57,13 +58,16 @@ def load_campaign(
     """
     path = Path(path)
     known = specs or {}
-    if path not in known:
+    if path in known:
+        read = _Read(*known[path])
+    else:
         # A child campaign's parent is read in the same child process as the file.
         declared = _declared_parent(path) if parents else None
         extra = _parent_candidates(declared, path) if declared else []
-        known = {**known, **read_specs([path, *extra])}
-    spec, problems = known[path]
-    return _load(path, spec, problems, registry=registry, parents=parents, known=known)
+        reads = _read_all([path, *extra])
+        known = {**known, **_specs(reads)}
+        read = reads[path]
+    return _load(path, read, registry=registry, parents=parents, known=known)
 
 
 def _declared_parent(path: Path) -> str | None:
@@ -86,53 +90,146 @@ def load_campaigns(
     """
     files = [Path(p) for p in paths]
     parents = [_parent_candidates(code, f) for f in files if (code := _declared_parent(f))]
-    specs = read_specs(files + [c for found in parents for c in found])
+    reads = _read_all(files + [c for found in parents for c in found])
+    specs = _specs(reads)
     out: list[LoadedCampaign | ValidationFailed] = []
     for path in files:
         try:
-            out.append(_load(path, *specs[path], registry=registry, parents=True, known=specs))
+            out.append(_load(path, reads[path], registry=registry, parents=True, known=specs))
         except ValidationFailed as exc:
             out.append(exc)
     return out
 
 
+@dataclass
+class _Read:
+    """A file as read and validated: its campaign, or what could be saved of it."""
+
+    spec: Campaign | None
+    problems: list[Problem]
+    salvaged: Salvaged | None = None
+    data: Any = None
+    where: dict[Loc, Declaration] = field(default_factory=dict)
+
+
+def _specs(reads: dict[Path, _Read]) -> Specs:
+    return {path: (r.spec, r.problems) for path, r in reads.items()}
+
+
 def _load(
     path: Path,
-    spec: Campaign | None,
-    problems: list[Problem],
+    read: _Read,
     *,
     registry: str | Path | Registry | None,
     parents: bool,
     known: Specs,
 ) -> LoadedCampaign:
     source = str(path)
+    problems = list(read.problems)
+    # An invalid file is cross-checked too, as far as its valid part allows: every
+    # problem of a file is reported in one pass.
+    spec = read.spec or (read.salvaged.campaign if read.salvaged else None)
     if spec is None:
-        raise CampaignFileError(source, problems)
+        raise CampaignFileError(source, _in_order(problems, source))
 
     from thidua.campaign.checks import check_campaign
 
+    broken = read.salvaged.broken if read.spec is None and read.salvaged else frozenset()
+    if "registry" in broken:
+        raise CampaignFileError(
+            source, _in_order(problems, source)
+        )  # another registry would mislead the checks
     reg, reg_problems = _registry_for(spec, path, registry)
-    problems = problems + reg_problems
+    problems = problems + [_place(p, read, source) for p in reg_problems]
     if reg is None:
-        raise CampaignFileError(source, problems)
+        raise CampaignFileError(source, _in_order(problems, source))
     parent = find_parent(spec, path, known) if parents and spec.parent else None
-    problems += [
-        _at(p, source) for p in check_campaign(spec, reg, parent=parent, base_dir=path.parent)
-    ]
-    if spec.parent and parents and parent is None:
+    try:
+        checked = check_campaign(spec, reg, parent=parent, base_dir=path.parent, broken=broken)
+    except Exception:
+        if read.spec is not None:
+            raise
+        # A partial campaign (some parts cut away) the checks could not read: its field
+        # errors stand on their own.
+        raise CampaignFileError(source, _in_order(problems, source)) from None
+    problems += [_place(p, read, source) for p in checked]
+    if spec.parent and parents and parent is None and "parent" not in broken:
         problems.append(
             Problem(
                 "parent",
                 f"không tìm thấy kế hoạch cấp trên trong {path.parent}; "
                 "bỏ qua việc đối chiếu hạn với kế hoạch cấp trên",
                 spec.parent,
-                source,
+                _place(Problem("parent", ""), read, source).source,
                 "warning",
             )
         )
-    if any(p.severity == "error" for p in problems):
-        raise CampaignFileError(source, problems)
+    if read.spec is None or any(p.severity == "error" for p in problems):
+        raise CampaignFileError(source, _in_order(problems, source))
     return LoadedCampaign(spec, reg, path, problems)
+
+
+def _in_order(problems: list[Problem], source: str) -> list[Problem]:
+    """The file's problems by line, so that an admin fixes it top to bottom; then the rest."""
+
+    def key(p: Problem) -> tuple[int, str, int]:
+        file, _, line = (p.source or "").rpartition(":")
+        if not line.isdigit():
+            file, line = p.source or "", "0"
+        return (0 if file == source else 1, file, int(line))
+
+    return sorted(problems, key=key)
+
+
+def _place(problem: Problem, read: _Read, source: str) -> Problem:
+    """A cross-check's problem with the path and line of what the file wrote."""
+    if problem.source:
+        return problem
+    pruned = read.salvaged.pruned if read.spec is None and read.salvaged else read.data
+    loc = problem.loc or _parse_path(problem.path, pruned)
+    if read.spec is None and read.salvaged:
+        loc = read.salvaged.original(loc)
+    path = field_path(loc, read.data) if loc and read.data is not None else problem.path
+    line = Locator(read.where).source(loc) if read.where else None
+    shown = {"value": problem.value} if problem.has_value else {}
+    return Problem(
+        path, problem.message, source=line or source, severity=problem.severity, loc=loc, **shown
+    )
+
+
+_PATH_PART = re.compile(r"\.?([A-Za-z_][A-Za-z0-9_]*)|\[([^\]]*)\]")
+
+
+def _parse_path(path: str, data: Any) -> Loc:
+    """The location a path names in `data` (`milestones[bao-cao].when`, `awards[0]`)."""
+    loc: Loc = ()
+    node = data
+    for m in _PATH_PART.finditer(path):
+        part: str | int = m.group(1) if m.group(1) is not None else m.group(2)
+        if m.group(2) is not None and isinstance(node, list):
+            part = _list_index(loc, node, m.group(2))
+            if part == -1:
+                break
+        loc = (*loc, part)
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            node = None
+    return loc
+
+
+def _list_index(loc: Loc, items: list, label: str) -> int:
+    if label.isdigit():
+        return int(label)
+    for i, item in enumerate(items):
+        if label in (
+            item_label(loc, items, i),
+            milestone_key(item) if loc == ("milestones",) else None,
+        ):
+            return i
+        if isinstance(item, dict) and label in (item.get("id"), item.get("code")):
+            return i
+    return -1
 
 
 def read_spec(path: Path) -> tuple[Campaign | None, list[Problem]]:
@@ -142,6 +239,10 @@ def read_spec(path: Path) -> tuple[Campaign | None, list[Problem]]:
 
 def read_specs(paths: Iterable[Path]) -> dict[Path, tuple[Campaign | None, list[Problem]]]:
     """`read_spec` for several files, run in one child process (retried per file if it dies)."""
+    return _specs(_read_all(paths))
+
+
+def _read_all(paths: Iterable[Path]) -> dict[Path, _Read]:
     from thidua.campaign.sandbox import execute
 
     def prepare() -> None:
@@ -158,180 +259,42 @@ def read_specs(paths: Iterable[Path]) -> dict[Path, tuple[Campaign | None, list[
     return {path: _validate(executed) for path, executed in ran.items()}
 
 
-def _validate(executed: Executed) -> tuple[Campaign | None, list[Problem]]:
+def _validate(executed: Executed) -> _Read:
     """pydantic validation of what a file declared, in this process."""
     if executed.problems:
-        return None, executed.problems
+        return _Read(None, executed.problems)
     from pydantic import ValidationError
 
     from thidua.campaign import spec
+    from thidua.campaign.vocabulary import normalize
 
     data, where = executed.data, executed.where
+    normalize(data, where)
     problems = (
-        [] if executed.model else [_positional(loc, d, data) for loc, d in where.items() if d.args]
+        [] if executed.model else [positional(loc, d, data) for loc, d in where.items() if d.args]
     )
+    problems += duplicate_milestones(data, where)
     try:
         campaign = spec.Campaign.model_validate(data)
     except ValidationError as exc:
-        problems += pydantic_problems(exc, data, where)
-        return None, problems
-    problems += _duplicate_milestones(campaign, where)
-    return (None if problems else campaign), problems
-
-
-# --- pydantic errors in Vietnamese --------------------------------------------
-
-_MESSAGES: dict[str, str] = {
-    "missing": "thiếu trường bắt buộc",
-    "string_type": "cần một chuỗi văn bản",
-    "string_too_short": "không được để trống",
-    "string_pattern_mismatch": "sai định dạng",
-    "int_type": "cần một số nguyên",
-    "int_parsing": "cần một số nguyên",
-    "int_from_float": "cần một số nguyên",
-    "float_type": "cần một số",
-    "float_parsing": "cần một số",
-    "bool_type": "cần True hoặc False",
-    "bool_parsing": "cần True hoặc False",
-    "list_type": "cần một danh sách [...]",
-    "dict_type": "cần một từ điển {...}",
-    "model_type": "cần một khai báo tương ứng",
-    "model_attributes_type": "cần một khai báo tương ứng",
-    "too_short": "cần ít nhất {min_length} phần tử",
-    "greater_than": "phải lớn hơn {gt}",
-    "greater_than_equal": "phải từ {ge} trở lên",
-    "less_than_equal": "phải không quá {le}",
-    "less_than": "phải nhỏ hơn {lt}",
-    "literal_error": "giá trị không hợp lệ; dùng một trong: {expected}",
-    "time_type": "cần giờ dạng HH:MM",
-    "time_parsing": "cần giờ dạng HH:MM",
-    "enum": "giá trị không hợp lệ; dùng một trong: {expected}",
-    "too_long": "cần nhiều nhất {max_length} phần tử",
-    "string_too_long": "dài quá {max_length} ký tự",
-    "finite_number": "cần một số hữu hạn",
-    "int_parsing_size": "số quá lớn",
-    "tuple_type": "cần một danh sách [...]",
-    "is_instance_of": "kiểu giá trị không hợp lệ",
-}
-
-_PATTERN_HINTS = {
-    "code": "số ký hiệu văn bản dạng “641/KH-UBND”",
-    "parent": "số ký hiệu văn bản dạng “641/KH-UBND”",
-    "id": "chữ thường không dấu, số, “-” hoặc “_”, ví dụ “nop-ho-so”",
-}
-
-
-def pydantic_problems(
-    exc: ValidationError, data: Any, where: dict[Loc, Declaration]
-) -> list[Problem]:
-    """Translate a ValidationError into located Vietnamese problems."""
-    problems = []
-    for err in exc.errors(include_url=False):
-        loc = _clean_loc(err["loc"])
-        kind = err["type"]
-        ctx = dict(err.get("ctx") or {})
-        if isinstance(ctx.get("expected"), str):  # pydantic joins the choices with " or "
-            ctx["expected"] = ctx["expected"].replace(" or ", " hoặc ")
-        if kind == "value_error":
-            message = str(ctx.get("error", err["msg"]))
-        elif kind == "extra_forbidden":
-            message = _unknown_field(loc, where)
-        elif kind in ("less_than_equal", "greater_than") and loc and loc[-1] == "max_ratio":
-            message = "tỉ lệ phải lớn hơn 0% và không quá 100%, ví dụ “30%”"
-        elif kind == "string_pattern_mismatch" and loc and loc[-1] in _PATTERN_HINTS:
-            message = f"sai định dạng; cần {_PATTERN_HINTS[str(loc[-1])]}"
-        else:
-            template = _MESSAGES.get(kind)
-            message = template.format(**ctx) if template else f"giá trị không hợp lệ ({err['msg']})"
-        value = err.get("input", None) if kind != "missing" else None
-        if isinstance(value, str):
-            # a bidi override or control character printed raw would garble the message
-            from thidua.text.names import escaped
-
-            value = escaped(value)
-        args = {"value": value} if kind not in ("missing",) and _showable(value) else {}
-        problems.append(Problem(_path(loc, data), message, source=_line(loc, where), **args))
-    return problems
-
-
-def _clean_loc(loc: tuple[Any, ...]) -> Loc:
-    # Annotated unions add their member names ("function-before[...]", "list[...]") to locs.
-    return tuple(p for p in loc if isinstance(p, int) or not re.search(r"[\[\]()]|^str$|^int$", p))
-
-
-def _showable(value: Any) -> bool:
-    return isinstance(value, str | int | float | bool) or value is None
-
-
-def _path(loc: Loc, data: Any) -> str:
-    out = ""
-    node = data
-    for part in loc:
-        if isinstance(part, int):
-            label: Any = part
-            if isinstance(node, list) and part < len(node) and isinstance(node[part], dict):
-                named = node[part].get("id")
-                label = named if isinstance(named, str) and named else part
-            out += f"[{label}]"
-        else:
-            out += f".{part}" if out else str(part)
+        errors = exc.errors(include_url=False)
         try:
-            node = node[part]
-        except (KeyError, IndexError, TypeError):
-            node = None
-    return out
-
-
-def _line(loc: Loc, where: dict[Loc, Declaration]) -> str | None:
-    for n in range(len(loc), -1, -1):
-        d = where.get(loc[:n])
-        if d is not None:
-            return f"{d.file}:{d.line}"
-    return None
-
-
-def _unknown_field(loc: Loc, where: dict[Loc, Declaration]) -> str:
-    from thidua.campaign import spec
-
-    owner = where.get(loc[:-1])
-    model = getattr(spec, owner.model) if owner else None
-    known = list(model.model_fields) if model else []
-    import difflib  # error path only
-
-    close = difflib.get_close_matches(str(loc[-1]), known, n=1)
-    hint = f"; có phải ý là “{close[0]}”?" if close else ""
-    return f"trường không có trong mẫu{hint}"
-
-
-def _positional(loc: Loc, d: Declaration, data: Any) -> Problem:
-    return Problem(
-        _path(loc, data) or "campaign",
-        f"{type(d).__name__}(...) chỉ nhận tham số có tên, ví dụ kind=..., when=...",
-        source=f"{d.file}:{d.line}",
-    )
-
-
-def _duplicate_milestones(campaign: Campaign, where: dict[Loc, Declaration]) -> list[Problem]:
-    seen: dict[str, int] = {}
-    problems = []
-    for i, m in enumerate(campaign.milestones):
-        if m.key in seen:
-            problems.append(
-                Problem(
-                    f"milestones[{i}].id",
-                    f"trùng mã mốc với milestones[{seen[m.key]}]; hãy đặt id riêng cho mỗi mốc",
-                    m.key,
-                    _line(("milestones", i), where),
-                )
-            )
-        seen.setdefault(m.key, i)
-    return problems
-
-
-def _at(problem: Problem, source: str) -> Problem:
-    if problem.source:
-        return problem
-    return Problem(problem.path, problem.message, problem.value, source, problem.severity)
+            saved = salvage(data, where, errors)
+        except Exception:  # best effort: the field errors are reported whatever happens here
+            saved = Salvaged(None)
+        # A field “missing” from a declaration given positional arguments is the one
+        # written without its name: the positional problem already says so.
+        positional_at = {loc for loc, d in where.items() if d.args}
+        shown = [
+            e
+            for e in errors + saved.hidden
+            if not (e["type"] == "missing" and clean_loc(e["loc"])[:-1] in positional_at)
+        ]
+        problems += pydantic_problems(shown, data, where)
+        return _Read(None, problems, saved, data, where)
+    if problems:
+        return _Read(None, problems, Salvaged(campaign, data), data, where)
+    return _Read(campaign, problems, None, data, where)
 
 
 # --- registry and parent -------------------------------------------------------
@@ -365,7 +328,8 @@ def _registry_for(
                 field_name,
                 f"danh mục đơn vị {reg_path}: {what}; cần một tệp .yaml, .csv hoặc .xlsx",
                 written,
-                str(path),
+                # the campaign's own field is located at its line by the caller
+                None if field_name == "registry" else str(path),
             )
         ]
     try:

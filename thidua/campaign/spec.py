@@ -72,6 +72,7 @@ class MilestoneKind(LabelledEnum):
     REVIEW = "review"
     SUMMARY = "summary"
     CUSTOM = "custom"
+    REGISTRATION = "registration"  # đăng ký thi đua: see thidua.ledger.registration
 
 
 class Requirement(LabelledEnum):
@@ -82,6 +83,7 @@ class Requirement(LabelledEnum):
     REPORT = "report"
     TARGET_FIGURES = "target_figures"
     NOMINATION_DOSSIER = "nomination_dossier"
+    REGISTRATION = "registration"
 
 
 class DeadlineRule(LabelledEnum):
@@ -112,6 +114,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "review": "sơ kết",
         "summary": "tổng kết",
         "custom": "mốc khác",
+        "registration": "đăng ký thi đua",
     },
     "Requirement": {
         "none": "không phải nộp",
@@ -119,6 +122,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "report": "báo cáo",
         "target_figures": "số liệu chỉ tiêu",
         "nomination_dossier": "hồ sơ đề nghị khen thưởng",
+        "registration": "bản đăng ký thi đua",
     },
     "DeadlineRule": {
         "next_working_day": "ngày làm việc tiếp theo",
@@ -142,6 +146,8 @@ _ALIASES: dict[tuple[str, str], tuple[str, ...]] = {
     ("MilestoneKind", MilestoneKind.REVIEW.value): ("so_ket",),
     ("MilestoneKind", MilestoneKind.SUMMARY.value): ("tong_ket",),
     ("MilestoneKind", MilestoneKind.CUSTOM.value): ("khac",),
+    ("MilestoneKind", MilestoneKind.REGISTRATION.value): ("dang_ky", "dang_ky_thi_dua"),
+    ("Requirement", Requirement.REGISTRATION.value): ("dang_ky", "dang_ky_thi_dua"),
     ("Requirement", Requirement.NONE.value): ("khong",),
     ("Requirement", Requirement.IMPLEMENTING_PLAN.value): ("ke_hoach",),
     ("Requirement", Requirement.REPORT.value): ("bao_cao",),
@@ -165,6 +171,7 @@ DEFAULT_REQUIREMENT: dict[MilestoneKind, Requirement] = {
     MilestoneKind.REVIEW: Requirement.REPORT,
     MilestoneKind.SUMMARY: Requirement.REPORT,
     MilestoneKind.CUSTOM: Requirement.NONE,
+    MilestoneKind.REGISTRATION: Requirement.REGISTRATION,
 }
 
 

@@ -119,26 +119,15 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def cmd_date(args: argparse.Namespace) -> int:
-    from thidua.dates.phrases import parse_date
-    from thidua.dates.written import format_short, weekday_name
+    from thidua.campaign.explain import explain
 
     phrase = " ".join(args.phrase)
-    span = parse_date(phrase, year=args.year, quarter=args.quarter)
+    explained = explain(phrase, year=args.year, quarter=args.quarter)
     if args.format == "json":
-        _print(json.dumps({"start": span.start.isoformat(), "end": span.end.isoformat()}))
+        _print(json.dumps(explained.data, ensure_ascii=False))
         return EXIT_OK
-
-    def day(d: object) -> str:
-        return f"{format_short(d)} ({weekday_name(d)})"  # type: ignore[arg-type]
-
-    if span.is_day:
-        _print(f"“{phrase}” → ngày {day(span.start)}  [{span.start.isoformat()}]")
-    else:
-        days = (span.end - span.start).days + 1
-        _print(
-            f"“{phrase}” → từ {day(span.start)} đến {day(span.end)}, {days} ngày  "
-            f"[{span.start.isoformat()} … {span.end.isoformat()}]"
-        )
+    for line in explained.lines:
+        _print(line)
     return EXIT_OK
 
 

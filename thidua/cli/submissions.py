@@ -144,12 +144,21 @@ def cmd_list(args: argparse.Namespace) -> int:
         return 0
     names = {u.code: u.name for u in loaded.registry}
     table = []
+    from thidua.ledger.registration import registered_goal, registered_text
+
+    targets = {t.code: t for t in spec.targets}
     for s in rows:
         figures = ", ".join(
             f"{code}={fig.text()}"
             for code, data in (s.figures or {}).items()
             if (fig := Figure.of(data)) is not None
         )
+        registered = ", ".join(  # a registration's levels (đăng ký thi đua)
+            f"{code} {registered_text(targets[code], goal)}"
+            for code, data in (s.figures or {}).items()
+            if code in targets and (goal := registered_goal(data)) is not None
+        )
+        figures = ", ".join(part for part in (figures, registered) if part)
         table.append(
             [
                 s.milestone,

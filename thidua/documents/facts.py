@@ -46,6 +46,7 @@ from thidua.documents.tallies import (
     reaches,
 )
 from thidua.ledger.dossier import name_key
+from thidua.ledger.registration import registered_targets, registered_units
 from thidua.ledger.statuses import (
     ActionStatus,
     DeliveryStatus,
@@ -274,7 +275,8 @@ def _target_facts(
     registry: Registry,
     expected_units: int,
 ) -> list[TargetFacts]:
-    """Per target (and year), each unit's latest figure in scope."""
+    """Per target (and year), each unit's latest figure in scope, and what units registered."""
+    registered = registered_targets((s.unit_code, s) for s in submissions)
     latest: dict[tuple[str, str, str], tuple[tuple, float, float | None]] = {}
     for s in submissions:
         due = in_scope.get((s.milestone, s.occurrence))
@@ -295,6 +297,7 @@ def _target_facts(
         years = sorted({y for (c, y, _) in latest if c == target.code})
         for year in years if target.per == "year" and years else [""]:
             facts = TargetFacts(target, year, expected_units)
+            facts.registered = registered_units(registered, target.code, year)
             chosen: dict[str, tuple[tuple, float, float | None]] = {}
             for (c, y, unit), entry in latest.items():
                 wanted = c == target.code and year in ("", y)

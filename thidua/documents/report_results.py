@@ -143,10 +143,15 @@ def _targets(facts: CampaignFacts) -> list[Block]:
     for t in facts.targets:
         when = f" năm {t.year}" if t.year else ""
         lead = f"Chỉ tiêu “{t.target.description}”{when} (mục tiêu: {_goal(t)})"
+        registered = (
+            f"; {len(t.registered)}/{t.expected_units} đơn vị đăng ký thi đua chỉ tiêu này"
+            if t.registered
+            else ""
+        )
         if not t.figures:
-            blocks.append(Paragraph(f"{lead}: chưa có đơn vị báo cáo số liệu."))
+            blocks.append(Paragraph(f"{lead}: chưa có đơn vị báo cáo số liệu{registered}."))
             continue
-        reported = f"{len(t.figures)}/{t.expected_units} đơn vị báo cáo số liệu"
+        reported = f"{len(t.figures)}/{t.expected_units} đơn vị báo cáo số liệu{registered}"
         if t.is_ratio:
             verdict = {True: "đạt", False: "chưa đạt", None: "chưa đủ số liệu để đánh giá"}
             total = (
@@ -179,11 +184,23 @@ def _targets(facts: CampaignFacts) -> list[Block]:
                 )
                 for f in t.figures
             )
-            blocks.append(Table(headers, rows, numeric=(1, 2, 3)))
+            blocks.append(_with_registered(t, Table(headers, rows, numeric=(1, 2, 3))))
         else:
             rows = tuple((f.unit.name, number(f.value), _mark(f.attained)) for f in t.figures)
-            blocks.append(Table(("Cơ quan, đơn vị", t.target.numerator, "Đạt"), rows, numeric=(1,)))
+            table = Table(("Cơ quan, đơn vị", t.target.numerator, "Đạt"), rows, numeric=(1,))
+            blocks.append(_with_registered(t, table))
     return blocks
+
+
+def _with_registered(t: TargetFacts, table: Table) -> Table:
+    """The table with a column of what each unit registered, when any unit did."""
+    if not t.registered:
+        return table
+    shown = [t.registered.get(f.unit.code) for f in t.figures]
+    cells = ["-" if g is None else percent(g) if t.is_ratio else number(g) for g in shown]
+    rows = tuple((*row[:-1], cell, row[-1]) for row, cell in zip(table.rows, cells, strict=True))
+    headers = (*table.headers[:-1], "Đăng ký", table.headers[-1])
+    return Table(headers, rows, numeric=(*table.numeric, len(headers) - 2))
 
 
 def _mark(attained: bool | None) -> str:

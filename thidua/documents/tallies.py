@@ -180,6 +180,8 @@ class TargetFacts:
     year: str  # "" for a campaign-wide target
     expected_units: int
     figures: list[UnitFigure] = field(default_factory=list)
+    #: unit code → the level it registered (đăng ký thi đua; thidua.ledger.registration)
+    registered: dict[str, float] = field(default_factory=dict)
 
     @property
     def is_ratio(self) -> bool:

@@ -34,6 +34,7 @@ from thidua.ledger.figures import (
     total,
     validate_figures,
 )
+from thidua.ledger.registration import check_registered
 from thidua.ledger.statuses import SubmissionSource, SubmissionTiming
 from thidua.ledger.timing import (
     FUTURE_TOLERANCE,
@@ -296,12 +297,17 @@ def prepare(
         except SubmissionError as exc:
             errors.append(exc)
     checked: dict[str, Figure] = {}
-    try:
-        checked = validate_figures(
-            spec, figures or {}, required=m.requirement is Requirement.TARGET_FIGURES
-        )
-    except SubmissionError as exc:
-        errors.extend(exc.errors)
+    if m.requirement is Requirement.REGISTRATION:
+        # Registered levels, not results (thidua.ledger.registration).
+        checked, issues = check_registered(spec, figures or {})  # type: ignore[assignment]
+        errors += [SubmissionError(msg, field=f, value=v) for f, msg, v in issues]
+    else:
+        try:
+            checked = validate_figures(
+                spec, figures or {}, required=m.requirement is Requirement.TARGET_FIGURES
+            )
+        except SubmissionError as exc:
+            errors.extend(exc.errors)
     paths = tuple(Path(f) for f in files)
     if check_files:
         from thidua.ledger.files import check_file
