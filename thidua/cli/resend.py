@@ -17,15 +17,6 @@ from thidua.errors import ThiduaError
 #: How many valid choices an error lists before "…".
 SHOWN = 12
 
-LABELS = {
-    "sent": "đã gửi",
-    "already_sent": "đã gửi trước đó",
-    "failed_transient": "lỗi tạm thời",
-    "failed_permanent": "lỗi vĩnh viễn",
-    "uncertain": "chưa rõ",
-    "in_flight": "đang được gửi ở lượt chạy khác",
-}
-
 
 def add_commands(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
     """Add `thidua resend` to the `thidua` parser."""
@@ -114,8 +105,8 @@ def cmd_resend(args: argparse.Namespace) -> int:
         return 0
     reg = loaded.registry
     print(f"{loaded.code} · {action.title}: gửi lại lần {result['number']}")
-    for unit, channel, status, error in outcomes:
-        line = f"- {reg.unit(unit).name} ({unit}, {channel}): {LABELS.get(status, status)}"
-        print(line + (f" — {error}" if error and status != "sent" else ""))
-    failed = sum(status != "sent" for _, _, status, _ in outcomes)
+    for o in outcomes:  # thidua.delivery.outcome.Outcome
+        line = f"- {reg.unit(o.unit).name} ({o.unit}, {o.channel}): {o.label}"
+        print(line + (f" — {o.error}" if o.error and o.status != "sent" else ""))
+    failed = sum(o.status != "sent" for o in outcomes)
     return 1 if failed else 0
