@@ -325,16 +325,10 @@ def deliver(
     jobs = jobs_for(messages, lambda code: reg.unit(code).contacts, channel_id, channels)
     settings = get_settings()
     with SMTPPool() as relays:
-
-        def sink(
-            url: str, message: Any, *, context: dict[str, Any], before_data: Callable[[], bool]
-        ) -> SendResult:
-            return send(url, message, context=context, pool=relays, before_data=before_data)
-
         outcomes = engine.deliver(
             _scope(ctx, resend),
             jobs,
-            sink=sink,
+            sink=sink(relays),
             threads=settings.send_threads,
             lease=timedelta(seconds=settings.claim_lease_seconds),
         )
@@ -342,6 +336,17 @@ def deliver(
         get_run_logger().warning(pending.log_line)
         raise TransientDeliveryError(pending.reason)
     return outcomes
+
+
+def sink(relays: SMTPPool | None = None) -> engine.Sink:
+    """The engine's sink: `thidua.notifications.send.send`, over a batch's SMTP connections."""
+
+    def carry(
+        url: str, message: Any, *, context: dict[str, Any], before_data: Callable[[], bool]
+    ) -> SendResult:
+        return send(url, message, context=context, pool=relays, before_data=before_data)
+
+    return carry
 
 
 def _scope(ctx: ActionContext, resend: int) -> engine.Scope:

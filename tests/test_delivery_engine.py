@@ -371,3 +371,49 @@ def key(unit: str) -> dict[str, Any]:
         "unit_code": unit,
         "channel": channel_id(0, f"outbox://{unit.lower()}"),
     }
+
+
+# --- the group commit ---------------------------------------------------------------------
+
+
+def test_a_failing_write_in_a_group_fails_alone(store: Engine) -> None:
+    """Writes queued together commit together; one that raises takes none of the others."""
+    from thidua.delivery.recorder import Recorder
+
+    def claim(unit: str) -> Callable[[Any], int | None]:
+        def op(session: Any) -> int | None:
+            found = crud.claim_delivery(session, **key(unit), claimer=None, commit=False)
+            return None if found is None else found.id
+
+        return op
+
+    def broken(session: Any) -> None:
+        raise LookupError("không có lượt gửi này")
+
+    results: dict[str, Any] = {}
+    with Recorder() as recorder:
+
+        def write(name: str, op: Callable[[Any], Any]) -> None:
+            try:
+                results[name] = recorder.write(op)
+            except LookupError as exc:
+                results[name] = exc
+
+        writers = [
+            threading.Thread(target=write, args=(name, op))
+            for name, op in [
+                ("SO-A", claim("SO-A")),
+                ("bad", broken),
+                ("SO-B", claim("SO-B")),
+            ]
+        ]
+        for t in writers:
+            t.start()
+        for t in writers:
+            t.join(30)
+    assert isinstance(results["bad"], LookupError)
+    assert isinstance(results["SO-A"], int) and isinstance(results["SO-B"], int)
+    assert {u: str(r.status) for u, r in rows(store).items()} == {
+        "SO-A": "pending",
+        "SO-B": "pending",
+    }
