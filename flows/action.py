@@ -33,7 +33,7 @@ from thidua.tasks.alerts import notify_admin, report_failures
 from thidua.tasks.board import publish_board
 from thidua.tasks.launch import launch_sent_by
 from thidua.tasks.nominations import recheck_quotas
-from thidua.tasks.outcomes import failure_label, label_run
+from thidua.tasks.outcomes import label_run
 from thidua.tasks.reports import write_report
 
 from thidua.campaign.plan import ActionKind
@@ -43,6 +43,7 @@ from thidua.clock import virtual_now
 from thidua.config import get_settings
 from thidua.dates.hours import SendTime, decide_send
 from thidua.dates.sendtime import DEFERRED_FOR_HOURS, DEFERRED_FOR_LAUNCH, deadline_of, late_reason
+from thidua.delivery.unreached import failure_label
 
 FLOW_NAME = "thi-dua"
 
@@ -122,7 +123,7 @@ def run_action(
     publish_board(q, now=clock)
     if error:
         raise RuntimeError(error)
-    sent = sum(o.status == "sent" for o in outcomes)
+    sent = sum(o.sent_now for o in outcomes)
     summary = f"Đã gửi {sent} lượt tới {len(messages)} đơn vị"
     if unreached:  # not a plain success: the run's name says so in every run list
         summary += f"; {unreached} đơn vị chưa nhận được (xem nhật ký và bảng kết quả)"

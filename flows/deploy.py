@@ -26,7 +26,7 @@ from prefect.states import Cancelled, Scheduled
 from thidua.flows.action import run_action
 from thidua.flows.naming import deployment_name, description, relative_file, spec_hash
 from thidua.flows.pausing import pause_runs, resume_runs
-from thidua.flows.recording import record_campaign
+from thidua.flows.recording import record_action, record_campaign
 from thidua.flows.worker import current_pool, ensure_pool, on_work_pool
 
 from thidua import clock
@@ -138,12 +138,12 @@ async def _apply(
             await client.update_flow_run(UUID(record.flow_run_id), name=action.run_name())
     with session_scope() as session:
         for action in sync.keep:
-            _save(session, code, action, status=None)
+            record_action(session, code, action, status=None)
         for key, run_id in created.items():
             action = next(a for a in [*sync.create, *(a for _, a in sync.move)] if a.key == key)
-            _save(session, code, action, status="scheduled", flow_run_id=run_id)
+            record_action(session, code, action, status="scheduled", flow_run_id=run_id)
         for action in sync.passed:
-            _save(session, code, action, status="passed", flow_run_id=None)
+            record_action(session, code, action, status="passed", flow_run_id=None)
         for record in sync.cancel:
             campaign_rows.set_action_status(
                 session,
@@ -151,16 +151,6 @@ async def _apply(
                 key=record.key,
                 status="planned" if cancelled_status == "paused" else "cancelled",
             )
-
-
-def _save(
-    session: Any, code: str, action: Action, *, status: str | None, flow_run_id: str | None = None
-) -> None:
-    fields: dict[str, Any] = campaign_rows.action_fields(action)
-    if status is not None:
-        fields["status"] = status
-        fields["flow_run_id"] = flow_run_id
-    campaign_rows.save_action(session, campaign_code=code, key=action.key, **fields)
 
 
 async def _forget_missing_runs(

@@ -1,12 +1,13 @@
-"""Record a campaign and its units in the state store, as every deploy (and simulation) does.
+"""Record a campaign, its units and its actions in the state store, as every deploy (and
+simulation) does.
 
-One function, so that `thidua simulate` writes exactly what `thidua deploy` writes and
-the status board of a simulation reads like the real one.
+The same functions, so that `thidua simulate` writes exactly what `thidua deploy` writes
+and the status board of a simulation reads like the real one.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from thidua.flows.naming import relative_file, spec_hash
 
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
     from thidua.campaign.loading import LoadedCampaign
+    from thidua.campaign.plan import Action
 
 
 def record_campaign(session: Session, loaded: LoadedCampaign) -> str:
@@ -41,3 +43,23 @@ def record_campaign(session: Session, loaded: LoadedCampaign) -> str:
         organizer=spec.organizer,
     )
     return status
+
+
+def record_action(
+    session: Session,
+    code: str,
+    action: Action,
+    *,
+    status: str | None,
+    flow_run_id: str | None = None,
+) -> None:
+    """Upsert one planned action; with a `status`, also its status and flow run.
+
+    `status=None` refreshes what the plan says (time, title, run name) and keeps the
+    status the store has (a kept run may be running, done or deferred).
+    """
+    fields: dict[str, Any] = campaign_rows.action_fields(action)
+    if status is not None:
+        fields["status"] = status
+        fields["flow_run_id"] = flow_run_id
+    campaign_rows.save_action(session, campaign_code=code, key=action.key, **fields)

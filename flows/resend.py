@@ -23,7 +23,6 @@ from thidua.notifications.send import channel_id
 from thidua.tasks.actions import (
     ActionContext,
     Audience,
-    Outcome,
     deliver,
     load_action,
     publish_artifacts,
@@ -33,6 +32,7 @@ from thidua.tasks.actions import (
 )
 
 from thidua.clock import now as clock_now
+from thidua.delivery.outcome import Outcome
 from thidua.ledger import deliveries
 from thidua.store.db import session_scope
 
@@ -75,7 +75,10 @@ def resend_action(
     include_delivered: bool = False,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Send `action_key` again to its recipients (or `units` of them) not reached yet."""
+    """Send `action_key` again to its recipients (or `units` of them) not reached yet.
+
+    Returns the resend's `number` and its `outcomes` (`thidua.delivery.outcome.Outcome`).
+    """
     clock = now or clock_now()
     ctx = load_action(campaign_file, action_key)
     if ctx is None:
@@ -97,5 +100,5 @@ def resend_action(
     publish_artifacts(quote(ctx), quote(chosen), quote(outcomes))
     return {
         "number": plan.number,
-        "outcomes": [(o.unit, o.channel, o.status, o.error) for o in outcomes],
+        "outcomes": outcomes,
     }

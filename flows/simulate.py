@@ -13,17 +13,18 @@ then simulates only what that deploy would still run.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from thidua.flows.naming import deployment_name
+from thidua.flows.recording import record_action, record_campaign
 
 from thidua.campaign.loading import LoadedCampaign
 from thidua.config import Settings, get_settings, set_settings
@@ -109,11 +110,12 @@ def preview(loaded: LoadedCampaign, plan: Plan, now: datetime, settings: Setting
     """Decide, as `thidua deploy` would at `now`, from the project's store (read only)."""
     from thidua.campaign.schedule import FINAL, SyncPlan, reconcile
     from thidua.store import campaign_rows
-    from thidua.store.db import session_scope
+    from thidua.store.db import get_engine, session_scope
 
     record, recorded = None, {}
-    if settings.database_url or (settings.data_dir / "thidua.store.db").is_file():  # never create it
-        with session_scope() as session:
+    exists = settings.database_url or (settings.data_dir / "thidua.store.db").is_file()
+    if exists:  # never create it
+        with session_scope(get_engine(settings.state_url)) as session:
             record = campaign_rows.get_campaign(session, code=loaded.code)
             recorded = {r.key: r for r in campaign_rows.get_actions(session, campaign_code=loaded.code)}
             session.expunge_all()
@@ -158,46 +160,82 @@ def print_preview(p: Preview, out: Callable[[str], None], tz: ZoneInfo) -> None:
                 out(f"    · {label}")
 
 
-def _isolate(settings: Settings, code: str) -> Settings:
-    """The simulation's own data dir, store and Prefect API; returns its settings."""
+def sim_settings(settings: Settings, code: str) -> Settings:
+    """The simulation's settings: its own, emptied data dir, with the store inside it."""
     sim_dir = (settings.data_dir / "simulate" / deployment_name(code).lower()).resolve()
     shutil.rmtree(sim_dir, ignore_errors=True)
     sim_dir.mkdir(parents=True)
-    sim = settings.with_(data_dir=sim_dir, database_url="")
+    return settings.with_(data_dir=sim_dir, database_url="")
+
+
+def prefect_settings(settings: Settings) -> tuple[dict[Any, Any], dict[Any, Any]]:
+    """Prefect's settings for a simulation: (forced, defaults the user's environment may override).
+
+    A private, temporary Prefect API (no API URL: Prefect starts its ephemeral server),
+    so the simulation never touches the real server. Its home outlives one simulation
+    so the next one skips the database migrations (~8 s); no UI is needed for it.
+    """
+    from prefect.settings import (
+        PREFECT_HOME,
+        PREFECT_LOGGING_LEVEL,
+        PREFECT_SERVER_ANALYTICS_ENABLED,
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+        PREFECT_UI_ENABLED,
+    )
+
+    forced = {
+        PREFECT_HOME: (settings.data_dir / "simulate" / ".prefect").resolve(),
+        PREFECT_UI_ENABLED: False,
+    }
+    defaults = {
+        # Its first start migrates a fresh database; on a busy machine that exceeds
+        # Prefect's default wait (20 s) and the simulation would fail for nothing.
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: 180,
+        PREFECT_SERVER_ANALYTICS_ENABLED: False,
+        # Its report is the simulation's own output: a failed run is a ✗ line with the
+        # reason, not Prefect's traceback on the console (the run's logs keep it).
+        PREFECT_LOGGING_LEVEL: "CRITICAL",
+    }
+    return forced, defaults
+
+
+@contextmanager
+def isolated(settings: Settings, code: str) -> Iterator[Settings]:
+    """Within the block, thidua and Prefect use the simulation's settings; its settings.
+
+    Nothing is written to the process environment: Prefect gets its settings through
+    its settings context (which the ephemeral server's process inherits), thidua
+    through `set_settings`; both are restored when the block ends.
+    """
+    from prefect.logging.configuration import setup_logging
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    sim = sim_settings(settings, code)
+    forced, defaults = prefect_settings(settings)
+    previous = get_settings()
     set_settings(sim)
-    # Prefect reads its settings from the environment when first imported, so these
-    # few must be environment variables of this process (nothing else is changed).
-    # A private, temporary Prefect API: the simulation never touches the real server.
-    # Its home outlives one simulation so the next one skips the database migrations
-    # (~8 s); no UI is needed for it.
-    os.environ.pop("PREFECT_API_URL", None)
-    os.environ["PREFECT_HOME"] = str((settings.data_dir / "simulate" / ".prefect").resolve())
-    os.environ["PREFECT_UI_ENABLED"] = "false"
-    # Its first start migrates a fresh database; on a busy machine that exceeds
-    # Prefect's default wait (20 s) and the simulation would fail for nothing.
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    # Its report is the simulation's own output: a failed run is a ✗ line with the reason,
-    # not Prefect's traceback on the console (the run's logs keep it).
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "CRITICAL")
-    return sim
+    try:
+        with temporary_settings(
+            updates=forced, set_defaults=defaults, restore_defaults={PREFECT_API_URL}
+        ):
+            setup_logging()  # Prefect configured its logging at import: apply the level
+            yield sim
+    finally:
+        set_settings(previous)
+        setup_logging()
 
 
-def _record(loaded: LoadedCampaign, plan: Plan, passed: set[str]) -> None:
-    """Record the campaign and its actions as `thidua deploy` does (same function)."""
-    from thidua.flows.recording import record_campaign
+def record_plan(sim: Settings, loaded: LoadedCampaign, plan: Plan, passed: set[str]) -> None:
+    """Record the campaign and its actions with the functions `thidua deploy` uses."""
+    from thidua.store.db import get_engine, session_scope
 
-    from thidua.store import campaign_rows
-    from thidua.store.db import session_scope
-
-    with session_scope() as session:
+    with session_scope(get_engine(sim.state_url)) as session:
         record_campaign(session, loaded)
         for action in plan.actions:
-            campaign_rows.save_action(
+            record_action(
                 session,
-                campaign_code=loaded.code,
-                key=action.key,
-                **campaign_rows.action_fields(action),
+                loaded.code,
+                action,
                 status="passed" if action.key in passed else "scheduled",
             )
 
@@ -240,16 +278,37 @@ def simulate(
         print_preview(p, out, tz)
         actions = p.to_run()
         passed = {a.key for a in p.sync.passed} | p.done
-    sim = _isolate(settings, loaded.code)
-    _record(loaded, plan, passed)
-    out(f"Mô phỏng {loaded.code}: {len(actions)} hoạt động, {len(plan.participants)} đơn vị.")
+    with isolated(settings, loaded.code) as sim:
+        record_plan(sim, loaded, plan, passed)
+        out(f"Mô phỏng {loaded.code}: {len(actions)} hoạt động, {len(plan.participants)} đơn vị.")
+        failed_runs, failed_deliveries = _run_all(loaded, actions, now, sim, verbose, out)
+    out(f"Trạng thái đã ghi vào {sim.state_url}; thư mô phỏng: {sim.outbox_dir}")
+    if failed_deliveries or failed_runs:
+        out(f"Có {failed_deliveries} lượt gửi lỗi, {failed_runs} hoạt động thất bại.")
+        return 1
+    return 0
 
+
+def _run_all(
+    loaded: LoadedCampaign,
+    actions: list[Action],
+    now: datetime | None,
+    sim: Settings,
+    verbose: bool,
+    out: Callable[[str], None],
+) -> tuple[int, int]:
+    """Run each action through the real flow, every contact replaced by the outbox.
+
+    Returns (failed runs, failed deliveries).
+    """
     from thidua.flows.action import run_action
     from thidua.notifications.send import contacts_replaced
 
     from thidua.store import outbox_rows
-    from thidua.store.db import session_scope
+    from thidua.store.db import get_engine, session_scope
 
+    tz = ZoneInfo(sim.timezone)
+    store = get_engine(sim.state_url)
     failed_runs = failed_deliveries = 0
     with contacts_replaced(outbox_for):
         for action in actions:
@@ -263,7 +322,7 @@ def simulate(
                 deferred_to=send_at if send_at != clock else None,
                 return_state=True,
             )
-            with session_scope() as session:
+            with session_scope(store) as session:
                 counts = action_counts(session, loaded.code, action)
                 mine = [
                     m
@@ -301,11 +360,7 @@ def simulate(
                     out(textwrap.indent(m.body_text.rstrip(), "     "))
             if not state.is_completed() and state.message:
                 out(f"    {_reason(state.message)}")
-    out(f"Trạng thái đã ghi vào {sim.state_url}; thư mô phỏng: {sim.outbox_dir}")
-    if failed_deliveries or failed_runs:
-        out(f"Có {failed_deliveries} lượt gửi lỗi, {failed_runs} hoạt động thất bại.")
-        return 1
-    return 0
+    return failed_runs, failed_deliveries
 
 
 def _reason(message: str) -> str:

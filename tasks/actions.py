@@ -8,8 +8,7 @@ the delivery records in the store are what make a redo safe.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -21,12 +20,9 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.deployments import run_deployment
 from prefect.tasks import exponential_backoff
-from sqlmodel import Session
 from thidua.notifications.attachments import attachments_for
 from thidua.notifications.render import Message, launch_deadlines, render
 from thidua.notifications.send import SendResult, SMTPPool, channel_id, send
-from thidua.tasks.outcomes import failed_units, warn_failures
-from thidua.tasks.recorder import Recorder as _Recorder
 
 from thidua.board.view import label as status_label
 from thidua.campaign.audience import owing as audience_owing
@@ -38,10 +34,13 @@ from thidua.config import get_settings
 from thidua.dates.hours import deferral_note
 from thidua.dates.sendtime import DEFERRED_FOR_HOURS, SYSTEM_DOWN, run_name_at
 from thidua.dates.written import format_short, weekday_name
+from thidua.delivery import engine
+from thidua.delivery.engine import jobs_for
+from thidua.delivery.outcome import Outcome, unfinished
+from thidua.delivery.summary import Heading, action_result, result_rows, summary_markdown
+from thidua.delivery.unreached import failed_units, warn_failures
 from thidua.errors import StoreUnavailable
-from thidua.ledger import deliveries
 from thidua.store import campaign_rows, submission_rows
-from thidua.store.claimers import end_attempt, new_attempt, this_process
 from thidua.store.db import session_scope
 
 #: Action kinds that only go to units that still owe what the milestone requires.
@@ -69,16 +68,6 @@ class Audience:
     missing: list[str] = field(default_factory=list)
     submitted: int = 0
     total: int = 0
-
-
-@dataclass
-class Outcome:
-    """The result for one unit and one of its contacts."""
-
-    unit: str
-    channel: str
-    status: str  # sent | skipped | failed_transient | failed_permanent | uncertain | already_sent
-    error: str | None = None
 
 
 class TransientDeliveryError(RuntimeError):
@@ -239,6 +228,11 @@ def defer_action(
 @task(cache_policy=NO_CACHE, **STORE_RETRIES)
 def resolve_audience(ctx: ActionContext) -> Audience:
     """Recipients of the notice: reminders only to units that have not yet submitted."""
+    return audience_of(ctx)
+
+
+def audience_of(ctx: ActionContext) -> Audience:
+    """Who gets this run's notice, and who still owes the milestone (from the store)."""
     action, reg, spec = ctx.action, ctx.loaded.registry, ctx.loaded.spec
     owing = list(audience_owing(spec, reg, spec.milestone(action.milestone)))
     with session_scope() as session:
@@ -298,146 +292,6 @@ def render_messages(
     }
 
 
-#: How a failure reads in the store, the run's artifacts and the organizer's report.
-FAILURE_KINDS = {
-    "failed_permanent": "Lỗi vĩnh viễn (không gửi lại)",
-    "failed_transient": "Lỗi tạm thời",
-    "uncertain": "Chưa rõ kết quả (không tự gửi lại; gửi lại bằng lệnh thidua resend)",
-}
-
-#: Outcomes that did not reach the unit for sure: reported to the organizer, resendable.
-NOT_REACHED = ("failed_transient", "failed_permanent", "uncertain")
-
-
-def _labelled(status: str, error: str | None) -> str | None:
-    """`error` prefixed with its kind, so every reader can tell a bad address from a busy server."""
-    kind = FAILURE_KINDS.get(status)
-    return f"{kind}: {error or 'không rõ nguyên nhân'}" if kind else error
-
-
-def _deliver_one(
-    ctx: ActionContext,
-    code: str,
-    index: int,
-    url: str,
-    message: Message,
-    *,
-    recorder: _Recorder,
-    relays: SMTPPool | None = None,
-    claimer: str | None = None,
-    resend: int = 0,
-) -> Outcome:
-    """Claim, send and record one message; `already_sent` when the store says not to send.
-
-    Three durable writes: the claim ("pending"), "sending" right before the message
-    goes out (SMTP DATA), the finish right after the answer. A sender killed between
-    the first two left nothing at the relay, and its claim is sent again; one killed
-    in "sending" may have delivered it, and the claim becomes "uncertain".
-    """
-    channel = channel_id(index, url)
-    action = ctx.action
-    lease = timedelta(seconds=get_settings().claim_lease_seconds)
-    fingerprint = deliveries.contact_fingerprint(url)
-
-    def claim(session: Session) -> int | None:
-        delivery = deliveries.claim_delivery(
-            session,
-            campaign_code=ctx.code,
-            action_key=action.key,
-            occurrence=action.occurrence,
-            unit_code=code,
-            channel=channel,
-            subject=message.subject,
-            lease=lease,
-            claimer=claimer,
-            commit=False,
-            resend=resend,
-            contact_fp=fingerprint,
-        )
-        return None if delivery is None else delivery.id
-
-    claim_id = recorder.write(claim)
-    if claim_id is None:
-        return Outcome(code, channel, "already_sent")
-
-    def before_data() -> bool:
-        return bool(
-            recorder.write(
-                lambda session: deliveries.mark_sending(
-                    session, delivery_id=claim_id, claimer=claimer, commit=False
-                )
-            )
-        )
-
-    try:
-        result = send(
-            url,
-            message,
-            context={"unit": code, "campaign": ctx.code, "action": action.key},
-            pool=relays,
-            before_data=before_data,
-        )
-    except Exception as exc:
-        # A channel bug must not leave the claim pending (it would be lost). Only the
-        # type is kept: an exception's text may quote the expanded URL and its secret.
-        result = SendResult(ok=False, error=f"lỗi chương trình khi gửi ({type(exc).__name__})")
-    if result.claim_lost:  # taken over while connecting (lease): the new holder sends it
-        return Outcome(code, channel, "already_sent")
-    status = (
-        "sent"
-        if result.ok
-        else "uncertain"
-        if result.uncertain
-        else "failed_permanent"
-        if result.permanent
-        else "failed_transient"
-    )
-    error = _labelled(status, result.error)
-    recorder.write(
-        lambda session: deliveries.finish_delivery(
-            session, delivery_id=claim_id, status=status, error=error, commit=False
-        )
-    )
-    return Outcome(code, channel, status, error)
-
-
-def _as_stored(ctx: ActionContext, outcomes: list[Outcome], resend: int = 0) -> list[Outcome]:
-    """Outcomes of deliveries not claimed this time, as the store recorded them.
-
-    A retry of `deliver` finds its permanent failures already final: they must stay
-    failures in the artifact and the report, not read "sent before".
-    """
-    if not any(o.status == "already_sent" for o in outcomes):
-        return outcomes
-    stored = {(d.unit_code, d.channel): d for d in _rows(ctx, resend)}
-    result = []
-    for o in outcomes:
-        row = stored.get((o.unit, o.channel))
-        if o.status == "already_sent" and row is not None:
-            if str(row.status) == "sent":
-                # Sent by an earlier attempt of this same run (a retry): the run's table
-                # must say it sent it, not that another run did.
-                status = "sent" if this_process(row.claimed_by) else o.status
-            else:
-                status = _stored_status(str(row.status))
-            o = Outcome(o.unit, o.channel, status, None if status == "sent" else row.error)
-        result.append(o)
-    return result
-
-
-def _rows(ctx: ActionContext, resend: int) -> list[Any]:
-    """The store's deliveries of this action's occurrence and resend."""
-    action = ctx.action
-    with session_scope() as session:
-        rows = deliveries.deliveries_for(session, campaign_code=ctx.code, action_key=action.key)
-    return [d for d in rows if d.occurrence == action.occurrence and d.resend == resend]
-
-
-def _stored_status(status: str) -> str:
-    """An outcome's status from a stored one: a claim still held is "in_flight"."""
-    return "in_flight" if status in ("pending", "sending") else status
-
-
 @task(
     cache_policy=NO_CACHE,
     # Mail relays answer 4xx for minutes at a time; 8 retries doubling from 5 s keep
@@ -455,59 +309,51 @@ def deliver(
     """Send every message to every contact of its unit, each delivery claimed once in the store.
 
     `resend` > 0 sends as that resend's own deliveries, only over `channels`
-    ((unit, channel) pairs) when given (`thidua resend`).
+    ((unit, channel) pairs) when given (`thidua resend`). The protocol is
+    `thidua.delivery.engine.deliver`'s; this task adds the retries.
 
     Raises TransientDeliveryError when some deliveries may succeed on a retry; the
     retry sends nothing twice, because sent deliveries are skipped by their claim,
     and permanent failures are never sent again. Each worker thread keeps its SMTP
     connection for its next message to the same relay; all are closed at the end.
-    Claims and finishes are committed in groups (`_Recorder`).
     """
     reg = ctx.loaded.registry
-    wanted = None if channels is None else {tuple(pair) for pair in channels}
-    jobs = [
-        (code, index, url, message)
-        for code, message in messages.items()
-        for index, url in enumerate(reg.unit(code).contacts)
-        if wanted is None or (code, channel_id(index, url)) in wanted
-    ]
-    claimer = new_attempt()
-    try:
-        threads = max(1, get_settings().send_threads)
-        with _Recorder() as recorder, SMTPPool() as relays, ThreadPoolExecutor(threads) as workers:
-            outcomes = list(
-                workers.map(
-                    lambda job: _deliver_one(
-                        ctx, *job, recorder=recorder, relays=relays, claimer=claimer, resend=resend
-                    ),
-                    jobs,
-                )
-            )
-    finally:
-        # Whatever happened, this attempt sends nothing more: a retry (or another run)
-        # may take over the claims it left pending without waiting for the lease.
-        end_attempt(claimer)
-    outcomes = _as_stored(ctx, outcomes, resend)
-    transient = [o for o in outcomes if o.status == "failed_transient"]
-    if transient:
-        get_run_logger().warning("%d deliveries failed transiently; retrying", len(transient))
-        raise TransientDeliveryError(f"{len(transient)} lượt gửi tạm thời không thành công")
-    in_flight = [o for o in outcomes if o.status == "in_flight"]
-    if in_flight:
-        # Claimed by another run that is still alive (or on another machine): the action
-        # is not done until they are sent, so look again later rather than report success.
-        get_run_logger().warning("%d deliveries are being sent by another run", len(in_flight))
-        raise TransientDeliveryError(f"{len(in_flight)} lượt gửi đang dở ở lượt chạy khác")
+    jobs = jobs_for(messages, lambda code: reg.unit(code).contacts, channel_id, channels)
+    settings = get_settings()
+    with SMTPPool() as relays:
+        outcomes = engine.deliver(
+            _scope(ctx, resend),
+            jobs,
+            sink=sink(relays),
+            threads=settings.send_threads,
+            lease=timedelta(seconds=settings.claim_lease_seconds),
+        )
+    if pending := unfinished(outcomes):
+        get_run_logger().warning(pending.log_line)
+        raise TransientDeliveryError(pending.reason)
     return outcomes
+
+
+def sink(relays: SMTPPool | None = None) -> engine.Sink:
+    """The engine's sink: `thidua.notifications.send.send`, over a batch's SMTP connections."""
+
+    def carry(
+        url: str, message: Any, *, context: dict[str, Any], before_data: Callable[[], bool]
+    ) -> SendResult:
+        return send(url, message, context=context, pool=relays, before_data=before_data)
+
+    return carry
+
+
+def _scope(ctx: ActionContext, resend: int) -> engine.Scope:
+    action = ctx.action
+    return engine.Scope(ctx.code, action.key, action.occurrence, resend)
 
 
 @task(cache_policy=NO_CACHE)
 def stored_outcomes(ctx: ActionContext, resend: int = 0) -> list[Outcome]:
     """Each unit's outcome as the store recorded it (when delivery gave up before returning)."""
-    return [
-        Outcome(d.unit_code, d.channel, _stored_status(str(d.status)), d.error)
-        for d in _rows(ctx, resend)
-    ]
+    return engine.stored_outcomes(_scope(ctx, resend))
 
 
 @task(cache_policy=NO_CACHE, **STORE_RETRIES)
@@ -515,23 +361,17 @@ def record_outcome(
     ctx: ActionContext, outcomes: list[Outcome], *, now: datetime, error: str | None = None
 ) -> str:
     """Mark the action done (or failed) in the store; return its final status."""
-    failed = [o for o in outcomes if o.status.startswith("failed")]
-    uncertain = sum(o.status == "uncertain" for o in outcomes)
-    status = "failed" if error else "done"
-    problems = [f"{len(failed)} lượt gửi không thành công"] if failed else []
-    if uncertain:
-        problems.append(f"{uncertain} lượt gửi chưa rõ kết quả")
-    message = error or ("; ".join(problems) or None)
+    result = action_result(outcomes, error)
     with session_scope() as session:
         campaign_rows.set_action_status(
             session,
             campaign_code=ctx.code,
             key=ctx.action.key,
-            status=status,
+            status=result.status,
             finished_at=now,
-            error=message,
+            error=result.message,
         )
-    return status
+    return str(result.status)
 
 
 @task(cache_policy=NO_CACHE)
@@ -544,54 +384,25 @@ def publish_artifacts(ctx: ActionContext, audience: Audience, outcomes: Iterable
     outcomes = list(outcomes)
     unreached = failed_units(audience.recipients, outcomes)
     warn_failures(get_run_logger(), reg, unreached)
-    labels = {
-        "sent": "đã gửi",
-        "already_sent": "đã gửi trước đó",
-        "failed_transient": "lỗi tạm thời (đã thử lại)",
-        "failed_permanent": "lỗi vĩnh viễn",
-        "in_flight": "đang được gửi ở lượt chạy khác",
-        "uncertain": "chưa rõ",
-        "skipped": "bỏ qua",
-    }
-    rows = [
-        {
-            "Mã": o.unit,
-            "Đơn vị": reg.unit(o.unit).name,
-            "Kênh": o.channel,
-            "Kết quả": labels.get(o.status, o.status),
-            "Lỗi": o.error or "",
-        }
-        for o in outcomes
-    ]
     slug = artifact_key(ctx.code)
     create_table_artifact(
-        rows, key=f"{slug}-gui-tin", description=f"{ctx.action.run_name()}: kết quả gửi"
+        result_rows(outcomes, reg),
+        key=f"{slug}-gui-tin",
+        description=f"{ctx.action.run_name()}: kết quả gửi",
     )
-    sent = sum(o.status in ("sent", "already_sent") for o in outcomes)
-    failed = [o for o in outcomes if o.status.startswith("failed")]
-    lines = [
-        f"## {ctx.action.title}",
-        f"**{ctx.code}** · {ctx.loaded.spec.title}",
-        "",
-        f"- Đối tượng: {len(audience.recipients)} đơn vị ({ctx.action.audience})",
-        f"- Gửi thành công: {sent} lượt; không thành công: {len(failed)}",
-    ]
-    if failed:
-        permanent = sum(o.status == "failed_permanent" for o in failed)
-        lines.append(
-            f"- Trong đó lỗi vĩnh viễn (địa chỉ không nhận thư, cấu hình sai; không gửi lại): "
-            f"{permanent}; lỗi tạm thời (đã thử lại nhưng chưa được): {len(failed) - permanent}"
-        )
-    if audience.total:
-        lines.append(f"- Đã nộp: {audience.submitted}/{audience.total} đơn vị")
-    if failed:
-        lines += [
-            "",
-            "### Không gửi được",
-            *[f"- {o.unit} ({o.channel}): {o.error}" for o in failed],
-        ]
+    heading = Heading(
+        action_title=ctx.action.title,
+        campaign_code=ctx.code,
+        campaign_title=ctx.loaded.spec.title,
+        audience=ctx.action.audience,
+        recipients=len(audience.recipients),
+        submitted=audience.submitted,
+        total=audience.total,
+    )
     create_markdown_artifact(
-        "\n".join(lines), key=f"{slug}-tom-tat", description=ctx.action.run_name()
+        summary_markdown(heading, outcomes),
+        key=f"{slug}-tom-tat",
+        description=ctx.action.run_name(),
     )
     publish_progress(ctx.code)
     return len(unreached)

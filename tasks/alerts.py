@@ -7,7 +7,7 @@ runs wherever the flow runs, and is tested with the flow itself.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,14 +15,19 @@ from zoneinfo import ZoneInfo
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from thidua.notifications.render import Message, notice_title
-from thidua.notifications.send import send
+from thidua.notifications.send import channel_id, send
+from thidua.tasks.actions import sink
 
 from thidua.campaign.loading import LoadedCampaign, load_campaign
 from thidua.campaign.plan import TZ, compile_plan
+from thidua.config import get_settings
+from thidua.delivery import engine
+from thidua.delivery.engine import jobs_for
+from thidua.delivery.outcome import Outcome
 from thidua.errors import ThiduaError
-from thidua.ledger import deliveries
 from thidua.store import campaign_rows
 from thidua.store.db import session_scope
+from thidua.store.models import DeliveryStatus
 
 logger = logging.getLogger("thidua.alerts")
 
@@ -165,9 +170,13 @@ def failures_message(
 
 
 @task(cache_policy=NO_CACHE)
-def report_failures(loaded: LoadedCampaign, action: Any, outcomes: list[Any]) -> None:
-    """Tell the organizer, once per action, which units could not be reached and why."""
-    failed = [o for o in outcomes if str(o.status).startswith("failed") or o.status == "uncertain"]
+def report_failures(loaded: LoadedCampaign, action: Any, outcomes: list[Outcome]) -> None:
+    """Tell the organizer, once per action, which units could not be reached and why.
+
+    The report is a delivery like any notice (`thidua.delivery.engine`), under the
+    action's key with "#loi": a re-run of the action does not repeat it.
+    """
+    failed = [o for o in outcomes if o.failed or o.status is DeliveryStatus.UNCERTAIN]
     if not failed:
         return
     reg = loaded.registry
@@ -183,27 +192,13 @@ def report_failures(loaded: LoadedCampaign, action: Any, outcomes: list[Any]) ->
         addressee=organizer.name,
         notice=notice_title(action, loaded.spec),
     )
-    for index, url in enumerate(organizer.contacts):
-        channel = f"{index}:{url.split('://', 1)[0].lower()}"
-        with session_scope() as session:
-            # Claimed like any delivery: a re-run of the action does not repeat the report.
-            claim = deliveries.claim_delivery(
-                session,
-                campaign_code=loaded.code,
-                action_key=f"{action.key}#loi",
-                occurrence=action.occurrence,
-                unit_code=organizer.code,
-                channel=channel,
-                subject=message.subject,
-            )
-            if claim is None:
-                continue
-            claim_id = claim.id
-        result = send(url, message, context={"unit": organizer.code, "campaign": loaded.code})
-        with session_scope() as session:
-            deliveries.finish_delivery(
-                session,
-                delivery_id=claim_id,
-                status="sent" if result.ok else "failed_permanent",
-                error=result.error,
-            )
+    jobs = jobs_for({organizer.code: message}, lambda _: organizer.contacts, channel_id)
+    for o in engine.deliver(
+        engine.Scope(loaded.code, f"{action.key}#loi", action.occurrence),
+        jobs,
+        sink=sink(),
+        threads=1,
+        lease=timedelta(seconds=get_settings().claim_lease_seconds),
+    ):
+        if not o.reached:
+            logger.error("failure report to %s (%s) not sent: %s", o.unit, o.channel, o.error)

@@ -33,7 +33,7 @@ from .serving import ROOT, clean_env, free_port
 
 CODE = "77/KH-LOI"
 LAUNCH = "launch/-/launch"
-#: Worker threads of `thidua.tasks.actions.deliver`: how many messages one process has in flight.
+#: Worker threads of `thidua.delivery.engine.deliver`: how many messages one process has in flight.
 DELIVER_THREADS = Settings().send_threads  # the product's default
 
 

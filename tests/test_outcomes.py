@@ -6,10 +6,11 @@ import logging
 
 import pytest
 import yaml
-from thidua.tasks.actions import Outcome
-from thidua.tasks.outcomes import channel_label, failed_units, failure_label, warn_failures
 
+from thidua.delivery.outcome import Outcome
+from thidua.delivery.unreached import channel_label, failed_units, failure_label, warn_failures
 from thidua.registry import parse_registry
+from thidua.store.models import DeliveryStatus as S
 
 from .conftest import SMALL_REGISTRY
 
@@ -31,25 +32,26 @@ def registry(monkeypatch: pytest.MonkeyPatch):
 
 def test_units_with_a_failed_channel_or_none_reached_are_counted_once() -> None:
     outcomes = [
-        Outcome("SO-A", "0:outbox", "sent"),
-        Outcome("SO-B", "0:outbox", "already_sent"),
-        Outcome("XA-1", "0:mailtos", "failed_permanent", "550"),
-        Outcome("XA-1", "1:outbox", "sent"),
-        Outcome("XA-2", "0:mailto", "failed_transient", "451"),
-        Outcome("XA-2", "1:mailto", "failed_transient", "451"),
+        Outcome("SO-A", "0:outbox", S.SENT),
+        Outcome("SO-B", "0:outbox", S.SENT, earlier=True),
+        Outcome("XA-1", "0:mailtos", S.FAILED_PERMANENT, "550"),
+        Outcome("XA-1", "1:outbox", S.SENT),
+        Outcome("XA-2", "0:mailto", S.FAILED_TRANSIENT, "451"),
+        Outcome("XA-2", "1:mailto", S.FAILED_TRANSIENT, "451"),
+        Outcome("SO-C", "0:outbox", S.SENDING),  # another run holds it: not reached yet
     ]
     failed = failed_units(["SO-A", "SO-B", "XA-1", "XA-2", "UBND"], outcomes)
-    assert list(failed) == ["XA-1", "XA-2", "UBND"]  # UBND: nothing was even tried
+    assert list(failed) == ["XA-1", "XA-2", "UBND", "SO-C"]  # UBND: nothing was even tried
     assert [o.channel for o in failed["XA-1"]] == ["0:mailtos"]
     assert len(failed["XA-2"]) == 2 and failed["UBND"] == []
-    assert failure_label(len(failed)) == "3 đơn vị lỗi"
+    assert failure_label(len(failed)) == "4 đơn vị lỗi"
     assert failure_label(0) is None
     assert failed_units(["SO-A"], outcomes[:1]) == {}
 
 
 def test_each_failure_is_a_warning_without_the_secret(registry, caplog) -> None:
     failed = {
-        "XA-1": [Outcome("XA-1", "0:mailtos", "failed_permanent", "Lỗi vĩnh viễn: 550 5.1.1")],
+        "XA-1": [Outcome("XA-1", "0:mailtos", S.FAILED_PERMANENT, "Lỗi vĩnh viễn: 550 5.1.1")],
         "UBND": [],
     }
     logger = logging.getLogger("thidua.test.outcomes")
@@ -57,6 +59,7 @@ def test_each_failure_is_a_warning_without_the_secret(registry, caplog) -> None:
         warn_failures(logger, registry, failed)
     lines = [r.getMessage() for r in caplog.records]
     assert all(r.levelno == logging.WARNING for r in caplog.records)
+    assert lines[0].endswith("[failed_permanent]")  # the status as the store spells it
     assert lines[0].startswith("Unit XA-1 (UBND xã Một) not reached on 0:mailtos (mailtos://")
     assert "mail.xamot.example.vn" in lines[0] and "Lỗi vĩnh viễn: 550 5.1.1" in lines[0]
     assert lines[1] == "Unit UBND (UBND tỉnh) not reached: no contact to send to"

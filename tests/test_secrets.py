@@ -146,7 +146,7 @@ from pathlib import Path
 
 os.environ["PREFECT_LOGGING_LEVEL"] = "INFO"  # the run's logs are searched too
 
-from thidua.flows.simulate import _isolate, _record, action_counts
+from thidua.flows.simulate import action_counts, isolated, record_plan
 from thidua.campaign.loading import load_campaign
 from thidua.config import get_settings
 from thidua.store.db import session_scope
@@ -155,25 +155,25 @@ from thidua.campaign.plan import compile_plan
 loaded = load_campaign(Path(sys.argv[1]))
 settings = get_settings()
 plan = compile_plan(loaded.spec, loaded.registry, notice_time=settings.notice_time)
-_isolate(settings, loaded.code)
-_record(loaded, plan, set())
-print(f"Mô phỏng {loaded.code}")
-from thidua.flows.action import run_action
-
 failed = 0
-for action in plan.actions:
-    state = run_action(
-        campaign_file=str(loaded.path),
-        action_key=action.key,
-        scheduled_for=action.at,
-        now=action.at,
-        return_state=True,
-    )
-    with session_scope() as session:
-        counts = action_counts(session, loaded.code, action)
-    bad = counts.failed or state.is_failed()
-    failed += bool(bad)
-    print(("✗ " if bad else "✓ ") + action.key)
+with isolated(settings, loaded.code) as sim:
+    record_plan(sim, loaded, plan, set())
+    print(f"Mô phỏng {loaded.code}")
+    from thidua.flows.action import run_action
+
+    for action in plan.actions:
+        state = run_action(
+            campaign_file=str(loaded.path),
+            action_key=action.key,
+            scheduled_for=action.at,
+            now=action.at,
+            return_state=True,
+        )
+        with session_scope() as session:
+            counts = action_counts(session, loaded.code, action)
+        bad = counts.failed or state.is_failed()
+        failed += bool(bad)
+        print(("✗ " if bad else "✓ ") + action.key)
 sys.exit(1 if failed else 0)
 """
 

@@ -88,3 +88,30 @@ def test_from_a_given_moment_previews_what_a_deploy_would_do(tmp_path) -> None:
         assert f"· {action.title} →" not in simulated
     # The late launch of the window runs at 10:00, not at its planned 08:00.
     assert "chạy lúc 10:00 04/07/2023" in simulated
+
+
+def test_the_isolation_changes_no_environment_variable_and_ends_with_its_block(tmp_path) -> None:
+    """The simulation's store and private Prefect API hold only inside `isolated`."""
+    import os
+
+    from prefect.settings import get_current_settings
+    from thidua.flows.simulate import isolated
+
+    from thidua.config import Settings, get_settings, set_settings
+
+    before_env = dict(os.environ)
+    real = Settings(data_dir=tmp_path, prefect_api_url="http://127.0.0.1:1/api")
+    set_settings(real)
+    prefect_before = get_current_settings()
+    with isolated(real, "75NAM-TDAQ/KH-UBND") as sim:
+        assert get_settings() is sim
+        assert sim.data_dir == (tmp_path / "simulate" / "75nam-tdaq-kh-ubnd").resolve()
+        assert sim.state_url.startswith(f"sqlite:///{sim.data_dir}")
+        current = get_current_settings()
+        assert current.home == (tmp_path / "simulate" / ".prefect").resolve()
+        assert current.api.url is None  # Prefect's own temporary server, never the real one
+        assert current.server.ui.enabled is False
+        assert dict(os.environ) == before_env
+    assert get_settings() is real
+    assert get_current_settings().home == prefect_before.home
+    assert dict(os.environ) == before_env

@@ -18,7 +18,6 @@ from thidua.ledger.statuses import (
     SubmissionSource,
     SubmissionState,
     SubmissionTiming,
-    delivery_label,
     effective_label,
     status_label,
 )
@@ -78,7 +77,9 @@ def test_an_action_past_its_time_without_a_run_reads_late() -> None:
 
 
 def test_send_outcomes_beyond_stored_statuses_have_labels() -> None:
-    assert delivery_label("already_sent") == "đã gửi trước đó"
-    assert delivery_label("in_flight") == "đang được gửi ở lượt chạy khác"
-    assert delivery_label(DeliveryStatus.FAILED_PERMANENT) == "lỗi vĩnh viễn"
-    assert delivery_label("something-new") == "something-new"  # shown, never a KeyError
+    from thidua.delivery.outcome import Outcome
+
+    assert Outcome("A", "0:mailto", DeliveryStatus.SENT, earlier=True).label == "đã gửi trước đó"
+    assert Outcome("A", "0:mailto", DeliveryStatus.SENDING).label == "đang được gửi ở lượt chạy khác"
+    assert Outcome("A", "0:mailto", DeliveryStatus.FAILED_PERMANENT).label == "lỗi vĩnh viễn"
+    assert DeliveryStatus.label_of("something-new") == "something-new"  # shown, never a KeyError

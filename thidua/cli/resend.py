@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from thidua.errors import ThiduaError
-from thidua.ledger.statuses import delivery_label
 
 if TYPE_CHECKING:
     from thidua.campaign.loading import LoadedCampaign
@@ -111,8 +110,8 @@ def print_outcomes(request: ResendRequest, result: dict[str, Any]) -> int:
         return 0
     reg = loaded.registry
     print(f"{loaded.code} · {action.title}: gửi lại lần {result['number']}")
-    for unit, channel, status, error in outcomes:
-        line = f"- {reg.unit(unit).name} ({unit}, {channel}): {delivery_label(status)}"
-        print(line + (f" — {error}" if error and status != "sent" else ""))
-    failed = sum(status != "sent" for _, _, status, _ in outcomes)
+    for o in outcomes:  # thidua.delivery.outcome.Outcome
+        line = f"- {reg.unit(o.unit).name} ({o.unit}, {o.channel}): {o.label}"
+        print(line + (f" — {o.error}" if o.error and o.status != "sent" else ""))
+    failed = sum(o.status != "sent" for o in outcomes)
     return 1 if failed else 0

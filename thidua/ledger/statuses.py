@@ -87,16 +87,8 @@ class DeliveryStatus(LabelledStatus):
     SKIPPED = "skipped", "bỏ qua"
 
 
-#: What a send attempt may come to beyond a stored status: the store said it was sent
-#: before, or another run holds its claim.
-ALREADY_SENT = "already_sent"
-IN_FLIGHT = "in_flight"
-_OUTCOME_LABELS = {ALREADY_SENT: "đã gửi trước đó", IN_FLIGHT: "đang được gửi ở lượt chạy khác"}
-
-
-def delivery_label(status: str) -> str:
-    """The label of a delivery status or of a send outcome (`ALREADY_SENT`, `IN_FLIGHT`)."""
-    return _OUTCOME_LABELS.get(str(status)) or DeliveryStatus.label_of(status)
+# What one send attempt came to (sent earlier, held by another run) is the delivery
+# engine's: thidua.delivery.outcome.Outcome.label.
 
 
 _ON_TIME, _LATE, _EARLY = "đúng hạn", "trễ hạn", "sớm"

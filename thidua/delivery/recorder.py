@@ -1,6 +1,6 @@
 """Group commit of a delivery batch's store writes (claims, "sending" marks, finishes).
 
-Split from `thidua.tasks.actions`: one writing thread, many waiting sender threads.
+One writing thread, many waiting sender threads (`thidua.delivery.engine`).
 """
 
 from __future__ import annotations

@@ -1,0 +1,283 @@
+"""Exactly-once delivery of a batch of messages: claim, send, finish, each durable first.
+
+The protocol, per message and contact (a `Job`):
+
+1. **claim**: a "pending" delivery record, committed before anything is sent. A
+   message already claimed (sent, failed for good, held by a live sender) is not
+   sent again (`thidua.ledger.deliveries.claim_delivery` decides, race-safe across
+   threads, processes and machines).
+2. **sending**: committed right before the message itself goes out (SMTP DATA, or
+   the channel's request). A sender killed before it left nothing at the relay, so
+   its claim is sent again; one killed after it may have delivered, and the claim
+   becomes "uncertain" (only `thidua resend` repeats it).
+3. **finish**: the answer (sent, failed now, failed for good, uncertain), committed
+   right after it.
+
+The sink that carries a message is passed in (`Sink`): the core does not know
+channels; `thidua.tasks.actions` passes `thidua.notifications.send.send`. Writes of
+a batch's threads go through one `Recorder` (group commit). Nothing here imports
+Prefect: retries of a whole batch belong to its caller, and are safe because the
+claims skip what was sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Protocol
+
+from sqlmodel import Session
+
+from thidua.delivery.outcome import Outcome, labelled
+from thidua.delivery.recorder import Recorder
+from thidua.ledger import deliveries
+from thidua.store.claimers import end_attempt, new_attempt, this_process
+from thidua.store.db import session_scope
+from thidua.store.models import Delivery, DeliveryStatus
+
+
+class SinkResult(Protocol):
+    """What a sink answers for one message (`thidua.notifications.send.SendResult`)."""
+
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def permanent(self) -> bool: ...
+    @property
+    def error(self) -> str | None: ...
+    @property
+    def uncertain(self) -> bool: ...
+    @property
+    def claim_lost(self) -> bool: ...
+
+
+class Sink(Protocol):
+    """Carries one message to one contact.
+
+    It must call `before_data` once, right before the message itself goes out, and
+    send nothing (answering `claim_lost`) when it returns False.
+    """
+
+    def __call__(
+        self,
+        url: str,
+        message: Any,
+        *,
+        context: dict[str, Any],
+        before_data: Callable[[], bool],
+    ) -> SinkResult: ...
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose deliveries a batch makes: one action occurrence of a campaign, one resend."""
+
+    campaign_code: str
+    action_key: str
+    occurrence: str
+    #: 0: the action's own run; n > 0: the n-th `thidua resend` of this occurrence.
+    resend: int = 0
+
+
+@dataclass(frozen=True)
+class Job:
+    """One message to one contact of a unit."""
+
+    unit: str
+    channel: str  # stable and secret-free: the contact's position and scheme
+    url: str  # the contact as the registry writes it (with ${VARS}); the sink expands it
+    message: Any  # anything with a `subject`; the sink renders the rest
+
+
+@dataclass(frozen=True)
+class _Failed:
+    """The answer of a sink that raised: a channel bug must not leave the claim pending."""
+
+    error: str
+    ok: bool = False
+    permanent: bool = False
+    uncertain: bool = False
+    claim_lost: bool = False
+
+
+def _status(result: SinkResult) -> DeliveryStatus:
+    if result.ok:
+        return DeliveryStatus.SENT
+    if result.uncertain:
+        return DeliveryStatus.UNCERTAIN
+    if result.permanent:
+        return DeliveryStatus.FAILED_PERMANENT
+    return DeliveryStatus.FAILED_TRANSIENT
+
+
+def deliver_one(
+    scope: Scope,
+    job: Job,
+    *,
+    sink: Sink,
+    recorder: Recorder,
+    lease: timedelta,
+    claimer: str | None,
+) -> Outcome | None:
+    """Claim, send and record one message; None when the store says not to send it.
+
+    Three durable writes: the claim, "sending" right before the message goes out,
+    the finish right after the answer.
+    """
+    fingerprint = deliveries.contact_fingerprint(job.url)
+
+    def claim(session: Session) -> int | None:
+        delivery = deliveries.claim_delivery(
+            session,
+            campaign_code=scope.campaign_code,
+            action_key=scope.action_key,
+            occurrence=scope.occurrence,
+            unit_code=job.unit,
+            channel=job.channel,
+            subject=job.message.subject,
+            lease=lease,
+            claimer=claimer,
+            commit=False,
+            resend=scope.resend,
+            contact_fp=fingerprint,
+        )
+        return None if delivery is None else delivery.id
+
+    claim_id = recorder.write(claim)
+    if claim_id is None:
+        return None
+
+    def before_data() -> bool:
+        return bool(
+            recorder.write(
+                lambda session: deliveries.mark_sending(
+                    session, delivery_id=claim_id, claimer=claimer, commit=False
+                )
+            )
+        )
+
+    context = {"unit": job.unit, "campaign": scope.campaign_code, "action": scope.action_key}
+    result: SinkResult
+    try:
+        result = sink(job.url, job.message, context=context, before_data=before_data)
+    except Exception as exc:
+        # Only the type is kept: an exception's text may quote the expanded URL and its secret.
+        result = _Failed(error=f"lỗi chương trình khi gửi ({type(exc).__name__})")
+    if result.claim_lost:  # taken over while connecting (lease): the new holder sends it
+        return None
+    status = _status(result)
+    error = labelled(status, result.error)
+    recorder.write(
+        lambda session: deliveries.finish_delivery(
+            session, delivery_id=claim_id, status=status, error=error, commit=False
+        )
+    )
+    return Outcome(job.unit, job.channel, status, error)
+
+
+def deliver(
+    scope: Scope,
+    jobs: Iterable[Job],
+    *,
+    sink: Sink,
+    threads: int,
+    lease: timedelta,
+) -> list[Outcome]:
+    """Send every job at most once over all runs, `threads` at a time; each job's outcome.
+
+    Jobs this batch did not claim come back as the store records them
+    (`reconcile`). Whatever happens, the batch's claimer token ends when it returns,
+    so a retry (or another run) may take over the claims it left pending without
+    waiting for the lease.
+    """
+    jobs = list(jobs)
+    claimer = new_attempt()
+    try:
+        with Recorder() as recorder, ThreadPoolExecutor(max(1, threads)) as workers:
+            results = list(
+                workers.map(
+                    lambda job: deliver_one(
+                        scope, job, sink=sink, recorder=recorder, lease=lease, claimer=claimer
+                    ),
+                    jobs,
+                )
+            )
+    finally:
+        end_attempt(claimer)
+    return reconcile(scope, jobs, results)
+
+
+def reconcile(scope: Scope, jobs: list[Job], results: list[Outcome | None]) -> list[Outcome]:
+    """The outcomes of a batch: its own, and the store's record for the jobs it did not claim.
+
+    A retry of a batch finds its permanent failures already final: they must stay
+    failures in the artifact and the report, not read "sent before". A message sent
+    by an earlier attempt of this same process's run is this run's, not another's.
+    """
+    if all(r is not None for r in results):
+        return [r for r in results if r is not None]
+    stored = {(d.unit_code, d.channel): d for d in stored_rows(scope)}
+    outcomes = []
+    for job, result in zip(jobs, results, strict=True):
+        if result is None:
+            row = stored.get((job.unit, job.channel))
+            result = (
+                from_row(row)
+                if row is not None
+                else Outcome(job.unit, job.channel, DeliveryStatus.SENT, earlier=True)
+            )
+        outcomes.append(result)
+    return outcomes
+
+
+def from_row(row: Delivery) -> Outcome:
+    """An outcome of a job the batch did not claim, as the store recorded it.
+
+    `earlier` unless this process made the record (an earlier attempt of this run).
+    """
+    status = DeliveryStatus(row.status)
+    return Outcome(
+        row.unit_code,
+        row.channel,
+        status,
+        None if status is DeliveryStatus.SENT else row.error,
+        earlier=not this_process(row.claimed_by),
+    )
+
+
+def stored_rows(scope: Scope) -> list[Delivery]:
+    """The store's deliveries of this scope (action occurrence and resend)."""
+    with session_scope() as session:
+        rows = deliveries.deliveries_for(
+            session, campaign_code=scope.campaign_code, action_key=scope.action_key
+        )
+    return [d for d in rows if d.occurrence == scope.occurrence and d.resend == scope.resend]
+
+
+def stored_outcomes(scope: Scope) -> list[Outcome]:
+    """Each delivery's outcome as the store recorded it (when a batch gave up before returning).
+
+    These are the run's own deliveries, whichever of its attempts made them.
+    """
+    return [
+        Outcome(d.unit_code, d.channel, DeliveryStatus(d.status), d.error)
+        for d in stored_rows(scope)
+    ]
+
+
+def jobs_for(
+    messages: Mapping[str, Any],
+    contacts: Callable[[str], Iterable[str]],
+    channel_id: Callable[[int, str], str],
+    wanted: Iterable[tuple[str, str]] | None = None,
+) -> list[Job]:
+    """A job per message and contact of its unit, only over `wanted` (unit, channel) pairs."""
+    only = None if wanted is None else {tuple(pair) for pair in wanted}
+    return [
+        Job(code, channel_id(index, url), url, message)
+        for code, message in messages.items()
+        for index, url in enumerate(contacts(code))
+        if only is None or (code, channel_id(index, url)) in only
+    ]
