@@ -480,3 +480,52 @@ def test_no_near_copy_of_a_function_body_but_the_named_ones() -> None:
     assert not unexplained, f"functions of {MIN_STATEMENTS}+ statements alike: {unexplained}"
     stale = [sorted(pair) for pair in INTENTIONAL if pair not in found]
     assert not stale, f"INTENTIONAL names pairs that are no longer alike: {stale}"
+
+
+# --- the tests themselves: fixtures shared through conftest -----------------------------------
+
+TESTS = ROOT / "tests"
+
+
+def _fixture_names(path: Path) -> set[str]:
+    """Functions of `path` decorated with pytest.fixture (called or not)."""
+    names = set()
+    for node in tree(path).body:
+        if isinstance(node, ast.FunctionDef):
+            for deco in node.decorator_list:
+                target = deco.func if isinstance(deco, ast.Call) else deco
+                if ast.unparse(target) in ("pytest.fixture", "fixture"):
+                    names.add(node.name)
+    return names
+
+
+def test_no_test_file_imports_another_test_file_or_a_fixture() -> None:
+    """Shared fixtures come from tests/conftest.py (and the modules it registers), by name."""
+    bad = []
+    for path in sorted(TESTS.glob("*.py")):
+        for node in ast.walk(tree(path)):
+            if isinstance(node, ast.ImportFrom):
+                module = node.module or ""
+                if node.level == 1:
+                    local = module
+                elif module.startswith("tests."):
+                    local = module.removeprefix("tests.")
+                else:
+                    continue
+                where = f"{path.name}:{node.lineno}"
+                if local.startswith("test_"):
+                    bad.append(f"{where}: imports the test file {local}.py")
+                    continue
+                source = TESTS / f"{local}.py"
+                imported = {alias.name for alias in node.names}
+                if local == "":  # from . import test_x
+                    bad += [f"{where}: imports {n}" for n in imported if n.startswith("test_")]
+                elif source.exists() and (fixtures := imported & _fixture_names(source)):
+                    bad.append(f"{where}: imports the fixtures {sorted(fixtures)} from {local}.py")
+            elif isinstance(node, ast.Import):
+                bad += [
+                    f"{path.name}:{node.lineno}: imports {a.name}"
+                    for a in node.names
+                    if a.name.startswith("tests.test_")
+                ]
+    assert not bad, "\n".join(bad)
