@@ -132,6 +132,8 @@ def _when(action: Action, tz: ZoneInfo) -> str:
 
 
 def print_preview(p: Preview, out: Callable[[str], None], tz: ZoneInfo) -> None:
+    from thidua.campaign.plan import Action
+
     local = p.now.astimezone(tz)
     out(
         f"Nếu triển khai lúc {local:%H:%M} {weekday_name(local.date())} {format_short(local.date())}:"
@@ -152,7 +154,7 @@ def print_preview(p: Preview, out: Callable[[str], None], tz: ZoneInfo) -> None:
         out(f"  {title}: {len(items)}")
         for item in items:
             label = getattr(item, "title", None) or getattr(item, "key", "")
-            if hasattr(item, "at"):
+            if isinstance(item, Action):  # a recorded run to cancel has no planned time
                 out(f"    · {_when(item, tz)} · {label}")
             else:
                 out(f"    · {label}")
@@ -244,6 +246,7 @@ def simulate(
     _record(loaded, plan, passed)
     out(f"Mô phỏng {loaded.code}: {len(actions)} hoạt động, {len(plan.participants)} đơn vị.")
 
+    from prefect import State
     from thidua.flows.action import run_action
     from thidua.notifications.send import contacts_replaced
 
@@ -263,6 +266,7 @@ def simulate(
                 deferred_to=send_at if send_at != clock else None,
                 return_state=True,
             )
+            assert isinstance(state, State)  # a synchronous flow: its final state, not a coroutine
             with session_scope() as session:
                 counts = action_counts(session, loaded.code, action)
                 mine = [

@@ -198,6 +198,7 @@ def report_failures(loaded: LoadedCampaign, action: Any, outcomes: list[Any]) ->
             if claim is None:
                 continue
             claim_id = claim.id
+            assert claim_id is not None  # flushed by the claim: the store gave it its id
         result = send(url, message, context={"unit": organizer.code, "campaign": loaded.code})
         with session_scope() as session:
             crud.finish_delivery(

@@ -15,7 +15,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from thidua.campaign.plan import ActionKind, Plan, occurrence_label, participants
-from thidua.campaign.spec import Campaign, Milestone, MilestoneKind, Requirement, Target
+from thidua.campaign.spec import (
+    Campaign,
+    Milestone,
+    MilestoneKind,
+    NomineeKind,
+    Requirement,
+    Target,
+)
 from thidua.ledger.failures import FailureRow, UnitFailures, failing_first, group_failures
 from thidua.registry.units import Registry
 
@@ -525,15 +532,15 @@ def _nominations(
     from thidua.ledger.nominations import KIND_ORDER, NominationError, award_key, limits_for
 
     everywhere: Counter[tuple[str, str]] = Counter()
-    for (_, award, kind), n in counts.items():
-        everywhere[(award, kind)] += n
+    for (_, key, kind), n in counts.items():
+        everywhere[(key, kind)] += n
 
     def used(unit: str | None, award: str, kinds: Iterable[str]) -> int:
         if unit is None:
             return sum(everywhere[(award, str(k))] for k in kinds)
         return sum(counts.get((unit, award, str(k)), 0) for k in kinds)
 
-    def kinds_label(kinds: frozenset) -> str:
+    def kinds_label(kinds: frozenset[NomineeKind]) -> str:
         return (
             ""
             if len(kinds) == len(KIND_ORDER)

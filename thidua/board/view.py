@@ -112,7 +112,7 @@ def read_rows(session: Session, *, code: str, unit: str | None = None) -> StoreR
         elif status.startswith("failed") or status == "uncertain":
             failed[key] += 1
 
-    actions = select(
+    actions = select(  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns; it takes any number
         ActionRecord.key,
         ActionRecord.milestone,
         ActionRecord.occurrence,
@@ -151,7 +151,7 @@ def read_rows(session: Session, *, code: str, unit: str | None = None) -> StoreR
             ActionRecord.milestone,
             ActionRecord.occurrence,
             Delivery.unit_code,
-            func.count(distinct(Delivery.action_key)),
+            func.count(distinct(col(Delivery.action_key))),
         )
         .join(ActionRecord, joined)
         .where(
@@ -183,9 +183,10 @@ def read_rows(session: Session, *, code: str, unit: str | None = None) -> StoreR
         .group_by(ActionRecord.milestone, ActionRecord.occurrence, Delivery.unit_code)
     )
     for m, o, recipient, at in session.exec(escalations):
-        rows.escalations.setdefault((m, o), {})[recipient] = at
+        if at is not None:  # a sent delivery always has its time; the column allows none
+            rows.escalations.setdefault((m, o), {})[recipient] = at
 
-    submissions = select(
+    submissions = select(  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns; it takes any number
         Submission.milestone,
         Submission.occurrence,
         Submission.unit_code,
@@ -222,7 +223,7 @@ def _read_failures(session: Session, rows: StoreRows, unit: str | None) -> None:
 
     from thidua.store.models import Delivery
 
-    failed = select(
+    failed = select(  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns; it takes any number
         Delivery.unit_code, Delivery.action_key, Delivery.channel, Delivery.status, Delivery.error
     ).where(col(Delivery.campaign_code) == rows.code, col(Delivery.status).in_(FAILED_STATUSES))
     if unit is not None:
@@ -464,7 +465,7 @@ def _nomination_section(board: Board, console: Console) -> None:
 def _target_section(board: Board, console: Console) -> None:
     if not board.targets or not board.units:
         return
-    colors = {True: "green", False: "red"}
+    colors: dict[bool | None, str] = {True: "green", False: "red"}
     rows = [
         [
             [(u.code, "")],
@@ -521,9 +522,9 @@ def _unit_sections(board: Board, console: Console) -> None:
     if board.targets:
         console.print()
         for t in board.targets:
-            cell = u.targets[t.code]
-            style = {True: "green", False: "red"}.get(cell.met, "")
-            console.print(f"Chỉ tiêu {t.code}: {cell.text}", style=style, soft_wrap=True)
+            figure = u.targets[t.code]
+            style = {True: "green", False: "red", None: ""}[figure.met]
+            console.print(f"Chỉ tiêu {t.code}: {figure.text}", style=style, soft_wrap=True)
 
 
 def _failure_section(board: Board, console: Console) -> None:

@@ -8,13 +8,14 @@ exist and can be reached, quotas that can be met, a child plan inside its parent
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from pathlib import Path
 
 from thidua.campaign.plan import ActionKind, Occurrence, compile_plan, occurrences, participants
 from thidua.campaign.spec import Campaign, MilestoneKind
 from thidua.dates.written import format_short
 from thidua.errors import Problem
-from thidua.registry.units import Registry
+from thidua.registry.units import Registry, Unit
 
 # Kinds that must happen inside the campaign period; others may come after it
 # (seed 003: the result report is due 10/7/2023, after a period ending 30/6/2023).
@@ -91,7 +92,7 @@ def _check_references(c: Campaign, reg: Registry) -> list[Problem]:
     return out
 
 
-def _unknown(what: str, known: dict[str, object]) -> str:
+def _unknown(what: str, known: Mapping[str, object]) -> str:
     sample = ", ".join(list(known)[:8])
     return f"{what} không có trong danh sách đơn vị (có: {sample}{'…' if len(known) > 8 else ''})"
 
@@ -118,7 +119,7 @@ def _check_dates(c: Campaign) -> list[Problem]:
     out += problems
     launch = c.launch_date
     period = c.period
-    reviews: list[tuple[str, object]] = []
+    reviews: list[tuple[MilestoneKind, Occurrence]] = []
     for i, m in enumerate(c.milestones):
         path = f"milestones[{m.id or i}]"
         needs_year = m.when.needs_year or m.when.needs_quarter
@@ -274,12 +275,13 @@ def _check_quotas(c: Campaign, reg: Registry) -> list[Problem]:
     return out
 
 
-def _ratio_base(of: str, members: list) -> int | None:
+def _ratio_base(of: str, members: list[Unit]) -> int | None:
     if of == "units":
         return len(members)
-    if any(u.headcount is None for u in members):
+    counts = [u.headcount for u in members]
+    if any(n is None for n in counts):
         return None
-    people = sum(u.headcount for u in members)
+    people = sum(n for n in counts if n is not None)
     return people + len(members) if of == "units_and_headcount" else people
 
 

@@ -249,8 +249,12 @@ def pydantic_problems(
             from thidua.text.names import escaped
 
             value = escaped(value)
-        args = {"value": value} if kind not in ("missing",) and _showable(value) else {}
-        problems.append(Problem(_path(loc, data), message, source=_line(loc, where), **args))
+        path, source = _path(loc, data), _line(loc, where)
+        problems.append(
+            Problem(path, message, value, source=source)
+            if kind != "missing" and _showable(value)
+            else Problem(path, message, source=source)
+        )
     return problems
 
 

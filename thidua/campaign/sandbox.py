@@ -189,6 +189,7 @@ class _Child:
         """Kill the child if still running; its exit status (negative: a signal)."""
         if self.proc.poll() is None:
             self.proc.kill()
+        status: int | None
         try:
             status = self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -500,11 +501,11 @@ def _run(path: Path) -> dict[str, Any]:
         hint = (
             f"; có `{named[0]} = Campaign(...)`, hãy đổi tên biến thành `campaign`" if named else ""
         )
-        problem = Problem(
-            "campaign",
-            f"tệp không khai báo biến `campaign = Campaign(...)`{hint}",
-            *named[:1],
-            source=source,
+        message = f"tệp không khai báo biến `campaign = Campaign(...)`{hint}"
+        problem = (
+            Problem("campaign", message, named[0], source=source)
+            if named
+            else Problem("campaign", message, source=source)
         )
         return {"problems": [_encode_problem(problem)]}
     problems = _extra_campaigns(text, namespace, source)
@@ -653,13 +654,14 @@ def _extra_campaigns(text: str, namespace: dict[str, Any], source: str) -> list[
         if not isinstance(value, dsl.Campaign) or id(value) in seen:
             continue
         code = value.fields.get("code")
+        message = (
+            "tệp khai báo thêm một chiến dịch ngoài biến `campaign`, chiến dịch này sẽ bị "
+            "bỏ qua; mỗi tệp chỉ khai báo một chiến dịch, hãy tách ra tệp riêng"
+        )
+        where = f"{value.file}:{value.line}"
         problems.append(
-            Problem(
-                name,
-                "tệp khai báo thêm một chiến dịch ngoài biến `campaign`, chiến dịch này sẽ bị "
-                "bỏ qua; mỗi tệp chỉ khai báo một chiến dịch, hãy tách ra tệp riêng",
-                *([code] if isinstance(code, str) else []),
-                source=f"{value.file}:{value.line}",
-            )
+            Problem(name, message, code, source=where)
+            if isinstance(code, str)
+            else Problem(name, message, source=where)
         )
     return problems

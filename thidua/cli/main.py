@@ -8,6 +8,7 @@ it needs, so that `thidua date` and `thidua plan` start fast.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import sys
@@ -112,7 +113,11 @@ def cmd_plan(args: argparse.Namespace) -> int:
         if args.unit not in loaded.registry:
             raise ThiduaError(f"đơn vị “{args.unit}” không có trong danh sách đơn vị")
         plan.actions = [a for a in plan.actions if args.unit in a.recipients]
-    renderers: dict[str, Callable] = {"table": plan_table, "json": plan_json, "ics": plan_ics}
+    renderers: dict[str, Callable[[Plan], str]] = {
+        "table": plan_table,
+        "json": plan_json,
+        "ics": plan_ics,
+    }
     sys.stdout.write(renderers[args.format](plan).rstrip("\r\n") + "\n")
     for problem in loaded.warnings:
         _print(f"cảnh báo: {problem.render()}", err=True)
@@ -314,16 +319,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `thidua` console script."""
-    if hasattr(sys.stdout, "reconfigure"):
-        sys.stdout.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
-        sys.stderr.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):  # not when replaced by a plain StringIO
+            stream.reconfigure(encoding="utf-8")
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USAGE
     try:
-        return args.func(args)
+        code: int = args.func(args)  # every command function returns its exit code
+        return code
     except ValidationFailed as exc:
         _print(exc.render(), err=True)
         return EXIT_INVALID

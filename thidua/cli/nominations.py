@@ -219,6 +219,7 @@ def cmd_move(args: argparse.Namespace) -> int:
     from thidua.campaign.lookup import find_campaign
     from thidua.ledger.nominations import allowed_moves, get_nomination, move, status_label
     from thidua.store.db import session_scope
+    from thidua.store.models import NominationStatus
 
     to, _ = _VERBS[args.verb]
     documents = _document_pairs(getattr(args, "documents", None))
@@ -229,7 +230,7 @@ def cmd_move(args: argparse.Namespace) -> int:
         nomination = move(
             session,
             nomination_id=args.id,
-            to=to,
+            to=NominationStatus(to),
             actor=args.by or _operator(),
             reason=args.reason,
             documents=documents,

@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import pairwise
-from typing import Any
+from typing import Any, cast
 
 from thidua.errors import PhraseError, number_text, quote
 
@@ -45,8 +46,9 @@ class _LazyRegex:
         return getattr(self._regex, name)
 
 
-def _lazy(pattern: str) -> Any:
-    return _LazyRegex(pattern)
+def _lazy(pattern: str) -> re.Pattern[str]:
+    # Typed as the pattern it stands for: _LazyRegex forwards every attribute to it.
+    return cast("re.Pattern[str]", _LazyRegex(pattern))
 
 
 @dataclass(frozen=True, slots=True)
@@ -519,15 +521,18 @@ class _Days(_Node):
 def _fill(node: _Node, source: _Node) -> None:
     """Give `node` the month/year it omits from the later `source` ("từ ngày 10 đến 20/5/2026")."""
     target, origin = node.base(), source.base()
-    if isinstance(target, _Day) and target.month is None:
-        month = origin.month if isinstance(origin, (_Day, _Month)) else None
-        if month is not None:
-            target.month = month
-            if target.year is None:
-                target.year = origin.year  # type: ignore[union-attr]
-                target.filled = target.year is not None
-            target.check()
-            return
+    if (
+        isinstance(target, _Day)
+        and target.month is None
+        and isinstance(origin, (_Day, _Month))
+        and origin.month is not None
+    ):
+        target.month = origin.month
+        if target.year is None:
+            target.year = origin.year
+            target.filled = target.year is not None
+        target.check()
+        return
     if isinstance(target, (_Day, _Month, _Months, _Quarter, _Year)) and target.year is None:
         year = getattr(origin, "year", None)
         if year is not None and not isinstance(origin, _Years):
@@ -726,7 +731,11 @@ def _has_digit(text: str) -> bool:
     return any(ch.isdigit() for ch in text)
 
 
-def _first_success(attempts: list[tuple]) -> _Node:
+#: A parse to try: a function of the text's pieces, and the pieces.
+_Attempt = tuple[Callable[..., "_Node"], *tuple[str, ...]]
+
+
+def _first_success(attempts: list[_Attempt]) -> _Node:
     """Run attempts in order; a real problem (not just "no match") wins over no match."""
     problem: _Bad | None = None
     for func, *args in attempts:
@@ -742,7 +751,7 @@ def _first_success(attempts: list[tuple]) -> _Node:
 
 
 def _candidate(s: str) -> _Node:
-    attempts: list[tuple] = []
+    attempts: list[_Attempt] = []
     # "…từ X đến Y": any label before "từ" is tolerated; "thứ Tư" is not "từ".
     # The label must be words only: digits before "từ" mean the text says something else.
     starts = [
@@ -762,7 +771,7 @@ def _candidate(s: str) -> _Node:
 
 def _parse_text(s: str) -> _Node:
     """Parse normalised text; raises only _Bad or _NoMatch."""
-    attempts: list[tuple] = [(_candidate, s)]
+    attempts: list[_Attempt] = [(_candidate, s)]
     label, colon, rest = s.partition(":")
     if colon and ":" not in rest and not _has_digit(label):
         # "Thời hạn nộp: 10/7/2023": the label before the colon is not part of the date.

@@ -548,8 +548,8 @@ def _nomination_facts(
         if status == "withdrawn":
             facts.withdrawn += 1
             continue
-        award = names.get(n.award, n.award)
-        count = awards.setdefault(award, AwardCount(award))
+        award_name = names.get(n.award, n.award)
+        count = awards.setdefault(award_name, AwardCount(award_name))
         count.by_kind[str(n.nominee_kind)] += 1
         count.by_status[status] += 1
         unit = info.get(n.unit_code) or _unit_info(registry, n.unit_code)
@@ -561,7 +561,7 @@ def _nomination_facts(
             facts.proposals.append(
                 NominationLine(
                     unit=unit.name,
-                    award=award,
+                    award=award_name,
                     nominee_kind=_nominee_label(n.nominee_kind),
                     nominee_name=n.nominee_name,
                     position=n.position,
@@ -598,7 +598,8 @@ def _target_facts(
     expected_units: int,
 ) -> list[TargetFacts]:
     """Per target (and year), each unit's latest figure in scope."""
-    latest: dict[tuple[str, str, str], tuple[tuple, float, float | None]] = {}
+    # (code, year, unit) → ((due, submitted at), value, base)
+    latest: dict[tuple[str, str, str], tuple[tuple[date, datetime], float, float | None]] = {}
     for s in submissions:
         due = in_scope.get((s.milestone, s.occurrence))
         if due is None:
@@ -618,11 +619,11 @@ def _target_facts(
         years = sorted({y for (c, y, _) in latest if c == target.code})
         for year in years if target.per == "year" and years else [""]:
             facts = TargetFacts(target, year, expected_units)
-            chosen: dict[str, tuple[tuple, float, float | None]] = {}
-            for (c, y, unit), entry in latest.items():
+            chosen: dict[str, tuple[tuple[date, datetime], float, float | None]] = {}
+            for (c, y, holder), entry in latest.items():
                 wanted = c == target.code and year in ("", y)
-                if wanted and (unit not in chosen or entry[0] >= chosen[unit][0]):
-                    chosen[unit] = entry
+                if wanted and (holder not in chosen or entry[0] >= chosen[holder][0]):
+                    chosen[holder] = entry
             for unit_code in [c for c in info if c in chosen] + sorted(set(chosen) - set(info)):
                 _, value, base = chosen[unit_code]
                 unit = info.get(unit_code) or _unit_info(registry, unit_code)

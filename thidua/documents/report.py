@@ -22,6 +22,7 @@ from thidua.documents.facts import (
     ACTION_STATUS_LABELS,
     NOMINATION_STATUS_LABELS,
     CampaignFacts,
+    NominationLine,
     Period,
     ReportKind,
     TargetFacts,
@@ -408,8 +409,10 @@ def _targets(facts: CampaignFacts) -> list[Block]:
             )
             blocks.append(Table(headers, rows, numeric=(1, 2, 3)))
         else:
-            rows = tuple((f.unit.name, number(f.value), _mark(f.attained)) for f in t.figures)
-            blocks.append(Table(("Cơ quan, đơn vị", t.target.numerator, "Đạt"), rows, numeric=(1,)))
+            plain = tuple((f.unit.name, number(f.value), _mark(f.attained)) for f in t.figures)
+            blocks.append(
+                Table(("Cơ quan, đơn vị", t.target.numerator, "Đạt"), plain, numeric=(1,))
+            )
     return blocks
 
 
@@ -497,7 +500,7 @@ def _proposals(facts: CampaignFacts, word: str) -> list[Block]:
     n = facts.nominations
     blocks: list[Block] = []
     if n.proposals:
-        by_award: dict[str, list] = {}
+        by_award: dict[str, list[NominationLine]] = {}
         for p in n.proposals:
             by_award.setdefault(p.award, []).append(p)
         for award, items in by_award.items():

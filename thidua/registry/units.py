@@ -15,7 +15,7 @@ import itertools
 import re
 import unicodedata
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -202,7 +202,7 @@ class Unit(_Model):
     email: str | None = None
 
 
-def _close_matches(word: str, candidates: list[str], n: int = 1) -> list[str]:
+def _close_matches(word: str, candidates: Sequence[str], n: int = 1) -> list[str]:
     """Did-you-mean suggestions; difflib is imported only when a mistake is found."""
     import difflib
 
@@ -677,7 +677,8 @@ def _check_references(
     supervisors: dict[str, tuple[str, str, str]],
 ) -> None:
     """Cross-references: supervisors exist and form no cycle, group heads are units."""
-    raw_units = data.get("units") if isinstance(data.get("units"), list) else []
+    listed = data.get("units")
+    raw_units = listed if isinstance(listed, list) else []
     all_codes = {
         _key(item["code"])
         for item in raw_units
@@ -811,7 +812,8 @@ _COMPILED_FORMAT = "1"
 
 def _compiled_cache_file(raw: bytes, suffix: str, check_contacts: bool) -> Path:
     code = source_fingerprint(__file__, _contacts.__file__, _names.__file__)
-    version = _contacts.apprise_version() if check_contacts else "-"
+    # "absent" rather than None: a registry checked without Apprise is cached apart.
+    version = (_contacts.apprise_version() or "absent") if check_contacts else "-"
     key = fingerprint(_COMPILED_FORMAT, code, version, suffix, str(check_contacts), raw)
     return cache_dir() / "registries" / f"{key}.json"
 
@@ -1122,7 +1124,7 @@ def _cell_text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if hasattr(value, "isoformat"):
-        return value.isoformat()
+        return str(value.isoformat())
     return str(value).strip()
 
 
