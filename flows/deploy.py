@@ -91,7 +91,7 @@ async def deploy_campaign(
     if pool:
         await ensure_pool(client, pool)
         on_work_pool(deployment, pool, Path.cwd())
-    deployment_id = await deployment.apply()
+    deployment_id = await deployment.aapply()
     recorded = await _forget_missing_runs(client, deployment_id, recorded)
     if status == "paused":  # the runs stay, Paused, until resume (flows/pausing.py)
         await pause_runs(client, deployment_id)
@@ -129,13 +129,9 @@ async def _apply(
     for action in [*sync.create, *(a for _, a in sync.move)]:
         created[action.key] = await _create_run(client, deployment_id, file, action)
     for action in sync.keep:
-        record = recorded.get(action.key)
-        if (
-            record is not None
-            and record.status == "scheduled"
-            and record.run_name != action.run_name()
-        ):
-            await client.update_flow_run(UUID(record.flow_run_id), name=action.run_name())
+        kept = recorded.get(action.key)
+        if kept is not None and kept.status == "scheduled" and kept.run_name != action.run_name():
+            await client.update_flow_run(UUID(kept.flow_run_id), name=action.run_name())
     with session_scope() as session:
         for action in sync.keep:
             record_action(session, code, action, status=None)

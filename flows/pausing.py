@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from prefect import State
 from prefect.client.orchestration import PrefectClient
 from prefect.client.schemas.filters import (
     DeploymentFilter,
@@ -50,7 +51,7 @@ async def pause_runs(client: PrefectClient, deployment_id: UUID) -> int:
     runs = await _runs(client, deployment_id, StateType.SCHEDULED)
     for run in runs:
         when = run.state.state_details.scheduled_time if run.state else None
-        state = Paused(
+        state: State = Paused(
             name=PAUSED_NAME,
             message="Chiến dịch tạm dừng; tiếp tục bằng `thidua resume`",
             state_details={"scheduled_time": when or run.expected_start_time},

@@ -18,7 +18,7 @@ from typing import Any
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
-from prefect.utilities.annotations import quote
+from thidua.flows.action import whole
 from thidua.notifications.send import channel_id
 from thidua.tasks.actions import (
     ActionContext,
@@ -90,14 +90,14 @@ def resend_action(
     if not wanted:
         return {"number": plan.number, "outcomes": []}
     chosen = Audience(wanted, audience.missing, audience.submitted, audience.total)
-    messages = render_messages(quote(ctx), quote(chosen), clock)
+    messages = render_messages(whole(ctx), whole(chosen), clock)
     state = deliver(
-        quote(ctx), quote(messages), resend=plan.number, channels=plan.channels, return_state=True
+        whole(ctx), whole(messages), resend=plan.number, channels=plan.channels, return_state=True
     )
     outcomes: list[Outcome] = (
         state.result() if state.is_completed() else stored_outcomes(ctx, plan.number)
     )
-    publish_artifacts(quote(ctx), quote(chosen), quote(outcomes))
+    publish_artifacts(whole(ctx), whole(chosen), whole(outcomes))
     return {
         "number": plan.number,
         "outcomes": outcomes,

@@ -134,6 +134,8 @@ def _when(action: Action, tz: ZoneInfo) -> str:
 
 
 def print_preview(p: Preview, out: Callable[[str], None], tz: ZoneInfo) -> None:
+    from thidua.campaign.plan import Action
+
     local = p.now.astimezone(tz)
     out(
         f"Nếu triển khai lúc {local:%H:%M} {weekday_name(local.date())} {format_short(local.date())}:"
@@ -154,7 +156,7 @@ def print_preview(p: Preview, out: Callable[[str], None], tz: ZoneInfo) -> None:
         out(f"  {title}: {len(items)}")
         for item in items:
             label = getattr(item, "title", None) or getattr(item, "key", "")
-            if hasattr(item, "at"):
+            if isinstance(item, Action):  # a recorded run to cancel has no planned time
                 out(f"    · {_when(item, tz)} · {label}")
             else:
                 out(f"    · {label}")

@@ -101,7 +101,9 @@ def on_work_pool(deployment: RunnerDeployment, pool: str, project: Path) -> Runn
     module = deployment.entrypoint or ""
     if ":" in module:  # flows/action.py:run_action → thidua.flows.action.run_action
         path, _, function = module.partition(":")
-        module = ".".join(Path(path).with_suffix("").parts) + "." + function
+        # flows/ installs as thidua.flows (pyproject package-dir): import it by that name,
+        # never as a top-level `flows` that would load a second copy of its modules.
+        module = ".".join(("thidua", *Path(path).with_suffix("").parts, function))
     deployment.entrypoint = module
     return deployment
 

@@ -127,13 +127,10 @@ def markdown_docx(text: str) -> bytes:
         after_title = False
         for group in groups:
             paragraph = doc.add_paragraph()
-            paragraph.alignment = (
-                WD_ALIGN_PARAGRAPH.JUSTIFY
-                if listed
-                else WD_ALIGN_PARAGRAPH.CENTER
-                if centred
-                else None
-            )
+            if listed or centred:  # else the document's default alignment
+                paragraph.alignment = (
+                    WD_ALIGN_PARAGRAPH.JUSTIFY if listed else WD_ALIGN_PARAGRAPH.CENTER
+                )
             if listed:
                 paragraph.paragraph_format.first_line_indent = Cm(1)
             for i, line in enumerate(group):

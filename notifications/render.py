@@ -335,7 +335,7 @@ def launch_deadlines(campaign: Campaign, occurrences: list[Occurrence]) -> list[
     A title is a name and stays as written; a recurring milestone's occurrence goes in
     parentheses (“Báo cáo hằng năm (kỳ năm 2027)”), so no word of the title is repeated.
     """
-    items = []
+    items: list[dict[str, Any]] = []
     for occ in occurrences:
         m = occ.milestone
         if m.kind is MilestoneKind.LAUNCH or m.audience == "organizer":

@@ -51,7 +51,7 @@ import ssl
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 import apprise
@@ -252,7 +252,7 @@ class SharedTLSEmail(NotifyEmail):
         secret = hashlib.sha256((self.password or "").encode()).hexdigest()
         return (
             self.smtp_host,
-            self.port,
+            self.port or 0,  # the relay's default port, as in _connect
             self.user,
             self.secure_mode,
             self.verify_certificate,
@@ -273,7 +273,7 @@ class SharedTLSEmail(NotifyEmail):
         else:
             smtp = _SMTP(local_hostname=_local_hostname, timeout=timeout)
         smtp.timeouts = smtp_timeouts()
-        smtp._host = self.smtp_host  # type: ignore[attr-defined]  # TLS server name (as __init__)
+        smtp._host = self.smtp_host  # type: ignore[union-attr]  # smtplib's private TLS server name, set as its __init__ does
         try:
             smtp.connect(self.smtp_host, self.port or 0)
         except BaseException:
@@ -329,7 +329,7 @@ class SharedTLSEmail(NotifyEmail):
             smtp.body_sent = False  # type: ignore[attr-defined]
             smtp.before_data = self.before_data  # type: ignore[attr-defined]
             try:
-                refused = smtp.sendmail(self.from_addr[1], message.to_addrs, message.body)
+                refused = smtp.sendmail(str(self.from_addr[1]), message.to_addrs, message.body)
             except ClaimLost:
                 self.claim_lost = True
                 try:  # MAIL and RCPT went through: forget them, keep the connection
@@ -453,7 +453,7 @@ def _plugin(url: str, pool: SMTPPool | None) -> Any:
 
 def _attachment(paths: Iterable[os.PathLike[str] | str]) -> apprise.AppriseAttachment | None:
     files = [str(path) for path in paths]
-    return apprise.AppriseAttachment(files) if files else None
+    return apprise.AppriseAttachment([*files]) if files else None
 
 
 def _once(hook: Callable[[], bool] | None) -> Callable[[], bool] | None:
@@ -484,7 +484,9 @@ def read_secret_block(name: str) -> str:
     from prefect.blocks.system import Secret
 
     try:
-        value = Secret.load(name).get()
+        # Called from synchronous code: Prefect returns the block itself, not a coroutine.
+        block = cast(Secret, Secret.load(name))
+        value = block.get()
     except ValueError:  # Prefect's "Unable to find block document named …"
         raise SecretUnavailable(name, "chưa có block này", permanent=True) from None
     except Exception as exc:  # the API unreachable: worth a retry; the text may be long
@@ -557,7 +559,7 @@ def send(
                 return SendResult(ok=False, claim_lost=True)
             ok = sender.notify(
                 title=message.subject,
-                body=message.html if as_html else message.text,
+                body=message.html if as_html and message.html else message.text,
                 body_format=apprise.NotifyFormat.HTML if as_html else apprise.NotifyFormat.TEXT,
                 attach=_attachment(message.attachments),
             )

@@ -126,7 +126,7 @@ class _SMTPS(_Tracked, smtplib.SMTP_SSL):
     pass
 
 
-Relay = tuple[str, int, str | None, str, bool, str]
+Relay = tuple[str, int, str | None, str | None, bool, str]
 
 
 class SMTPPool:

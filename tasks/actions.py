@@ -18,6 +18,7 @@ from uuid import UUID
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
 from prefect.tasks import exponential_backoff
 from thidua.notifications.attachments import attachments_for
@@ -31,7 +32,7 @@ from thidua.campaign.plan import Action, ActionKind, Plan, compile_plan
 from thidua.campaign.schedule import catchup_exceeded
 from thidua.clock import now as clock_now
 from thidua.config import get_settings
-from thidua.dates.hours import deferral_note
+from thidua.dates.hours import TZ, deferral_note
 from thidua.dates.sendtime import DEFERRED_FOR_HOURS, SYSTEM_DOWN, run_name_at
 from thidua.dates.written import format_short, weekday_name
 from thidua.delivery import engine
@@ -188,12 +189,14 @@ def defer_action(
             timeout=0,
             as_subflow=False,
         )
+        # Called from a synchronous task: Prefect returns the run itself, not a coroutine.
+        assert isinstance(run, FlowRun)
         # A run an operator cancelled (or that failed) is no hand-over: make a fresh one.
         if run.state is None or not run.state.is_final():
             break
     else:
         raise RuntimeError(f"cannot create a deferred run for {action.key}")
-    note = deferral_note(until, reason, tz=until.tzinfo)
+    note = deferral_note(until, reason, tz=until.tzinfo or TZ)
     with session_scope() as session:
         campaign_rows.set_action_status(
             session,

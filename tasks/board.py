@@ -58,6 +58,8 @@ def publish_board(ctx: ActionContext, now: datetime | None = None) -> UUID:
         now=now or clock_now(),
         timezone=get_settings().timezone,
     )
-    return create_table_artifact(
+    artifact = create_table_artifact(
         board.table_rows(), key=board_key(ctx.code), description=board_description(board)
     )
+    assert isinstance(artifact, UUID)  # called from a synchronous task: the id, not a coroutine
+    return artifact

@@ -1,4 +1,10 @@
-"""Shared fixtures: the shipped registry, a small registry, and campaign-file writers."""
+"""Shared fixtures: the shipped registry, a small registry, and campaign-file writers.
+
+Fixtures that several test files use live here or in a helper module registered below;
+test files use them by name and never import a fixture, nor another test file
+(tests/test_structure.py checks both). Plain helpers shared by a few files sit in
+non-test modules (serving.py, faults.py, board_fixtures.py, ...) that those files import.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,13 @@ from pathlib import Path
 import pytest
 
 from thidua.config import Settings, set_settings
+
+#: Helper modules whose fixtures every test file can use by name.
+pytest_plugins = [
+    "tests.store_fixtures",  # backend, pg_database, empty_db, fresh_db, sqlite_db
+    "tests.submission_fixtures",  # campaigns, store
+    "tests.smtp_peer",  # smtp_server
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 CAMPAIGNS = ROOT / "campaigns"

@@ -225,6 +225,48 @@ print(json.dumps({"completed": state.is_completed(), "type": state.type.value,
 """
 
 
+#: Records the campaign and its launch, runs the launch through the flow, then prints the
+#: run's artifacts (campaign 12/KH-TEST): the child of the email-failure tests.
+DRIVER = """
+import json, sys
+from thidua.flows.action import run_action
+from prefect.artifacts import Artifact
+from thidua.store import campaign_rows
+from thidua.campaign.loading import load_campaign
+from thidua.config import get_settings
+from thidua.store.db import session_scope
+from thidua.campaign.plan import compile_plan
+
+path = sys.argv[1]
+loaded = load_campaign(path)
+plan = compile_plan(loaded.spec, loaded.registry, notice_time=get_settings().notice_time)
+launch = plan.actions[0]
+with session_scope() as session:  # what deploying the campaign records, as `thidua simulate` does
+    campaign_rows.upsert_campaign(
+        session, code=loaded.code, title=loaded.spec.title, file=str(loaded.path),
+        organizer=loaded.spec.organizer, spec_hash="test",
+        period_start=loaded.spec.period.start, period_end=loaded.spec.period.end,
+    )
+    campaign_rows.save_action(
+        session, campaign_code=loaded.code, key=launch.key, **campaign_rows.action_fields(launch),
+        status="scheduled",
+    )
+state = run_action(
+    campaign_file=path, action_key=launch.key, scheduled_for=launch.at, now=launch.at,
+    return_state=True,
+)
+table = Artifact.get("12-kh-test-gui-tin")
+summary = Artifact.get("12-kh-test-tom-tat")
+print(json.dumps({
+    "completed": state.is_completed(),
+    "message": state.message,
+    "action_key": launch.key,
+    "table": json.loads(table.data) if isinstance(table.data, str) else table.data,
+    "summary": summary.data,
+}))
+"""
+
+
 def python(code: str, *args: str) -> list[str]:
     return [sys.executable, "-c", code, *args]
 

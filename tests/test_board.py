@@ -24,20 +24,7 @@ from thidua.ledger import deliveries
 from thidua.store.db import session_scope
 from thidua.store.models import Delivery
 
-from .board_fixtures import (
-    CODE,
-    EXTRA,
-    FAILURES,
-    GIAY_KHEN,
-    GRID,
-    MILESTONES,
-    NOW,
-    VN,
-    seed,
-)
-from .store_fixtures import backend, fresh_db, pg_database
-
-__all__ = ["backend", "fresh_db", "pg_database"]
+from .board_fixtures import CODE, EXTRA, FAILURES, GIAY_KHEN, GRID, MILESTONES, NOW, VN, seed
 
 
 @pytest.fixture

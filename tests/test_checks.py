@@ -33,7 +33,17 @@ def test_review_outside_the_period(write_campaign) -> None:
 
 def test_report_may_come_after_the_period_but_not_before_it(write_campaign) -> None:
     ok = write_campaign('Milestone(kind="báo cáo", when="chậm nhất ngày 10/7/2026"),')
-    load_campaign(ok)
+    load_campaign(ok)  # raises CampaignFileError if refused
+    # Launched early, the period starting on 15/3: a report due on 10/3 is after the
+    # launch (so only this rule can refuse it) but before the period.
+    text = write_campaign('Milestone(kind="báo cáo", when="chậm nhất ngày 10/3/2026"),').read_text(
+        "utf-8"
+    )
+    early = text.replace("Từ ngày 01/3/2026", "Từ ngày 15/3/2026")
+    assert early != text
+    found = errors(write_campaign(text=early))
+    assert "milestones[1].when" in found and "hạn trước khi bắt đầu thời gian thực hiện" in found
+    assert "trước ngày phát động" not in found
 
 
 def test_summary_before_review(write_campaign) -> None:

@@ -14,10 +14,6 @@ from thidua.store import claimers
 from thidua.store.claimers import end_attempt, holder_gone, new_attempt
 from thidua.store.db import session_scope
 
-from .store_fixtures import backend, fresh_db, pg_database
-
-__all__ = ["backend", "fresh_db", "pg_database"]
-
 CHILD = "from thidua.store.claimers import new_attempt; print(new_attempt())"  # a process that then exits
 
 

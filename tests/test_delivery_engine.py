@@ -33,9 +33,6 @@ from thidua.store.db import session_scope
 from thidua.store.models import ActionStatus, DeliveryStatus
 
 from .serving import free_port
-from .store_fixtures import backend, fresh_db, pg_database
-
-__all__ = ["backend", "fresh_db", "pg_database"]
 
 SCOPE = Scope("12/KH-TEST", "launch/-/launch", "")
 LEASE = timedelta(minutes=10)

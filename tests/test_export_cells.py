@@ -23,9 +23,6 @@ from thidua.store import nomination_rows
 from thidua.store.db import session_scope
 
 from .nomination_helpers import CODE_2023, dossier, nominate_in, request, seed_2023
-from .store_fixtures import backend, fresh_db, pg_database
-
-__all__ = ["backend", "fresh_db", "pg_database"]
 
 ROOT = Path(__file__).resolve().parent.parent
 HYPERLINK = '=HYPERLINK("http://ke-gian.example/lay-du-lieu","Bấm")'

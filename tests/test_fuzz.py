@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from thidua.campaign.loading import load_campaign
 from thidua.dates.offset import MAX_OFFSET_DAYS, parse_offset
 from thidua.dates.phrases import parse_date, parse_phrase
+from thidua.dates.span import DateSpan
 from thidua.errors import CampaignFileError, PhraseError, RegistryError
 from thidua.registry import UnitKind, load_registry, parse_registry
 
@@ -50,6 +51,21 @@ def _vietnamese(text: str) -> bool:
     return any(
         c in text for c in "àáảãạăắằẳẵặâấầẩẫậđèéẻẽẹêếềểễệìíỉĩịòóỏõọôốồổỗộơớờởỡợùúủũụưứừửữựỳýỷỹỵ"
     )
+
+
+def _same_days_written_out(span: DateSpan) -> DateSpan:
+    """The span parsed again from its days written plainly: an independent route to them.
+
+    A span the parser produced must be one it can read back as dates, inside the years
+    it accepts (1900–2201), whatever phrase led to it.
+    """
+    day = "ngày {:%d/%m/%Y}"
+    written = (
+        day.format(span.start)
+        if span.is_day
+        else "từ " + day.format(span.start) + " đến " + day.format(span.end)
+    )
+    return parse_date(written)
 
 
 # Integers past 4,300 digits cannot even be printed by Python (ValueError).
@@ -100,8 +116,8 @@ def test_phrase_parser_raises_only_phrase_errors(text: str, year: Any, quarter: 
     except PhraseError as exc:
         assert _vietnamese(exc.reason), exc.reason
         return
-    # (DateSpan itself refuses an end before its start: asserting that here could not fail.)
-    assert span.phrase == text
+    assert _same_days_written_out(span) == span, (text, span)
+    assert phrase.resolve(year, quarter) == span  # resolving twice gives the same days
     assert span.start.year >= 1900 and span.end.year <= 2201
     if phrase.is_complete:  # a phrase that names its own days ignores the context
         assert span == phrase.resolve()
@@ -114,8 +130,9 @@ def test_parse_date_raises_only_phrase_errors(text: str, year: Any, quarter: Any
         span = parse_date(text, year=year, quarter=quarter)
     except PhraseError:
         return
-    assert span.phrase == text
-    assert span == parse_phrase(text).resolve(year, quarter)
+    assert _same_days_written_out(span) == span, (text, span)
+    # parse_date is parse_phrase + resolve: the two routes agree.
+    assert parse_phrase(text).resolve(year, quarter) == span
 
 
 _OFFSET_WORDS = st.sampled_from(
@@ -431,8 +448,29 @@ def campaign_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+#: A file that loads: random fields almost never all fit, and the success branch must run.
+_VALID_FIELDS = {
+    "code": "12/KH-TEST",
+    "issued": "ngày 02/3/2026",
+    "period": "Từ ngày 01/3/2026 đến ngày 30/6/2026",
+    "organizer": "BTDKT",
+    "groups": ["KHOI-A", "CUM-X"],
+    "nominees": ["tập thể"],
+    "per_unit": 1,
+    "ratio": "30%",
+    "kind": "báo cáo",
+    "id": "bao-cao",
+    "when": "ngày 10/5/2026",
+    "reminders": [3],
+    "after": 3,
+    "to": "supervisor",
+}
+
+
 @fuzz(120)
 @given(st.fixed_dictionaries(_CAMPAIGN_FIELDS))
+@example(_VALID_FIELDS)
+@example({**_VALID_FIELDS, "period": "năm 2026"})
 def test_campaign_files_load_or_fail_with_a_campaign_file_error(
     campaign_folder: Path, fields: dict[str, Any]
 ) -> None:
@@ -445,7 +483,9 @@ def test_campaign_files_load_or_fail_with_a_campaign_file_error(
         assert exc.errors
         assert all(_vietnamese(p.message) for p in exc.errors), exc.render()
         return
-    assert loaded.spec.period.start <= loaded.spec.period.end
+    # The file's period is the days its phrase names, as parse_date reads them alone.
+    assert loaded.spec.period == parse_date(fields["period"]), fields["period"]
+    assert loaded.spec.period.phrase == fields["period"]
 
 
 # --- regressions found by fuzzing and by the corpus ------------------------------------------------

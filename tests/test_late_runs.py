@@ -29,39 +29,13 @@ from thidua.dates.workdays import vietnam_calendar
 from thidua.store import campaign_rows
 from thidua.store.db import get_engine, session_scope
 
-from .browser import Browser
 from .conftest import SMALL_REGISTRY
-from .serving import Served, start_serve, wait_for
+from .server_runs import campaign_text, finished, run_now, runs_of, runs_tab_shows
+from .serving import Served, start_serve
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
-OUTPUT = Path(__file__).resolve().parent / "output"
 PARTICIPANTS = ("SO-A", "SO-B", "XA-1", "XA-2")
 EIGHT = datetime.min.time().replace(hour=8)
-
-
-def campaign_text(code: str, launch: date) -> str:
-    end = launch + timedelta(days=60)
-    return f'''
-from thidua import Campaign, Milestone, Participants
-
-campaign = Campaign(
-    code="{code}",
-    title="Đợt thi đua thử nghiệm giờ làm việc",
-    issuer="UBND tỉnh",
-    issued="{launch:%d/%m/%Y}",
-    period="Từ ngày {launch:%d/%m/%Y} đến ngày {end:%d/%m/%Y}",
-    organizer="BTDKT",
-    registry="units.yaml",
-    participants=Participants(groups=["KHOI-A", "CUM-X"]),
-    milestones=[
-        Milestone(kind="phát động", when="{launch:%d/%m/%Y}"),
-        # As written: these tests need a deadline that may fall on a Sunday (BLDS Điều 148
-        # would move it to Monday by default).
-        Milestone(id="a", kind="báo cáo", when="{end - timedelta(days=5):%d/%m/%Y}",
-                  deadline_rule="as_written"),
-    ],
-)
-'''
 
 
 def make_campaign(folder: Path, code: str, launch: date) -> Path:
@@ -300,46 +274,9 @@ def test_redeploy_moves_a_deferred_action_whose_date_changed() -> None:
 # --- the whole chain on a Prefect server --------------------------------------------
 
 
-def runs_of(served: Served, code: str, name_part: str) -> list[dict[str, Any]]:
-    deployment = served.deployment(code.replace("/", "-"))
-    return [r for r in served.runs(deployment["id"]) if name_part in r["name"]]
-
-
 def runs_for(served: Served, code: str, key: str) -> list[dict[str, Any]]:
     deployment = served.deployment(code.replace("/", "-"))
     return [r for r in served.runs(deployment["id"]) if r["parameters"]["action_key"] == key]
-
-
-def run_now(served: Served, run_id: str, **parameters: Any) -> None:
-    """Make a run start at once, as a worker coming back late would (optionally on a clock)."""
-    if parameters:
-        run = served.api("GET", f"/flow_runs/{run_id}")
-        served.api(
-            "PATCH", f"/flow_runs/{run_id}", {"parameters": {**run["parameters"], **parameters}}
-        )
-    served.api(
-        "POST",
-        f"/flow_runs/{run_id}/set_state",
-        {
-            "state": {
-                "type": "SCHEDULED",
-                "state_details": {"scheduled_time": datetime.now(UTC).isoformat()},
-            },
-            "force": True,
-        },
-    )
-
-
-def finished(served: Served, run_id: str, worker: Served) -> dict[str, Any]:
-    return wait_for(
-        lambda: (
-            (r := served.api("GET", f"/flow_runs/{run_id}"))["state_type"]
-            in ("COMPLETED", "FAILED", "CANCELLED", "CRASHED")
-            and r
-        ),
-        timeout=150,
-        message=worker.output(),
-    )
 
 
 def outbox(data_dir: Path, action: str) -> dict[str, int]:
@@ -367,20 +304,6 @@ def latest_artifact(served: Served, key: str) -> str:
         "POST", "/artifacts/latest/filter", {"artifacts": {"key": {"any_": [key]}}}
     )
     return artifact["data"]
-
-
-def runs_tab_shows(served: Served, code: str, texts: list[str]) -> None:
-    """The deployment's Runs tab in the Prefect UI lists `texts` (scripts/test installs Chromium)."""
-    deployment = served.deployment(code.replace("/", "-"))
-    with Browser(width=1440, height=900, timezone="Asia/Ho_Chi_Minh") as browser:
-        page = browser.screenshot_url(
-            f"{served.ui_url}/deployments/deployment/{deployment['id']}?tab=Runs",
-            OUTPUT / "ui-deferred-runs.png",
-            wait_for=texts,
-            all_of=True,
-            timeout=60,
-        )
-    assert page.found, page.excerpt()
 
 
 def test_a_late_evening_run_defers_once_and_the_deferred_run_sends(served, tmp_path) -> None:

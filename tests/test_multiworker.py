@@ -2,6 +2,11 @@
 campaigns on a process work pool, and two `thidua worker` processes running the same
 action at the same moment without sending any message twice.
 
+The overlap is forced, not hoped for: every unit is reached through a real SMTP relay
+(aiosmtpd) that holds each message at RCPT until both runs have claimed deliveries in the
+store. Neither run can finish first and stop its twin at the gate, so both must share
+the units through their claims, which is the property under test.
+
 Everything is real: a fresh PostgreSQL database for Prefect and another for the store
 (created here, dropped at the end), `prefect server start` through `LocalServer`, and
 the `thidua deploy` / `thidua worker` commands as subprocesses. Without a reachable
@@ -11,14 +16,13 @@ PostgreSQL the test fails, unless THIDUA_SKIP_POSTGRES=1 (see tests/store_fixtur
 from __future__ import annotations
 
 import contextlib
-import email
-import email.policy
 import json
 import os
 import secrets
 import signal
 import subprocess
 import time
+from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -31,11 +35,12 @@ from thidua.flows.server import LocalServer, prefect_database_url
 
 from thidua.config import Settings
 from thidua.errors import SettingsError, ThiduaError
-from thidua.ledger.deliveries import deliveries_for
-from thidua.store import campaign_rows, outbox_rows
+from thidua.ledger import deliveries
+from thidua.store import campaign_rows
 from thidua.store.db import get_engine, session_scope
 
 from .conftest import SMALL_REGISTRY
+from .faults import Relay, smtp_relay
 from .serving import ROOT, THIDUA, clean_env, free_port, wait_for
 from .store_fixtures import temporary_databases
 
@@ -49,17 +54,48 @@ POOL = "thidua-test"
 FINAL = {"COMPLETED", "CANCELLED", "FAILED", "CRASHED"}
 
 
-def registry_text() -> str:
-    lines = [SMALL_REGISTRY.rstrip("\n")]
+PARTICIPANTS = ["SO-A", "SO-B", "XA-1", "XA-2", *(f"XA-{n}" for n in range(3, 3 + EXTRA_UNITS))]
+
+
+def address(code: str) -> str:
+    return f"{code.lower()}@example.vn"
+
+
+def mailto(code: str, port: int) -> str:
+    return f"mailto://127.0.0.1:{port}?to={address(code)}&from=btdkt@example.vn&mode=insecure"
+
+
+def registry_text(smtp_port: int) -> str:
+    """The small registry plus EXTRA_UNITS xã, every participant reached on the relay."""
+    text = SMALL_REGISTRY
+    for code in PARTICIPANTS[:4]:
+        outbox = f'["outbox://{code.lower()}"]'
+        assert outbox in text, code
+        text = text.replace(outbox, f'["{mailto(code, smtp_port)}"]')
+    lines = [text.rstrip("\n")]
     for n in range(3, 3 + EXTRA_UNITS):
         lines.append(
             f"  - {{code: XA-{n}, name: UBND xã Số {n}, kind: xa, groups: [CUM-X], "
-            f'supervisor: UBND, headcount: 10, contacts: ["outbox://xa-{n}"]}}'
+            f'supervisor: UBND, headcount: 10, contacts: ["{mailto(f"XA-{n}", smtp_port)}"]}}'
         )
     return "\n".join(lines) + "\n"
 
 
-PARTICIPANTS = ["SO-A", "SO-B", "XA-1", "XA-2", *(f"XA-{n}" for n in range(3, 3 + EXTRA_UNITS))]
+def open_claims(store_db: str) -> dict[str, int]:
+    """Launch claims still held (pending or sending), per claimer, read with plain SQL."""
+    engine = create_engine(store_db)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT claimed_by, count(*) FROM deliveries WHERE action_key = :key"
+                    " AND resend = 0 AND status IN ('pending', 'sending') GROUP BY claimed_by"
+                ),
+                {"key": LAUNCH},
+            ).all()
+    finally:
+        engine.dispose()
+    return {str(claimer): n for claimer, n in rows}
 
 
 def campaign_text(launch: datetime) -> str:
@@ -144,26 +180,36 @@ def stop_group(process: subprocess.Popen[bytes]) -> int | None:
     return process.returncode
 
 
-def outbox_files(data_dir: Path) -> dict[str, int]:
-    """Launch messages per mailbox, read from the .eml files the outbox channel wrote."""
-    counts: dict[str, int] = {}
-    for path in (data_dir / "outbox").rglob("*.eml"):
-        msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        if msg["X-Thidua-Action"] == LAUNCH:
-            counts[path.parent.name] = counts.get(path.parent.name, 0) + 1
-    return counts
+@pytest.fixture
+def held_relay() -> Iterator[tuple[Relay, int]]:
+    """(relay, port): an SMTP relay holding every message at RCPT until `stall_after = None`.
+
+    The first run to pass the gate cannot finish (and stop its twin at the gate as a
+    rerun of a done action) before the twin has claimed deliveries too.
+    """
+    relay = Relay(stall_after=0)
+    with smtp_relay(relay) as port:
+        try:
+            yield relay, port
+        finally:
+            relay.stall_after = None  # let held sessions end, so the relay can stop
 
 
 @pytest.mark.slow
 def test_two_workers_run_one_action_at_once_and_send_each_message_once(
-    pg_urls: tuple[str, str], write_campaign, campaign_dir: Path, tmp_path: Path
+    pg_urls: tuple[str, str],
+    held_relay: tuple[Relay, int],
+    write_campaign,
+    campaign_dir: Path,
+    tmp_path: Path,
 ) -> None:
     started = time.monotonic()
+    relay, smtp_port = held_relay
     prefect_db, store_db = pg_urls
     data = tmp_path / "data"
     port = free_port()
     settings = Settings(data_dir=data, ui_port=port, prefect_database_url=prefect_db)
-    (campaign_dir / "units.yaml").write_text(registry_text(), encoding="utf-8")
+    (campaign_dir / "units.yaml").write_text(registry_text(smtp_port), encoding="utf-8")
     env = clean_env(
         THIDUA_DATA_DIR=str(data),
         THIDUA_UI_PORT=str(port),
@@ -173,6 +219,8 @@ def test_two_workers_run_one_action_at_once_and_send_each_message_once(
         # are up and waiting for the due second together (Prefect holds them until then).
         PREFECT_WORKER_QUERY_SECONDS="2",
         PREFECT_WORKER_PREFETCH_SECONDS="40",
+        # The twin that finds claims in flight retries its delivery: soon, not in 5 s.
+        THIDUA_RETRY_SECONDS="1",
     )
     workers: list[subprocess.Popen[bytes]] = []
     with LocalServer(settings) as server:
@@ -242,7 +290,20 @@ def test_two_workers_run_one_action_at_once_and_send_each_message_once(
                 )
 
             due = (launch - datetime.now(VN)).total_seconds()
-            runs = wait_for(finished, timeout=due + 150, interval=1, message=logs())
+
+            def both_hold_claims() -> dict[str, int] | None:
+                if any(w.poll() is not None for w in workers):
+                    raise AssertionError("a worker exited:\n" + logs())
+                claims = open_claims(store_db)
+                return claims if len(claims) == 2 else None
+
+            # The overlap itself: two runs (two claimers) hold claims at the same moment.
+            held = wait_for(both_hold_claims, timeout=due + 150, interval=0.5, message=logs())
+            timings["overlap_s"] = time.monotonic() - started
+            print(f"claims held at once, per run: {sorted(held.values())}")
+            assert not relay.received  # nothing was sent before both had claimed
+            relay.stall_after = None  # the relay answers again
+            runs = wait_for(finished, timeout=150, interval=1, message=logs())
             timings["runs_done_s"] = time.monotonic() - started
         finally:
             codes = [stop_group(w) for w in workers]
@@ -258,15 +319,8 @@ def test_two_workers_run_one_action_at_once_and_send_each_message_once(
         # run at a time, so they were two different workers).
         a, b = runs
         assert a["start_time"] < b["end_time"] and b["start_time"] < a["end_time"], runs
-        # Usually both pass the gate and split the sending; a twin that reached the gate
-        # only after the other had finished is stopped there, which is right too.
-        gated = "Không gửi: hoạt động đã chạy trước đó"
-        completed = [r for r in runs if r["state"]["type"] == "COMPLETED"]
-        assert completed, states
-        for run in runs:
-            if run not in completed:
-                assert (run["state"]["type"], run["state"]["message"]) == ("CANCELLED", gated)
-        runs = completed
+        # Both passed the gate (neither was stopped there as a rerun of a done action).
+        assert [r["state"]["type"] for r in runs] == ["COMPLETED", "COMPLETED"], states
 
         # Per run, what it did for each unit: exactly one of the two sent each message.
         outcome: dict[str, list[str]] = {}
@@ -283,6 +337,8 @@ def test_two_workers_run_one_action_at_once_and_send_each_message_once(
             for row in rows:
                 outcome.setdefault(row["Mã"], []).append(row["Kết quả"])
         assert sorted(outcome) == sorted(PARTICIPANTS)
+        # The units were shared: each run sent some of them itself.
+        assert all(n > 0 for n in sent_by_run), sent_by_run
         # The other run found the claim: the message was sent, or was being sent, by its twin.
         lost = {"đã gửi trước đó", "đang được gửi ở lượt chạy khác"}
         for unit, results in outcome.items():
@@ -302,18 +358,14 @@ def test_two_workers_run_one_action_at_once_and_send_each_message_once(
             deployment["pull_steps"],
         )
 
-    # The record: one 'sent' delivery and one outbox message per unit, no more.
+    # The record: one 'sent' delivery per unit, and the relay got each message once.
     with session_scope(get_engine(store_db)) as session:
-        deliveries = deliveries_for(session, campaign_code=CODE, action_key=LAUNCH)
-        messages = [
-            m for m in outbox_rows.outbox_messages(session, campaign_code=CODE) if m.action_key == LAUNCH
-        ]
+        records = deliveries.deliveries_for(session, campaign_code=CODE, action_key=LAUNCH)
         action = campaign_rows.get_action(session, campaign_code=CODE, key=LAUNCH)
-    assert sorted(d.unit_code for d in deliveries) == sorted(PARTICIPANTS)
-    assert {d.status for d in deliveries} == {"sent"}
-    assert all(d.attempts == 1 for d in deliveries)
-    assert sorted(m.unit_code for m in messages) == sorted(PARTICIPANTS)
-    assert outbox_files(data) == {code.lower(): 1 for code in PARTICIPANTS}
+    assert sorted(d.unit_code for d in records) == sorted(PARTICIPANTS)
+    assert {d.status for d in records} == {"sent"}
+    assert all(d.attempts == 1 for d in records)
+    assert Counter(relay.received) == {address(code): 1 for code in PARTICIPANTS}
     assert action is not None and action.status == "done"
     # Prefect kept those runs in its own PostgreSQL database, not in a SQLite file.
     prefect_engine = create_engine(make_url(prefect_db).set(drivername="postgresql"))

@@ -23,9 +23,6 @@ from .nomination_helpers import (
     request,
     seed_2023,
 )
-from .store_fixtures import backend, fresh_db, pg_database
-
-__all__ = ["backend", "fresh_db", "pg_database"]
 
 GIAY_KHEN = "Giấy khen của Thủ trưởng các cơ quan, đơn vị, địa phương"
 HEADERS = [

@@ -32,9 +32,6 @@ from .nomination_helpers import (
     sngv,
     store_state,
 )
-from .store_fixtures import backend, fresh_db, pg_database
-
-__all__ = ["backend", "fresh_db", "pg_database"]
 
 S = NominationStatus
 SNGV_AT = at("20/05/2026 09:00")

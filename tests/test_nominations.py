@@ -45,9 +45,6 @@ from .nomination_helpers import (
     store_state,
     stored_files,
 )
-from .store_fixtures import backend, fresh_db, pg_database
-
-__all__ = ["backend", "fresh_db", "pg_database"]
 
 S = NominationStatus
 

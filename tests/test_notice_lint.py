@@ -25,7 +25,7 @@ from thidua.config import get_settings
 
 from .conftest import CAMPAIGNS
 from .notice_corpus import names, notices
-from .test_smtp import Inbox, smtp_server  # noqa: F401  (the fixture, used by name)
+from .smtp_peer import Inbox
 
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 
@@ -247,7 +247,7 @@ def test_every_subject_decodes_exactly_from_the_outbox_eml() -> None:
 
 
 def test_every_subject_decodes_exactly_from_a_real_smtp_server(
-    smtp_server: tuple[int, Inbox, list[str]],  # noqa: F811
+    smtp_server: tuple[int, Inbox, list[str]],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Through `send` → Apprise's e-mail plugin → an SMTP server, as a unit receives it."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from .test_worker import VN, make_campaign, runs_by_name, worker
+from .worker_runs import VN, make_campaign, runs_by_name, worker
 
 
 def test_pause_resume_restores_the_same_runs(served, tmp_path) -> None:

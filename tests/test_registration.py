@@ -22,7 +22,6 @@ from thidua.ledger.registration import commitments, parse_registered
 from thidua.store.db import session_scope
 from thidua.store.models import Submission
 
-from .store_fixtures import backend, fresh_db, pg_database  # noqa: F401
 from .submission_fixtures import run
 
 CODE = "8/KH-DANGKY"
@@ -64,7 +63,7 @@ def campaign_file(write_campaign) -> Path:
 
 
 @pytest.fixture
-def store(fresh_db: Engine, tmp_path: Path, campaign_file: Path) -> Engine:  # noqa: F811
+def store(fresh_db: Engine, tmp_path: Path, campaign_file: Path) -> Engine:
     from thidua.config import Settings, set_settings
 
     path = campaign_file
@@ -157,7 +156,7 @@ def test_the_board_shows_the_registered_level_next_to_the_result(
     try:  # the store's rows by table family (main) or in one module (before that split)
         from thidua.store.campaign_rows import upsert_campaign
     except ImportError:
-        from thidua.store.crud import upsert_campaign
+        from thidua.store.campaign_rows import upsert_campaign
     with session_scope(store) as session:  # recorded as deployed: the board reads the store
         upsert_campaign(
             session, code=CODE, title=spec.title, file=str(campaign_file),

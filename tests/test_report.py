@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -16,183 +16,29 @@ from thidua.campaign.loading import LoadedCampaign, load_campaign
 from thidua.campaign.plan import compile_plan
 from thidua.config import Settings, set_settings
 from thidua.documents.facts import (
-    CampaignFacts,
     Period,
     ReportKind,
     default_period,
     gather_facts,
     parse_period,
 )
-from thidua.documents.layout import number, percent, to_markdown
-from thidua.documents.report import build_report
+from thidua.documents.report import build_report, number, percent, to_markdown
 from thidua.errors import ThiduaError
-from thidua.ledger import deliveries
-from thidua.store import campaign_rows, submission_rows
+from thidua.store import submission_rows
 from thidua.store.db import get_engine, session_scope
-from thidua.store.models import Delivery, Nomination
+from thidua.store.models import Delivery
 
 from .conftest import CAMPAIGNS
-from .store_fixtures import backend, fresh_db, pg_database
+from .report_seed import C2023, CODE_2023, TODAY, at, deliver, facts_2023, seed_2023
 
-__all__ = ["backend", "fresh_db", "pg_database"]
-
-C2023 = CAMPAIGNS / "ubnd_2023_75_nam_thi_dua_ai_quoc.py"
 VD01 = CAMPAIGNS / "vd_2026_2030_doi_moi_sang_tao.py"
-CODE_2023 = "75NAM-TDAQ/KH-UBND"
 CODE_VD = "VD-01/KH-UBND"
 BANG_KHEN = "Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh"
-TODAY = date(2026, 11, 20)
-
-
-def at(y: int, m: int, d: int, h: int = 3) -> datetime:
-    return datetime(y, m, d, h, tzinfo=UTC)
-
-
-def nomination(code: str, unit: str, name: str, kind: str, status: str, **kw: object) -> Nomination:
-    fields: dict = {
-        "campaign_code": code,
-        "unit_code": unit,
-        "award": "bang_khen_cua_chu_tich_uy_ban_nhan_dan_tinh",
-        "nominee_kind": kind,
-        "nominee_name": name,
-        "nominee_key": name.lower(),
-        "achievement": f"Thành tích của {name}",
-        "achievement_key": name.lower(),
-        "milestone": "ho-so-bang-khen",
-        "status": status,
-        "submitted_at": at(2023, 7, 3),
-    }
-    return Nomination(**{**fields, **kw})
-
-
-def deliver(session, code: str, key: str, unit: str, status: str, occurrence: str = "") -> None:
-    claim = deliveries.claim_delivery(
-        session,
-        campaign_code=code,
-        action_key=key,
-        occurrence=occurrence,
-        unit_code=unit,
-        channel="0-outbox",
-    )
-    assert claim is not None
-    deliveries.finish_delivery(session, delivery_id=claim.id, status=status, error=None)
-
-
-def seed_2023(engine: Engine, loaded: LoadedCampaign) -> None:
-    """A plausible end state of the 2023 campaign."""
-    plan = compile_plan(loaded.spec, loaded.registry)
-    spec = loaded.spec
-    with session_scope(engine) as s:
-        campaign_rows.upsert_campaign(
-            s,
-            code=CODE_2023,
-            title=spec.title,
-            file=str(C2023),
-            organizer=spec.organizer,
-            spec_hash="-",
-            period_start=spec.period.start,
-            period_end=spec.period.end,
-        )
-        for unit, timing in [
-            ("SNV", "on_time"),
-            ("SGDDT", "on_time"),
-            ("SYT", "late"),
-            ("HUYEN-HOA-AN", "on_time"),
-        ]:
-            submission_rows.record_submission(
-                s,
-                campaign_code=CODE_2023,
-                milestone="bao-cao-ket-qua",
-                occurrence="",
-                unit_code=unit,
-                submitted_at=at(2023, 7, 8),
-                timing=timing,
-                requirement="report",
-            )
-        s.add(
-            nomination(
-                CODE_2023,
-                "SYT",
-                "Nguyễn Văn An",
-                "ca_nhan",
-                "accepted",
-                position="Bác sĩ",
-                workplace="Bệnh viện Đa khoa tỉnh",
-            )
-        )
-        s.add(nomination(CODE_2023, "SYT", "Khoa Nhi", "tap_the", "awarded"))
-        s.add(
-            nomination(
-                CODE_2023,
-                "SGDDT",
-                "Hộ ông Nông Văn Bình",
-                "ho_gia_dinh",
-                "accepted",
-                workplace="xã Hưng Đạo",
-            )
-        )
-        # No milestone recorded: the campaign's only nomination milestone is meant.
-        s.add(
-            nomination(
-                CODE_2023,
-                "HUYEN-HOA-AN",
-                "Trường Tiểu học Hòa An",
-                "tap_the",
-                "submitted",
-                milestone=None,
-            )
-        )
-        s.add(
-            nomination(
-                CODE_2023,
-                "SNV",
-                "Phòng Tổ chức",
-                "tap_the",
-                "returned",
-                submitted_at=at(2023, 7, 4),
-            )
-        )
-        s.add(nomination(CODE_2023, "STC", "Bà Lê Thị Cúc", "ca_nhan", "withdrawn"))
-        by_key = {a.key: a for a in plan.actions}
-        statuses = {
-            "launch/-/launch": ("done", None),
-            "bao-cao-ket-qua/-/reminder/5d": ("done", None),
-            "bao-cao-ket-qua/-/overdue": ("failed", "máy chủ thư không trả lời"),
-        }
-        for key, (status, error) in statuses.items():
-            campaign_rows.save_action(
-                s,
-                campaign_code=CODE_2023,
-                key=key,
-                status=status,
-                error=error,
-                **campaign_rows.action_fields(by_key[key]),
-            )
-        for unit in ("SNV", "SYT", "SGDDT"):
-            deliver(s, CODE_2023, "launch/-/launch", unit, "sent")
-        deliver(s, CODE_2023, "bao-cao-ket-qua/-/reminder/5d", "STC", "sent")
-        deliver(s, CODE_2023, "bao-cao-ket-qua/-/reminder/5d", "STP", "failed_permanent")
-        deliver(s, CODE_2023, "bao-cao-ket-qua/-/overdue", "STC", "failed_transient")
 
 
 @pytest.fixture
 def loaded_2023() -> LoadedCampaign:
     return load_campaign(C2023)
-
-
-def facts_2023(engine: Engine, loaded: LoadedCampaign) -> CampaignFacts:
-    plan = compile_plan(loaded.spec, loaded.registry)
-    period = default_period(loaded.spec, plan, ReportKind.SUMMARY, TODAY)
-    with session_scope(engine) as s:
-        return gather_facts(
-            s,
-            spec=loaded.spec,
-            registry=loaded.registry,
-            kind=ReportKind.SUMMARY,
-            period=period,
-            today=TODAY,
-            plan=plan,
-        )
 
 
 def test_facts_of_the_2023_campaign(fresh_db: Engine, loaded_2023: LoadedCampaign) -> None:

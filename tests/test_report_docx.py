@@ -14,10 +14,7 @@ from thidua.campaign.loading import load_campaign
 from thidua.documents.docx import keep_dates_together, write_docx
 from thidua.documents.report import build_report
 
-from .store_fixtures import backend, fresh_db, pg_database
-from .test_report import C2023, facts_2023, seed_2023
-
-__all__ = ["backend", "fresh_db", "pg_database"]
+from .report_seed import C2023, facts_2023, seed_2023
 
 
 def texts(cell) -> list[str]:

@@ -34,9 +34,6 @@ from thidua.store.db import session_scope
 from thidua.store.models import ActionStatus, Nomination, NominationStatus
 
 from .conftest import CAMPAIGNS
-from .store_fixtures import sqlite_db
-
-__all__ = ["sqlite_db"]
 
 SHIPPED = sorted(p for p in CAMPAIGNS.glob("*.py") if not p.name.startswith("_"))
 

@@ -28,9 +28,8 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from .conftest import ROOT
-from .faults import local_prefect
+from .faults import DRIVER, local_prefect
 from .serving import THIDUA, clean_env, free_port
-from .test_send_failures import DRIVER
 
 pytestmark = pytest.mark.slow
 

@@ -24,8 +24,8 @@ from thidua.campaign.loading import load_campaign
 from thidua.campaign.plan import compile_plan
 
 from .browser import Browser, chromium_path
+from .server_runs import campaign_text, finished, run_now, runs_of, runs_tab_shows
 from .serving import free_port, start_serve, wait_for
-from .test_late_runs import campaign_text, finished, run_now, runs_of, runs_tab_shows
 
 pytestmark = pytest.mark.slow
 

@@ -32,8 +32,8 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from .conftest import ROOT
+from .faults import DRIVER
 from .serving import clean_env, free_port
-from .test_send_failures import DRIVER
 
 pytestmark = pytest.mark.slow
 

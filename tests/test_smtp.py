@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
-import socket
 from collections.abc import Callable, Iterator
 from email.message import EmailMessage
 from pathlib import Path
@@ -13,7 +12,6 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
 from thidua.notifications.attachments import attachments_for
 from thidua.notifications.render import Message, render
 from thidua.notifications.send import SMTPPool, send
@@ -21,57 +19,13 @@ from thidua.notifications.send import SMTPPool, send
 from thidua.campaign.loading import load_campaign
 from thidua.campaign.plan import ActionKind, compile_plan
 
+from .serving import free_port
+from .smtp_peer import Inbox
+
 # The test peer asks for AUTH over plain SMTP on loopback, which aiosmtpd warns about.
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 
 OUTLINE = "# Đề cương báo cáo\n\nI. Kết quả thực hiện phong trào thi đua\n"
-
-
-class Inbox:
-    """aiosmtpd handler keeping every message it accepts."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], bytes]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append((list(envelope.rcpt_tos), envelope.original_content))
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[tuple[int, Inbox, list[str]]]:
-    """A plain SMTP server on 127.0.0.1 that requires AUTH with the test's credentials."""
-    inbox, logins = Inbox(), []
-
-    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any):
-        ok = isinstance(data, LoginPassword) and (data.login, data.password) == (
-            b"btdkt",
-            b"m@t/kh&u",
-        )
-        if ok:
-            logins.append(data.login.decode())
-        return AuthResult(success=ok, handled=False)
-
-    port = free_port()
-    controller = Controller(
-        inbox,
-        hostname="127.0.0.1",
-        port=port,
-        authenticator=authenticator,
-        auth_required=True,
-        auth_require_tls=False,  # loopback test peer; production URLs use mailtos://
-    )
-    controller.start()
-    try:
-        yield port, inbox, logins
-    finally:
-        controller.stop()
 
 
 def test_a_reminder_reaches_a_real_smtp_server(

@@ -1,7 +1,7 @@
 """`thidua status CODE` as an admin reads it: the board in the terminal, JSON, one unit, errors.
 
 Run in-process (`thidua.cli.main`) against a real store (SQLite and PostgreSQL)
-seeded as in tests/test_board.py; "now" is frozen by THIDUA_NOW (thidua/clock.py)
+seeded as in tests/board_fixtures.py; "now" is frozen by THIDUA_NOW (thidua/clock.py)
 after every due date of the test campaign (June 2026), so every unsubmitted
 occurrence is missing whatever day the tests run.
 """
@@ -21,9 +21,6 @@ from thidua.cli.main import main
 from thidua.config import set_settings
 
 from .board_fixtures import CODE, EXTRA, FAILURES, GRID, MILESTONES, seed
-from .store_fixtures import backend, fresh_db, pg_database
-
-__all__ = ["backend", "fresh_db", "pg_database"]
 
 ANSI = re.compile(r"\x1b\[")
 #: The frozen "now" of these tests: a Saturday, after every date of the test campaign.

@@ -43,9 +43,6 @@ from thidua.store.models import (
 )
 
 from .conftest import ROOT
-from .store_fixtures import backend, empty_db, fresh_db, pg_database, sqlite_db
-
-__all__ = ["backend", "empty_db", "fresh_db", "pg_database", "sqlite_db"]
 
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 

@@ -9,10 +9,7 @@ from thidua.store import submission_rows
 from thidua.store.db import session_scope
 from thidua.store.models import SubmissionTiming
 
-from .store_fixtures import backend, fresh_db, pg_database
-from .submission_fixtures import CODE, SEED_003, campaigns, run, store, write_xlsx
-
-__all__ = ["backend", "campaigns", "fresh_db", "pg_database", "store"]
+from .submission_fixtures import CODE, SEED_003, run, write_xlsx
 
 
 def rows(code: str = CODE) -> list:

@@ -21,10 +21,7 @@ from thidua.campaign.lookup import find_campaign
 from thidua.campaign.plan import compile_plan
 from thidua.ledger.files import FileBatch, file_dir
 
-from .store_fixtures import backend, fresh_db, pg_database
-from .submission_fixtures import SEED_003, campaigns, store, write_pdf
-
-__all__ = ["backend", "campaigns", "fresh_db", "pg_database", "store"]
+from .submission_fixtures import SEED_003, write_pdf
 
 pytestmark = pytest.mark.slow
 

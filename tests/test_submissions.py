@@ -31,21 +31,16 @@ from thidua.store import submission_rows
 from thidua.store.db import session_scope
 from thidua.store.models import SubmissionTiming
 
-from .store_fixtures import backend, fresh_db, pg_database
 from .submission_fixtures import (
     CODE,
     SEED_003,
-    campaigns,
     run,
-    store,
     write_docx,
     write_pdf,
     write_png,
     write_xlsx,
     write_zip,
 )
-
-__all__ = ["backend", "campaigns", "fresh_db", "pg_database", "store"]
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 WINDOW = "chỉ nhận trong ngày 03 và ngày 04 tháng 7 năm 2023 (thứ Hai, thứ Ba)"

@@ -13,51 +13,11 @@ import json
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from .conftest import SMALL_REGISTRY
-from .serving import Served, start_serve, wait_for
+from .serving import wait_for
+from .worker_runs import VN, make_campaign, runs_by_name, worker
 
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 PARTICIPANTS = ("SO-A", "SO-B", "XA-1", "XA-2")
-
-
-def campaign_text(code: str, launch: datetime, *, b_days: int = 20) -> str:
-    today = launch.date()
-    return f'''
-from thidua import Campaign, Milestone, Participants
-
-campaign = Campaign(
-    code="{code}",
-    title="Đợt thi đua thử nghiệm tiến trình",
-    issuer="UBND tỉnh",
-    issued="{today:%d/%m/%Y}",
-    period="Từ ngày {today:%d/%m/%Y} đến ngày {today + timedelta(days=60):%d/%m/%Y}",
-    organizer="BTDKT",
-    registry="units.yaml",
-    working_days_only=False,
-    participants=Participants(groups=["KHOI-A", "CUM-X"]),
-    milestones=[
-        Milestone(kind="phát động", when="{today:%d/%m/%Y}", time="{launch:%H:%M:%S}"),
-        Milestone(id="a", kind="báo cáo", when="{today + timedelta(days=10):%d/%m/%Y}", reminders=[3]),
-        Milestone(id="b", kind="báo cáo", when="{today + timedelta(days=b_days):%d/%m/%Y}", reminders=[3]),
-    ],
-)
-'''
-
-
-def make_campaign(folder: Path, code: str, launch: datetime, **kw) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "units.yaml").write_text(SMALL_REGISTRY, encoding="utf-8")
-    path = folder / "camp.py"
-    path.write_text(campaign_text(code, launch, **kw), encoding="utf-8")
-    return path
-
-
-def worker(served: Served, data_dir: Path, campaigns: Path) -> Served:
-    return start_serve(
-        data_dir, api_url=served.api_url, extra_env={"THIDUA_CAMPAIGNS_DIR": str(campaigns)}
-    )
 
 
 def outbox(data_dir: Path, action: str) -> dict[str, int]:
@@ -68,14 +28,6 @@ def outbox(data_dir: Path, action: str) -> dict[str, int]:
         if msg["X-Thidua-Action"] == action:
             counts[path.parent.name] = counts.get(path.parent.name, 0) + 1
     return counts
-
-
-def runs_by_name(served: Served, code: str) -> dict[str, list[dict]]:
-    deployment = served.deployment(code.replace("/", "-"))
-    out: dict[str, list[dict]] = {}
-    for run in served.runs(deployment["id"]):
-        out.setdefault(run["name"], []).append(run)
-    return out
 
 
 def test_worker_down_at_the_due_time_runs_the_action_once_when_back(served, tmp_path) -> None:

@@ -282,7 +282,7 @@ def _nomination_section(board: Board, console: Console) -> None:
 def _target_section(board: Board, console: Console) -> None:
     if not board.targets or not board.units:
         return
-    colors = {True: "green", False: "red"}
+    colors: dict[bool | None, str] = {True: "green", False: "red"}
     rows = [
         [
             [(u.code, "")],
@@ -339,9 +339,9 @@ def _unit_sections(board: Board, console: Console) -> None:
     if board.targets:
         console.print()
         for t in board.targets:
-            cell = u.targets[t.code]
-            style = {True: "green", False: "red"}.get(cell.met, "")
-            console.print(f"Chỉ tiêu {t.code}: {cell.text}", style=style, soft_wrap=True)
+            figure = u.targets[t.code]
+            style = {True: "green", False: "red", None: ""}[figure.met]
+            console.print(f"Chỉ tiêu {t.code}: {figure.text}", style=style, soft_wrap=True)
 
 
 def _failure_section(board: Board, console: Console) -> None:

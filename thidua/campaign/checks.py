@@ -15,7 +15,7 @@ from thidua.campaign.plan import ActionKind, Occurrence, compile_plan, occurrenc
 from thidua.campaign.spec import Campaign, MilestoneKind
 from thidua.dates.written import format_short
 from thidua.errors import Problem, did_you_mean
-from thidua.registry import Registry
+from thidua.registry import Registry, Unit
 
 # Kinds that must happen inside the campaign period; others may come after it
 # (seed 003: the result report is due 10/7/2023, after a period ending 30/6/2023).
@@ -165,7 +165,7 @@ def _check_dates(c: Campaign, *, launch_known: bool = True) -> list[Problem]:
     out += problems
     launch = c.launch_date
     period = c.period
-    reviews: list[tuple[str, object]] = []
+    reviews: list[tuple[MilestoneKind, Occurrence]] = []
     for i, m in enumerate(c.milestones):
         path = f"milestones[{i}]"
         needs_year = m.when.needs_year or m.when.needs_quarter
@@ -326,12 +326,13 @@ def _check_quotas(c: Campaign, reg: Registry, *, counted: bool = True) -> list[P
     return out
 
 
-def _ratio_base(of: str, members: list) -> int | None:
+def _ratio_base(of: str, members: list[Unit]) -> int | None:
     if of == "units":
         return len(members)
-    if any(u.headcount is None for u in members):
+    counts = [u.headcount for u in members]
+    if any(n is None for n in counts):
         return None
-    people = sum(u.headcount for u in members)
+    people = sum(n for n in counts if n is not None)
     return people + len(members) if of == "units_and_headcount" else people
 
 

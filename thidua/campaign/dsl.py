@@ -33,7 +33,7 @@ class Declaration:
         return f"{type(self).__name__}({inner})"
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other.fields == self.fields  # type: ignore[attr-defined]
+        return type(other) is type(self) and other.fields == self.fields
 
     __hash__ = None  # type: ignore[assignment]
 

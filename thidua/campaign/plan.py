@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from typing import TypedDict
 from zoneinfo import ZoneInfo
 
 from thidua.campaign.audience import audience, expand, participants
@@ -293,6 +294,14 @@ def compile_plan(
     return Plan(campaign, actions, occs, members, problems)
 
 
+class _Addressed(TypedDict):
+    """Whom an occurrence's actions address: the keyword arguments every `_add` shares."""
+
+    occurrence: Occurrence
+    audience: str
+    recipients: tuple[str, ...]
+
+
 class _Builder:
     def __init__(
         self,
@@ -321,7 +330,7 @@ class _Builder:
     def add_occurrence(self, occ: Occurrence) -> None:
         m = occ.milestone
         audience, recipients = self._audience(m)
-        base = {
+        base: _Addressed = {
             "occurrence": occ,
             "audience": audience,
             "recipients": recipients,
@@ -387,17 +396,13 @@ class _Builder:
                 self.forward(raw),
                 raw,
                 f"Báo cáo cấp trên: đơn vị chưa {subject}",
-                **{
-                    **base,
-                    "audience": to if to in ("supervisor", "group_head", "organizer") else "units",
-                    "recipients": _escalation_recipients(
-                        to, self.campaign, self.registry, recipients
-                    ),
-                },
+                occurrence=occ,
+                audience=to if to in ("supervisor", "group_head", "organizer") else "units",
+                recipients=_escalation_recipients(to, self.campaign, self.registry, recipients),
             )
         self._compile(m, occ, base)
 
-    def _compile(self, m: Milestone, occ: Occurrence, base: dict) -> None:
+    def _compile(self, m: Milestone, occ: Occurrence, base: _Addressed) -> None:
         """After a sơ kết or tổng kết is due, the organizer compiles the results."""
         if m.kind in (MilestoneKind.REVIEW, MilestoneKind.SUMMARY):
             raw = occ.due + timedelta(days=1)
@@ -406,7 +411,9 @@ class _Builder:
                 self.forward(raw),
                 raw,
                 f"Tổng hợp kết quả {m.kind.label}{_suffix(occ)}",
-                **{**base, "audience": "organizer", "recipients": (self.campaign.organizer,)},
+                occurrence=base["occurrence"],
+                audience="organizer",
+                recipients=(self.campaign.organizer,),
             )
 
     def _audience(self, m: Milestone) -> tuple[str, tuple[str, ...]]:

@@ -106,12 +106,12 @@ def plan_table(plan: Plan) -> str:
         )
     table = render_table(rows, ["Ngày", "Thứ", "Giờ", "Hoạt động", "Đối tượng", "Mẫu"])
     notes = []
-    if moved := moved_deadlines(plan):
+    if shifted := moved_deadlines(plan):
         notes.append("Hạn rơi vào ngày nghỉ (hạn theo văn bản → hạn áp dụng):")
         notes += [
             f"- {o.milestone.label}{' ' + o.label if o.label else ''}: "
             f"{deadline_text(o.due, o.written)}"
-            for o in moved
+            for o in shifted
         ]
     return "\n".join([*header, table, *notes, f"Tổng cộng {len(plan.actions)} hoạt động."])
 
@@ -173,7 +173,8 @@ def _ics_escape(text: str) -> str:
 
 def _fold(line: str) -> list[str]:
     # RFC 5545 §3.1: lines longer than 75 octets are folded, never inside a UTF-8 sequence.
-    out, current = [], ""
+    out: list[str] = []
+    current = ""
     for ch in line:
         limit = 75 if not out else 74
         if len((current + ch).encode()) > limit:

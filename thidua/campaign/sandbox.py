@@ -189,6 +189,7 @@ class _Child:
         """Kill the child if still running; its exit status (negative: a signal)."""
         if self.proc.poll() is None:
             self.proc.kill()
+        status: int | None
         try:
             status = self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:

@@ -30,10 +30,19 @@ FINAL = frozenset({"running", "done", "failed", "skipped"})
 class Recorded(Protocol):
     """What the store knows of an action (thidua.store.models.ActionRecord fits)."""
 
-    key: str
-    scheduled_at: datetime
-    status: str
-    flow_run_id: str | None
+    # Read-only members: a record whose fields are narrower (an ActionStatus, a str
+    # subclass) still fits.
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def scheduled_at(self) -> datetime: ...
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def flow_run_id(self) -> str | None: ...
 
 
 @dataclass
@@ -72,18 +81,23 @@ def reconcile(
         if record is not None and record.status in FINAL:
             plan.keep.append(action)
             continue
-        scheduled = record is not None and record.status == "scheduled" and record.flow_run_id
-        if scheduled and record.scheduled_at == action.at:
+        # The record of a run that is still waiting in Prefect, if there is one.
+        scheduled = (
+            record
+            if record is not None and record.status == "scheduled" and record.flow_run_id
+            else None
+        )
+        if scheduled is not None and scheduled.scheduled_at == action.at:
             plan.keep.append(action)
         elif action.at < now - catchup:
-            if scheduled:
-                plan.cancel.append(record)
+            if scheduled is not None:
+                plan.cancel.append(scheduled)
             if record is None or record.status != "passed":
                 plan.passed.append(action)
             else:
                 plan.keep.append(action)
-        elif scheduled:
-            plan.move.append((record, action))
+        elif scheduled is not None:
+            plan.move.append((scheduled, action))
         else:
             plan.create.append(action)
     for key, record in recorded.items():

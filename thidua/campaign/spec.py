@@ -247,6 +247,15 @@ LongTextField = Annotated[LongText, Field(min_length=1)]
 PathText = Annotated[OneLine, Field(min_length=1)]
 
 
+# Field types: the enum, or its Vietnamese label or an alias (LabelledEnum.parse). Spelled
+# out rather than `Kind.field()`, a call that type checkers cannot read as a type.
+CampaignKindField = Annotated[CampaignKind, BeforeValidator(CampaignKind.parse)]
+NomineeKindField = Annotated[NomineeKind, BeforeValidator(NomineeKind.parse)]
+MilestoneKindField = Annotated[MilestoneKind, BeforeValidator(MilestoneKind.parse)]
+RequirementField = Annotated[Requirement, BeforeValidator(Requirement.parse)]
+DeadlineRuleField = Annotated[DeadlineRule, BeforeValidator(DeadlineRule.parse)]
+
+
 class Spec(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -304,7 +313,7 @@ class Award(Spec):
 
     name: NameText
     code: Code | None = None
-    nominees: list[NomineeKind.field()] = [NomineeKind.COLLECTIVE, NomineeKind.INDIVIDUAL]
+    nominees: list[NomineeKindField] = [NomineeKind.COLLECTIVE, NomineeKind.INDIVIDUAL]
     quota: Quota | None = None
     dossier: list[TitleText] = []
     standards: list[LongTextField] = []
@@ -348,14 +357,14 @@ class Recurrence(Spec):
 class Milestone(Spec):
     """A dated step of the campaign: what is due, from whom, with which reminders."""
 
-    kind: MilestoneKind.field()
+    kind: MilestoneKindField
     when: PhraseField
     id: Annotated[str, Field(pattern=_SLUG.pattern)] | None = None
     title: TitleText | None = None
     opens: PhraseField | None = None
     due: PhraseField | None = None
     audience: Literal["participants", "organizer"] | list[Code] = "participants"
-    submit: Requirement.field() | None = None
+    submit: RequirementField | None = None
     description: LongTextField | None = None
     reminders: list[OffsetField] = []
     overdue_notice: bool = True
@@ -366,7 +375,7 @@ class Milestone(Spec):
     late: Literal["accept", "refuse"] = "accept"
     time: TimeField | None = None
     # None: the campaign's rule. Only deadlines (milestones asking for a submission) move.
-    deadline_rule: DeadlineRule.field() | None = None
+    deadline_rule: DeadlineRuleField | None = None
     # None: a nomination is optional for a unit (no overdue notice or escalation to units
     # that did not nominate); every other submission is required.
     required: bool | None = None
@@ -427,12 +436,12 @@ class Campaign(Spec):
     organizer: Code
     participants: Participants
     milestones: list[Milestone] = Field(min_length=1)
-    kind: CampaignKind.field() = CampaignKind.BATCH
+    kind: CampaignKindField = CampaignKind.BATCH
     signer: NameText | None = None
     parent: Annotated[OneLine, Field(pattern=r"^\S+/\S+$")] | None = None
     legal_bases: list[LongTextField] = []
     contents: list[LongTextField] = []
-    criteria: dict[NomineeKind.field(), list[LongTextField]] = {}
+    criteria: dict[NomineeKindField, list[LongTextField]] = {}
     awards: list[Award] = []
     targets: list[Target] = []
     registry: PathText | None = None
@@ -440,7 +449,7 @@ class Campaign(Spec):
     contact: PathText | None = None
     working_days_only: bool = True
     notice_time: TimeField | None = None
-    deadline_rule: DeadlineRule.field() = DeadlineRule.NEXT_WORKING_DAY
+    deadline_rule: DeadlineRuleField = DeadlineRule.NEXT_WORKING_DAY
 
     @property
     def launch_date(self) -> date:

@@ -71,8 +71,8 @@ class Parser(argparse.ArgumentParser):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         install()
-        kwargs.pop("add_help", None)
-        super().__init__(*args, add_help=False, **kwargs)
+        kwargs["add_help"] = False  # ours below, with the Vietnamese option name
+        super().__init__(*args, **kwargs)
         self.add_argument(
             "-h",
             "--tro-giup",

@@ -111,7 +111,11 @@ def cmd_plan(args: argparse.Namespace) -> int:
         if args.unit not in loaded.registry:
             raise ThiduaError(f"đơn vị “{args.unit}” không có trong danh sách đơn vị")
         plan.actions = [a for a in plan.actions if args.unit in a.recipients]
-    renderers: dict[str, Callable] = {"table": plan_table, "json": plan_json, "ics": plan_ics}
+    renderers: dict[str, Callable[[Plan], str]] = {
+        "table": plan_table,
+        "json": plan_json,
+        "ics": plan_ics,
+    }
     sys.stdout.write(renderers[args.format](plan).rstrip("\r\n") + "\n")
     for problem in loaded.warnings:
         _print(f"cảnh báo: {problem.render()}", err=True)
@@ -297,7 +301,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
-        return args.func(args)
+        code: int = args.func(args)  # every command function returns its exit code
+        return code
     except ValidationFailed as exc:
         _print(exc.render(), err=True)
         return EXIT_INVALID

@@ -197,6 +197,7 @@ def cmd_move(args: argparse.Namespace) -> int:
     from thidua.ledger.review import allowed_moves, get_nomination, move
     from thidua.ledger.statuses import status_label
     from thidua.store.db import session_scope
+    from thidua.store.models import NominationStatus
 
     to, _ = _VERBS[args.verb]
     documents = _document_pairs(getattr(args, "documents", None))
@@ -207,7 +208,7 @@ def cmd_move(args: argparse.Namespace) -> int:
         nomination = move(
             session,
             nomination_id=args.id,
-            to=to,
+            to=NominationStatus(to),
             actor=args.by or _operator(),
             reason=args.reason,
             documents=documents,

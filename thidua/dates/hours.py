@@ -140,7 +140,7 @@ def decide_send(
     none: launch, overdue, escalation, events); `not_before` the moment the launch
     notice will have gone out, when it has not yet.
     """
-    if deadline_passed(due, now, tz=tz):
+    if due is not None and deadline_passed(due, now, tz=tz):
         return SendTime(
             reason=f"hạn {format_short(due)} đã qua khi lượt chạy bắt đầu", dropped=True
         )
@@ -157,7 +157,7 @@ def decide_send(
     if deadline_passed(due, at, tz=tz):
         if not waiting:  # rule 1: now beats after the deadline
             return SendTime()
-        if deadline_passed(due, earliest, tz=tz):
+        if due is not None and deadline_passed(due, earliest, tz=tz):
             return SendTime(
                 reason=f"hạn {format_short(due)} đã qua trước khi thông báo phát động được gửi",
                 dropped=True,

@@ -32,13 +32,14 @@ _YearData = tuple[dict[date, str], set[date], set[int]]
 def build_table(first_year: int, last_year: int) -> dict[str, Any]:
     """Vietnamese holidays of [first_year, last_year] from the `holidays` package, as JSON data."""
     import holidays  # deliberately lazy: ~0.1 s of import time
+    from holidays.version import __version__ as holidays_version
 
     # A swap may move a working day into the neighbouring year (31/12/2018 off, 05/01/2019
     # worked), so read one year either side and keep only the dates inside the range.
     vn = holidays.country_holidays("VN", years=range(first_year - 1, last_year + 2), language="vi")
     return {
         "generator": "scripts/gen_holidays.py",
-        "holidays_version": holidays.__version__,
+        "holidays_version": holidays_version,
         "country": "VN",
         "language": "vi",
         "first_year": first_year,

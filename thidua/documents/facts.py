@@ -226,8 +226,8 @@ def _nomination_facts(
         if status == NominationStatus.WITHDRAWN:
             facts.withdrawn += 1
             continue
-        award = names.get(n.award, n.award)
-        count = awards.setdefault(award, AwardCount(award))
+        award_name = names.get(n.award, n.award)
+        count = awards.setdefault(award_name, AwardCount(award_name))
         count.by_kind[str(n.nominee_kind)] += 1
         count.by_status[status] += 1
         unit = info.get(n.unit_code) or _unit_info(registry, n.unit_code)
@@ -239,7 +239,7 @@ def _nomination_facts(
             facts.proposals.append(
                 NominationLine(
                     unit=unit.name,
-                    award=award,
+                    award=award_name,
                     nominee_kind=_nominee_label(n.nominee_kind),
                     nominee_name=n.nominee_name,
                     position=n.position,
@@ -299,10 +299,10 @@ def _target_facts(
             facts = TargetFacts(target, year, expected_units)
             facts.registered = registered_units(registered, target.code, year)
             chosen: dict[str, tuple[tuple, float, float | None]] = {}
-            for (c, y, unit), entry in latest.items():
+            for (c, y, holder), entry in latest.items():
                 wanted = c == target.code and year in ("", y)
-                if wanted and (unit not in chosen or entry[0] >= chosen[unit][0]):
-                    chosen[unit] = entry
+                if wanted and (holder not in chosen or entry[0] >= chosen[holder][0]):
+                    chosen[holder] = entry
             for unit_code in [c for c in info if c in chosen] + sorted(set(chosen) - set(info)):
                 _, value, base = chosen[unit_code]
                 unit = info.get(unit_code) or _unit_info(registry, unit_code)

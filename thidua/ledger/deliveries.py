@@ -87,7 +87,7 @@ def claim_delivery(
     nothing may be sent before that commit.
     """
     now = utcnow()
-    key = {
+    key: dict[str, Any] = {
         "campaign_code": campaign_code,
         "action_key": action_key,
         "occurrence": occurrence,

@@ -10,11 +10,11 @@ command.revision(alembic_config(), message='…', autogenerate=True)"
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
-from sqlalchemy import create_engine
+from sqlalchemy import String, create_engine
 from sqlalchemy.engine import Connection
 from sqlmodel.sql.sqltypes import AutoString
 
@@ -24,17 +24,23 @@ config = context.config
 target_metadata = metadata
 
 
-def render_item(kind: str, obj: Any, autogen_context: AutogenContext) -> str | bool:
+def render_item(kind: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     """Render the models' column types as plain SQLAlchemy ones, so revisions never import them."""
     if kind == "type":
         if isinstance(obj, StrEnumType):
-            return f"sa.String(length={obj.impl.length})"
+            return f"sa.String(length={_length(obj)})"
         if isinstance(obj, UTCDateTime):
             return "sa.DateTime(timezone=True)"
         if isinstance(obj, AutoString):
-            length = obj.impl.length
+            length = _length(obj)
             return f"sa.String(length={length})" if length else "sa.String()"
     return False
+
+
+def _length(column_type: StrEnumType[Any] | AutoString) -> int | None:
+    """The length of the String a decorated type stores as."""
+    impl = column_type.impl_instance
+    return impl.length if isinstance(impl, String) else None
 
 
 def run(connection: Connection) -> None:
