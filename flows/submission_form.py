@@ -68,7 +68,8 @@ class SubmissionForm(RunInput):
 
 def parse_figures(text: str) -> dict[str, str]:
     """“sang-kien=12/40; dvc=8” → {"sang-kien": "12/40", "dvc": "8"} (“,” is a decimal comma)."""
-    from thidua.ledger.submissions import SubmissionError, parse_figure
+    from thidua.errors import SubmissionError
+    from thidua.ledger.figures import parse_figure
 
     out: dict[str, str] = {}
     for part in re.split(r"[;\n]+", text or ""):
@@ -90,7 +91,7 @@ def form_description(campaign_code: str | None = None) -> str:
     from thidua.campaign.plan import occurrences
     from thidua.campaign.spec import Requirement
     from thidua.errors import ValidationFailed
-    from thidua.ledger.submissions import window_text
+    from thidua.ledger.timing import window_text
 
     lines = [
         "### Ghi nhận bản nộp của đơn vị",

@@ -25,7 +25,6 @@ from thidua.notifications.attachments import attachments_for
 from thidua.notifications.render import Message, launch_deadlines, render
 from thidua.notifications.send import SendResult, SMTPPool, channel_id, send
 
-from thidua.board.view import label as status_label
 from thidua.campaign.audience import owing as audience_owing
 from thidua.campaign.loading import LoadedCampaign, load_campaign
 from thidua.campaign.plan import Action, ActionKind, Plan, compile_plan
@@ -41,6 +40,7 @@ from thidua.delivery.outcome import Outcome, unfinished
 from thidua.delivery.summary import Heading, action_result, result_rows, summary_markdown
 from thidua.delivery.unreached import failed_units, warn_failures
 from thidua.errors import StoreUnavailable
+from thidua.ledger.statuses import effective_label as status_label
 from thidua.store import campaign_rows, submission_rows
 from thidua.store.db import session_scope
 

@@ -25,9 +25,9 @@ from thidua.delivery import engine
 from thidua.delivery.engine import jobs_for
 from thidua.delivery.outcome import Outcome
 from thidua.errors import ThiduaError
+from thidua.ledger.statuses import DeliveryStatus
 from thidua.store import campaign_rows
 from thidua.store.db import session_scope
-from thidua.store.models import DeliveryStatus
 
 logger = logging.getLogger("thidua.alerts")
 

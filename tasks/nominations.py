@@ -14,7 +14,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from thidua.tasks.actions import artifact_key
 
-from thidua.ledger.nominations import Usage, recheck
+from thidua.ledger.quotas import Usage, recheck
 from thidua.store.db import session_scope
 
 if TYPE_CHECKING:

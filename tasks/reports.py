@@ -19,8 +19,8 @@ from thidua.tasks.actions import ActionContext, artifact_key
 
 from thidua.campaign.spec import MilestoneKind
 from thidua.config import get_settings
-from thidua.documents.facts import ReportKind, occurrence_period
 from thidua.documents.layout import to_markdown
+from thidua.documents.period import ReportKind, occurrence_period
 from thidua.documents.report_files import make_report, write_report_files
 
 KINDS = {MilestoneKind.REVIEW: ReportKind.REVIEW, MilestoneKind.SUMMARY: ReportKind.SUMMARY}

@@ -9,7 +9,9 @@ from sqlalchemy.engine import Engine
 
 from thidua.campaign.loading import LoadedCampaign
 from thidua.campaign.plan import compile_plan
-from thidua.documents.facts import CampaignFacts, ReportKind, default_period, gather_facts
+from thidua.documents.facts import gather_facts
+from thidua.documents.period import ReportKind, default_period
+from thidua.documents.tallies import CampaignFacts
 from thidua.ledger import deliveries
 from thidua.store import campaign_rows, submission_rows
 from thidua.store.db import session_scope

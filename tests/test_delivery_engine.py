@@ -27,10 +27,10 @@ from thidua.config import get_settings, set_settings
 from thidua.delivery import Job, Outcome, Scope, deliver, jobs_for, stored_outcomes, unfinished
 from thidua.delivery.summary import action_result
 from thidua.ledger import deliveries
+from thidua.ledger.statuses import ActionStatus, DeliveryStatus
 from thidua.store import outbox_rows
 from thidua.store.claimers import end_attempt, new_attempt
 from thidua.store.db import session_scope
-from thidua.store.models import ActionStatus, DeliveryStatus
 
 from .serving import free_port
 

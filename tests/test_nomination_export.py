@@ -10,10 +10,10 @@ from sqlalchemy.engine import Engine
 
 from thidua.documents.nomination_annex import COLUMNS, write_xlsx
 from thidua.errors import ThiduaError
-from thidua.ledger.nominations import move
+from thidua.ledger.review import move
+from thidua.ledger.statuses import NominationStatus
 from thidua.store import nomination_rows
 from thidua.store.db import session_scope
-from thidua.store.models import NominationStatus
 
 from .nomination_helpers import (
     BANG_KHEN,

@@ -11,16 +11,11 @@ from sqlalchemy.engine import Engine
 
 from thidua.campaign.loading import LoadedCampaign
 from thidua.campaign.spec import NomineeKind, Quota
-from thidua.ledger.nominations import (
-    NominationError,
-    QuotaExceeded,
-    limits_for,
-    move,
-    quota_usage,
-    recheck,
-)
+from thidua.errors import NominationError
+from thidua.ledger.quotas import QuotaExceeded, limits_for, quota_usage, recheck
+from thidua.ledger.review import move
+from thidua.ledger.statuses import NominationStatus
 from thidua.store.db import session_scope
-from thidua.store.models import NominationStatus
 
 from .nomination_helpers import (
     BANG_KHEN,

@@ -11,22 +11,14 @@ from sqlalchemy.engine import Engine
 from thidua.campaign.spec import NomineeKind
 from thidua.cli.main import main
 from thidua.config import get_settings, set_settings
+from thidua.errors import NominationError, OutsideWindow
+from thidua.ledger.dossier import IncompleteDossier, find_award, match_item, parse_kind
 from thidua.ledger.files import FileCheckError
-from thidua.ledger.nominations import (
-    DuplicateNomination,
-    IncompleteDossier,
-    NominationError,
-    OutsideWindow,
-    find_award,
-    history,
-    insert_nomination,
-    match_item,
-    move,
-    parse_kind,
-    parse_status,
-)
+from thidua.ledger.nominations import DuplicateNomination, insert_nomination
+from thidua.ledger.review import history, move, parse_status
+from thidua.ledger.statuses import NominationStatus, SubmissionTiming
 from thidua.store.db import session_scope
-from thidua.store.models import Nomination, NominationStatus, SubmissionTiming
+from thidua.store.models import Nomination
 
 from .conftest import CAMPAIGNS
 from .nomination_helpers import (

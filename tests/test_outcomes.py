@@ -9,8 +9,8 @@ import yaml
 
 from thidua.delivery.outcome import Outcome
 from thidua.delivery.unreached import channel_label, failed_units, failure_label, warn_failures
+from thidua.ledger.statuses import DeliveryStatus as S
 from thidua.registry import parse_registry
-from thidua.store.models import DeliveryStatus as S
 
 from .conftest import SMALL_REGISTRY
 

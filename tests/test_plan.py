@@ -481,8 +481,8 @@ def test_submissions_are_stamped_against_the_effective_deadline(write_campaign) 
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from thidua.ledger.submissions import stamp, window_text
-    from thidua.store.models import SubmissionTiming
+    from thidua.ledger.statuses import SubmissionTiming
+    from thidua.ledger.timing import stamp, window_text
 
     tz = ZoneInfo("Asia/Ho_Chi_Minh")
     occ = occurrence_of(write_campaign('Milestone(kind="báo cáo", when="trước ngày 25/5/2026"),'))

@@ -15,8 +15,9 @@ from thidua.board.read import read_rows
 from thidua.campaign.loading import load_campaign
 from thidua.campaign.plan import compile_plan
 from thidua.campaign.spec import MilestoneKind, Requirement
-from thidua.documents.facts import Period, ReportKind, gather_facts
+from thidua.documents.facts import gather_facts
 from thidua.documents.layout import to_markdown
+from thidua.documents.period import Period, ReportKind
 from thidua.documents.report import build_report
 from thidua.ledger.registration import commitments, parse_registered
 from thidua.store.db import session_scope

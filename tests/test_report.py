@@ -15,14 +15,10 @@ from sqlalchemy.engine import Engine
 from thidua.campaign.loading import LoadedCampaign, load_campaign
 from thidua.campaign.plan import compile_plan
 from thidua.config import Settings, set_settings
-from thidua.documents.facts import (
-    Period,
-    ReportKind,
-    default_period,
-    gather_facts,
-    parse_period,
-)
-from thidua.documents.report import build_report, number, percent, to_markdown
+from thidua.documents.facts import gather_facts
+from thidua.documents.layout import number, percent, to_markdown
+from thidua.documents.period import Period, ReportKind, default_period, parse_period
+from thidua.documents.report import build_report
 from thidua.errors import ThiduaError
 from thidua.store import submission_rows
 from thidua.store.db import get_engine, session_scope

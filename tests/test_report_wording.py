@@ -22,16 +22,18 @@ from thidua.campaign.loading import LoadedCampaign, load_campaign
 from thidua.campaign.plan import compile_plan
 from thidua.campaign.spec import NomineeKind
 from thidua.documents.docx import write_docx
-from thidua.documents.facts import ReportKind, default_period, gather_facts
+from thidua.documents.facts import gather_facts
 from thidua.documents.issuer import PLACE_PLACEHOLDER, campaign_subject, province
 from thidua.documents.layout import to_markdown
+from thidua.documents.period import ReportKind, default_period
 from thidua.documents.report import build_report
 from thidua.ledger import deliveries
-from thidua.ledger.nominations import award_key
+from thidua.ledger.dossier import award_key
+from thidua.ledger.statuses import ActionStatus, NominationStatus
 from thidua.registry import parse_registry
 from thidua.store import campaign_rows, submission_rows
 from thidua.store.db import session_scope
-from thidua.store.models import ActionStatus, Nomination, NominationStatus
+from thidua.store.models import Nomination
 
 from .conftest import CAMPAIGNS
 

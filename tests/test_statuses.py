@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from thidua.documents.facts import ACTION_STATUS_LABELS, NOMINATION_STATUS_LABELS
+from thidua.documents.tallies import ACTION_STATUS_LABELS, NOMINATION_STATUS_LABELS
 from thidua.ledger import statuses
 from thidua.ledger.review import parse_status
 from thidua.ledger.statuses import (

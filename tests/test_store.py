@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 from thidua.campaign.plan import Action, ActionKind
 from thidua.errors import StoreUnavailable, ThiduaError, UnknownCampaign
 from thidua.ledger import deliveries
+from thidua.ledger.statuses import ActionStatus, CampaignStatus, DeliveryStatus
 from thidua.registry import Unit
 from thidua.store import campaign_rows, db, outbox_rows, submission_rows
 from thidua.store.db import (
@@ -32,15 +33,7 @@ from thidua.store.db import (
     privacy_url,
     session_scope,
 )
-from thidua.store.models import (
-    ActionStatus,
-    CampaignStatus,
-    DeliveryStatus,
-    Submission,
-    UnitRecord,
-    UnitRole,
-    metadata,
-)
+from thidua.store.models import Submission, UnitRecord, UnitRole, metadata
 
 from .conftest import ROOT
 

@@ -17,7 +17,7 @@ import pytest
 from sqlmodel import Session
 from thidua.flows.submission_form import parse_figures
 
-from thidua.ledger.submissions import SubmissionError
+from thidua.errors import SubmissionError
 from thidua.store import submission_rows
 from thidua.store.db import get_engine, reset_engines
 

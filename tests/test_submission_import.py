@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from thidua.ledger.statuses import SubmissionTiming
 from thidua.store import submission_rows
 from thidua.store.db import session_scope
-from thidua.store.models import SubmissionTiming
 
 from .submission_fixtures import CODE, SEED_003, run, write_xlsx
 

@@ -12,24 +12,14 @@ from sqlmodel import Session
 
 from thidua.campaign.lookup import find_campaign
 from thidua.campaign.plan import compile_plan
+from thidua.errors import OutsideWindow, SubmissionError
+from thidua.ledger.figures import Figure, attainment, meets, total, validate_figures
 from thidua.ledger.files import FileBatch, FileCheckError, check_file, store_file
-from thidua.ledger.submissions import (
-    Figure,
-    OutsideWindow,
-    SubmissionError,
-    attainment,
-    find_occurrence,
-    meets,
-    parse_time,
-    prepare,
-    stamp,
-    total,
-    validate_figures,
-    window_text,
-)
+from thidua.ledger.statuses import SubmissionTiming
+from thidua.ledger.submissions import find_occurrence, prepare
+from thidua.ledger.timing import parse_time, stamp, window_text
 from thidua.store import submission_rows
 from thidua.store.db import session_scope
-from thidua.store.models import SubmissionTiming
 
 from .submission_fixtures import (
     CODE,

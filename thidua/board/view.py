@@ -23,13 +23,16 @@ from thidua.ledger.statuses import (
     action_label,
     effective_status,
 )
-from thidua.ledger.statuses import effective_label as label
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-#: `label` is the label of an action as an operator sees it (tasks/actions.py shows it).
-__all__ = ["actions_summary", "header", "label", "make_console", "render_board"]
+__all__ = [
+    "actions_summary",
+    "header",
+    "make_console",
+    "render_board",
+]
 
 _CELL_STYLES = {
     SubmissionState.ON_TIME: "green",

@@ -76,7 +76,8 @@ def _usage_lines(usages: list[Usage]) -> list[str]:
 
 def _describe(nomination: Nomination, loaded: LoadedCampaign, tz: ZoneInfo) -> list[str]:
     from thidua.campaign.spec import NomineeKind
-    from thidua.ledger.nominations import award_for_key, unit_name
+    from thidua.ledger.dossier import award_for_key
+    from thidua.ledger.nominations import unit_name
     from thidua.ledger.statuses import SubmissionTiming, status_label
     from thidua.ledger.timing import local_text
 
@@ -103,7 +104,8 @@ def _describe(nomination: Nomination, loaded: LoadedCampaign, tz: ZoneInfo) -> l
 
 def cmd_nominate(args: argparse.Namespace) -> int:
     from thidua.campaign.lookup import find_campaign
-    from thidua.ledger.nominations import NominationInput, nominate, usage_of
+    from thidua.ledger.nominations import NominationInput, nominate
+    from thidua.ledger.quotas import usage_of
     from thidua.ledger.timing import parse_time
     from thidua.store import nomination_rows
     from thidua.store.db import session_scope
@@ -195,9 +197,8 @@ def _filter_text(args: argparse.Namespace) -> str:
 def cmd_move(args: argparse.Namespace) -> int:
     from thidua.campaign.lookup import find_campaign
     from thidua.ledger.review import allowed_moves, get_nomination, move
-    from thidua.ledger.statuses import status_label
+    from thidua.ledger.statuses import NominationStatus, status_label
     from thidua.store.db import session_scope
-    from thidua.store.models import NominationStatus
 
     to, _ = _VERBS[args.verb]
     documents = _document_pairs(getattr(args, "documents", None))

@@ -62,7 +62,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     """Gather the facts, build the report, write the files and print their paths."""
     from thidua.campaign.lookup import find_campaign
     from thidua.config import get_settings
-    from thidua.documents.facts import ReportKind
+    from thidua.documents.period import ReportKind
     from thidua.documents.report_files import make_report, write_report_files
 
     settings = get_settings()

@@ -28,7 +28,8 @@ def _out(text: str = "") -> None:
 
 
 def _figures(items: list[str]) -> dict[str, str]:
-    from thidua.ledger.submissions import SubmissionError, parse_figure
+    from thidua.errors import SubmissionError
+    from thidua.ledger.figures import parse_figure
 
     out: dict[str, str] = {}
     for item in items:
@@ -43,7 +44,7 @@ def _figures(items: list[str]) -> dict[str, str]:
 
 def _check_not_recorded(prepared: Prepared) -> None:
     """A dry run says what the real run would: a duplicate is refused there too."""
-    from thidua.ledger.submissions import DuplicateSubmission
+    from thidua.ledger.duplicates import DuplicateSubmission
     from thidua.store import submission_rows
     from thidua.store.db import session_scope
 
@@ -125,10 +126,13 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     """What is recorded for a campaign, as a plain table, with a count per milestone."""
+    from thidua.campaign.audience import audience
     from thidua.campaign.lookup import find_campaign
     from thidua.campaign.plan import occurrence_label
     from thidua.campaign.plan_output import render_table
-    from thidua.ledger.submissions import Figure, audience, find_milestone, local_text
+    from thidua.ledger.figures import Figure
+    from thidua.ledger.submissions import find_milestone
+    from thidua.ledger.timing import local_text
     from thidua.store import submission_rows
     from thidua.store.db import session_scope
 

@@ -33,9 +33,10 @@ from sqlmodel import Session
 from thidua.delivery.outcome import Outcome, labelled
 from thidua.delivery.recorder import Recorder
 from thidua.ledger import deliveries
+from thidua.ledger.statuses import DeliveryStatus
 from thidua.store.claimers import end_attempt, new_attempt, this_process
 from thidua.store.db import session_scope
-from thidua.store.models import Delivery, DeliveryStatus
+from thidua.store.models import Delivery
 
 
 class SinkResult(Protocol):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from thidua.store.models import DeliveryStatus
+from thidua.ledger.statuses import DeliveryStatus
 
 #: Statuses that mean the unit got the notice on that channel, or was rightly not sent it.
 REACHED = frozenset({DeliveryStatus.SENT, DeliveryStatus.SKIPPED})

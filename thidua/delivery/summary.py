@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from thidua.delivery.outcome import Outcome
+from thidua.ledger.statuses import ActionStatus, DeliveryStatus
 from thidua.registry import Registry
-from thidua.store.models import ActionStatus, DeliveryStatus
 
 
 @dataclass(frozen=True)

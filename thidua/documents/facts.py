@@ -21,15 +21,10 @@ from thidua.campaign.spec import Campaign, NomineeKind, Requirement, Target
 from thidua.documents.period import (
     Period,
     ReportKind,
-    default_period,
-    occurrence_period,
-    parse_period,
 )
 from thidua.documents.tallies import (
     ACTION_KIND_LABELS,
-    ACTION_STATUS_LABELS,
     ALERT_KIND,
-    NOMINATION_STATUS_LABELS,
     OTHER_KIND,
     ActionFacts,
     AwardCount,
@@ -60,17 +55,7 @@ from thidua.store.models import Delivery, Nomination, Submission
 #: The report's kind, period and counted facts have their own modules (`period`,
 #: `tallies`); listed here for the callers of `gather_facts`.
 __all__ = [
-    "ACTION_KIND_LABELS",
-    "ACTION_STATUS_LABELS",
-    "NOMINATION_STATUS_LABELS",
-    "CampaignFacts",
-    "Period",
-    "ReportKind",
-    "TargetFacts",
-    "default_period",
     "gather_facts",
-    "occurrence_period",
-    "parse_period",
 ]
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from thidua.documents.facts import ReportKind
+from thidua.documents.period import ReportKind
 from thidua.text.fold import fold_words as fold_name
 
 NATIONAL_TITLE = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"

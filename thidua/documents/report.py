@@ -18,7 +18,6 @@ from __future__ import annotations
 import re
 
 from thidua.dates.written import format_long, format_span
-from thidua.documents.facts import ACTION_STATUS_LABELS, CampaignFacts
 from thidua.documents.issuer import IssuedBy, campaign_subject, issuer
 from thidua.documents.issuer import word as campaign_word
 from thidua.documents.layout import (
@@ -34,6 +33,7 @@ from thidua.documents.layout import (
     slug,
 )
 from thidua.documents.report_results import awards, proposals, results
+from thidua.documents.tallies import ACTION_STATUS_LABELS, CampaignFacts
 
 # --- the report ---------------------------------------------------------------------
 

@@ -9,17 +9,12 @@ from thidua.campaign.plan import compile_plan
 from thidua.campaign.spec import Campaign
 from thidua.config import get_settings
 from thidua.documents.docx import write_docx
-from thidua.documents.facts import (
-    CampaignFacts,
-    Period,
-    ReportKind,
-    default_period,
-    gather_facts,
-    parse_period,
-)
+from thidua.documents.facts import gather_facts
 from thidua.documents.issuer import IssuedBy
 from thidua.documents.layout import Report, to_markdown
+from thidua.documents.period import Period, ReportKind, default_period, parse_period
 from thidua.documents.report import build_report
+from thidua.documents.tallies import CampaignFacts
 from thidua.errors import ThiduaError
 from thidua.registry import Registry
 from thidua.store.db import session_scope

@@ -7,11 +7,6 @@ from __future__ import annotations
 from thidua.campaign.plan import occurrence_label
 from thidua.campaign.spec import NomineeKind
 from thidua.dates.written import format_short
-from thidua.documents.facts import (
-    NOMINATION_STATUS_LABELS,
-    CampaignFacts,
-    TargetFacts,
-)
 from thidua.documents.layout import (
     Annexes,
     Block,
@@ -24,6 +19,7 @@ from thidua.documents.layout import (
     number,
     percent,
 )
+from thidua.documents.tallies import NOMINATION_STATUS_LABELS, CampaignFacts, TargetFacts
 
 
 def results(facts: CampaignFacts, word: str, annexes: Annexes) -> list[Block]:

@@ -16,11 +16,12 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
+from thidua.ledger.statuses import DeliveryStatus
 from thidua.registry.contacts import (
     _mask as mask_secrets,  # the masking `display` uses for templates
 )
 from thidua.store.claimers import holder_gone
-from thidua.store.models import Delivery, DeliveryStatus, utcnow
+from thidua.store.models import Delivery, utcnow
 
 #: A "pending" delivery younger than this is being sent by someone else right now;
 #: an older one was left in flight by a crash and may be claimed again.

@@ -197,7 +197,8 @@ def check_rows(
     loaded: LoadedCampaign, path: Path, *, replace: bool = False
 ) -> list[tuple[int, Prepared]]:
     """Every row of an import file checked; ValidationFailed listing every bad row otherwise."""
-    from thidua.ledger.submissions import SubmissionError, prepare
+    from thidua.errors import SubmissionError
+    from thidua.ledger.submissions import prepare
     from thidua.store import submission_rows
     from thidua.store.db import session_scope
 
@@ -272,7 +273,7 @@ def check_rows(
                     unit_code=unit,
                 )
                 if existing is not None:
-                    from thidua.ledger.submissions import local_text
+                    from thidua.ledger.timing import local_text
 
                     occ = f" kỳ “{occurrence}”" if occurrence else ""
                     problems.append(

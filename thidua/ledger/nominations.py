@@ -33,43 +33,23 @@ from thidua.campaign.plan import Occurrence, occurrences
 from thidua.campaign.spec import Campaign, MilestoneKind, NomineeKind
 from thidua.errors import NominationError, OutsideWindow, quote
 from thidua.ledger.dossier import (
-    DocumentRefused,
-    IncompleteDossier,
-    award_for_key,
     award_key,
     check_documents,
     find_award,
     match_documents,
-    match_item,
     name_key,
     one_line,
-    parse_document_arg,
     parse_kind,
     store_documents,
 )
 from thidua.ledger.files import FileBatch
 from thidua.ledger.quotas import (
-    COUNTED,
-    KIND_ORDER,
-    Limit,
-    QuotaExceeded,
     Usage,
     check_quota,
-    counted_text,
     limits_for,
-    quota_overflows,
     quota_usage,
-    recheck,
-    usage_of,
 )
 from thidua.ledger.review import (
-    TRANSITIONS,
-    VERBS,
-    InvalidTransition,
-    allowed_moves,
-    get_nomination,
-    history,
-    move,
     parse_status,
 )
 from thidua.ledger.statuses import NominationStatus, SubmissionTiming, status_label
@@ -86,44 +66,13 @@ if TYPE_CHECKING:
 #: The nomination ledger's public names; the dossier, the quotas and the review workflow
 #: have their own modules (`dossier`, `quotas`, `review`) and are listed here for callers.
 __all__ = [
-    "COUNTED",
-    "KIND_ORDER",
-    "TRANSITIONS",
-    "VERBS",
-    "DocumentRefused",
     "DuplicateNomination",
-    "IncompleteDossier",
-    "InvalidTransition",
-    "Limit",
-    "NominationError",
     "NominationInput",
-    "OutsideWindow",
-    "QuotaExceeded",
-    "Usage",
-    "allowed_moves",
-    "award_for_key",
-    "award_key",
-    "counted_text",
-    "find_award",
-    "get_nomination",
-    "history",
     "insert_nomination",
-    "limits_for",
     "list_nominations",
-    "match_documents",
-    "match_item",
-    "move",
     "nominate",
     "nomination_occurrence",
-    "parse_document_arg",
-    "parse_kind",
-    "parse_status",
-    "quota_overflows",
-    "quota_usage",
-    "recheck",
-    "status_label",
     "unit_name",
-    "usage_of",
 ]
 
 S = NominationStatus

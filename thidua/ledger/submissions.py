@@ -26,19 +26,12 @@ from thidua.errors import OutsideWindow, SubmissionError, ThiduaError, quote
 from thidua.ledger.duplicates import DuplicateSubmission
 from thidua.ledger.figures import (
     Figure,
-    attainment,
-    meets,
-    parse_figure,
-    parse_number,
-    rate,
-    total,
     validate_figures,
 )
 from thidua.ledger.registration import check_registered
 from thidua.ledger.statuses import SubmissionSource, SubmissionTiming
 from thidua.ledger.timing import (
     FUTURE_TOLERANCE,
-    has_window,
     local_text,
     local_zone,
     parse_time,
@@ -60,33 +53,14 @@ if TYPE_CHECKING:
 #: have their own modules (`figures`, `timing`, `thidua.errors`, `duplicates`), listed here
 #: for its callers.
 __all__ = [
-    "FUTURE_TOLERANCE",
-    "DuplicateSubmission",
-    "Figure",
-    "OutsideWindow",
     "Prepared",
     "Receipt",
-    "SubmissionError",
-    "attainment",
-    "audience",
     "find_milestone",
     "find_occurrence",
     "find_unit",
-    "has_window",
-    "local_text",
-    "meets",
-    "parse_figure",
-    "parse_number",
-    "parse_time",
     "prepare",
-    "rate",
     "record",
     "save",
-    "stamp",
-    "timing_text",
-    "total",
-    "validate_figures",
-    "window_text",
 ]
 
 

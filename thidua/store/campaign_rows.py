@@ -13,11 +13,10 @@ from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
 from thidua.errors import UnknownCampaign
+from thidua.ledger.statuses import ActionStatus, CampaignStatus
 from thidua.store.models import (
     ActionRecord,
-    ActionStatus,
     CampaignRecord,
-    CampaignStatus,
     CampaignUnit,
     UnitRecord,
     UnitRole,

@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from thidua.store.models import Nomination, NominationEvent, NominationStatus, utcnow
+from thidua.ledger.statuses import NominationStatus
+from thidua.store.models import Nomination, NominationEvent, utcnow
 
 
 def lock_nominations(session: Session, *, campaign_code: str) -> None:

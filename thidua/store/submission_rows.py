@@ -11,7 +11,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from thidua.store.models import Submission, SubmissionTiming, utcnow
+from thidua.ledger.statuses import SubmissionTiming
+from thidua.store.models import Submission, utcnow
 from thidua.store.statements import insert_for, reload, upsert
 
 
