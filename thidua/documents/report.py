@@ -85,7 +85,7 @@ def build_report(facts: CampaignFacts, *, issued_by: IssuedBy = "to-chuc") -> Re
     annexes = Annexes()
     blocks: list[Block] = [
         Paragraph(
-            f"Thực hiện Kế hoạch số {spec.code} {format_long(spec.issued.start, weekday=False)} "
+            f"Thực hiện {spec.doc_reference} {format_long(spec.issued.start, weekday=False)} "
             f"của {spec.issuer} về {subject}, {who.name} báo cáo {facts.kind.label} "
             f"{word} thi đua" + (f" ({label})" if label else "") + " như sau:"
         ),
@@ -162,7 +162,7 @@ def _direction(facts: CampaignFacts, word: str, annexes: Annexes) -> list[Block]
         ),
         Paragraph(
             f"{format_long(spec.issued.start, weekday=False).capitalize()}, {spec.issuer} ban hành "
-            f"Kế hoạch số {spec.code} về {campaign_subject(spec)}; thời gian thực hiện "
+            f"{spec.doc_reference} về {campaign_subject(spec)}; thời gian thực hiện "
             f"{format_span(spec.period, named=True)}."
         ),
         Paragraph(
@@ -221,7 +221,9 @@ def _actions(facts: CampaignFacts, annexes: Annexes) -> list[Block]:
         for s in statuses
         if a.by_status[s]
     ]
-    sentence = f"Trong kỳ có {a.total} hoạt động theo lịch của Kế hoạch: {'; '.join(parts)}"
+    sentence = (
+        f"Trong kỳ có {a.total} hoạt động theo lịch của {facts.spec.doc_label}: {'; '.join(parts)}"
+    )
     if a.failed:
         rows = tuple(
             (str(i), title, _reason(error)) for i, (title, error) in enumerate(a.failed, 1)
@@ -238,7 +240,10 @@ def _results(facts: CampaignFacts, word: str, annexes: Annexes) -> list[Block]:
     spec = facts.spec
     blocks: list[Block] = [Heading(2, f"3. Kết quả thực hiện các nội dung của {word} thi đua")]
     if spec.contents:
-        blocks += [Paragraph("Các nội dung thi đua theo Kế hoạch:"), Bullets(tuple(spec.contents))]
+        blocks += [
+            Paragraph(f"Các nội dung thi đua theo {spec.doc_label}:"),
+            Bullets(tuple(spec.contents)),
+        ]
     blocks.append(Placeholder("kết quả cụ thể của từng nội dung thi đua"))
     blocks += _submissions(facts, annexes)
     if spec.targets:
@@ -248,7 +253,9 @@ def _results(facts: CampaignFacts, word: str, annexes: Annexes) -> list[Block]:
 
 def _submissions(facts: CampaignFacts, annexes: Annexes) -> list[Block]:
     occs = facts.occurrences
-    blocks: list[Block] = [Heading(3, "a) Việc gửi kế hoạch, báo cáo, hồ sơ theo Kế hoạch")]
+    blocks: list[Block] = [
+        Heading(3, f"a) Việc gửi kế hoạch, báo cáo, hồ sơ theo {facts.spec.doc_label}")
+    ]
     if not occs:
         return [
             *blocks,

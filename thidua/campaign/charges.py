@@ -1,0 +1,36 @@
+"""Responsibilities of a plan per unit: what each unit is charged with, and their check.
+
+A plan assigns tasks to units or to groups (“Các sở, ban, ngành: …”); a unit's own tasks
+are those written for it and for every group it belongs to, in the plan's order.
+"""
+
+from __future__ import annotations
+
+from thidua.campaign.spec import Campaign
+from thidua.errors import Problem
+from thidua.registry.units import Registry, Unit
+
+
+def tasks_for(campaign: Campaign, unit: Unit) -> list[str]:
+    """The tasks the plan charges `unit` with, directly or through one of its groups."""
+    mine = {unit.code, *unit.groups}
+    out: list[str] = []
+    for r in campaign.responsibilities:
+        if mine.intersection(r.units):
+            out += [t for t in r.tasks if t not in out]
+    return out
+
+
+def check_responsibilities(campaign: Campaign, registry: Registry) -> list[Problem]:
+    """Every unit or group a responsibility names must be in the registry.
+
+    A cross-check for `thidua.campaign.checks.check_campaign` (kept here, next to the
+    feature, so the checks module only has to call it).
+    """
+    out: list[Problem] = []
+    for i, r in enumerate(campaign.responsibilities):
+        where = f"responsibilities[{r.id or i}]"
+        for j, code in enumerate(r.units):
+            if code not in registry and code not in registry.groups:
+                out.append(Problem(f"{where}.units[{j}]", "không có đơn vị hoặc nhóm này", code))
+    return out
