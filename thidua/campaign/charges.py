@@ -34,3 +34,12 @@ def check_responsibilities(campaign: Campaign, registry: Registry) -> list[Probl
             if code not in registry and code not in registry.groups:
                 out.append(Problem(f"{where}.units[{j}]", "không có đơn vị hoặc nhóm này", code))
     return out
+
+
+def tasks_text(campaign: Campaign, unit: Unit) -> str:
+    """`thidua plan --unit`'s lines above the table: the unit's own tasks, or ""."""
+    tasks = tasks_for(campaign, unit)
+    if not tasks:
+        return ""
+    lines = [f"Nhiệm vụ của {unit.name} theo {campaign.doc_label}:"]
+    return "\n".join([*lines, *(f"- {task}" for task in tasks)])

@@ -14,7 +14,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from thidua.campaign.spec import Campaign, DeadlineRule, Milestone, MilestoneKind, Requirement
-from thidua.dates.phrases import DateSpan, Offset
+from thidua.dates.phrases import DateSpan, Offset, Phrase
 from thidua.dates.recurrence import ROMAN as ROMAN
 from thidua.dates.recurrence import Slot
 from thidua.dates.recurrence import occurrence_label as recurrence_label
@@ -271,27 +271,12 @@ def occurrences(
             if opens < issued and not m.before_issued:
                 if rec is not None and due < issued:
                     continue  # a repetition due before the plan existed is not owed
-                if span.is_day and m.opens is None:
-                    problems.append(
-                        Problem(
-                            f"{path}.when",
-                            f"ngày {format_short(span.start)} trước ngày ban hành "
-                            f"{format_short(issued)}; nếu đúng là mốc đã diễn ra trước khi ban "
-                            "hành, ghi before_issued=True",
-                            when.text,
-                        )
-                    )
-                    continue
-                if due < issued:
-                    problems.append(
-                        Problem(
-                            f"{path}.{'due' if m.due else 'when'}",
-                            f"hạn {format_short(due)} trước ngày ban hành {format_short(issued)}",
-                            (m.due or when).text,
-                        )
-                    )
-                    continue
-                opens = issued  # a period begun before the plan starts on its issue date
+                exact = span.is_day and m.opens is None
+                if exact or due < issued:
+                    # Reported, and kept, so that the other checks of the day still speak.
+                    problems.append(_before_issue(path, m, when, span, due, issued, exact))
+                else:
+                    opens = issued  # a period begun before the plan starts on its issue date
             if due < opens:
                 problems.append(
                     Problem(
@@ -315,6 +300,24 @@ def occurrences(
             key = slot.key if slot is not None else ""
             out.append(Occurrence(m, key, opens, effective, span, due, rule))
     return out, problems
+
+
+def _before_issue(
+    path: str, m: Milestone, when: Phrase, span: DateSpan, due: date, issued: date, exact: bool
+) -> Problem:
+    if exact:
+        return Problem(
+            f"{path}.when",
+            f"ngày {format_short(span.start)} trước ngày ban hành {format_short(issued)}; nếu "
+            "đúng là mốc đã diễn ra trước khi ban hành, ghi before_issued=True",
+            when.text,
+        )
+    return Problem(
+        f"{path}.{'due' if m.due else 'when'}",
+        f"hạn {format_short(due)} trước ngày ban hành {format_short(issued)}; nếu đúng là "
+        "mốc đã diễn ra trước khi ban hành, ghi before_issued=True",
+        (m.due or when).text,
+    )
 
 
 def _explicit_range(m: Milestone) -> bool:
