@@ -130,7 +130,8 @@ def _check_dates(c: Campaign) -> list[Problem]:
                     m.when.text,
                 )
             )
-        if m.recurrence is not None and not needs_year:
+        # Listed dates (Recurrence(on=[…])) are complete days by definition.
+        if m.recurrence is not None and not needs_year and m.recurrence.every != "dates":
             out.append(
                 Problem(
                     f"{path}.when",

@@ -187,7 +187,8 @@ def to_markdown(report: Report) -> str:
     lines: list[str] = []
     if lh.parent:
         lines.append(f"{lh.parent}  ")
-    lines += [f"**{lh.body}**  "] + ([f"{PARTY_MARK}  "] if lh.party else [])
+    # Escaped: a line holding only “*” would be read as an empty list item.
+    lines += [f"**{lh.body}**  "] + ([f"\\{PARTY_MARK}  "] if lh.party else [])
     lines += [lh.number.replace(NUMBER_BLANK, "…"), ""]
     lines += [f"**{line}**  " for line in lh.heading] + [f"*{lh.place_date}*", ""]
     lines += [f"# {report.title}", "", f"**{report.subject}**", ""]
