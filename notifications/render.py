@@ -24,7 +24,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from thidua.campaign.charges import tasks_for
 from thidua.campaign.plan import Action, ActionKind, Occurrence, occurrence_label
-from thidua.campaign.spec import Campaign, MilestoneKind, Requirement
+from thidua.campaign.spec import Campaign, Milestone, MilestoneKind, Requirement
 from thidua.dates.hours import TZ
 from thidua.dates.sendtime import LATE_AFTER, SYSTEM_DOWN, as_sent
 from thidua.dates.written import days_left_label, format_long, format_short
@@ -320,7 +320,7 @@ def render(
         "late": late_label(delay) if delay > LATE_AFTER else "",
         "late_reason": late_reason,
         "scheduled_at": f"{planned:%H:%M} ngày {format_short(planned.date())}",
-        "deadlines": deadlines or [],
+        "deadlines": [d for d in deadlines or [] if _concerns(d, unit)][:12],
         "missing": missing or [],
         "submitted": submitted,
         "total": total,
@@ -364,5 +364,28 @@ def launch_deadlines(campaign: Campaign, occurrences: list[Occurrence]) -> list[
         label = m.label + (f" (kỳ {occ.label})" if occ.label else "")
         # A meeting has a date, not a deadline.
         word = "diễn ra" if m.requirement is Requirement.NONE else "hạn"
-        items.append({"label": label, "due": occ.due, "word": word, "recipient": m.recipient})
-    return sorted(items, key=lambda item: item["due"])[:12]
+        items.append(
+            {
+                "label": label,
+                "due": occ.due,
+                "word": word,
+                "recipient": m.recipient,
+                "only": _addressed(campaign, m),
+            }
+        )
+    # Room for the ones a unit is not concerned by: `render` keeps the first 12 of its own.
+    return sorted(items, key=lambda item: item["due"])[:60]
+
+
+def _addressed(campaign: Campaign, m: Milestone) -> tuple[str, ...]:
+    """The unit and group codes a milestone is for, when not every participant."""
+    if m.charged_with:
+        return tuple(
+            c for r in campaign.responsibilities if r.id in m.charged_with for c in r.units
+        )
+    return tuple(m.audience) if isinstance(m.audience, list) else ()
+
+
+def _concerns(item: dict[str, Any], unit: Unit) -> bool:
+    only = item.get("only") or ()
+    return not only or bool({unit.code, *unit.groups}.intersection(only))

@@ -37,6 +37,8 @@ def test_each_office_reads_its_own_tasks_in_its_launch_notice() -> None:
     # Tasks given to a group reach each of its members, after their own.
     assert EVERYONE in snv and EVERYONE in svh and EVERYONE in sct
     assert GUIDE not in sct and PROPAGANDA not in sct
+    # The deadlines listed are the unit's own: only the charged offices owe the second report.
+    assert "Báo cáo kết quả tuyên truyền" in svh and "Báo cáo kết quả tuyên truyền" not in sct
 
 
 def test_a_milestone_addresses_the_units_charged_with_a_task() -> None:
