@@ -8,7 +8,16 @@ dân các xã, phường báo cáo định kỳ 6 tháng (trước ngày 15/6) v
 dụ; loại văn bản (Chỉ thị) được đọc từ ký hiệu “CT”.
 """
 
-from thidua import Campaign, Escalation, Milestone, Participants, Recurrence, Responsibility
+from thidua import (
+    Award,
+    Campaign,
+    Escalation,
+    Milestone,
+    Participants,
+    Quota,
+    Recurrence,
+    Responsibility,
+)
 
 campaign = Campaign(
     code="VD-12/CT-UBND",
@@ -28,6 +37,13 @@ campaign = Campaign(
         "Đổi mới nội dung, hình thức tổ chức các phong trào thi đua, gắn với nhiệm vụ chính trị "
         "của từng cơ quan, đơn vị, địa phương",
         "Phát hiện, bồi dưỡng, nhân rộng các điển hình tiên tiến; khen thưởng kịp thời, chính xác",
+    ],
+    awards=[
+        Award(
+            name="Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh",
+            quota=Quota(per_unit=1, overrides={"SGDDT": 2, "SYT": 2}),
+            dossier=["Tờ trình đề nghị khen thưởng", "Báo cáo thành tích"],
+        ),
     ],
     responsibilities=[
         Responsibility(

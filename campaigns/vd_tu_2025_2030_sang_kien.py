@@ -7,7 +7,16 @@ kiến/năm”; hằng năm báo cáo số liệu trước ngày 15/11 về Tỉ
 Tỉnh ủy; sơ kết quý IV/2027, tổng kết quý IV/2030. Số hiệu “VD-25-KH/TU” là mã ví dụ.
 """
 
-from thidua import Campaign, Milestone, Participants, Recurrence, Responsibility, Target
+from thidua import (
+    Award,
+    Campaign,
+    Milestone,
+    Participants,
+    Quota,
+    Recurrence,
+    Responsibility,
+    Target,
+)
 
 RECIPIENT = "Tỉnh ủy, qua Ban Tuyên giáo và Dân vận Tỉnh ủy"
 
@@ -47,6 +56,13 @@ campaign = Campaign(
             numerator="Số mô hình, cách làm hay được công nhận, nhân rộng trong năm",
             goal=1,
             per="year",
+        ),
+    ],
+    awards=[
+        Award(
+            name="Bằng khen của Ban Thường vụ Tỉnh ủy",
+            quota=Quota(per_unit=1),
+            dossier=["Tờ trình đề nghị khen thưởng", "Báo cáo thành tích"],
         ),
     ],
     responsibilities=[
