@@ -24,7 +24,7 @@ from thidua.campaign.doctype import (
     parse_issuer_kind,
 )
 from thidua.dates.phrases import DateSpan, Offset, Phrase, parse_offset, parse_phrase
-from thidua.dates.recurrence import Every, is_monthly_text, monthly_phrase, parse_every
+from thidua.dates.recurrence import Every, milestone_fields, parse_every
 from thidua.errors import number_text
 from thidua.registry.units import UnitKind
 from thidua.text.names import LongText, Name, OneLine, Title
@@ -412,35 +412,12 @@ class Milestone(Spec):
         are days of the month (“trước ngày 25”), read in each month."""
         if not isinstance(data, dict):
             return data
+        if isinstance(data.get("charged_with"), str):
+            data = {**data, "charged_with": [data["charged_with"]]}
         rec = data.get("recurrence")
         if isinstance(rec, Recurrence):
-            every, on = rec.every, [p.text for p in rec.on]
-        elif isinstance(rec, dict):
-            on = list(rec.get("on") or [])
-            try:
-                every = (
-                    parse_every(rec["every"]) if "every" in rec else (Every.DATES if on else None)
-                )
-            except ValueError:
-                every = None
-        else:
-            return data
-        data = dict(data)
-        if data.get("when") is None and on and isinstance(on[0], str | date):
-            data["when"] = on[0]
-        if every is Every.MONTHLY:
-            for name in ("when", "opens", "due"):
-                text = data.get(name)
-                if isinstance(text, str) and is_monthly_text(text):
-                    data[name] = monthly_phrase(text)
-        return data
-
-    @model_validator(mode="before")
-    @classmethod
-    def _one_charge(cls, data: Any) -> Any:
-        if isinstance(data, dict) and isinstance(data.get("charged_with"), str):
-            return {**data, "charged_with": [data["charged_with"]]}
-        return data
+            rec = {"every": rec.every, "on": [p.text for p in rec.on]}
+        return milestone_fields(data, rec) if isinstance(rec, dict) else data
 
     @property
     def key(self) -> str:

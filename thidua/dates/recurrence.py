@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
 from thidua.dates.phrases import DateSpan, Phrase, parse_phrase
 from thidua.errors import PhraseError
@@ -234,3 +235,23 @@ def resolve(phrase: Phrase, slot: Slot | None, every: Every | None) -> DateSpan:
         first = phrase.resolve(year=slot.year)
         return DateSpan(_add_months(first.start, 6), _add_months(first.end, 6), phrase.text)
     return phrase.resolve(year=slot.year, quarter=slot.quarter)
+
+
+def milestone_fields(data: dict[str, Any], rec: dict[str, Any]) -> dict[str, Any]:
+    """A milestone's fields as written, read with its recurrence `rec` (both plain data):
+    `when` defaults to the first day of `rec["on"]`; a monthly milestone's days are days
+    of the month (“trước ngày 25”), parsed here as days of a quarter's month."""
+    on = list(rec.get("on") or [])
+    try:
+        every = parse_every(rec["every"]) if "every" in rec else (Every.DATES if on else None)
+    except ValueError:
+        every = None  # reported by the recurrence's own validation
+    data = dict(data)
+    if data.get("when") is None and on and isinstance(on[0], str | date):
+        data["when"] = on[0]
+    if every is Every.MONTHLY:
+        for name in ("when", "opens", "due"):
+            text = data.get(name)
+            if isinstance(text, str) and is_monthly_text(text):
+                data[name] = monthly_phrase(text)
+    return data

@@ -221,9 +221,8 @@ def _actions(facts: CampaignFacts, annexes: Annexes) -> list[Block]:
         for s in statuses
         if a.by_status[s]
     ]
-    sentence = (
-        f"Trong kỳ có {a.total} hoạt động theo lịch của {facts.spec.doc_label}: {'; '.join(parts)}"
-    )
+    sentence = f"Trong kỳ có {a.total} hoạt động theo lịch của {facts.spec.doc_label}: "
+    sentence += "; ".join(parts)
     if a.failed:
         rows = tuple(
             (str(i), title, _reason(error)) for i, (title, error) in enumerate(a.failed, 1)
@@ -240,10 +239,8 @@ def _results(facts: CampaignFacts, word: str, annexes: Annexes) -> list[Block]:
     spec = facts.spec
     blocks: list[Block] = [Heading(2, f"3. Kết quả thực hiện các nội dung của {word} thi đua")]
     if spec.contents:
-        blocks += [
-            Paragraph(f"Các nội dung thi đua theo {spec.doc_label}:"),
-            Bullets(tuple(spec.contents)),
-        ]
+        heading = f"Các nội dung thi đua theo {spec.doc_label}:"
+        blocks += [Paragraph(heading), Bullets(tuple(spec.contents))]
     blocks.append(Placeholder("kết quả cụ thể của từng nội dung thi đua"))
     blocks += _submissions(facts, annexes)
     if spec.targets:
