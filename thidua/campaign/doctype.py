@@ -9,7 +9,21 @@ may state either fact (`document_kind`, `issuer_kind`); otherwise they are infer
 
 from __future__ import annotations
 
+from typing import Literal
+
 from thidua.text.fold import fold, fold_words
+
+DocumentKind = Literal[
+    "ke_hoach",
+    "chi_thi",
+    "quyet_dinh",
+    "huong_dan",
+    "chuong_trinh",
+    "cong_van",
+    "thong_bao",
+    "nghi_quyet",
+]
+IssuerKind = Literal["nha_nuoc", "dang", "doan_the"]
 
 #: Kinds a plan's document may be: value → (label, abbreviations in a number).
 DOCUMENT_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {

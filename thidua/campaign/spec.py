@@ -17,6 +17,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
 
 from thidua.campaign.doctype import (
+    DocumentKind,
+    IssuerKind,
     document_label,
     infer_document_kind,
     infer_issuer_kind,
@@ -520,8 +522,8 @@ class Campaign(Spec):
     deadline_rule: DeadlineRule.field() = DeadlineRule.NEXT_WORKING_DAY
     # None: read from the number (Nghị định 30/2020: “12/CT-UBND” is a Chỉ thị; Hướng dẫn
     # 36-HD/VPTW: “25-KH/TU” a Kế hoạch) and from the issuer (a Tỉnh ủy is the Party's).
-    document_kind: Annotated[str, BeforeValidator(parse_document_kind)] | None = None
-    issuer_kind: Annotated[str, BeforeValidator(parse_issuer_kind)] | None = None
+    document_kind: Annotated[DocumentKind, BeforeValidator(parse_document_kind)] | None = None
+    issuer_kind: Annotated[IssuerKind, BeforeValidator(parse_issuer_kind)] | None = None
     responsibilities: Annotated[list[Responsibility], BeforeValidator(_responsibilities)] = []
 
     @model_validator(mode="after")
