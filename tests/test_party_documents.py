@@ -77,3 +77,14 @@ def test_a_chi_thi_of_the_chairman_keeps_the_state_form(tmp_path: Path) -> None:
     assert signature[0] == "CHỦ TỊCH" and signature[-1] == "Lê Hải Hòa"
     body = "\n".join(p.text for p in doc.paragraphs)
     assert "Thực hiện Chỉ thị số VD-12/CT-UBND ngày 15 tháng 5 năm 2026" in body
+
+
+def test_the_file_can_say_which_system_issued_it(write_campaign) -> None:
+    from thidua.documents.issuer import issuer
+
+    party = load_campaign(write_campaign(extra='issuer_kind="Đảng", document_kind="Chương trình",'))
+    assert party.spec.is_party and party.spec.doc_reference == "Chương trình số 12/KH-TEST"
+    who = issuer(party.spec, party.registry, "ban-hanh", TODAY)
+    assert who.letterhead.party and who.letterhead.heading == ("ĐẢNG CỘNG SẢN VIỆT NAM",)
+    state = load_campaign(write_campaign(extra='issuer_kind="nhà nước",', name="state.py"))
+    assert not issuer(state.spec, state.registry, "ban-hanh", TODAY).letterhead.party
