@@ -91,3 +91,13 @@ def test_plan_for_one_unit_shows_its_tasks() -> None:
     assert head.startswith("Nhiệm vụ của Sở Văn hóa, Thể thao và Du lịch theo Chỉ thị:")
     assert PROPAGANDA in head and GUIDE not in head
     assert "Báo cáo kết quả tuyên truyền" in table
+
+
+def test_audience_and_charged_with_are_not_both_written(write_campaign) -> None:
+    path = write_campaign(
+        'Milestone(kind="báo cáo", when="10/5/2026", audience=["SO-A"], charged_with="x"),',
+        extra='responsibilities=[Responsibility(id="x", units=["SO-A"], tasks=["Việc"])],',
+    )
+    with pytest.raises(CampaignFileError) as info:
+        load_campaign(path)
+    assert "không ghi cả hai" in "\n".join(p.render() for p in info.value.errors)

@@ -421,6 +421,15 @@ class Milestone(Spec):
             rec = {"every": rec.every, "on": [p.text for p in rec.on]}
         return milestone_fields(data, rec) if isinstance(rec, dict) else data
 
+    @model_validator(mode="after")
+    def _one_audience(self) -> Milestone:
+        if self.charged_with and self.audience != "participants":
+            raise ValueError(
+                "ghi một trong hai: audience (đơn vị, nhóm) hoặc charged_with (các đơn vị được "
+                "giao một nhiệm vụ), không ghi cả hai"
+            )
+        return self
+
     @property
     def key(self) -> str:
         """Stable identifier used in action keys; the kind when no id is given."""
