@@ -37,7 +37,7 @@ def description(loaded: LoadedCampaign, plan: Plan) -> str:
     """The deployment's description in the UI: the plan and its milestones."""
     spec = loaded.spec
     lines = [
-        f"**{spec.code}** — {spec.title}",
+        f"**{spec.doc_reference}** — {spec.title}",
         "",
         f"{spec.issuer}; thời gian thực hiện {spec.period.start:%d/%m/%Y} – {spec.period.end:%d/%m/%Y}; "
         f"{len(plan.participants)} đơn vị tham gia; cơ quan tổ chức {spec.organizer}.",

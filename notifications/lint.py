@@ -42,9 +42,10 @@ _PROPER_STARTS = (
     "khối ",
 )
 
-#: Action keys (`bao-cao/2027-Q4/reminder/3d`, `launch/-/launch`) and delivery suffixes.
+#: Action keys (`bao-cao/2027-Q4/reminder/3d`, `bc/2027-H1/due`, `launch/-/launch`) and delivery
+#: suffixes.
 _KEY = re.compile(
-    r"\b[a-z0-9][a-z0-9-]*/(?:-|\d{4}(?:-Q[1-4])?)/"
+    r"\b[a-z0-9][a-z0-9-]*/(?:-|\d{4}(?:-Q[1-4]|-H[12]|-\d{2}(?:-\d{2})?)?)/"
     r"(?:launch|open|reminder|due|overdue|escalation|event|compile)\b"
     r"|\b(?:due|overdue|reminder|launch|escalation|compile)#\w+"
     r"|#loi\b"

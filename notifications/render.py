@@ -22,8 +22,9 @@ from typing import Any
 from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
+from thidua.campaign.charges import tasks_for
 from thidua.campaign.plan import Action, ActionKind, Occurrence, occurrence_label
-from thidua.campaign.spec import Campaign, MilestoneKind, Requirement
+from thidua.campaign.spec import Campaign, Milestone, MilestoneKind, Requirement
 from thidua.dates.hours import TZ
 from thidua.dates.sendtime import LATE_AFTER, SYSTEM_DOWN, as_sent
 from thidua.dates.written import days_left_label, format_long, format_short
@@ -104,11 +105,24 @@ def render_html(text: str, subject: str) -> str:
 
 
 def campaign_reference(campaign: Campaign) -> str:
-    """“Kế hoạch số 641/KH-UBND ngày 12/3/2026 của Ủy ban nhân dân tỉnh Cao Bằng”."""
+    """“Kế hoạch số 641/KH-UBND ngày 12/3/2026 của Ủy ban nhân dân tỉnh Cao Bằng”, or
+    “Chỉ thị số 12/CT-UBND …”: the document named by its own kind."""
     return (
-        f"Kế hoạch số {campaign.code} ngày {format_short(campaign.issued.start)} "
-        f"của {campaign.issuer}"
+        f"{campaign.doc_reference} ngày {format_short(campaign.issued.start)} của {campaign.issuer}"
     )
+
+
+#: Notices that ask a unit to send something, and so say where it goes.
+_SENDS = frozenset({ActionKind.OPEN, ActionKind.REMINDER, ActionKind.DUE, ActionKind.OVERDUE})
+
+
+def recipient_of(action: Action, campaign: Campaign) -> str:
+    """Where the submission of `action` goes, as the plan writes it; "" when not said."""
+    if action.kind not in _SENDS or action.requirement is Requirement.NONE:
+        return ""
+    if window_closed(action, campaign):  # nothing more is accepted: nowhere to send it
+        return ""
+    return campaign.milestone(action.milestone).recipient or ""
 
 
 def quoted(name: str) -> str:
@@ -291,6 +305,13 @@ def render(
     context = {
         "campaign": campaign,
         "campaign_ref": campaign_reference(campaign),
+        "doc_label": campaign.doc_label,
+        "doc_ref": campaign.doc_reference,
+        "recipient": recipient_of(action, campaign),
+        "tasks": tasks_for(campaign, unit) if action.kind is ActionKind.LAUNCH else [],
+        "targets": [t.description for t in campaign.targets]
+        if action.kind is ActionKind.LAUNCH
+        else [],
         "action": action,
         "unit": unit,
         "organizer": organizer,
@@ -299,7 +320,7 @@ def render(
         "late": late_label(delay) if delay > LATE_AFTER else "",
         "late_reason": late_reason,
         "scheduled_at": f"{planned:%H:%M} ngày {format_short(planned.date())}",
-        "deadlines": deadlines or [],
+        "deadlines": [d for d in deadlines or [] if _concerns(d, unit)][:12],
         "missing": missing or [],
         "submitted": submitted,
         "total": total,
@@ -343,5 +364,28 @@ def launch_deadlines(campaign: Campaign, occurrences: list[Occurrence]) -> list[
         label = m.label + (f" (kỳ {occ.label})" if occ.label else "")
         # A meeting has a date, not a deadline.
         word = "diễn ra" if m.requirement is Requirement.NONE else "hạn"
-        items.append({"label": label, "due": occ.due, "word": word})
-    return sorted(items, key=lambda item: item["due"])[:12]
+        items.append(
+            {
+                "label": label,
+                "due": occ.due,
+                "word": word,
+                "recipient": m.recipient,
+                "only": _addressed(campaign, m),
+            }
+        )
+    # Room for the ones a unit is not concerned by: `render` keeps the first 12 of its own.
+    return sorted(items, key=lambda item: item["due"])[:60]
+
+
+def _addressed(campaign: Campaign, m: Milestone) -> tuple[str, ...]:
+    """The unit and group codes a milestone is for, when not every participant."""
+    if m.charged_with:
+        return tuple(
+            c for r in campaign.responsibilities if r.id in m.charged_with for c in r.units
+        )
+    return tuple(m.audience) if isinstance(m.audience, list) else ()
+
+
+def _concerns(item: dict[str, Any], unit: Unit) -> bool:
+    only = item.get("only") or ()
+    return not only or bool({unit.code, *unit.groups}.intersection(only))

@@ -33,6 +33,15 @@ EXAMPLES = [
     ("escalation", "vd_2027_thi_dua_nam.py", "review/-/escalation"),
     ("so_ket_results", "vd_2027_thi_dua_nam.py", "review/-/compile"),
     ("tong_ket_results", "vd_2026_2030_doi_moi_sang_tao.py", "summary/-/compile"),
+    # A Chỉ thị: named as such, with the office's own tasks and where its reports go.
+    ("launch_chi_thi_tasks", "vd_ct_2026_2030_thi_dua_yeu_nuoc.py", "launch/-/launch"),
+    (
+        "reminder_six_monthly_recipient",
+        "vd_ct_2026_2030_thi_dua_yeu_nuoc.py",
+        "bao-cao-dinh-ky/2026-H1/reminder/7d",
+    ),
+    # A Party plan: its targets in the launch notice.
+    ("launch_party_targets", "vd_tu_2025_2030_sang_kien.py", "launch/-/launch"),
 ]
 
 MEETING = """

@@ -36,7 +36,8 @@ def test_every_action_of_every_campaign_renders(path: Path) -> None:
         assert message.subject == subject_line(action, spec)
         assert message.subject.startswith(f"[{spec.code}] ")
         assert message.text.startswith(f"Kính gửi: {unit.name}\n")
-        assert f"Kế hoạch số {spec.code}" in message.text
+        # The document by its own kind: “Kế hoạch số …”, “Chỉ thị số …”.
+        assert f"{spec.doc_label} số {spec.code}" in message.text
         assert action.key not in message.text
         assert "gửi chậm" not in message.text
         assert "{{" not in message.text and "{%" not in message.text

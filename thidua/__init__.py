@@ -18,6 +18,7 @@ from thidua.campaign.dsl import (
     Participants,
     Quota,
     Recurrence,
+    Responsibility,
     Target,
 )
 from thidua.errors import (
@@ -66,6 +67,7 @@ __all__ = [
     "Quota",
     "Recurrence",
     "RegistryError",
+    "Responsibility",
     "SettingsError",
     "Target",
     "ThiduaError",

@@ -45,12 +45,15 @@ def audience(
     *,
     members: tuple[str, ...] | None = None,
 ) -> tuple[str, ...]:
-    """Codes of the units a milestone addresses: the participants, the organizer, or the
-    units and groups it names (groups expanded).
+    """Codes of the units a milestone addresses: the units charged with the tasks it
+    names (`charged_with`), the participants, the organizer, or the units and groups it
+    names (groups expanded).
 
     `members`: the campaign's participants, when the caller already has them (a board
     asks for every milestone, and computing them each time would be wasted work).
     """
+    if milestone.charged_with:
+        return charged_units(campaign, registry, milestone.charged_with)
     if milestone.audience == "participants":
         return members if members is not None else participants(campaign, registry)
     if milestone.audience == "organizer":
@@ -71,3 +74,9 @@ def owing(
         return ()
     found = audience(campaign, registry, milestone, members=members)
     return tuple(code for code in found if code != campaign.organizer)
+
+
+def charged_units(campaign: Campaign, registry: Registry, charges: Iterable[str]) -> tuple[str, ...]:
+    """The units the plan charges with the responsibilities whose ids are `charges`."""
+    wanted = set(charges)
+    return expand((c for r in campaign.responsibilities if r.id in wanted for c in r.units), registry)

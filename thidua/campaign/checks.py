@@ -11,6 +11,7 @@ import math
 from pathlib import Path
 
 from thidua.campaign.audience import participants
+from thidua.campaign.charges import check_responsibilities
 from thidua.campaign.plan import ActionKind, Occurrence, compile_plan, occurrences
 from thidua.campaign.spec import Campaign, MilestoneKind
 from thidua.dates.written import format_short
@@ -46,6 +47,8 @@ def check_campaign(
     """
     problems: list[Problem] = []
     problems += _check_references(campaign, registry, broken)
+    if "responsibilities" not in broken:
+        problems += check_responsibilities(campaign, registry)
     if not broken & {"participants", "organizer"}:
         problems += _check_contacts(campaign, registry)
     # Without a launch milestone the launch is the issue date: then a broken one misleads.
@@ -177,7 +180,8 @@ def _check_dates(c: Campaign, *, launch_known: bool = True) -> list[Problem]:
                     m.when.text,
                 )
             )
-        if m.recurrence is not None and not needs_year:
+        # Listed dates (Recurrence(on=[…])) are complete days by definition.
+        if m.recurrence is not None and not needs_year and m.recurrence.every != "dates":
             out.append(
                 Problem(
                     f"{path}.when",

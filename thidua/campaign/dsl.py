@@ -92,7 +92,7 @@ class Escalation(Declaration):
 
 
 class Recurrence(Declaration):
-    """Repeat a milestone yearly or quarterly within the campaign period."""
+    """Repeat a milestone: hằng năm, 6 tháng, hằng quý, hằng tháng, or on listed dates."""
 
     model = "Recurrence"
 
@@ -103,7 +103,23 @@ class Target(Declaration):
     model = "Target"
 
 
+class Responsibility(Declaration):
+    """What the plan charges units or groups with (“Sở Nội vụ: hướng dẫn, kiểm tra…”)."""
+
+    model = "Responsibility"
+
+
 DECLARATIONS: dict[str, type[Declaration]] = {
     cls.model: cls
-    for cls in (Campaign, Milestone, Participants, Award, Quota, Escalation, Recurrence, Target)
+    for cls in (
+        Campaign,
+        Milestone,
+        Participants,
+        Award,
+        Quota,
+        Escalation,
+        Recurrence,
+        Target,
+        Responsibility,
+    )
 }

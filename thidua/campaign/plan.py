@@ -17,14 +17,19 @@ from zoneinfo import ZoneInfo
 from thidua.campaign.audience import audience, expand, participants
 from thidua.campaign.spec import Campaign, DeadlineRule, Milestone, MilestoneKind, Requirement
 from thidua.dates.offset import Offset
+from thidua.dates.phrases import Phrase
+from thidua.dates.recurrence import ROMAN as ROMAN
+from thidua.dates.recurrence import Slot
+from thidua.dates.recurrence import occurrence_label as recurrence_label
+from thidua.dates.recurrence import resolve as resolve_in
+from thidua.dates.recurrence import slots as recurrence_slots
 from thidua.dates.span import DateSpan
 from thidua.dates.workdays import WorkCalendar, vietnam_calendar
-from thidua.dates.written import days_left_label
+from thidua.dates.written import days_left_label, format_short
 from thidua.errors import PhraseError, Problem
 from thidua.registry import Registry
 
 TZ = "Asia/Ho_Chi_Minh"
-ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 
 
 class ActionKind(StrEnum):
@@ -69,7 +74,7 @@ class Occurrence:
     """
 
     milestone: Milestone
-    key: str  # "" for a one-off milestone, "2027" yearly, "2027-Q4" quarterly
+    key: str  # "" one-off; "2027" yearly, "2027-H1" six-monthly, "2027-Q4", "2027-03"…
     opens: date
     due: date
     span: DateSpan
@@ -117,11 +122,9 @@ def deadline_rule(campaign: Campaign, m: Milestone) -> DeadlineRule:
 
 
 def occurrence_label(key: str) -> str:
-    """“năm 2027” for "2027", “quý IV/2027” for "2027-Q4", "" for a one-off milestone."""
-    if not key:
-        return ""
-    year, _, quarter = key.partition("-Q")
-    return f"quý {ROMAN[int(quarter)]}/{year}" if quarter else f"năm {year}"
+    """“năm 2027” for "2027", “quý IV/2027” for "2027-Q4", “6 tháng đầu năm 2027” for
+    "2027-H1"…; "" for a one-off milestone (see `thidua.dates.recurrence`)."""
+    return recurrence_label(key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,36 +195,63 @@ def _escalation_recipients(
 def occurrences(
     campaign: Campaign, *, calendar: WorkCalendar | None = None
 ) -> tuple[list[Occurrence], list[Problem]]:
-    """Resolve every milestone (and recurrence) to opening and (effective) due days."""
+    """Resolve every milestone (and recurrence) to opening and (effective) due days.
+
+    Nothing happens before the plan exists: a milestone given as a period that begins
+    before the issue date (“quý IV/2025” in a plan issued 05/11/2025) opens on the issue
+    date; an exact day before it is refused unless the milestone says `before_issued`.
+    """
     cal = calendar or vietnam_calendar()
     out: list[Occurrence] = []
     problems: list[Problem] = []
     period = campaign.period
+    issued = campaign.issued.start
     for index, m in enumerate(campaign.milestones):
         path = f"milestones[{m.id or index}]"
         rule = deadline_rule(campaign, m)
-        if m.recurrence is None:
-            slots: list[tuple[str, int | None, int | None]] = [("", None, None)]
+        rec = m.recurrence
+        every = rec.every if rec else None
+        if rec is None:
+            slots: list[Slot | None] = [None]
         else:
-            slots = _recurrence_slots(m, period)
+            slots = list(
+                recurrence_slots(
+                    rec.every,
+                    rec.start or period.start.year,
+                    rec.until or period.end.year,
+                    list(rec.on),
+                )
+            )
             if not slots:
                 problems.append(
                     Problem(f"{path}.recurrence", "không có lần lặp nào trong thời gian thực hiện")
                 )
-        for key, year, quarter in slots:
+        for slot in slots:
+            when = m.when
+            if slot is not None and slot.index is not None and rec is not None and rec.on:
+                when = rec.on[slot.index]
             try:
-                span = m.when.resolve(year=year, quarter=quarter)
-                opens = m.opens.resolve(year=year, quarter=quarter).start if m.opens else span.start
-                due = m.due.resolve(year=year, quarter=quarter).end if m.due else span.end
+                span = resolve_in(when, slot, every)
+                opens = resolve_in(m.opens, slot, every).start if m.opens else span.start
+                due = resolve_in(m.due, slot, every).end if m.due else span.end
             except PhraseError as exc:
                 problems.append(Problem(f"{path}.when", str(exc), m.when.text))
                 continue
             if (
-                m.recurrence is not None
+                rec is not None
                 and not _explicit_range(m)
                 and not (period.start <= due <= period.end)
             ):
                 continue
+            if opens < issued and not m.before_issued:
+                if rec is not None and due < issued:
+                    continue  # a repetition due before the plan existed is not owed
+                exact = span.is_day and m.opens is None
+                if exact or due < issued:
+                    # Reported, and kept, so that the other checks of the day still speak.
+                    problems.append(_before_issue(path, m, when, span, due, issued, exact))
+                else:
+                    opens = issued  # a period begun before the plan starts on its issue date
             if due < opens:
                 problems.append(
                     Problem(
@@ -242,30 +272,31 @@ def occurrences(
                     )
                 )
                 continue
+            key = slot.key if slot is not None else ""
             out.append(Occurrence(m, key, opens, effective, span, due, rule))
     return out, problems
 
 
+def _before_issue(
+    path: str, m: Milestone, when: Phrase, span: DateSpan, due: date, issued: date, exact: bool
+) -> Problem:
+    if exact:
+        return Problem(
+            f"{path}.when",
+            f"ngày {format_short(span.start)} trước ngày ban hành {format_short(issued)}; nếu "
+            "đúng là mốc đã diễn ra trước khi ban hành, ghi before_issued=True",
+            when.text,
+        )
+    return Problem(
+        f"{path}.{'due' if m.due else 'when'}",
+        f"hạn {format_short(due)} trước ngày ban hành {format_short(issued)}; nếu đúng là "
+        "mốc đã diễn ra trước khi ban hành, ghi before_issued=True",
+        (m.due or when).text,
+    )
+
+
 def _explicit_range(m: Milestone) -> bool:
     return bool(m.recurrence and (m.recurrence.start or m.recurrence.until))
-
-
-def _recurrence_slots(m: Milestone, period: DateSpan) -> list[tuple[str, int | None, int | None]]:
-    assert m.recurrence is not None
-    first = m.recurrence.start or period.start.year
-    last = m.recurrence.until or period.end.year
-    if m.recurrence.every == "yearly":
-        return [(str(y), y, None) for y in range(first, last + 1)]
-    slots: list[tuple[str, int | None, int | None]] = []
-    for y in range(first, last + 1):
-        for q in range(1, 5):
-            if m.recurrence.start is None and m.recurrence.until is None:
-                q_start = date(y, 3 * q - 2, 1)
-                q_end = date(y + (q == 4), (3 * q) % 12 + 1, 1) - timedelta(days=1)
-                if q_end < period.start or q_start > period.end:
-                    continue
-            slots.append((f"{y}-Q{q}", y, q))
-    return slots
 
 
 # --- compile ---------------------------------------------------------------------
@@ -419,7 +450,7 @@ class _Builder:
     def _audience(self, m: Milestone) -> tuple[str, tuple[str, ...]]:
         """How the actions name their audience, and its units."""
         recipients = audience(self.campaign, self.registry, m, members=self.members)
-        if m.audience in ("participants", "organizer"):
+        if m.audience in ("participants", "organizer") and not m.charged_with:
             return str(m.audience), recipients
         return "units", recipients
 

@@ -43,7 +43,7 @@ CAMPAIGN_MODELS = (
     "Quota",
     "Target",
 )
-#: models of the registry (thidua.registry.units)
+#: models of the registry (thidua.registry.models)
 REGISTRY_MODELS = ("Unit", "Group")
 
 # Meaning and fallback example of fields whose model gives no description (the models
@@ -147,7 +147,7 @@ def models() -> dict[str, type]:
 
 
 #: where the registry's models may live: the package's own exports, then its modules
-_REGISTRY_HOMES = ("thidua.registry", "thidua.registry.models", "thidua.registry.units")
+_REGISTRY_HOMES = ("thidua.registry", "thidua.registry.models")
 
 
 def _registry_model(name: str) -> type:
@@ -356,7 +356,7 @@ def render() -> str:
     lines = [
         "# Tham chiếu các trường của tệp chiến dịch và danh mục đơn vị",
         "",
-        "<!-- Sinh tự động từ các mô hình (thidua/campaign/spec.py, thidua/registry/units.py) "
+        "<!-- Sinh tự động từ các mô hình (thidua/campaign/spec.py, thidua/registry/models.py) "
         "bằng `python -m thidua.campaign.reference`; đừng sửa tay. -->",
         "",
         "Mỗi trường: kiểu, giá trị mặc định, cách viết tiếng Việt được chấp nhận (bên trái "

@@ -15,8 +15,18 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
 
+from thidua.campaign.doctype import (
+    DocumentKind,
+    IssuerKind,
+    document_label,
+    infer_document_kind,
+    infer_issuer_kind,
+    parse_document_kind,
+    parse_issuer_kind,
+)
 from thidua.dates.offset import Offset, parse_offset
 from thidua.dates.phrases import Phrase, parse_phrase
+from thidua.dates.recurrence import Every, milestone_fields, parse_every
 from thidua.dates.span import DateSpan
 from thidua.errors import number_text
 from thidua.registry import UnitKind
@@ -327,30 +337,50 @@ class Escalation(Spec):
 
 
 class Recurrence(Spec):
-    """Repeat a milestone every year or quarter within the campaign period."""
+    """Repeat a milestone within the campaign period, as the plan says: “hằng năm”,
+    “6 tháng” (6 tháng đầu năm và cả năm), “hằng quý”, “hằng tháng”, or listed dates.
 
-    every: Literal["yearly", "quarterly"]
+    `on`: for “6 tháng”, the day of each half without its year (“trước ngày 15/6”,
+    “trước ngày 15/11”); for “các ngày”, the full dates. `start`/`until`: first and last
+    year, when they are not the campaign period's.
+    """
+
+    every: Annotated[Every, BeforeValidator(parse_every)] = Every.YEARLY
+    on: list[PhraseField] = []
     start: int | None = Field(default=None, ge=1900, le=2200)
     until: int | None = Field(default=None, ge=1900, le=2200)
 
     @model_validator(mode="before")
     @classmethod
-    def _aliases(cls, data: Any) -> Any:
-        if isinstance(data, dict) and isinstance(data.get("every"), str):
-            every = fold_words(data["every"], "_")
-            aliases = {
-                "hang_nam": "yearly",
-                "nam": "yearly",
-                "hang_quy": "quarterly",
-                "quy": "quarterly",
-            }
-            data = {**data, "every": aliases.get(every, every)}
+    def _dates_by_default(cls, data: Any) -> Any:
+        # Recurrence(on=[...]) alone: the listed dates.
+        if isinstance(data, dict) and "every" not in data and data.get("on"):
+            return {**data, "every": Every.DATES}
         return data
 
     @model_validator(mode="after")
-    def _ordered(self) -> Recurrence:
+    def _consistent(self) -> Recurrence:
         if self.start and self.until and self.until < self.start:
             raise ValueError(f"năm kết thúc {self.until} trước năm bắt đầu {self.start}")
+        if self.every is Every.DATES:
+            if not self.on:
+                raise ValueError("lặp theo các ngày cần danh sách ngày on=[“15/6/2026”, …]")
+            partial = [p.text for p in self.on if not p.is_complete]
+            if partial:
+                raise ValueError(f"ngày trong on phải ghi đủ ngày, tháng, năm: “{partial[0]}”")
+        elif self.every is Every.HALF_YEARLY:
+            if self.on and len(self.on) != 2:
+                raise ValueError(
+                    "lặp 6 tháng: on ghi đúng hai ngày, của 6 tháng đầu năm và của cả năm, "
+                    "ví dụ on=[“trước ngày 15/6”, “trước ngày 15/11”]"
+                )
+            complete = [p.text for p in self.on if p.is_complete]
+            if complete:
+                raise ValueError(f"ngày trong on không kèm năm, ví dụ “15/6”: “{complete[0]}”")
+        elif self.on:
+            raise ValueError(
+                f"on chỉ dùng cho chu kỳ “6 tháng” hoặc “các ngày”, không dùng cho “{self.every.label}”"
+            )
         return self
 
 
@@ -379,6 +409,37 @@ class Milestone(Spec):
     # None: a nomination is optional for a unit (no overdue notice or escalation to units
     # that did not nominate); every other submission is required.
     required: bool | None = None
+    # Where the submission goes, as the plan says (“Tỉnh ủy, qua Ban Tuyên giáo và Dân vận
+    # Tỉnh ủy”); the notices say it. None: the organizer.
+    recipient: TitleText | None = None
+    # The units charged with these responsibilities (Responsibility.id) are its audience.
+    charged_with: list[Annotated[str, Field(pattern=_SLUG.pattern)]] = []
+    # A day written before the plan's issue date is a mistake unless the plan means it
+    # (a step already taken, recorded for the file).
+    before_issued: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_with_recurrence(cls, data: Any) -> Any:
+        """`when` defaults to the first day of `recurrence.on`; a monthly milestone's days
+        are days of the month (“trước ngày 25”), read in each month."""
+        if not isinstance(data, dict):
+            return data
+        if isinstance(data.get("charged_with"), str):
+            data = {**data, "charged_with": [data["charged_with"]]}
+        rec = data.get("recurrence")
+        if isinstance(rec, Recurrence):
+            rec = {"every": rec.every, "on": [p.text for p in rec.on]}
+        return milestone_fields(data, rec) if isinstance(rec, dict) else data
+
+    @model_validator(mode="after")
+    def _one_audience(self) -> Milestone:
+        if self.charged_with and self.audience != "participants":
+            raise ValueError(
+                "ghi một trong hai: audience (đơn vị, nhóm) hoặc charged_with (các đơn vị được "
+                "giao một nhiệm vụ), không ghi cả hai"
+            )
+        return self
 
     @property
     def key(self) -> str:
@@ -425,6 +486,35 @@ class Target(Spec):
         return self
 
 
+class Responsibility(Spec):
+    """What the plan charges units or groups with (“Sở Nội vụ: hướng dẫn, kiểm tra, đôn đốc…”).
+
+    `units`: unit or group codes; `tasks`: the plan's sentences, as written; `id`: a name
+    milestones use to address “the units charged with” it (`Milestone.charged_with`).
+    """
+
+    units: list[Code] = Field(min_length=1)
+    tasks: list[LongTextField] = Field(min_length=1)
+    id: Annotated[str, Field(pattern=_SLUG.pattern)] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            data = dict(data)
+            for name in ("units", "tasks"):
+                if isinstance(data.get(name), str):
+                    data[name] = [data[name]]
+        return data
+
+
+def _responsibilities(value: Any) -> Any:
+    """`{"SNV": ["…", …], "SO-BAN-NGANH": "…"}`: one Responsibility per unit or group."""
+    if isinstance(value, dict):
+        return [{"units": [code], "tasks": tasks} for code, tasks in value.items()]
+    return value
+
+
 class Campaign(Spec):
     """A whole emulation campaign as its signed plan describes it."""
 
@@ -450,13 +540,59 @@ class Campaign(Spec):
     working_days_only: bool = True
     notice_time: TimeField | None = None
     deadline_rule: DeadlineRuleField = DeadlineRule.NEXT_WORKING_DAY
+    # None: read from the number (Nghị định 30/2020: “12/CT-UBND” is a Chỉ thị; Hướng dẫn
+    # 36-HD/VPTW: “25-KH/TU” a Kế hoạch) and from the issuer (a Tỉnh ủy is the Party's).
+    document_kind: Annotated[DocumentKind, BeforeValidator(parse_document_kind)] | None = None
+    issuer_kind: Annotated[IssuerKind, BeforeValidator(parse_issuer_kind)] | None = None
+    responsibilities: Annotated[list[Responsibility], BeforeValidator(_responsibilities)] = []
+
+    @model_validator(mode="after")
+    def _charges_exist(self) -> Campaign:
+        known = {r.id for r in self.responsibilities if r.id}
+        for m in self.milestones:
+            for charge in m.charged_with:
+                if charge not in known:
+                    shown = ", ".join(f"“{k}”" for k in sorted(known)) or "chưa có id nào"
+                    raise ValueError(
+                        f"mốc “{m.key}”: charged_with “{charge}” không phải id của một "
+                        f"nhiệm vụ trong responsibilities (có: {shown})"
+                    )
+        return self
+
+    @property
+    def doc_kind(self) -> str:
+        """The document's kind (a key of DOCUMENT_KINDS): stated, else read from the number."""
+        return self.document_kind or infer_document_kind(self.code)
+
+    @property
+    def doc_label(self) -> str:
+        """“Kế hoạch”, “Chỉ thị”…: how notices and reports name the document."""
+        return document_label(self.doc_kind)
+
+    @property
+    def doc_reference(self) -> str:
+        """“Chỉ thị số 12/CT-UBND”."""
+        return f"{self.doc_label} số {self.code}"
+
+    @property
+    def system(self) -> str:
+        """“nha_nuoc”, “dang” or “doan_the”: whose rules of form its documents follow."""
+        return self.issuer_kind or infer_issuer_kind(self.code, self.issuer)
+
+    @property
+    def is_party(self) -> bool:
+        return self.system == "dang"
 
     @property
     def launch_date(self) -> date:
-        """The launch milestone's date, or the issue date when there is none."""
+        """The launch milestone's date (no earlier than the issue date for a period such as
+        “quý IV/2025”), or the issue date when there is none."""
         for m in self.milestones:
             if m.kind is MilestoneKind.LAUNCH and not m.when.needs_year:
-                return m.when.resolve().start
+                span = m.when.resolve()
+                if span.is_day:
+                    return span.start
+                return max(span.start, self.issued.start)
         return self.issued.start
 
     def milestone(self, key: str) -> Milestone:

@@ -100,6 +100,7 @@ def _warn_unreached(registry: Registry, plan: Plan) -> None:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
+    from thidua.campaign.charges import tasks_text
     from thidua.campaign.loading import load_campaign
     from thidua.campaign.plan import compile_plan
     from thidua.campaign.plan_output import plan_ics, plan_json, plan_table
@@ -111,6 +112,10 @@ def cmd_plan(args: argparse.Namespace) -> int:
         if args.unit not in loaded.registry:
             raise ThiduaError(f"đơn vị “{args.unit}” không có trong danh sách đơn vị")
         plan.actions = [a for a in plan.actions if args.unit in a.recipients]
+        if args.format == "table" and (
+            tasks := tasks_text(loaded.spec, loaded.registry.unit(args.unit))
+        ):
+            sys.stdout.write(tasks + "\n\n")
     renderers: dict[str, Callable[[Plan], str]] = {
         "table": plan_table,
         "json": plan_json,

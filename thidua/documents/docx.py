@@ -26,8 +26,7 @@ from docx.text.paragraph import Paragraph as DocxParagraph
 
 from thidua.documents.layout import (
     ANNEX_TITLE,
-    MOTTO,
-    NATIONAL_TITLE,
+    PARTY_MARK,
     Annex,
     Block,
     Bullets,
@@ -214,10 +213,17 @@ def _header(doc: DocumentObject, report: Report) -> None:
     if lh.parent:
         _para(left, lh.parent, size=HEADER_PT)
     _para(left, lh.body, size=HEADER_PT, bold=True)
-    _rule(left, Mm(22), LEFT_COLUMN)
-    _para(right, NATIONAL_TITLE, size=HEADER_PT, bold=True)
-    _para(right, MOTTO, size=BODY_PT, bold=True)
-    _rule(right, Mm(58), right_width)
+    if lh.party:
+        # Hướng dẫn 36-HD/VPTW: a star under the body; the Party's title underlined.
+        _para(left, PARTY_MARK, size=HEADER_PT)
+        title = _para(right, lh.heading[0], size=HEADER_PT, bold=True)
+        title.runs[0].underline = True
+    else:
+        _rule(left, Mm(22), LEFT_COLUMN)
+        national, motto = lh.heading
+        _para(right, national, size=HEADER_PT, bold=True)
+        _para(right, motto, size=BODY_PT, bold=True)
+        _rule(right, Mm(58), right_width)
     number, place = _clear(table.cell(1, 0)), _clear(table.cell(1, 1))
     _para(number, lh.number, size=HEADER_PT)
     _para(place, lh.place_date, size=BODY_PT, italic=True)

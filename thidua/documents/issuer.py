@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+from thidua.campaign.doctype import infer_issuer_kind
 from thidua.campaign.spec import Campaign, CampaignKind
 from thidua.documents.layout import NAME_PLACEHOLDER, NUMBER_BLANK, Letterhead, Signature
 from thidua.registry import Registry, Unit
+from thidua.text.fold import fold
 from thidua.text.fold import fold_words as fold_name
 
 IssuedBy = Literal["to-chuc", "ban-hanh"]
@@ -149,6 +151,10 @@ def issuer(spec: Campaign, registry: Registry, issued_by: IssuedBy, today: date)
     """
     organizer = registry.unit(spec.organizer) if spec.organizer in registry else None
     organizer_name = organizer.name if organizer else spec.organizer
+    if issued_by == "to-chuc" and infer_issuer_kind("", organizer_name) == "dang":
+        return _party_office(spec, registry, organizer, organizer_name, today)
+    if issued_by == "ban-hanh" and spec.is_party:
+        return _party_committee(spec, registry, organizer_name, today)
     if issued_by == "to-chuc":
         parent_unit = registry.supervisor(organizer.code) if organizer else None
         parent = parent_unit.name if parent_unit else None
@@ -168,6 +174,23 @@ def issuer(spec: Campaign, registry: Registry, issued_by: IssuedBy, today: date)
         )
     unit = _find_by_name(registry, spec.issuer)
     parent_unit = registry.supervisor(unit.code) if unit else None
+    body = spec.issuer
+    if fold(body).startswith("chu tich uy ban nhan dan"):
+        # A Chỉ thị of the Chủ tịch: the committee's letterhead, the Chủ tịch's own signature.
+        body = body.split(None, 2)[2]
+        title, person = _split_signer(spec.signer) if spec.signer else ("Chủ tịch", None)
+        return Issuer(
+            letterhead=Letterhead(
+                parent=None,
+                body=body.upper(),
+                number=f"Số: {NUMBER_BLANK}/BC-UBND",
+                place_date=place_date(spec, registry, today),
+            ),
+            name=body,
+            recipient=None,
+            distribution=_state_distribution(spec, organizer_name),
+            signature=Signature((title.upper(),), person or NAME_PLACEHOLDER),
+        )
     committee = _is_people_committee(spec.issuer)
     symbol = "UBND" if committee else (unit.code if unit else "…")
     if spec.signer:
@@ -184,10 +207,108 @@ def issuer(spec: Campaign, registry: Registry, issued_by: IssuedBy, today: date)
         ),
         name=spec.issuer,
         recipient=None,
-        distribution=[
-            f"{organizer_name};",
-            f"Các cơ quan, đơn vị tham gia {word(spec)} thi đua;",
-            f"Lưu: VT, {spec.organizer}.",
-        ],
+        distribution=_state_distribution(spec, organizer_name),
         signature=Signature(authority, person or NAME_PLACEHOLDER),
+    )
+
+
+def _state_distribution(spec: Campaign, organizer_name: str) -> list[str]:
+    return [
+        f"{organizer_name};",
+        f"Các cơ quan, đơn vị tham gia {word(spec)} thi đua;",
+        f"Lưu: VT, {spec.organizer}.",
+    ]
+
+
+# --- the Party's documents (Hướng dẫn 36-HD/VPTW) -------------------------------------
+
+_COMMITTEE_WORDS = re.compile(r"\s+(?:Tỉnh|Thành|Huyện|Đảng)\s+ủy\b.*$")
+
+
+def committee_name(spec: Campaign, registry: Registry) -> str:
+    """The Party committee a plan belongs to: “Tỉnh ủy Cao Bằng”, “Đảng ủy …”."""
+    issuer_name = spec.issuer
+    folded = fold(issuer_name)
+    place = province(spec, registry) or PLACE_PLACEHOLDER
+    if "dang uy" in folded:
+        start = folded.index("dang uy")
+        return issuer_name[start:].strip()
+    if "thanh uy" in folded:
+        return f"Thành ủy {place}"
+    return f"Tỉnh ủy {place}"
+
+
+def _party_symbol(spec: Campaign) -> str:
+    """“TU” in “25-KH/TU”: whose number series the report continues."""
+    _, slash, after = spec.code.partition("/")
+    return after.strip() if slash and after.strip() else "TU"
+
+
+def _party_authority(issuer_name: str) -> tuple[str, ...]:
+    """“T/M BAN THƯỜNG VỤ” for a plan of the Ban Thường vụ; “T/M TỈNH ỦY” for the committee."""
+    folded = fold(issuer_name)
+    for prefix, line in (
+        ("ban thuong vu", "T/M BAN THƯỜNG VỤ"),
+        ("thuong truc", "T/M THƯỜNG TRỰC"),
+        ("ban chap hanh", "T/M BAN CHẤP HÀNH"),
+        ("dang uy", "T/M ĐẢNG ỦY"),
+        ("thanh uy", "T/M THÀNH ỦY"),
+        ("tinh uy", "T/M TỈNH ỦY"),
+    ):
+        if folded.startswith(prefix):
+            return (line,)
+    return ()
+
+
+def _party_committee(
+    spec: Campaign, registry: Registry, organizer_name: str, today: date
+) -> Issuer:
+    """The plan's issuer reports: the committee's letterhead, signed on its behalf."""
+    committee = committee_name(spec, registry)
+    if spec.signer:
+        title, person = _split_signer(spec.signer)
+    else:
+        title, person = "Bí thư", None
+    title = _COMMITTEE_WORDS.sub("", title).strip() or title
+    return Issuer(
+        letterhead=Letterhead(
+            parent=None,
+            body=committee.upper(),
+            number=f"Số {NUMBER_BLANK}-BC/{_party_symbol(spec)}",
+            place_date=place_date(spec, registry, today),
+            party=True,
+        ),
+        name=spec.issuer,
+        recipient=None,
+        distribution=[
+            f"{organizer_name},",
+            f"Các cơ quan, đơn vị tham gia {word(spec)} thi đua,",
+            f"Lưu Văn phòng {committee}.",
+        ],
+        signature=Signature(
+            (*_party_authority(spec.issuer), title.upper()), person or NAME_PLACEHOLDER
+        ),
+    )
+
+
+def _party_office(
+    spec: Campaign, registry: Registry, organizer: Unit | None, name: str, today: date
+) -> Issuer:
+    """A Party body (Ban Tuyên giáo và Dân vận Tỉnh ủy) compiles the report for its committee."""
+    committee = committee_name(spec, registry)
+    body = _COMMITTEE_WORDS.sub("", name).strip() or name
+    code = organizer.code if organizer else spec.organizer
+    title, person = _head(organizer)
+    return Issuer(
+        letterhead=Letterhead(
+            parent=committee.upper(),
+            body=body.upper(),
+            number=f"Số {NUMBER_BLANK}-BC/{code.replace('-', '')}",
+            place_date=place_date(spec, registry, today),
+            party=True,
+        ),
+        name=name,
+        recipient=spec.issuer,
+        distribution=["Như trên,", f"Lưu {name}."],
+        signature=Signature((title.upper(),), person or NAME_PLACEHOLDER),
     )

@@ -17,6 +17,10 @@ from thidua.text.fold import fold_words as fold_name
 
 NATIONAL_TITLE = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 MOTTO = "Độc lập - Tự do - Hạnh phúc"
+#: The Party's heading (Hướng dẫn 36-HD/VPTW, 2018): top right, underlined, no motto.
+PARTY_TITLE = "ĐẢNG CỘNG SẢN VIỆT NAM"
+#: Under the issuing body's name a Party document has a star, not a line.
+PARTY_MARK = "*"
 PLACEHOLDER_PREFIX = "Phần này do cơ quan tổng hợp viết"
 NAME_PLACEHOLDER = "[Họ và tên]"
 NUMBER_BLANK = "\u2003\u2003"  # the number is given at registration (văn thư); keep room for it
@@ -104,12 +108,19 @@ class Signature:
 
 @dataclass(frozen=True)
 class Letterhead:
-    """What NĐ 30/2020 puts above the title: issuing body, number, place and date."""
+    """What NĐ 30/2020 (or, for the Party, Hướng dẫn 36-HD/VPTW) puts above the title:
+    issuing body, number, place and date, and the heading at the top right."""
 
     parent: str | None  # cơ quan chủ quản, already upper case
     body: str  # cơ quan ban hành, upper case
-    number: str  # “Số:   /BC-BTDKT”
+    number: str  # “Số:   /BC-BTDKT”; the Party's “Số   -BC/TU”
     place_date: str  # “Cao Bằng, ngày … tháng 11 năm 2026”
+    party: bool = False
+
+    @property
+    def heading(self) -> tuple[str, ...]:
+        """The top right: quốc hiệu and tiêu ngữ, or the Party's title alone."""
+        return (PARTY_TITLE,) if self.party else (NATIONAL_TITLE, MOTTO)
 
 
 @dataclass
@@ -133,7 +144,8 @@ class Report:
     @property
     def annex_note(self) -> str:
         """“(Kèm theo Báo cáo số …/BC-BTDKT ngày … tháng 11 năm 2026 của …)”."""
-        number = self.letterhead.number.replace(NUMBER_BLANK, "…").removeprefix("Số:").strip()
+        number = self.letterhead.number.replace(NUMBER_BLANK, "…").removeprefix("Số")
+        number = number.removeprefix(":").strip()
         _, _, day = self.letterhead.place_date.partition(", ")
         of = f" của {self.issuer_name}" if self.issuer_name else ""
         return f"(Kèm theo Báo cáo số {number} {day}{of})"
@@ -180,8 +192,10 @@ def to_markdown(report: Report) -> str:
     lines: list[str] = []
     if lh.parent:
         lines.append(f"{lh.parent}  ")
-    lines += [f"**{lh.body}**  ", lh.number.replace(NUMBER_BLANK, "…"), ""]
-    lines += [f"**{NATIONAL_TITLE}**  ", f"**{MOTTO}**  ", f"*{lh.place_date}*", ""]
+    # Escaped: a line holding only “*” would be read as an empty list item.
+    lines += [f"**{lh.body}**  "] + ([f"\\{PARTY_MARK}  "] if lh.party else [])
+    lines += [lh.number.replace(NUMBER_BLANK, "…"), ""]
+    lines += [f"**{line}**  " for line in lh.heading] + [f"*{lh.place_date}*", ""]
     lines += [f"# {report.title}", "", f"**{report.subject}**", ""]
     if report.recipient:
         lines += [f"Kính gửi: {report.recipient}.", ""]

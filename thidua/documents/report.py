@@ -49,7 +49,7 @@ def build_report(facts: CampaignFacts, *, issued_by: IssuedBy = "to-chuc") -> Re
     annexes = Annexes()
     blocks: list[Block] = [
         Paragraph(
-            f"Thực hiện Kế hoạch số {spec.code} {format_long(spec.issued.start, weekday=False)} "
+            f"Thực hiện {spec.doc_reference} {format_long(spec.issued.start, weekday=False)} "
             f"của {spec.issuer} về {subject}, {who.name} báo cáo {facts.kind.label} "
             f"{word} thi đua" + (f" ({label})" if label else "") + " như sau:"
         ),
@@ -122,7 +122,7 @@ def _direction(facts: CampaignFacts, word: str, annexes: Annexes) -> list[Block]
         ),
         Paragraph(
             f"{format_long(spec.issued.start, weekday=False).capitalize()}, {spec.issuer} ban hành "
-            f"Kế hoạch số {spec.code} về {campaign_subject(spec)}; thời gian thực hiện "
+            f"{spec.doc_reference} về {campaign_subject(spec)}; thời gian thực hiện "
             f"{format_span(spec.period, named=True)}."
         ),
         Paragraph(
@@ -181,7 +181,8 @@ def _actions(facts: CampaignFacts, annexes: Annexes) -> list[Block]:
         for s in statuses
         if a.by_status[s]
     ]
-    sentence = f"Trong kỳ có {a.total} hoạt động theo lịch của Kế hoạch: {'; '.join(parts)}"
+    sentence = f"Trong kỳ có {a.total} hoạt động theo lịch của {facts.spec.doc_label}: "
+    sentence += "; ".join(parts)
     if a.failed:
         rows = tuple(
             (str(i), title, _reason(error)) for i, (title, error) in enumerate(a.failed, 1)

@@ -27,7 +27,8 @@ def results(facts: CampaignFacts, word: str, annexes: Annexes) -> list[Block]:
     spec = facts.spec
     blocks: list[Block] = [Heading(2, f"3. Kết quả thực hiện các nội dung của {word} thi đua")]
     if spec.contents:
-        blocks += [Paragraph("Các nội dung thi đua theo Kế hoạch:"), Bullets(tuple(spec.contents))]
+        heading = f"Các nội dung thi đua theo {spec.doc_label}:"
+        blocks += [Paragraph(heading), Bullets(tuple(spec.contents))]
     blocks.append(Placeholder("kết quả cụ thể của từng nội dung thi đua"))
     blocks += _submissions(facts, annexes)
     if spec.targets:
@@ -37,7 +38,9 @@ def results(facts: CampaignFacts, word: str, annexes: Annexes) -> list[Block]:
 
 def _submissions(facts: CampaignFacts, annexes: Annexes) -> list[Block]:
     occs = facts.occurrences
-    blocks: list[Block] = [Heading(3, "a) Việc gửi kế hoạch, báo cáo, hồ sơ theo Kế hoạch")]
+    blocks: list[Block] = [
+        Heading(3, f"a) Việc gửi kế hoạch, báo cáo, hồ sơ theo {facts.spec.doc_label}")
+    ]
     if not occs:
         return [
             *blocks,
