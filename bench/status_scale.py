@@ -107,9 +107,9 @@ def fill_store(url: str, files: list[Path]) -> dict[str, int]:
     """Bulk-insert a year of state for every campaign; returns the row counts."""
     from sqlalchemy import insert
 
+    from thidua.campaign.kinds import Requirement
     from thidua.campaign.loading import load_campaign
     from thidua.campaign.plan import compile_plan
-    from thidua.campaign.spec import Requirement
     from thidua.store.db import get_engine
     from thidua.store.models import (
         ActionRecord,

@@ -36,8 +36,8 @@ from thidua.tasks.nominations import recheck_quotas
 from thidua.tasks.outcomes import label_run
 from thidua.tasks.reports import write_report
 
+from thidua.campaign.kinds import MilestoneKind
 from thidua.campaign.plan import ActionKind
-from thidua.campaign.spec import MilestoneKind
 from thidua.clock import now as clock_now
 from thidua.clock import virtual_now
 from thidua.config import get_settings

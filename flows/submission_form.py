@@ -86,10 +86,10 @@ def parse_figures(text: str) -> dict[str, str]:
 
 def form_description(campaign_code: str | None = None) -> str:
     """Markdown above the form: each campaign's code and the milestones that ask for something."""
+    from thidua.campaign.kinds import Requirement
     from thidua.campaign.loading import load_campaign
     from thidua.campaign.lookup import campaign_files
     from thidua.campaign.plan import occurrences
-    from thidua.campaign.spec import Requirement
     from thidua.errors import ValidationFailed
     from thidua.ledger.timing import window_text
 

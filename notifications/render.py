@@ -23,8 +23,9 @@ from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
 from thidua.campaign.charges import tasks_for
+from thidua.campaign.kinds import MilestoneKind, Requirement
 from thidua.campaign.plan import Action, ActionKind, Occurrence, occurrence_label
-from thidua.campaign.spec import Campaign, Milestone, MilestoneKind, Requirement
+from thidua.campaign.spec import Campaign, Milestone
 from thidua.dates.hours import TZ
 from thidua.dates.sendtime import LATE_AFTER, SYSTEM_DOWN, as_sent
 from thidua.dates.written import days_left_label, format_long, format_short

@@ -17,7 +17,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from thidua.tasks.actions import ActionContext, artifact_key
 
-from thidua.campaign.spec import MilestoneKind
+from thidua.campaign.kinds import MilestoneKind
 from thidua.config import get_settings
 from thidua.documents.layout import to_markdown
 from thidua.documents.period import ReportKind, occurrence_period

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from thidua.campaign.kinds import MilestoneKind, NomineeKind
 from thidua.campaign.loading import load_campaign
-from thidua.campaign.spec import MilestoneKind, NomineeKind
 from thidua.errors import CampaignFileError
 
 from .conftest import CAMPAIGNS

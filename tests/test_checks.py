@@ -42,7 +42,7 @@ def test_report_may_come_after_the_period_but_not_before_it(write_campaign) -> N
     early = text.replace("Từ ngày 01/3/2026", "Từ ngày 15/3/2026")
     assert early != text
     found = errors(write_campaign(text=early))
-    assert "milestones[1].when" in found and "hạn trước khi bắt đầu thời gian thực hiện" in found
+    assert "milestones[report].when" in found and "hạn trước khi bắt đầu thời gian thực hiện" in found
     assert "trước ngày phát động" not in found
 
 

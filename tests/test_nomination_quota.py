@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
+from thidua.campaign.kinds import NomineeKind
 from thidua.campaign.loading import LoadedCampaign
-from thidua.campaign.spec import NomineeKind, Quota
+from thidua.campaign.spec import Quota
 from thidua.errors import NominationError
 from thidua.ledger.quotas import QuotaExceeded, limits_for, quota_usage, recheck
 from thidua.ledger.review import move

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from thidua.campaign.spec import NomineeKind
+from thidua.campaign.kinds import NomineeKind
 from thidua.cli.main import main
 from thidua.config import get_settings, set_settings
 from thidua.errors import NominationError, OutsideWindow

@@ -11,7 +11,7 @@ from thidua.campaign.loading import load_campaign
 from thidua.documents.docx import write_docx
 from thidua.documents.facts import ReportKind
 from thidua.documents.layout import to_markdown
-from thidua.documents.report import make_report
+from thidua.documents.report_files import make_report
 
 from .conftest import CAMPAIGNS
 

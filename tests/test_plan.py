@@ -500,8 +500,8 @@ def test_submissions_are_stamped_against_the_effective_deadline(write_campaign) 
 
 
 def test_effective_deadline_follows_the_injected_calendar() -> None:
+    from thidua.campaign.kinds import DeadlineRule
     from thidua.campaign.plan import effective_deadline
-    from thidua.campaign.spec import DeadlineRule
     from thidua.dates.workdays import WorkCalendar
 
     # A made-up holiday on Monday 25/5/2026 and a worked Saturday 30/5/2026.

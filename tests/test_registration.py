@@ -12,9 +12,9 @@ from sqlmodel import select
 
 from thidua.board.build import build_board
 from thidua.board.read import read_rows
+from thidua.campaign.kinds import MilestoneKind, Requirement
 from thidua.campaign.loading import load_campaign
 from thidua.campaign.plan import compile_plan
-from thidua.campaign.spec import MilestoneKind, Requirement
 from thidua.documents.facts import gather_facts
 from thidua.documents.layout import to_markdown
 from thidua.documents.period import Period, ReportKind

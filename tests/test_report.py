@@ -480,3 +480,18 @@ def test_a_failed_action_is_explained_in_the_office_s_words(error: str | None, s
     from thidua.documents.report import _reason
 
     assert _reason(error).startswith(shown)
+
+
+@pytest.mark.parametrize(
+    ("key", "end", "label"),
+    [
+        ("2027-H1", date(2027, 6, 30), "6 tháng đầu năm 2027"),
+        ("2027-h2", date(2027, 12, 31), "năm 2027"),
+        ("2027-03", date(2027, 3, 31), "tháng 3/2027"),
+        ("2027-Q4", date(2027, 12, 31), "quý IV/2027"),
+    ],
+)
+def test_every_occurrence_key_names_a_report_period(key: str, end: date, label: str) -> None:
+    """`--ky` takes the keys `thidua plan` shows for six-monthly and monthly milestones too."""
+    spec = load_campaign(CAMPAIGNS / "vd_ct_2026_2030_thi_dua_yeu_nuoc.py").spec
+    assert parse_period(key, spec) == Period(end, label)

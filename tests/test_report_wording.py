@@ -18,9 +18,9 @@ import pytest
 from docx import Document
 from sqlalchemy.engine import Engine
 
+from thidua.campaign.kinds import NomineeKind
 from thidua.campaign.loading import LoadedCampaign, load_campaign
 from thidua.campaign.plan import compile_plan
-from thidua.campaign.spec import NomineeKind
 from thidua.documents.docx import write_docx
 from thidua.documents.facts import gather_facts
 from thidua.documents.issuer import PLACE_PLACEHOLDER, campaign_subject, province

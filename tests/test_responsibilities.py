@@ -104,3 +104,24 @@ def test_audience_and_charged_with_are_not_both_written(write_campaign) -> None:
     with pytest.raises(CampaignFileError) as info:
         load_campaign(path)
     assert "không ghi cả hai" in "\n".join(p.render() for p in info.value.errors)
+
+
+def test_each_unit_s_board_shows_its_own_tasks() -> None:
+    from datetime import UTC, datetime
+
+    from thidua.board.build import build_board
+    from thidua.board.rows import StoreRows
+    from thidua.board.view import make_console, render_board
+
+    loaded = load_campaign(CHI_THI)
+    plan = compile_plan(loaded.spec, loaded.registry)
+    rows = StoreRows(loaded.code, loaded.spec.title, "active")
+    now = datetime(2026, 7, 1, tzinfo=UTC)
+    board = build_board(rows, plan, loaded.registry, now=now)
+    snv = board.unit("SNV")
+    assert snv is not None and GUIDE in snv.tasks and PROPAGANDA not in snv.tasks
+    assert {u["code"]: u["tasks"] for u in board.as_dict()["units"]}["SNV"] == snv.tasks
+    console = make_console(width=120, record=True)
+    render_board(board.only("SNV"), console, unit="SNV")
+    text = console.export_text()
+    assert "Nhiệm vụ được giao" in text and f"- {GUIDE}" in text

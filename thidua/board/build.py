@@ -26,8 +26,10 @@ from thidua.board.rows import (
     summarize,
 )
 from thidua.campaign.audience import owing, participants
+from thidua.campaign.charges import tasks_for
+from thidua.campaign.kinds import MilestoneKind, Requirement
 from thidua.campaign.plan import Plan, occurrence_label
-from thidua.campaign.spec import Campaign, Milestone, MilestoneKind, Requirement, Target
+from thidua.campaign.spec import Campaign, Milestone, Target
 from thidua.errors import NominationError
 from thidua.ledger.dossier import award_key
 from thidua.ledger.failures import failing_first, group_failures
@@ -106,6 +108,7 @@ def build_board(
                 cells,
                 {a.key: nominations[(code, a.key)] for a in awards},
                 {},
+                tasks_for(plan.campaign, unit) if unit else [],
             )
         )
     _fill_targets(units, spec.targets, rows.submissions, dues)

@@ -249,6 +249,8 @@ class UnitRow:
     cells: dict[str, Cell | None]  # by Column.id; None when the milestone does not ask it
     nominations: dict[str, NominationCell]  # by AwardColumn.key
     targets: dict[str, TargetCell]  # by Target.code
+    #: what the plan charges the unit with (its responsibilities), in the plan's order
+    tasks: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -358,6 +360,7 @@ class Board:
                     "cells": {k: c.as_dict() if c else None for k, c in u.cells.items()},
                     "nominations": {k: n.as_dict() for k, n in u.nominations.items()},
                     "targets": {k: t.as_dict() for k, t in u.targets.items()},
+                    "tasks": u.tasks,
                 }
                 for u in self.units
             ],

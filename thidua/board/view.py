@@ -314,6 +314,11 @@ def _unit_sections(board: Board, console: Console) -> None:
 
     u = board.units[0]
     console.print(f"Đơn vị: {u.code} — {u.name}", soft_wrap=True)
+    if u.tasks:
+        console.print()
+        console.print("Nhiệm vụ được giao", style="bold", soft_wrap=True)
+        for task in u.tasks:
+            console.print(f"- {task}", soft_wrap=True, markup=False, highlight=False)
     table = _table(console, "Tình hình nộp")
     table.add_column("Mốc")
     table.add_column("Hạn", no_wrap=True)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from thidua.campaign.spec import Campaign, Milestone, Requirement
+from thidua.campaign.kinds import Requirement
+from thidua.campaign.spec import Campaign, Milestone
 from thidua.registry import Registry
 
 

@@ -12,8 +12,9 @@ from pathlib import Path
 
 from thidua.campaign.audience import participants
 from thidua.campaign.charges import check_responsibilities
+from thidua.campaign.kinds import MilestoneKind
 from thidua.campaign.plan import ActionKind, Occurrence, compile_plan, occurrences
-from thidua.campaign.spec import Campaign, MilestoneKind
+from thidua.campaign.spec import Campaign
 from thidua.dates.written import format_short
 from thidua.errors import Problem, did_you_mean
 from thidua.registry import Registry, Unit

@@ -145,8 +145,8 @@ def _accepted_by_model(word: str) -> str | None:
 
 
 def _dated(phrase: str, span: DateSpan, cal: WorkCalendar) -> Explanation:
+    from thidua.campaign.kinds import DeadlineRule
     from thidua.campaign.plan import effective_deadline
-    from thidua.campaign.spec import DeadlineRule
 
     def day(d: date) -> str:
         return f"{format_short(d)} ({weekday_name(d)})"

@@ -38,7 +38,7 @@ def milestone_key(raw: Any) -> str | None:
         return given
     if given is not None:
         return None
-    from thidua.campaign.spec import MilestoneKind
+    from thidua.campaign.kinds import MilestoneKind
 
     try:
         kind = MilestoneKind.parse(raw.get("kind"))

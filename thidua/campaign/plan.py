@@ -15,7 +15,8 @@ from typing import TypedDict
 from zoneinfo import ZoneInfo
 
 from thidua.campaign.audience import audience, expand, participants
-from thidua.campaign.spec import Campaign, DeadlineRule, Milestone, MilestoneKind, Requirement
+from thidua.campaign.kinds import DeadlineRule, MilestoneKind, Requirement
+from thidua.campaign.spec import Campaign, Milestone
 from thidua.dates.offset import Offset
 from thidua.dates.phrases import Phrase
 from thidua.dates.recurrence import ROMAN as ROMAN

@@ -11,8 +11,8 @@ import unicodedata
 from datetime import UTC, date, datetime
 from typing import Any
 
+from thidua.campaign.kinds import Requirement
 from thidua.campaign.plan import Action, Occurrence, Plan
-from thidua.campaign.spec import Requirement
 from thidua.dates.workdays import vietnam_calendar
 from thidua.dates.written import format_short, weekday_name
 

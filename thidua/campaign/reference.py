@@ -294,9 +294,9 @@ def _literal_in(annotation: Any) -> bool:
 
 def _enum_aliases(cls: type[enum.Enum]) -> dict[str, list[str]]:
     """Folded aliases of a labelled enumeration, written back with spaces."""
-    from thidua.campaign import spec
+    from thidua.campaign import kinds
 
-    table = getattr(spec, "_ALIASES", {})
+    table = kinds._ALIASES
     return {
         value: [alias.replace("_", " ") for alias in aliases]
         for (owner, value), aliases in table.items()

@@ -75,7 +75,7 @@ def _usage_lines(usages: list[Usage]) -> list[str]:
 
 
 def _describe(nomination: Nomination, loaded: LoadedCampaign, tz: ZoneInfo) -> list[str]:
-    from thidua.campaign.spec import NomineeKind
+    from thidua.campaign.kinds import NomineeKind
     from thidua.ledger.dossier import award_for_key
     from thidua.ledger.nominations import unit_name
     from thidua.ledger.statuses import SubmissionTiming, status_label
@@ -139,9 +139,9 @@ def cmd_nominate(args: argparse.Namespace) -> int:
 
 
 def cmd_nominations(args: argparse.Namespace) -> int:
+    from thidua.campaign.kinds import NomineeKind
     from thidua.campaign.lookup import find_campaign
     from thidua.campaign.plan_output import render_table
-    from thidua.campaign.spec import NomineeKind
     from thidua.ledger.nominations import list_nominations
     from thidua.ledger.statuses import SubmissionTiming, status_label
     from thidua.ledger.timing import local_text
@@ -225,8 +225,8 @@ def cmd_move(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
+    from thidua.campaign.kinds import NomineeKind
     from thidua.campaign.plan_output import render_table
-    from thidua.campaign.spec import NomineeKind
     from thidua.ledger.review import history
     from thidua.ledger.statuses import status_label
     from thidua.ledger.timing import local_text

@@ -16,8 +16,9 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from thidua.campaign.audience import owing as audience_owing
+from thidua.campaign.kinds import NomineeKind, Requirement
 from thidua.campaign.plan import Occurrence, Plan, compile_plan
-from thidua.campaign.spec import Campaign, NomineeKind, Requirement, Target
+from thidua.campaign.spec import Campaign, Target
 from thidua.documents.period import (
     Period,
     ReportKind,

@@ -17,7 +17,8 @@ from datetime import date
 from typing import Literal
 
 from thidua.campaign.doctype import infer_issuer_kind
-from thidua.campaign.spec import Campaign, CampaignKind
+from thidua.campaign.kinds import CampaignKind
+from thidua.campaign.spec import Campaign
 from thidua.documents.layout import NAME_PLACEHOLDER, NUMBER_BLANK, Letterhead, Signature
 from thidua.registry import Registry, Unit
 from thidua.text.fold import fold

@@ -21,7 +21,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
-from thidua.campaign.spec import NomineeKind
+from thidua.campaign.kinds import NomineeKind
 from thidua.documents.cells import put
 from thidua.errors import ThiduaError
 from thidua.ledger.dossier import award_for_key, award_key

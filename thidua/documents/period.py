@@ -7,12 +7,26 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from thidua.campaign.kinds import MilestoneKind
 from thidua.campaign.plan import ROMAN, Occurrence, Plan, occurrence_label
-from thidua.campaign.spec import Campaign, MilestoneKind
+from thidua.campaign.spec import Campaign
 from thidua.dates.written import format_short, format_span
 from thidua.errors import PhraseError, ThiduaError
 
-_PERIOD_KEY = re.compile(r"^\s*(\d{4})(?:\s*-\s*[Qq]([1-4]))?\s*$")
+#: An occurrence key as `thidua plan` shows it: "2027", "2027-Q4", "2027-H1", "2027-03".
+_PERIOD_KEY = re.compile(r"^\s*(\d{4})(?:\s*-\s*(?:[Qq]([1-4])|[Hh]([12])|(\d{1,2})))?\s*$")
+
+
+def _key_phrase(m: re.Match[str]) -> str:
+    """The date phrase of a period key: what the report covers, up to its end."""
+    year, quarter, half, month = m[1], m[2], m[3], m[4]
+    if quarter:
+        return f"quý {ROMAN[int(quarter)]}/{year}"
+    if half == "1":
+        return f"6 tháng đầu năm {year}"
+    if month:
+        return f"tháng {int(month)}/{year}"
+    return f"năm {year}"  # a year, or its second half: the report of the whole year
 
 
 class ReportKind(StrEnum):
@@ -45,10 +59,11 @@ class Period:
 
 
 def parse_period(text: str, spec: Campaign) -> Period:
-    """The period named by `--ky`: "2027-Q4", "2027", or a phrase such as “quý IV/2027”."""
+    """The period named by `--ky`: "2027-Q4", "2027-H1", "2027-03", "2027", or a phrase
+    such as “quý IV/2027” or “6 tháng đầu năm 2027”."""
     shown = text.strip()
     m = _PERIOD_KEY.match(shown)
-    phrase = shown if m is None else (f"quý {ROMAN[int(m[2])]}/{m[1]}" if m[2] else f"năm {m[1]}")
+    phrase = shown if m is None else _key_phrase(m)
     from thidua.dates.phrases import parse_date
 
     try:
@@ -56,7 +71,7 @@ def parse_period(text: str, spec: Campaign) -> Period:
     except PhraseError as exc:
         raise ThiduaError(
             f"kỳ báo cáo (--ky) “{shown}” không hợp lệ: {exc}; "
-            "ví dụ “2027-Q4”, “2027” hoặc “quý IV/2027”"
+            "ví dụ “2027-Q4”, “2027-H1”, “2027-03”, “2027” hoặc “quý IV/2027”"
         ) from None
     if span.end < spec.period.start:
         raise ThiduaError(

@@ -4,8 +4,8 @@ and the award proposals of IV. Assembled by `thidua.documents.report.build_repor
 
 from __future__ import annotations
 
+from thidua.campaign.kinds import NomineeKind
 from thidua.campaign.plan import occurrence_label
-from thidua.campaign.spec import NomineeKind
 from thidua.dates.written import format_short
 from thidua.documents.layout import (
     Annexes,

@@ -11,7 +11,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from thidua.campaign.spec import Award, Campaign, MilestoneKind, NomineeKind
+from thidua.campaign.kinds import MilestoneKind, NomineeKind
+from thidua.campaign.spec import Award, Campaign
 from thidua.errors import NominationError, quote
 from thidua.ledger.files import FileBatch, FileCheckError, check_file
 from thidua.text.fold import fold

@@ -29,8 +29,9 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from thidua.campaign.audience import audience, participants
+from thidua.campaign.kinds import MilestoneKind, NomineeKind
 from thidua.campaign.plan import Occurrence, occurrences
-from thidua.campaign.spec import Campaign, MilestoneKind, NomineeKind
+from thidua.campaign.spec import Campaign
 from thidua.errors import NominationError, OutsideWindow, quote
 from thidua.ledger.dossier import (
     award_key,

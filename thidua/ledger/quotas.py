@@ -10,7 +10,8 @@ from decimal import ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING
 
 from thidua.campaign.audience import participants
-from thidua.campaign.spec import Award, Campaign, NomineeKind
+from thidua.campaign.kinds import NomineeKind
+from thidua.campaign.spec import Award, Campaign
 from thidua.errors import NominationError
 from thidua.ledger.dossier import award_for_key, award_key
 from thidua.ledger.statuses import NominationStatus, status_label

@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from thidua.campaign.audience import audience
+from thidua.campaign.kinds import Requirement
 from thidua.campaign.plan import Occurrence, occurrences
-from thidua.campaign.spec import Campaign, Milestone, Requirement
+from thidua.campaign.spec import Campaign, Milestone
 from thidua.clock import now as clock_now
 from thidua.dates.written import format_short
 from thidua.errors import OutsideWindow, SubmissionError, ThiduaError, quote
