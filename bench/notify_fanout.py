@@ -20,7 +20,7 @@ costs in production (loading the whole CA store). Five paths, same run:
 (c) a naive Prefect flow calling one task per unit, each calling stock Apprise.
 
     .venv/bin/python bench/notify_fanout.py [--units 1000] [--naive-units 200]
-        [--only a,b2] [--profile prof.txt]   (py-spy on PATH: a profile of (a))
+        [--only a,b2] [--repeat 3] [--profile prof.txt]   (py-spy on PATH: a profile of (a))
 
 Each path runs in a fresh process. Last line: one JSON object with the figures.
 """
@@ -205,16 +205,17 @@ def run_product(
     set_settings(Settings(data_dir=data_dir))
     ctx, audience, action = _context(campaign)
     audience.recipients = audience.recipients[:units]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     messages = render_messages.fn(ctx, audience, action.at)
     outcomes = deliver.fn(ctx, messages)
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     with session_scope() as session:
         recorded = session.exec(
             select(func.count()).select_from(Delivery).where(Delivery.status == "sent")
         ).one()
     sent = sum(o.status == "sent" for o in outcomes)
-    return {"messages": sent, "seconds": elapsed, "recorded": recorded}
+    # CPU of all the process's threads while timed: what the machine's load blurs least.
+    return {"messages": sent, "seconds": elapsed, "recorded": recorded, "cpu_s": cpu}
 
 
 def run_smtplib(
@@ -247,13 +248,14 @@ def run_smtplib(
             )  # fmt: skip
         prebuilt.append(mail)
     context = ssl.create_default_context()  # once: the practical limit
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     if not persistent:
         for mail in prebuilt:
             with smtplib.SMTP("127.0.0.1", port, timeout=15) as smtp:
                 smtp.starttls(context=context)
                 smtp.send_message(mail)
-        return {"messages": len(prebuilt), "seconds": time.perf_counter() - start}
+        seconds = time.perf_counter() - start
+        return {"messages": len(prebuilt), "seconds": seconds, "cpu_s": time.process_time() - cpu}
     # (b2): as many threads as the product sends with, each reusing one STARTTLS session.
     threads = max(1, Settings().send_threads)
     shares = [prebuilt[i::threads] for i in range(threads)]
@@ -267,7 +269,8 @@ def run_smtplib(
 
     with ThreadPoolExecutor(threads) as pool:
         sent = sum(pool.map(send_share, shares))
-    return {"messages": sent, "seconds": time.perf_counter() - start, "threads": threads}
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return {"messages": sent, "seconds": seconds, "cpu_s": cpu, "threads": threads}
 
 
 def run_naive(campaign: Path, data_dir: Path, units: int) -> dict[str, Any]:
@@ -344,6 +347,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--units", type=int, default=1000)
     parser.add_argument("--naive-units", type=int, default=200)
+    parser.add_argument("--repeat", type=int, default=1, help="rounds; each path keeps its best")
     parser.add_argument("--phase", choices=["a", "a0", "b", "b2", "c", "serve"])
     parser.add_argument(
         "--only", default="a,a0,b,b2,c", help="paths to run, comma-separated (default: all)"
@@ -397,12 +401,19 @@ def main() -> int:
             assert server.stdout and server.stdin
             server.stdout.readline()
             only = args.only.split(",")
-            results = {
-                name: phase(name, args, **({"units": args.naive_units} if name == "c" else {}))
-                for name in ("b2", "a", "a0", "b", "c")
-                if name in only
-            }
-            server.stdin.write("count\n")
+            results: dict[str, dict[str, Any]] = {}
+            # Rounds alternate the paths, and each keeps its best round: on a shared
+            # machine, the others' load only ever slows a path down.
+            for _ in range(args.repeat):
+                for name in ("b2", "a", "a0", "b", "c"):
+                    if name not in only:
+                        continue
+                    units = {"units": args.naive_units} if name == "c" else {}
+                    got = phase(name, args, **units)
+                    best = results.get(name)
+                    if best is None or got["seconds"] < best["seconds"]:
+                        results[name] = got
+            server.stdin.write("count\n")  # every round's messages
             server.stdin.flush()
             received = int(server.stdout.readline())
         finally:
@@ -425,6 +436,7 @@ def main() -> int:
             r = results[name]
             print(
                 f"{label}: {r['messages']} thư trong {r['seconds']:.2f} s → {rate[name]:.0f} thư/s"
+                f"; CPU của tiến trình gửi {1000 * r['cpu_s'] / r['messages']:.1f} ms/thư"
             )
     if "a" in results:
         print(f"bản ghi gửi thành công trong SQLite sau (a): {results['a']['recorded']}")

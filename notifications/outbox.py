@@ -49,7 +49,7 @@ def write_outbox(
         )
         if value
     }
-    mail = mime.build(
+    data = mime.build(
         message,
         sender=mime.address("thidua@outbox.local", "thidua"),
         to=[mime.address(f"{mailbox}@outbox.local")],
@@ -57,12 +57,11 @@ def write_outbox(
         domain="outbox.local",
         now=sent,
         files=files,
-        policy=mime.FILE_POLICY,
     )
     folder = get_settings().outbox_dir / mailbox
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{sent:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}.eml"
-    path.write_bytes(mail.as_bytes())
+    path.write_bytes(data)
     with session_scope() as session:
         crud.add_outbox_message(
             session,

@@ -105,9 +105,9 @@ def send(
     except ThiduaError as exc:
         return SendResult(ok=False, permanent=True, error=str(exc))
     try:
-        plugin = load(url, shown=display(url_template))
-    except ChannelError as exc:
-        return SendResult(ok=False, permanent=True, error=str(exc))
+        plugin = load(url)
+    except ChannelError as exc:  # shown as written: a secret stays a ${VAR} placeholder
+        return SendResult(ok=False, permanent=True, error=exc.describe(display(url_template)))
     if isinstance(plugin, Channel):
         with quiet_apprise():
             return plugin.deliver(message, context=context, pool=pool, before_data=before_data)

@@ -17,7 +17,7 @@ from thidua.notifications.channels.base import BadContact, Channel, ChannelError
 from thidua.notifications.channels.email import Email
 from thidua.notifications.channels.outbox import Outbox
 
-from thidua.registry.contacts import display, quiet_apprise
+from thidua.registry.contacts import quiet_apprise
 
 __all__ = ["BadContact", "Channel", "ChannelError", "Email", "Outbox", "SendResult", "load"]
 
@@ -30,24 +30,21 @@ for _plugin in (Email, Outbox):
         raise ImportError(f"Apprise refused to register {_plugin.__name__}")
 
 
-def load(url: str, *, shown: str | None = None) -> Any:
-    """The Apprise plugin of `url` (ours for our schemes); ChannelError naming `shown`
-    (the contact as it may be shown, default: its privacy form) when none can be built."""
+def load(url: str) -> Any:
+    """The Apprise plugin of `url` (ours for our schemes); ChannelError when none can be
+    built: its `reason` is safe to show, its text names the URL in its privacy form."""
     with quiet_apprise():
         results = apprise.utils.parse.parse_url(url, verify_host=False) if "://" in url else None
-        schema = (results or {}).get("schema", "")
-        plugin_class = N_MGR[schema] if schema and schema in N_MGR else None
-        if plugin_class is None:
-            raise ChannelError(
-                f"Apprise không hỗ trợ lược đồ “{schema}://” của địa chỉ {shown or display(url)}"
-            )
+        schema = str((results or {}).get("schema") or "")
+        if not schema or schema not in N_MGR:
+            raise ChannelError(url, f"Apprise không hỗ trợ lược đồ “{schema}://”")
+        plugin_class = N_MGR[schema]
         try:
             arguments = plugin_class.parse_url(url)
             if not arguments:
-                raise TypeError("không đọc được địa chỉ")
-            plugin = plugin_class(**arguments)
+                raise TypeError
+            return plugin_class(**arguments)
         except BadContact as exc:  # ours: the reason is safe to show
-            raise ChannelError(f"địa chỉ liên hệ {shown or display(url)}: {exc}") from None
+            raise ChannelError(url, str(exc)) from None
         except Exception:  # Apprise's way of saying "not this URL"; its text may quote a token
-            raise ChannelError(f"Apprise không nhận địa chỉ {shown or display(url)}") from None
-    return plugin
+            raise ChannelError(url, "Apprise không nhận địa chỉ này") from None

@@ -17,6 +17,7 @@ from thidua.notifications.render import Message
 from thidua.notifications.smtp import SMTPPool
 
 from thidua.errors import ThiduaError
+from thidua.registry.contacts import display
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,17 @@ class SendResult:
 
 class ChannelError(ThiduaError):
     """A contact URL no channel can be built from (raised when building, never when sending)."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return self.describe(display(self.url))
+
+    def describe(self, shown: str) -> str:
+        """The error naming the contact as `shown` (a template keeps its placeholders)."""
+        return f"địa chỉ liên hệ {shown}: {self.reason}"
 
 
 class BadContact(TypeError):

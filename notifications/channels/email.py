@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from email.headerregistry import Address
 from typing import Any
 
 from apprise import NotifyFormat
@@ -53,7 +52,7 @@ class Email(NotifyEmail, Channel):
             connect_timeout=float(self.socket_connect_timeout),
         )
 
-    def _addresses(self) -> tuple[Address, list[_Copy], list[Address]]:
+    def _addresses(self) -> tuple[str, list[_Copy], list[str]]:
         """The sender, each recipient's copy (Apprise: one message per `to`), and the
         Reply-To; ValueError when an address cannot go in a header."""
         names = self.names
@@ -65,7 +64,8 @@ class Email(NotifyEmail, Channel):
             bcc = sorted(self.bcc - {addr})
             copies.append(
                 _Copy(
-                    to=mime.address(addr, name or None),
+                    to=addr,
+                    header=mime.address(addr, name or None),
                     cc=[mime.address(a, names.get(a) or None) for a in cc],
                     envelope=[addr, *cc, *bcc],
                 )
@@ -118,18 +118,18 @@ class Email(NotifyEmail, Channel):
                     data = mime.build(
                         message,
                         sender=sender,
-                        to=[copy.to],
+                        to=[copy.header],
                         cc=copy.cc,
                         reply_to=reply_to,
                         headers=headers,
-                        domain=self.smtp_host or sender.domain,
+                        domain=self.smtp_host or self.from_addr[1].rpartition("@")[2],
                         files=files,
-                    ).as_bytes()
+                    )
                 except ValueError as exc:  # a header value the policy refuses (CR, LF)
                     failures.append(Failure(True, f"tiêu đề thư không hợp lệ ({exc})"))
                     continue
                 transfer = session.transfer(
-                    sender.addr_spec, copy.envelope, data, main=copy.to.addr_spec, before_data=hook
+                    self.from_addr[1], copy.envelope, data, main=copy.to, before_data=hook
                 )
                 if transfer.claim_lost:
                     return SendResult(ok=False, claim_lost=True)
@@ -168,10 +168,12 @@ class Email(NotifyEmail, Channel):
 
 @dataclass(frozen=True)
 class _Copy:
-    """One recipient's message: its To, the Cc shown, and every envelope recipient."""
+    """One recipient's message: its address, its To header, the Cc shown, and every
+    envelope recipient."""
 
-    to: Address
-    cc: list[Address]
+    to: str
+    header: str
+    cc: list[str]
     envelope: list[str]
 
 
