@@ -29,6 +29,7 @@ import socket
 import ssl
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from concurrent import futures
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -111,19 +112,66 @@ class _Tracked:
         self._phase("rcpt")
         return super().rcpt(recip, options)  # type: ignore[misc]
 
-    def data(self, msg: Any) -> tuple[int, bytes]:
-        """smtplib's DATA, with a timeout per step and `before_data` called first."""
-        if self.before_data is not None and not self.before_data():
+    def transmit(self, sender: str, recipients: Sequence[str], msg: bytes) -> dict[str, Any]:
+        """smtplib's `sendmail` steps (same errors, same refusals returned), with
+        `before_data` run while MAIL and RCPT are under way and awaited before DATA.
+
+        The hook's durable write and the envelope's round trips overlap instead of
+        adding up; DATA still never starts before the hook has answered yes.
+        """
+        smtp: smtplib.SMTP = self  # type: ignore[assignment]
+        smtp.ehlo_or_helo_if_needed()
+        options = [f"size={len(msg)}"] if smtp.does_esmtp and smtp.has_extn("size") else []
+        hook = _background().submit(self.before_data) if self.before_data is not None else None
+        try:
+            code, reply = self.mail(sender, options)
+            replies = []
+            if code == 250:
+                for recipient in recipients:
+                    replies.append(self.rcpt(recipient))
+                    if replies[-1][0] == 421:
+                        break
+        except BaseException:
+            if hook is not None:  # its write ends before anyone may send this message again
+                futures.wait([hook])
+            raise
+        if hook is not None and not hook.result():  # result() raises what the hook raised
             raise ClaimLost
+        if code != 250:
+            if code == 421:
+                smtp.close()
+            else:
+                smtp.rset()
+            raise smtplib.SMTPSenderRefused(code, reply, sender)
+        refused = {
+            recipient: answer
+            for recipient, answer in zip(recipients, replies, strict=False)
+            if answer[0] not in (250, 251)
+        }
+        if any(answer[0] == 421 for answer in refused.values()):
+            smtp.close()
+            raise smtplib.SMTPRecipientsRefused(refused)
+        if len(refused) == len(recipients):
+            smtp.rset()
+            raise smtplib.SMTPRecipientsRefused(refused)
+        code, reply = self._data(msg)
+        if code != 250:
+            if code == 421:
+                smtp.close()
+            else:
+                smtp.rset()
+            raise smtplib.SMTPDataError(code, reply)
+        return refused
+
+    def _data(self, msg: bytes) -> tuple[int, bytes]:
+        """smtplib's DATA, with a timeout per step and a record of how far it got."""
         smtp: smtplib.SMTP = self  # type: ignore[assignment]
         self.data_started = True
         self._phase("data_init")
         smtp.putcmd("data")
         code, reply = smtp.getreply()
         if code != 354:
-            raise smtplib.SMTPDataError(code, reply)
-        if isinstance(msg, str):
-            msg = smtplib._fix_eols(msg).encode("ascii")  # type: ignore[attr-defined]
+            return code, reply
         quoted = smtplib._quote_periods(msg)  # type: ignore[attr-defined]
         if quoted[-2:] != smtplib.bCRLF:
             quoted += smtplib.bCRLF
@@ -133,6 +181,19 @@ class _Tracked:
         self.body_sent = True
         self._phase("data_end")
         return smtp.getreply()
+
+
+#: Runs the `before_data` hooks of the sending threads (each waits for a durable write).
+_hooks: futures.ThreadPoolExecutor | None = None
+_hooks_lock = threading.Lock()
+
+
+def _background() -> futures.ThreadPoolExecutor:
+    global _hooks
+    with _hooks_lock:
+        if _hooks is None:
+            _hooks = futures.ThreadPoolExecutor(32, thread_name_prefix="thidua-before-data")
+        return _hooks
 
 
 class _SMTP(_Tracked, smtplib.SMTP):
@@ -321,7 +382,7 @@ class Session:
             smtp.body_sent = False  # type: ignore[attr-defined]
             smtp.before_data = before_data  # type: ignore[attr-defined]
             try:
-                refused = smtp.sendmail(sender, list(recipients), data)
+                refused = smtp.transmit(sender, recipients, data)  # type: ignore[attr-defined]
             except ClaimLost:
                 try:  # MAIL and RCPT went through: forget them, keep the connection
                     smtp.rset()
@@ -345,6 +406,9 @@ class Session:
                 if retry:
                     continue
                 return Transfer(self._failure(exc, main))
+            except BaseException:  # the hook's store error: the session is mid-transaction
+                self._drop()
+                raise
             if main in refused:  # Cc/Bcc refusals alone do not fail the unit
                 return Transfer(self._failure(smtplib.SMTPRecipientsRefused(refused), main))
             if refused:

@@ -18,6 +18,7 @@ encrypted messages, and sending in clear what the URL asks to encrypt would be w
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -182,10 +183,12 @@ def _once(hook: Callable[[], bool] | None) -> Callable[[], bool] | None:
     if hook is None:
         return None
     answer: list[bool] = []
+    lock = threading.Lock()
 
     def call() -> bool:
-        if not answer:
-            answer.append(hook())
-        return answer[0]
+        with lock:
+            if not answer:
+                answer.append(hook())
+            return answer[0]
 
     return call
