@@ -423,8 +423,8 @@ def main() -> int:
 
     rate = {k: r["messages"] / r["seconds"] for k, r in results.items()}
     labels = {
-        "a": "(a) thidua render + deliver (Apprise, TLS context and SMTP connections reused,"
-        " SQLite records)",
+        "a": "(a) thidua render + deliver (our Apprise email plugin, one STARTTLS connection per"
+        " worker thread, SQLite records)",
         "a0": "(a0) như (a) nhưng dùng plugin email gốc của Apprise (mỗi thư một kết nối"
         " và một ngữ cảnh TLS mới)",
         "b": "(b) smtplib, một kết nối STARTTLS mỗi thư, thư dựng sẵn",

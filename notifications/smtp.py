@@ -29,7 +29,6 @@ import socket
 import ssl
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from concurrent import futures
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -114,46 +113,36 @@ class _Tracked:
 
     def transmit(self, sender: str, recipients: Sequence[str], msg: bytes) -> dict[str, Any]:
         """smtplib's `sendmail` steps (same errors, same refusals returned), with
-        `before_data` run while MAIL and RCPT are under way and awaited before DATA.
+        `before_data` called once the envelope is accepted, right before DATA.
 
-        The hook's durable write and the envelope's round trips overlap instead of
-        adding up; DATA still never starts before the hook has answered yes.
+        Not earlier (say, while MAIL and RCPT are under way): a relay stalled before
+        DATA has not got the message, so a crash there must leave the claim "pending"
+        (sent again at once by the next run), not "sending" (uncertain, left to an
+        operator's `thidua resend`). `tests/test_faults_kill.py` holds this.
         """
         smtp: smtplib.SMTP = self  # type: ignore[assignment]
         smtp.ehlo_or_helo_if_needed()
         options = [f"size={len(msg)}"] if smtp.does_esmtp and smtp.has_extn("size") else []
-        hook = _background().submit(self.before_data) if self.before_data is not None else None
-        try:
-            code, reply = self.mail(sender, options)
-            replies = []
-            if code == 250:
-                for recipient in recipients:
-                    replies.append(self.rcpt(recipient))
-                    if replies[-1][0] == 421:
-                        break
-        except BaseException:
-            if hook is not None:  # its write ends before anyone may send this message again
-                futures.wait([hook])
-            raise
-        if hook is not None and not hook.result():  # result() raises what the hook raised
-            raise ClaimLost
+        code, reply = self.mail(sender, options)
         if code != 250:
             if code == 421:
                 smtp.close()
             else:
                 smtp.rset()
             raise smtplib.SMTPSenderRefused(code, reply, sender)
-        refused = {
-            recipient: answer
-            for recipient, answer in zip(recipients, replies, strict=False)
-            if answer[0] not in (250, 251)
-        }
-        if any(answer[0] == 421 for answer in refused.values()):
-            smtp.close()
-            raise smtplib.SMTPRecipientsRefused(refused)
+        refused = {}
+        for recipient in recipients:
+            code, reply = self.rcpt(recipient)
+            if code not in (250, 251):
+                refused[recipient] = (code, reply)
+            if code == 421:
+                smtp.close()
+                raise smtplib.SMTPRecipientsRefused(refused)
         if len(refused) == len(recipients):
             smtp.rset()
             raise smtplib.SMTPRecipientsRefused(refused)
+        if self.before_data is not None and not self.before_data():
+            raise ClaimLost
         code, reply = self._data(msg)
         if code != 250:
             if code == 421:
@@ -181,19 +170,6 @@ class _Tracked:
         self.body_sent = True
         self._phase("data_end")
         return smtp.getreply()
-
-
-#: Runs the `before_data` hooks of the sending threads (each waits for a durable write).
-_hooks: futures.ThreadPoolExecutor | None = None
-_hooks_lock = threading.Lock()
-
-
-def _background() -> futures.ThreadPoolExecutor:
-    global _hooks
-    with _hooks_lock:
-        if _hooks is None:
-            _hooks = futures.ThreadPoolExecutor(32, thread_name_prefix="thidua-before-data")
-        return _hooks
 
 
 class _SMTP(_Tracked, smtplib.SMTP):
