@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import apprise
 from apprise.manager_plugins import NotificationManager
+from apprise.utils.parse import parse_url
 from thidua.notifications.channels.base import BadContact, Channel, ChannelError, SendResult
 from thidua.notifications.channels.email import Email
 from thidua.notifications.channels.outbox import Outbox
@@ -34,7 +34,7 @@ def load(url: str) -> Any:
     """The Apprise plugin of `url` (ours for our schemes); ChannelError when none can be
     built: its `reason` is safe to show, its text names the URL in its privacy form."""
     with quiet_apprise():
-        results = apprise.utils.parse.parse_url(url, verify_host=False) if "://" in url else None
+        results = parse_url(url, verify_host=False) if "://" in url else None
         schema = str((results or {}).get("schema") or "")
         if not schema or schema not in N_MGR:
             raise ChannelError(url, f"Apprise không hỗ trợ lược đồ “{schema}://”")
