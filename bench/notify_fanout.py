@@ -340,6 +340,23 @@ def run_naive(campaign: Path, data_dir: Path, units: int) -> dict[str, Any]:
 # --- driver ---------------------------------------------------------------------------
 
 
+def top_functions(profile: Path, count: int = 15) -> list[tuple[float, str]]:
+    """The functions of a py-spy raw profile (collapsed stacks) with the largest share
+    of samples, counting each function once per stack (inclusive time)."""
+    shares: dict[str, int] = {}
+    total = 0
+    for line in profile.read_text(encoding="utf-8", errors="replace").splitlines():
+        stack, _, samples = line.rpartition(" ")
+        if not stack or not samples.isdigit():
+            continue
+        total += int(samples)
+        for name in {frame.split(" (")[0] for frame in stack.split(";")}:
+            shares[name] = shares.get(name, 0) + int(samples)
+    ranked = sorted(shares.items(), key=lambda item: -item[1])
+    wanted = [(n, c) for n, c in ranked if not n.startswith(("Thread.", "_bootstrap", "<module>"))]
+    return [(100 * c / max(total, 1), n) for n, c in wanted[:count]]
+
+
 def phase(name: str, args: argparse.Namespace, **extra: Any) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "--phase", name, "--port", str(args.port)]
     if args.profile and name == "a":  # a sampling profile of the product's path, all threads
@@ -470,6 +487,10 @@ def main() -> int:
         f" a/c = {ratio('a', 'c', 1)}"
     )
     print(f"máy chủ SMTP đã nhận {received} thư")
+    if args.profile and args.profile.is_file():
+        print(f"(a) theo py-spy ({args.profile}), các hàm chiếm nhiều mẫu nhất:")
+        for share, name in top_functions(args.profile):
+            print(f"  {share:5.1f}%  {name}")
     summary = {
         "units": args.units,
         "naive_units_measured": args.naive_units,
