@@ -4,21 +4,38 @@ The bench generates a self-signed certificate (cryptography), starts aiosmtpd wi
 STARTTLS required in its own process, and makes every client trust the certificate
 through an explicit CA file: SSL_CERT_FILE names a bundle of the system CAs plus the
 bench certificate, so verification stays on and each client context costs what it
-costs in production (loading the whole CA store). Three paths, same run:
+costs in production (loading the whole CA store). Five paths, same run:
 
-(a) this product: `render_messages` + `deliver` (Apprise, SharedTLSEmail, claims and
+(a) this product: `render_messages` + `deliver` (our Apprise email plugin, claims and
     delivery records in a fresh SQLite store), a reminder with the outline and the
     unit's .ics attached; each worker thread keeps its SMTP connection for its next
     message (the product's batch behaviour, `SMTPPool`);
 (a0) the same with Apprise's stock email plugin: a new connection and a new TLS
-    context per message, i.e. what the product would do without SharedTLSEmail;
+    context per message, i.e. what the product would do without its own plugin;
 (b) plain smtplib, one connection (STARTTLS) per message, one shared TLS context,
-    messages prebuilt: the practical limit;
+    messages prebuilt;
+(b2) plain smtplib with as many threads as the product sends with, each thread
+    reusing one STARTTLS connection, messages prebuilt: the practical limit
+    (`ratio_product_to_smtplib_persistent`, target ≥ 0.8);
 (c) a naive Prefect flow calling one task per unit, each calling stock Apprise.
 
     .venv/bin/python bench/notify_fanout.py [--units 1000] [--naive-units 200]
+        [--only a,b2] [--repeat 3] [--profile prof.txt]   (py-spy on PATH: a profile of (a))
 
 Each path runs in a fresh process. Last line: one JSON object with the figures.
+
+Measured 2026-12-05 on the shared 2-core box (load average 2.4-5, best of 3 rounds):
+(a) 83 msg/s at 5.0 ms of client CPU per message, (b2) 102 msg/s at 3.1 ms;
+`ratio_product_to_smtplib_persistent` 0.81; another best of 3 at load 5.5-6: 0.75
+(72 vs 95 msg/s). Under heavier load (9-10) single rounds ranged 0.47-1.4: run with
+--repeat 3 and read the CPU per message too. So the target is met only on a quiet box.
+What bounds (a) (py-spy, --profile): per message and per worker thread, three durable
+group commits waited in turn (the claim, "sending" before DATA, the finish:
+`Recorder.write`, ~half of a worker's time) on top of the same four SMTP round trips
+as (b2); the CPU is render
+and the unit's .ics (~1.5 ms), the store writes, then TLS. Building the MIME went from
+4 ms to 0.2 ms (notifications/mime.py). The next step is the delivery engine's: not
+waiting for the finish before the next claim (the next group commit makes it durable).
 """
 
 from __future__ import annotations
@@ -33,6 +50,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -184,11 +202,12 @@ def run_product(
 ) -> dict[str, Any]:
     from sqlmodel import func, select
 
-    if stock_email:  # the same path with Apprise's own email plugin: what the fix is worth
-        import thidua.notifications.send
+    if stock_email:  # the same path with Apprise's own email plugin: what ours is worth
+        import thidua.notifications.channels  # noqa: F401  (registers ours first)
+        from apprise.manager_plugins import NotificationManager
         from apprise.plugins.email.base import NotifyEmail
 
-        thidua.notifications.send.SharedTLSEmail = NotifyEmail  # type: ignore[misc]
+        NotificationManager().add(NotifyEmail, force=True)
 
     from thidua.tasks.actions import deliver, render_messages
 
@@ -199,19 +218,22 @@ def run_product(
     set_settings(Settings(data_dir=data_dir))
     ctx, audience, action = _context(campaign)
     audience.recipients = audience.recipients[:units]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     messages = render_messages.fn(ctx, audience, action.at)
     outcomes = deliver.fn(ctx, messages)
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     with session_scope() as session:
         recorded = session.exec(
             select(func.count()).select_from(Delivery).where(Delivery.status == "sent")
         ).one()
     sent = sum(o.status == "sent" for o in outcomes)
-    return {"messages": sent, "seconds": elapsed, "recorded": recorded}
+    # CPU of all the process's threads while timed: what the machine's load blurs least.
+    return {"messages": sent, "seconds": elapsed, "recorded": recorded, "cpu_s": cpu}
 
 
-def run_smtplib(campaign: Path, data_dir: Path, units: int, port: int) -> dict[str, Any]:
+def run_smtplib(
+    campaign: Path, data_dir: Path, units: int, port: int, *, persistent: bool = False
+) -> dict[str, Any]:
     import smtplib
     from email.message import EmailMessage
 
@@ -239,12 +261,29 @@ def run_smtplib(campaign: Path, data_dir: Path, units: int, port: int) -> dict[s
             )  # fmt: skip
         prebuilt.append(mail)
     context = ssl.create_default_context()  # once: the practical limit
-    start = time.perf_counter()
-    for mail in prebuilt:
+    start, cpu = time.perf_counter(), time.process_time()
+    if not persistent:
+        for mail in prebuilt:
+            with smtplib.SMTP("127.0.0.1", port, timeout=15) as smtp:
+                smtp.starttls(context=context)
+                smtp.send_message(mail)
+        seconds = time.perf_counter() - start
+        return {"messages": len(prebuilt), "seconds": seconds, "cpu_s": time.process_time() - cpu}
+    # (b2): as many threads as the product sends with, each reusing one STARTTLS session.
+    threads = max(1, Settings().send_threads)
+    shares = [prebuilt[i::threads] for i in range(threads)]
+
+    def send_share(share: list[EmailMessage]) -> int:
         with smtplib.SMTP("127.0.0.1", port, timeout=15) as smtp:
             smtp.starttls(context=context)
-            smtp.send_message(mail)
-    return {"messages": len(prebuilt), "seconds": time.perf_counter() - start}
+            for mail in share:
+                smtp.send_message(mail)
+        return len(share)
+
+    with ThreadPoolExecutor(threads) as pool:
+        sent = sum(pool.map(send_share, shares))
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return {"messages": sent, "seconds": seconds, "cpu_s": cpu, "threads": threads}
 
 
 def run_naive(campaign: Path, data_dir: Path, units: int) -> dict[str, Any]:
@@ -303,24 +342,51 @@ def run_naive(campaign: Path, data_dir: Path, units: int) -> dict[str, Any]:
 # --- driver ---------------------------------------------------------------------------
 
 
+def top_functions(profile: Path, count: int = 15) -> list[tuple[float, str]]:
+    """The functions of a py-spy raw profile (collapsed stacks) with the largest share
+    of samples, counting each function once per stack (inclusive time)."""
+    shares: dict[str, int] = {}
+    total = 0
+    for line in profile.read_text(encoding="utf-8", errors="replace").splitlines():
+        stack, _, samples = line.rpartition(" ")
+        if not stack or not samples.isdigit():
+            continue
+        total += int(samples)
+        for name in {frame.split(" (")[0] for frame in stack.split(";")}:
+            shares[name] = shares.get(name, 0) + int(samples)
+    ranked = sorted(shares.items(), key=lambda item: -item[1])
+    wanted = [(n, c) for n, c in ranked if not n.startswith(("Thread.", "_bootstrap", "<module>"))]
+    return [(100 * c / max(total, 1), n) for n, c in wanted[:count]]
+
+
 def phase(name: str, args: argparse.Namespace, **extra: Any) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "--phase", name, "--port", str(args.port)]
+    if args.profile and name == "a":  # a sampling profile of the product's path, all threads
+        cmd = ["py-spy", "record", "--format", "raw", "-o", str(args.profile), "--", *cmd]
     cmd += ["--campaign", str(args.campaign), "--units", str(extra.get("units", args.units))]
     data_dir = Path(tempfile.mkdtemp(prefix=f"fanout-{name}-", dir=args.workdir))
     cmd += ["--data-dir", str(data_dir)]
     out = subprocess.run(cmd, capture_output=True, text=True, env=os.environ)
     if out.returncode:
         sys.exit(f"phase {name} failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    # py-spy adds its own lines; the phase's figures are its last JSON line.
+    return json.loads([line for line in out.stdout.splitlines() if line.startswith("{")][-1])
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--units", type=int, default=1000)
     parser.add_argument("--naive-units", type=int, default=200)
-    parser.add_argument("--phase", choices=["a", "a0", "b", "c", "serve"])
+    parser.add_argument("--repeat", type=int, default=1, help="rounds; each path keeps its best")
+    parser.add_argument("--phase", choices=["a", "a0", "b", "b2", "c", "serve"])
+    parser.add_argument(
+        "--only", default="a,a0,b,b2,c", help="paths to run, comma-separated (default: all)"
+    )
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--campaign", type=Path)
+    parser.add_argument(
+        "--profile", type=Path, help="record (a) with py-spy into this file (collapsed stacks)"
+    )
     parser.add_argument("--data-dir", type=Path)
     parser.add_argument("--cert", nargs=2)
     args = parser.parse_args()
@@ -329,10 +395,15 @@ def main() -> int:
         serve(args.port, *args.cert)
         return 0
     if args.phase:
-        runner = {"a": run_product, "a0": run_product, "b": run_smtplib, "c": run_naive}
-        kwargs: dict[str, Any] = {"port": args.port} if args.phase == "b" else {}
+        runner = {
+            "a": run_product, "a0": run_product, "b": run_smtplib, "b2": run_smtplib,
+            "c": run_naive,
+        }  # fmt: skip
+        kwargs: dict[str, Any] = {"port": args.port} if args.phase in ("b", "b2") else {}
         if args.phase == "a0":
             kwargs["stock_email"] = True
+        if args.phase == "b2":
+            kwargs["persistent"] = True
         print(json.dumps(runner[args.phase](args.campaign, args.data_dir, args.units, **kwargs)))
         return 0
 
@@ -359,13 +430,20 @@ def main() -> int:
         try:
             assert server.stdout and server.stdin
             server.stdout.readline()
-            results = {
-                "a": phase("a", args),
-                "a0": phase("a0", args),
-                "b": phase("b", args),
-                "c": phase("c", args, units=args.naive_units),
-            }
-            server.stdin.write("count\n")
+            only = args.only.split(",")
+            results: dict[str, dict[str, Any]] = {}
+            # Rounds alternate the paths, and each keeps its best round: on a shared
+            # machine, the others' load only ever slows a path down.
+            for _ in range(args.repeat):
+                for name in ("b2", "a", "a0", "b", "c"):
+                    if name not in only:
+                        continue
+                    units = {"units": args.naive_units} if name == "c" else {}
+                    got = phase(name, args, **units)
+                    best = results.get(name)
+                    if best is None or got["seconds"] < best["seconds"]:
+                        results[name] = got
+            server.stdin.write("count\n")  # every round's messages
             server.stdin.flush()
             received = int(server.stdout.readline())
         finally:
@@ -374,42 +452,59 @@ def main() -> int:
             server.wait(timeout=30)
 
     rate = {k: r["messages"] / r["seconds"] for k, r in results.items()}
+    labels = {
+        "a": "(a) thidua render + deliver (our Apprise email plugin, one STARTTLS connection per"
+        " worker thread, SQLite records)",
+        "a0": "(a0) như (a) nhưng dùng plugin email gốc của Apprise (mỗi thư một kết nối"
+        " và một ngữ cảnh TLS mới)",
+        "b": "(b) smtplib, một kết nối STARTTLS mỗi thư, thư dựng sẵn",
+        "b2": f"(b2) smtplib, {results.get('b2', {}).get('threads', '?')} luồng, mỗi luồng giữ"
+        " một kết nối STARTTLS, thư dựng sẵn",
+    }
+    for name, label in labels.items():
+        if name in results:
+            r = results[name]
+            print(
+                f"{label}: {r['messages']} thư trong {r['seconds']:.2f} s → {rate[name]:.0f} thư/s"
+                f"; CPU của tiến trình gửi {1000 * r['cpu_s'] / r['messages']:.1f} ms/thư"
+            )
+    if "a" in results:
+        print(f"bản ghi gửi thành công trong SQLite sau (a): {results['a']['recorded']}")
+    if "c" in results:
+        scale = args.units / args.naive_units
+        print(
+            f"(c) Prefect: một task mỗi đơn vị gọi Apprise: đo trên {args.naive_units} đơn vị "
+            f"(không tính lần chạy khởi động), quy ra {args.units}: "
+            f"{results['c']['seconds'] * scale:.1f} s → {rate['c']:.0f} thư/s"
+        )
+
+    def ratio(a: str, b: str, digits: int = 3) -> float | None:
+        return round(rate[a] / rate[b], digits) if a in rate and b in rate else None
+
+    def figure(name: str) -> float | None:
+        return round(rate[name], 1) if name in rate else None
+
     print(
-        f"(a) thidua render + deliver (Apprise, TLS context and SMTP connections reused,"
-        f" SQLite records): "
-        f"{results['a']['messages']} thư trong {results['a']['seconds']:.2f} s → {rate['a']:.0f} thư/s"
-    )
-    print(
-        f"(a0) như (a) nhưng dùng plugin email gốc của Apprise (mỗi thư một kết nối"
-        f" và một ngữ cảnh TLS mới): "
-        f"{results['a0']['messages']} thư trong {results['a0']['seconds']:.2f} s"
-        f" → {rate['a0']:.0f} thư/s"
-    )
-    print(f"bản ghi gửi thành công trong SQLite sau (a): {results['a']['recorded']}")
-    print(
-        f"(b) smtplib, một kết nối STARTTLS mỗi thư, thư dựng sẵn: "
-        f"{results['b']['messages']} thư trong {results['b']['seconds']:.2f} s → {rate['b']:.0f} thư/s"
-    )
-    scale = args.units / args.naive_units
-    print(
-        f"(c) Prefect: một task mỗi đơn vị gọi Apprise: đo trên {args.naive_units} đơn vị "
-        f"(không tính lần chạy khởi động), quy ra {args.units}: "
-        f"{results['c']['seconds'] * scale:.1f} s → {rate['c']:.0f} thư/s"
-    )
-    print(
-        f"tỉ lệ a/b = {rate['a'] / rate['b']:.2f} (mục tiêu ≥ 0,5); a/c = {rate['a'] / rate['c']:.1f}"
+        f"tỉ lệ a/b2 = {ratio('a', 'b2')} (mục tiêu ≥ 0,8); a/b = {ratio('a', 'b')};"
+        f" a/c = {ratio('a', 'c', 1)}"
     )
     print(f"máy chủ SMTP đã nhận {received} thư")
+    if args.profile and args.profile.is_file():
+        print(f"(a) theo py-spy ({args.profile}), các hàm chiếm nhiều mẫu nhất:")
+        for share, name in top_functions(args.profile):
+            print(f"  {share:5.1f}%  {name}")
     summary = {
         "units": args.units,
         "naive_units_measured": args.naive_units,
-        "product_msgs_per_s": round(rate["a"], 1),
-        "product_stock_apprise_email_msgs_per_s": round(rate["a0"], 1),
-        "product_records_sent": results["a"]["recorded"],
-        "smtplib_msgs_per_s": round(rate["b"], 1),
-        "naive_prefect_msgs_per_s": round(rate["c"], 1),
-        "ratio_product_to_smtplib": round(rate["a"] / rate["b"], 3),
-        "ratio_product_to_naive": round(rate["a"] / rate["c"], 2),
+        "product_msgs_per_s": figure("a"),
+        "product_stock_apprise_email_msgs_per_s": figure("a0"),
+        "product_records_sent": results.get("a", {}).get("recorded"),
+        "smtplib_msgs_per_s": figure("b"),
+        "smtplib_persistent_msgs_per_s": figure("b2"),
+        "naive_prefect_msgs_per_s": figure("c"),
+        "ratio_product_to_smtplib_persistent": ratio("a", "b2"),
+        "ratio_product_to_smtplib": ratio("a", "b"),
+        "ratio_product_to_naive": ratio("a", "c", 2),
         "received": received,
     }
     print(json.dumps(summary))

@@ -280,7 +280,7 @@ def test_any_subject_folds_without_losing_a_space() -> None:
     import random
     from email.message import EmailMessage
 
-    from thidua.notifications.outbox import EncodedSubject
+    from thidua.notifications.mime import EncodedSubject
 
     text = (
         "[75NAM-TDAQ/KH-UBND] Quá hạn: Nộp hồ sơ đề nghị Bằng khen (trực tuyến mức độ 4) "
