@@ -24,6 +24,7 @@ from thidua.documents.layout import (
     number,
     percent,
 )
+from thidua.documents.tallies import NominationLine
 
 
 def results(facts: CampaignFacts, word: str, annexes: Annexes) -> list[Block]:
@@ -174,7 +175,7 @@ def _targets(facts: CampaignFacts) -> list[Block]:
                 "Tỉ lệ",
                 "Đạt",
             )
-            rows = tuple(
+            rows: tuple[tuple[str, ...], ...] = tuple(
                 (
                     f.unit.name,
                     number(f.value),
@@ -272,7 +273,7 @@ def proposals(facts: CampaignFacts, word: str) -> list[Block]:
     n = facts.nominations
     blocks: list[Block] = []
     if n.proposals:
-        by_award: dict[str, list] = {}
+        by_award: dict[str, list[NominationLine]] = {}
         for p in n.proposals:
             by_award.setdefault(p.award, []).append(p)
         for award, items in by_award.items():
