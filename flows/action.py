@@ -12,6 +12,7 @@ from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger
+from prefect.client.schemas.objects import State
 from prefect.runtime import deployment as current_deployment
 from prefect.runtime import flow_run as current_run
 from prefect.states import Cancelled, Completed
@@ -68,7 +69,7 @@ def run_action(
     now: datetime | None = None,
     deferred_to: datetime | None = None,
     deferred_because: str | None = None,
-) -> Any:
+) -> State[Any]:
     """Send one action's notices to the units that should get them, and record it all.
 
     `now` is the virtual clock of `thidua simulate` (and of tests); real runs use

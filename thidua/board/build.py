@@ -27,7 +27,7 @@ from thidua.board.rows import (
 )
 from thidua.campaign.audience import owing, participants
 from thidua.campaign.charges import tasks_for
-from thidua.campaign.kinds import MilestoneKind, Requirement
+from thidua.campaign.kinds import MilestoneKind, NomineeKind, Requirement
 from thidua.campaign.plan import Plan, occurrence_label
 from thidua.campaign.spec import Campaign, Milestone, Target
 from thidua.errors import NominationError
@@ -165,15 +165,15 @@ def _nominations(
 ) -> tuple[list[AwardColumn], dict[tuple[str, str], NominationCell]]:
     """The award columns and each unit's cell, with the quota bounds of thidua.ledger.nominations."""
     everywhere: Counter[tuple[str, str]] = Counter()
-    for (_, award, kind), n in counts.items():
-        everywhere[(award, kind)] += n
+    for (_, award_code, kind), n in counts.items():
+        everywhere[(award_code, kind)] += n
 
     def used(unit: str | None, award: str, kinds: Iterable[str]) -> int:
         if unit is None:
             return sum(everywhere[(award, str(k))] for k in kinds)
         return sum(counts.get((unit, award, str(k)), 0) for k in kinds)
 
-    def kinds_label(kinds: frozenset) -> str:
+    def kinds_label(kinds: frozenset[NomineeKind]) -> str:
         return (
             ""
             if len(kinds) == len(KIND_ORDER)

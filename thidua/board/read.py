@@ -58,7 +58,7 @@ def read_rows(session: Session, *, code: str, unit: str | None = None) -> StoreR
         elif status.startswith("failed") or status == DeliveryStatus.UNCERTAIN:
             failed[key] += 1
 
-    actions = select(
+    actions = select(  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns (fastapi/sqlmodel#271)
         ActionRecord.key,
         ActionRecord.milestone,
         ActionRecord.occurrence,
@@ -97,7 +97,7 @@ def read_rows(session: Session, *, code: str, unit: str | None = None) -> StoreR
             ActionRecord.milestone,
             ActionRecord.occurrence,
             Delivery.unit_code,
-            func.count(distinct(Delivery.action_key)),
+            func.count(distinct(col(Delivery.action_key))),
         )
         .join(ActionRecord, joined)
         .where(
@@ -129,9 +129,11 @@ def read_rows(session: Session, *, code: str, unit: str | None = None) -> StoreR
         .group_by(ActionRecord.milestone, ActionRecord.occurrence, Delivery.unit_code)
     )
     for m, o, recipient, at in session.exec(escalations):
-        rows.escalations.setdefault((m, o), {})[recipient] = at
+        # Every sent delivery is stamped (`ledger.deliveries`); min() is None only without one.
+        if at is not None:
+            rows.escalations.setdefault((m, o), {})[recipient] = at
 
-    submissions = select(
+    submissions = select(  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns (fastapi/sqlmodel#271)
         Submission.milestone,
         Submission.occurrence,
         Submission.unit_code,
@@ -168,7 +170,7 @@ def _read_failures(session: Session, rows: StoreRows, unit: str | None) -> None:
 
     from thidua.store.models import Delivery
 
-    failed = select(
+    failed = select(  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns (fastapi/sqlmodel#271)
         Delivery.unit_code, Delivery.action_key, Delivery.channel, Delivery.status, Delivery.error
     ).where(col(Delivery.campaign_code) == rows.code, col(Delivery.status).in_(FAILED_STATUSES))
     if unit is not None:

@@ -8,6 +8,7 @@ exist and can be reached, quotas that can be met, a child plan inside its parent
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from pathlib import Path
 
 from thidua.campaign.audience import participants
@@ -139,7 +140,7 @@ def _check_references(c: Campaign, reg: Registry, broken: frozenset[str]) -> lis
     return out
 
 
-def _unknown(what: str, known: dict[str, object], given: str) -> str:
+def _unknown(what: str, known: Mapping[str, object], given: str) -> str:
     hint = did_you_mean(given, known)
     if hint:
         return f"{what} không có trong danh sách đơn vị{hint}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import typing
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from thidua.campaign.dsl import Declaration, Loc
@@ -66,7 +67,7 @@ PATH_FIELDS = {"document", "template", "attachments", "registry"}
 
 
 def pydantic_problems(
-    errors: list[dict], data: Any, where: dict[Loc, Declaration]
+    errors: Sequence[Mapping[str, Any]], data: Any, where: dict[Loc, Declaration]
 ) -> list[Problem]:
     """Translate pydantic errors (`ValidationError.errors()`) into located Vietnamese problems."""
     from thidua.campaign.locate import clean_loc
@@ -92,14 +93,16 @@ def pydantic_problems(
             from thidua.text.names import escaped
 
             value = escaped(value)
-        args = {"value": value} if kind != "missing" and _showable(value) else {}
+        path, source = field_path(loc, data), locator.source(loc)
         problems.append(
-            Problem(field_path(loc, data), message, source=locator.source(loc), loc=loc, **args)
+            Problem(path, message, value, source=source, loc=loc)
+            if kind != "missing" and _showable(value)
+            else Problem(path, message, source=source, loc=loc)
         )
     return problems
 
 
-def _message(err: dict, loc: Loc, kind: str, where: dict[Loc, Declaration]) -> str:
+def _message(err: Mapping[str, Any], loc: Loc, kind: str, where: dict[Loc, Declaration]) -> str:
     ctx = dict(err.get("ctx") or {})
     if isinstance(ctx.get("expected"), str):  # pydantic joins the choices with " or "
         ctx["expected"] = ctx["expected"].replace(" or ", " hoặc ")
@@ -126,7 +129,12 @@ def _message(err: dict, loc: Loc, kind: str, where: dict[Loc, Declaration]) -> s
         return f"giá trị không hợp lệ; dùng một trong: {', '.join(accepted(model, field))}{extra}"
     if kind in ("less_than_equal", "greater_than") and field == "max_ratio":
         return "tỉ lệ phải lớn hơn 0% và không quá 100%, ví dụ “30%”"
-    if kind == "string_pattern_mismatch" and (model, field) in _PATTERN_HINTS:
+    if (
+        kind == "string_pattern_mismatch"
+        and model is not None
+        and field is not None
+        and (model, field) in _PATTERN_HINTS
+    ):
         return f"sai định dạng; cần {_PATTERN_HINTS[model, field]}"
     template = _MESSAGES.get(kind)
     return template.format(**ctx) if template else f"giá trị không hợp lệ ({err['msg']})"

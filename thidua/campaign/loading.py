@@ -218,7 +218,7 @@ def _parse_path(path: str, data: Any) -> Loc:
     return loc
 
 
-def _list_index(loc: Loc, items: list, label: str) -> int:
+def _list_index(loc: Loc, items: list[Any], label: str) -> int:
     if label.isdigit():
         return int(label)
     for i, item in enumerate(items):

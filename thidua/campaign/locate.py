@@ -129,20 +129,21 @@ def _keyword_line(d: Declaration, rest: Loc) -> int | None:
     call = _call_at(d.file, d.line, type(d).__name__)
     if call is None:
         return None
-    node: ast.AST | None = next((k for k in call.keywords if k.arg == rest[0]), None)
-    if node is None:
+    keyword = next((k for k in call.keywords if k.arg == rest[0]), None)
+    if keyword is None:
         return None
-    line: int = node.lineno
-    node = node.value  # type: ignore[attr-defined]
+    line = keyword.lineno
+    node = keyword.value
     for part in rest[1:]:
-        node = _child(node, part)
-        if node is None:
+        child = _child(node, part)
+        if child is None:
             break
+        node = child
         line = node.lineno
     return line
 
 
-def _child(node: ast.AST, part: str | int) -> ast.AST | None:
+def _child(node: ast.expr, part: str | int) -> ast.expr | None:
     if isinstance(node, ast.List | ast.Tuple) and isinstance(part, int):
         before = node.elts[: part + 1]
         if part < len(node.elts) and not any(isinstance(e, ast.Starred) for e in before):

@@ -166,7 +166,7 @@ def _registry_model(name: str) -> type:
 class _DataclassField:
     """A dataclass field read like a pydantic `FieldInfo` (a registry model may be either)."""
 
-    def __init__(self, f: dataclasses.Field, annotation: Any) -> None:
+    def __init__(self, f: dataclasses.Field[Any], annotation: Any) -> None:
         self.field = f
         self.annotation = annotation
         self.description = f.metadata.get("description")
@@ -186,6 +186,9 @@ def fields_of(cls: type) -> dict[str, Any]:
     if isinstance(cls, type) and issubclass(cls, BaseModel):
         return dict(cls.model_fields)
     hints = typing.get_type_hints(cls, include_extras=True)
+    if not dataclasses.is_dataclass(cls):
+        # What `dataclasses.fields` itself would raise; checked here so the type narrows.
+        raise TypeError(f"{cls.__name__} is neither a pydantic model nor a dataclass")
     return {
         f.name: _DataclassField(f, hints.get(f.name, Any))
         for f in dataclasses.fields(cls)

@@ -13,6 +13,7 @@ campaign is translated back (`original`) to the item the admin wrote.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,7 +49,7 @@ class Salvaged:
     kept: dict[Loc, list[int]] = field(default_factory=dict)
     #: errors the first validation could not see (checks of a whole model that run only
     #: once its fields are valid), located in the file's data
-    hidden: list[dict] = field(default_factory=list)
+    hidden: list[dict[str, Any]] = field(default_factory=list)
 
     def original(self, loc: Loc) -> Loc:
         """The location in the file's data of `loc` in the partial campaign."""
@@ -60,7 +61,9 @@ class Salvaged:
         return out
 
 
-def salvage(data: Any, where: dict[Loc, Declaration], errors: list[dict]) -> Salvaged:
+def salvage(
+    data: Any, where: dict[Loc, Declaration], errors: Sequence[Mapping[str, Any]]
+) -> Salvaged:
     """The valid part of `data`, given the pydantic `errors` of validating it whole."""
     from pydantic import ValidationError
 
@@ -116,7 +119,7 @@ def _artifact(loc: Loc, cuts: set[Loc], replaced: set[str]) -> bool:
     return any(cut[: len(loc)] == loc for cut in cuts)
 
 
-def _lost(data: dict, cuts: set[Loc]) -> set[str]:
+def _lost(data: dict[str, Any], cuts: set[Loc]) -> set[str]:
     """Parts whose cross-checks would be misled by the cuts."""
     lost = {str(cut[0]) for cut in cuts if len(cut) == 1}
     milestones = data.get("milestones")
@@ -124,7 +127,10 @@ def _lost(data: dict, cuts: set[Loc]) -> set[str]:
         if cut[:1] == ("participants",) and len(cut) > 1:
             lost.add("participants")
         if len(cut) == 2 and cut[0] == "milestones" and isinstance(milestones, list):
-            key = milestone_key(milestones[cut[1]]) if cut[1] < len(milestones) else None
+            index = cut[1]  # a list index: the cut is one milestone
+            key = None
+            if isinstance(index, int) and index < len(milestones):
+                key = milestone_key(milestones[index])
             if key is None or key == "launch":
                 lost.add("launch")
     return lost

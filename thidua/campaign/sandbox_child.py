@@ -103,11 +103,12 @@ def _run(path: Path) -> dict[str, Any]:
         hint = (
             f"; có `{named[0]} = Campaign(...)`, hãy đổi tên biến thành `campaign`" if named else ""
         )
-        problem = Problem(
-            "campaign",
-            f"tệp không khai báo biến `campaign = Campaign(...)`{hint}",
-            *named[:1],
-            source=source,
+        message = f"tệp không khai báo biến `campaign = Campaign(...)`{hint}"
+        # The misnamed variable is the value shown, when there is one; without one, no value.
+        problem = (
+            Problem("campaign", message, named[0], source=source)
+            if named
+            else Problem("campaign", message, source=source)
         )
         return {"problems": [encode_problem(problem)]}
     problems = _extra_campaigns(text, namespace, source)
@@ -249,13 +250,15 @@ def _extra_campaigns(text: str, namespace: dict[str, Any], source: str) -> list[
         if not isinstance(value, dsl.Campaign) or id(value) in seen:
             continue
         code = value.fields.get("code")
+        message = (
+            "tệp khai báo thêm một chiến dịch ngoài biến `campaign`, chiến dịch này sẽ bị "
+            "bỏ qua; mỗi tệp chỉ khai báo một chiến dịch, hãy tách ra tệp riêng"
+        )
+        where = f"{value.file}:{value.line}"
+        # The extra campaign's code is the value shown, when it has one.
         problems.append(
-            Problem(
-                name,
-                "tệp khai báo thêm một chiến dịch ngoài biến `campaign`, chiến dịch này sẽ bị "
-                "bỏ qua; mỗi tệp chỉ khai báo một chiến dịch, hãy tách ra tệp riêng",
-                *([code] if isinstance(code, str) else []),
-                source=f"{value.file}:{value.line}",
-            )
+            Problem(name, message, code, source=where)
+            if isinstance(code, str)
+            else Problem(name, message, source=where)
         )
     return problems

@@ -13,6 +13,7 @@ the command line does not name a core command.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import sys
@@ -294,9 +295,10 @@ def _outer_commands() -> list[Callable[[Any, type[argparse.ArgumentParser]], Non
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `thidua` console script."""
-    if hasattr(sys.stdout, "reconfigure"):
-        sys.stdout.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
-        sys.stderr.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
+    if isinstance(sys.stdout, io.TextIOWrapper) and isinstance(sys.stderr, io.TextIOWrapper):
+        # A console's code page may not encode Vietnamese; a replaced stream is left alone.
+        sys.stdout.reconfigure(encoding="utf-8")
+        sys.stderr.reconfigure(encoding="utf-8")
     argv = sys.argv[1:] if argv is None else list(argv)
     # The only options before the command take no value: the first word is the command.
     command = next((word for word in argv if not word.startswith("-")), None)

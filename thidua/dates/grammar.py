@@ -5,6 +5,9 @@ range "từ X đến Y", behind modifiers ("chậm nhất", "trước", "hết"�
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 from thidua.dates.lexing import EDGE_PUNCT, lazy
 from thidua.dates.phrase_tree import (
     BadDate,
@@ -216,12 +219,12 @@ def _has_digit(text: str) -> bool:
     return any(ch.isdigit() for ch in text)
 
 
-def _first_success(attempts: list[tuple]) -> Node:
+def _first_success(attempts: list[Callable[[], Node]]) -> Node:
     """Run attempts in order; a real problem (not just "no match") wins over no match."""
     problem: BadDate | None = None
-    for func, *args in attempts:
+    for attempt in attempts:
         try:
-            return func(*args)
+            return attempt()
         except BadDate as exc:
             problem = problem or exc
         except NoMatch:
@@ -232,7 +235,7 @@ def _first_success(attempts: list[tuple]) -> Node:
 
 
 def _candidate(s: str) -> Node:
-    attempts: list[tuple] = []
+    attempts: list[Callable[[], Node]] = []
     # "…từ X đến Y": any label before "từ" is tolerated; "thứ Tư" is not "từ".
     # The label must be words only: digits before "từ" mean the text says something else.
     starts = [
@@ -243,20 +246,20 @@ def _candidate(s: str) -> Node:
     for start in starts:
         rest = s[start.end() :]
         for sep in list(_RX_DEN.finditer(rest))[:4]:
-            attempts.append((_range, rest[: sep.start()], rest[sep.end() :]))
-    attempts.append((_single, s))
+            attempts.append(partial(_range, rest[: sep.start()], rest[sep.end() :]))
+    attempts.append(partial(_single, s))
     for sep in list(_RX_PLAIN_SPLIT.finditer(s))[:4]:
-        attempts.append((_range, s[: sep.start()], s[sep.end() :]))
+        attempts.append(partial(_range, s[: sep.start()], s[sep.end() :]))
     return _first_success(attempts)
 
 
 def parse_text(s: str) -> Node:
     """Parse normalised text; raises only BadDate or NoMatch."""
-    attempts: list[tuple] = [(_candidate, s)]
+    attempts: list[Callable[[], Node]] = [partial(_candidate, s)]
     label, colon, rest = s.partition(":")
     if colon and ":" not in rest and not _has_digit(label):
         # "Thời hạn nộp: 10/7/2023": the label before the colon is not part of the date.
-        attempts.append((_candidate, rest.strip(EDGE_PUNCT)))
+        attempts.append(partial(_candidate, rest.strip(EDGE_PUNCT)))
     return _first_success(attempts)
 
 

@@ -57,4 +57,5 @@ def normalize(text: str) -> str:
     s = fold(text).strip(EDGE_PUNCT)
     while len(s) >= 2 and s[0] == "(" and s[-1] == ")":
         s = s[1:-1].strip(EDGE_PUNCT)
-    return _FIXES.sub(_fix, s).strip(EDGE_PUNCT)
+    fixed: str = _FIXES.sub(_fix, s)  # a lazy regex is typed Any; `sub` returns a str
+    return fixed.strip(EDGE_PUNCT)

@@ -392,15 +392,18 @@ class Days(Node):
 def fill(node: Node, source: Node) -> None:
     """Give `node` the month/year it omits from the later `source` ("từ ngày 10 đến 20/5/2026")."""
     target, origin = node.base(), source.base()
-    if isinstance(target, Day) and target.month is None:
-        month = origin.month if isinstance(origin, (Day, Month)) else None
-        if month is not None:
-            target.month = month
-            if target.year is None:
-                target.year = origin.year  # type: ignore[union-attr]
-                target.filled = target.year is not None
-            target.check()
-            return
+    if (
+        isinstance(target, Day)
+        and target.month is None
+        and isinstance(origin, (Day, Month))
+        and origin.month is not None
+    ):
+        target.month = origin.month
+        if target.year is None:
+            target.year = origin.year
+            target.filled = target.year is not None
+        target.check()
+        return
     if isinstance(target, (Day, Month, Months, Quarter, Year)) and target.year is None:
         year = getattr(origin, "year", None)
         if year is not None and not isinstance(origin, Years):

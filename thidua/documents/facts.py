@@ -263,7 +263,7 @@ def _target_facts(
 ) -> list[TargetFacts]:
     """Per target (and year), each unit's latest figure in scope, and what units registered."""
     registered = registered_targets((s.unit_code, s) for s in submissions)
-    latest: dict[tuple[str, str, str], tuple[tuple, float, float | None]] = {}
+    latest: dict[tuple[str, str, str], tuple[tuple[date, datetime], float, float | None]] = {}
     for s in submissions:
         due = in_scope.get((s.milestone, s.occurrence))
         if due is None:
@@ -284,7 +284,7 @@ def _target_facts(
         for year in years if target.per == "year" and years else [""]:
             facts = TargetFacts(target, year, expected_units)
             facts.registered = registered_units(registered, target.code, year)
-            chosen: dict[str, tuple[tuple, float, float | None]] = {}
+            chosen: dict[str, tuple[tuple[date, datetime], float, float | None]] = {}
             for (c, y, holder), entry in latest.items():
                 wanted = c == target.code and year in ("", y)
                 if wanted and (holder not in chosen or entry[0] >= chosen[holder][0]):

@@ -19,7 +19,12 @@ from thidua.documents.layout import (
     number,
     percent,
 )
-from thidua.documents.tallies import NOMINATION_STATUS_LABELS, CampaignFacts, TargetFacts
+from thidua.documents.tallies import (
+    NOMINATION_STATUS_LABELS,
+    CampaignFacts,
+    NominationLine,
+    TargetFacts,
+)
 
 
 def results(facts: CampaignFacts, word: str, annexes: Annexes) -> list[Block]:
@@ -173,7 +178,7 @@ def _targets(facts: CampaignFacts) -> list[Block]:
                 "Tỉ lệ",
                 "Đạt",
             )
-            rows = tuple(
+            rows: tuple[tuple[str, ...], ...] = tuple(
                 (
                     f.unit.name,
                     number(f.value),
@@ -271,7 +276,7 @@ def proposals(facts: CampaignFacts, word: str) -> list[Block]:
     n = facts.nominations
     blocks: list[Block] = []
     if n.proposals:
-        by_award: dict[str, list] = {}
+        by_award: dict[str, list[NominationLine]] = {}
         for p in n.proposals:
             by_award.setdefault(p.award, []).append(p)
         for award, items in by_award.items():

@@ -88,7 +88,8 @@ def find_award(spec: Campaign, text: str) -> Award:
 def parse_kind(text: str, award: Award) -> NomineeKind:
     """The nominee kind (tập thể / cá nhân / hộ gia đình), which the award must allow."""
     try:
-        kind = NomineeKind.parse(text)
+        # `parse` is typed for any input; given a str it returns a member or raises.
+        kind: NomineeKind = NomineeKind.parse(text)
     except ValueError as exc:
         raise NominationError(f"loại đối tượng (--loai) {quote(text)}: {exc}") from None
     if kind not in award.nominees:

@@ -123,8 +123,9 @@ def is_registered(figure: Any) -> bool:
 
 def registered_goal(figure: Any) -> float | None:
     value = figure.get(REGISTERED) if is_registered(figure) else None
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
-    return float(value) if ok else None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return None
 
 
 def commitments(note: str | None) -> tuple[str, ...]:
@@ -133,11 +134,17 @@ def commitments(note: str | None) -> tuple[str, ...]:
 
 
 class _Stored(Protocol):
-    """What a stored submission (or a board row of one) offers."""
+    """What a stored submission (or a board row of one) offers; read only, so a frozen
+    board row qualifies as well as a store row."""
 
-    occurrence: str
-    submitted_at: datetime
-    figures: dict[str, Any]
+    @property
+    def occurrence(self) -> str: ...
+
+    @property
+    def submitted_at(self) -> datetime: ...
+
+    @property
+    def figures(self) -> dict[str, Any]: ...
 
 
 def period_of(occurrence: str, submitted_at: datetime) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Self
 
 
 class LabelledStatus(StrEnum):
@@ -20,7 +20,7 @@ class LabelledStatus(StrEnum):
 
     label: str
 
-    def __new__(cls, value: str, label: str = "") -> Any:
+    def __new__(cls, value: str, label: str = "") -> Self:
         member = str.__new__(cls, value)
         member._value_ = value
         member.label = label

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from thidua.campaign.plan import Occurrence
-from thidua.dates.phrases import MAX_YEAR, MIN_YEAR
+from thidua.dates.span import MAX_YEAR, MIN_YEAR
 from thidua.dates.written import format_long, format_short, weekday_name
 from thidua.errors import SubmissionError, quote
 from thidua.ledger.statuses import SubmissionTiming

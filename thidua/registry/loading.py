@@ -91,7 +91,8 @@ def _compiled_cache_file(raw: bytes, suffix: str, check_contacts: bool) -> Path:
         _reader.__file__,
         _fold.__file__,
     )
-    version = _contacts.apprise_version() if check_contacts else "-"
+    # An absent Apprise gets its own key, so installing it later retires the cached result.
+    version = (_contacts.apprise_version() or "absent") if check_contacts else "-"
     key = fingerprint(_COMPILED_FORMAT, code, version, suffix, str(check_contacts), raw)
     return cache_dir() / "registries" / f"{key}.json"
 

@@ -58,7 +58,7 @@ def _cell_text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if hasattr(value, "isoformat"):
-        return value.isoformat()
+        return str(value.isoformat())  # a date, time or datetime cell
     return str(value).strip()
 
 

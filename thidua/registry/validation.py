@@ -86,6 +86,7 @@ def validate(
     found = Findings(source, locations or {}, list(problems))
     read_problems = len(found.problems)
     document: RegistryFile | None = None
+    error: ValidationError | None
     try:
         document = RegistryFile.model_validate(data)
     except ValidationError as exc:
