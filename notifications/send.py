@@ -130,5 +130,5 @@ def send(
 
 
 def _attachment(paths: Iterable[Any]) -> apprise.AppriseAttachment | None:
-    files = [str(path) for path in paths]
+    files: list[str | Any] = [str(path) for path in paths]
     return apprise.AppriseAttachment(files) if files else None

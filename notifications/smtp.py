@@ -222,7 +222,8 @@ class Relay:
         else:
             smtp = _SMTP(local_hostname=_local_hostname, timeout=self.connect_timeout)
         smtp.timeouts = smtp_timeouts()
-        smtp._host = self.host  # type: ignore[attr-defined]  # TLS server name (as __init__)
+        # smtplib's private TLS server name, which its __init__ sets when given a host.
+        setattr(smtp, "_host", self.host)  # noqa: B010
         try:
             smtp.connect(self.host, self.port or 0)
             _local_hostname = smtp.local_hostname

@@ -56,8 +56,11 @@ class Email(NotifyEmail, Channel):
     def _addresses(self) -> tuple[str, list[_Copy], list[str]]:
         """The sender, each recipient's copy (Apprise: one message per `to`), and the
         Reply-To; ValueError when an address cannot go in a header."""
-        names = self.names
-        sender = mime.address(self.from_addr[1], self.from_addr[0] or None)
+        # Apprise's base class declares these loosely (object, Any | bool); they hold
+        # (name, address) and {address: name} once the URL is parsed.
+        names: dict[str, str] = self.names if isinstance(self.names, dict) else {}
+        from_name, from_address = _sender(self.from_addr)
+        sender = mime.address(from_address, from_name or None)
         reply_to = [mime.address(a, names.get(a) or None) for a in sorted(self.reply_to)]
         copies = []
         for name, addr in self.targets:
@@ -66,7 +69,7 @@ class Email(NotifyEmail, Channel):
             copies.append(
                 _Copy(
                     to=addr,
-                    header=mime.address(addr, name or None),
+                    header=mime.address(addr, str(name) if name else None),
                     cc=[mime.address(a, names.get(a) or None) for a in cc],
                     envelope=[addr, *cc, *bcc],
                 )
@@ -87,7 +90,9 @@ class Email(NotifyEmail, Channel):
         failure is permanent (a retry must not be ruled out for the others).
         """
         try:
-            files = [(p.name, p.read_bytes(), None) for p in message.attachments]
+            files: list[tuple[str, bytes, str | None]] = [
+                (p.name, p.read_bytes(), None) for p in message.attachments
+            ]
         except OSError as exc:
             return SendResult(
                 ok=False, error=f"không đọc được tệp đính kèm của thư ({exc.strerror or exc})"
@@ -123,14 +128,18 @@ class Email(NotifyEmail, Channel):
                         cc=copy.cc,
                         reply_to=reply_to,
                         headers=headers,
-                        domain=self.smtp_host or self.from_addr[1].rpartition("@")[2],
+                        domain=self.smtp_host or _sender(self.from_addr)[1].rpartition("@")[2],
                         files=files,
                     )
                 except ValueError as exc:  # a header value the policy refuses (CR, LF)
                     failures.append(Failure(True, f"tiêu đề thư không hợp lệ ({exc})"))
                     continue
                 transfer = session.transfer(
-                    self.from_addr[1], copy.envelope, data, main=copy.to, before_data=hook
+                    _sender(self.from_addr)[1],
+                    copy.envelope,
+                    data,
+                    main=copy.to,
+                    before_data=hook,
                 )
                 if transfer.claim_lost:
                     return SendResult(ok=False, claim_lost=True)
@@ -192,3 +201,9 @@ def _once(hook: Callable[[], bool] | None) -> Callable[[], bool] | None:
             return answer[0]
 
     return call
+
+
+def _sender(from_addr: object) -> tuple[str, str]:
+    """(display name, address) of Apprise's parsed `from_addr`."""
+    name, address = from_addr if isinstance(from_addr, tuple) else ("", str(from_addr))
+    return str(name or ""), str(address)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from thidua.campaign.dsl import Declaration, Loc
+from thidua.campaign.kinds import MilestoneKind
 from thidua.campaign.locate import clean_loc, milestone_key
 
 #: valid stand-ins for required fields of a campaign that failed validation
@@ -103,7 +104,7 @@ def salvage(
             continue
         out.pruned = pruned
         lost = replaced | _lost(data, cuts)
-        if any(m.kind is spec.MilestoneKind.LAUNCH for m in out.campaign.milestones):
+        if any(m.kind is MilestoneKind.LAUNCH for m in out.campaign.milestones):
             lost.discard("launch")  # the launch the cross-checks compare with is still there
         out.broken = frozenset(lost)
         return out

@@ -16,9 +16,9 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import String, create_engine
 from sqlalchemy.engine import Connection
-from sqlmodel.sql.sqltypes import AutoString
+from sqlmodel.sql.sqltypes import AutoString, UTCDateTime
 
-from thidua.store.models import StrEnumType, UTCDateTime, metadata
+from thidua.store.models import StrEnumType, metadata
 
 config = context.config
 target_metadata = metadata
