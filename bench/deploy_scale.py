@@ -4,23 +4,30 @@ The bench creates fresh PostgreSQL databases (127.0.0.1:5432, trust auth; droppe
 the end) for the Prefect server and for the state store, starts `prefect server start`
 through `thidua.flows.server.LocalServer` with THIDUA_PREFECT_DATABASE_URL (the documented
 setting), generates N small campaign files (10 future actions each, dates spread over
-2027), and deploys them with the product's path (`thidua.flows.commands._deploy_all` →
-`thidua.flows.deploy.deploy_campaign`) in a child process, in chunks so progress and the
-projected total are printed as it goes. Then:
+2027), and deploys them in a child process with the product's path: one
+`get_client()` and `thidua.flows.deploy.deploy_campaigns`, as `thidua deploy` does
+(`thidua.flows.commands._deploy_all`), printing progress and the projected total every
+100 campaigns. Then:
 
 - every action is checked to be a scheduled flow run: the runs' count through the
   API's flow-run count, and each (campaign file, action key) through the flow-run
   filter, paged, against the compiled plans; the store's actions all point at them;
 - the API's flow-run filter (the next 100 scheduled runs) and the UI's deployments
   page (POST /api/deployments/filter and /count with the v2 UI's default body,
-  /paginate, and GET of the UI's HTML) are timed, median and max of 15 calls.
+  /paginate, and GET of the UI's HTML) are timed, median and max of 15 calls;
+- the same files are deployed again, nothing changed (what every `thidua serve` start
+  does): its time, its API requests, deployment upserts and runs created (0 expected).
 
 Baselines in the same run: (1) raw `client.create_flow_run_from_deployment` calls on
 the same server, one deployment, the same parameters and states, no store and no
 reconcile; (2) the product's deploy of a few campaigns to a SQLite-backed server (the
 default of `thidua serve`).
 
-    .venv/bin/python bench/deploy_scale.py [--campaigns 1000] [--sqlite-campaigns 20]
+    .venv/bin/python bench/deploy_scale.py [--campaigns 1000] [--sqlite-campaigns 20] [--profile]
+
+Targets (issue 15): `deploy_ms_per_campaign` ≤ 180 (1,000 campaigns in 3 minutes),
+`redeploy_noop_s` < 30 for 1,000. `--profile` prints the API requests per campaign and
+the client's top functions (cProfile of the deploy child).
 
 Last line: one JSON object with the figures.
 """
@@ -418,6 +425,13 @@ def timed_requests(base: str, repeat: int = 15) -> dict[str, dict[str, float]]:
     return out
 
 
+def server_count(base: str) -> int:
+    import httpx
+
+    body = {"flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}}}
+    return int(httpx.post(f"{base}/api/flow_runs/count", json=body, timeout=60).json())
+
+
 # --- driver -----------------------------------------------------------------------------
 
 
@@ -451,6 +465,8 @@ def run_server(
             extra = ["--profile"] if profile else []
             result = child("deploy", env, "--folder", str(folder), *extra)
             result["requests"] = timed_requests(server.ui_url)
+            # Asked of this server directly: the deploy must not have reached another one.
+            result["server_scheduled_count"] = server_count(server.ui_url)
             # The same files again, nothing changed: what `thidua serve` does at every start.
             result["redeploy"] = child(
                 "deploy", env, "--folder", str(folder), "--label", "redeploy"
@@ -569,6 +585,7 @@ def main() -> int:
         "redeploy_noop_api_requests": again["api_requests"],
         "every_action_scheduled": pg["missing_actions"] == 0
         and pg["scheduled_runs_count"] == pg["expected_actions"]
+        and pg["server_scheduled_count"] == pg["expected_actions"]
         and again["missing_actions"] == 0
         and again["scheduled_runs_count"] == pg["expected_actions"],
         "scheduled_runs_count": pg["scheduled_runs_count"],
