@@ -357,7 +357,7 @@ def child(phase: str, env: dict[str, str], *args: str) -> dict[str, Any]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def child_env(data_dir: Path, port: int, store_url: str) -> dict[str, str]:
+def child_env(data_dir: Path, port: int, store_url: str, prefect_db_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "THIDUA_"))}
     env.update(
         THIDUA_DATA_DIR=str(data_dir),
@@ -368,6 +368,8 @@ def child_env(data_dir: Path, port: int, store_url: str) -> dict[str, str]:
     )
     if store_url:
         env["THIDUA_DATABASE_URL"] = store_url
+    if prefect_db_url:  # the same settings as the server's: the deploy sizes its concurrency by it
+        env["THIDUA_PREFECT_DATABASE_URL"] = prefect_db_url
     return env
 
 
@@ -453,7 +455,7 @@ def run_server(
     port = free_port()
     data_dir = work / label
     settings = Settings(data_dir=data_dir, ui_port=port, prefect_database_url=prefect_db_url)
-    env = child_env(data_dir, port, store_url)
+    env = child_env(data_dir, port, store_url, prefect_db_url)
     saved = dict(os.environ)
     os.environ.clear()
     os.environ.update(env)  # LocalServer starts the server from this environment

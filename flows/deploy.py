@@ -129,11 +129,15 @@ async def deploy_campaigns(
     *,
     now: datetime | None = None,
     work_pool: str | None = None,
-    concurrency: int = DEFAULT_CONCURRENCY,
+    concurrency: int | None = None,
     on_result: Callable[[DeployResult], None] | None = None,
 ) -> list[DeployResult]:
-    """`deploy_campaign` for every campaign, in bulk; `on_result` hears of each as it is done."""
+    """`deploy_campaign` for every campaign, in bulk; `on_result` hears of each as it is done.
+
+    `concurrency`: requests in flight at once (None: `default_concurrency()`).
+    """
     now = now or clock.now()  # THIDUA_NOW in tests, the wall clock otherwise
+    concurrency = concurrency or default_concurrency()
     template = (
         await runner_deployment(campaigns[0], _empty_plan(campaigns[0])) if campaigns else None
     )
@@ -163,6 +167,18 @@ async def deploy_campaigns(
                 on_result(result)
         results.extend(done)
     return results
+
+
+def default_concurrency() -> int:
+    """DEFAULT_CONCURRENCY, or 1 for the local server on its default SQLite database.
+
+    SQLite takes one writer at a time: overlapping creations only wait on its lock
+    ("database is locked") and measured slower than one after the other.
+    """
+    settings = get_settings()
+    if not settings.prefect_api_url and not settings.prefect_database_url.strip():
+        return 1
+    return DEFAULT_CONCURRENCY
 
 
 def _empty_plan(loaded: LoadedCampaign) -> Plan:

@@ -93,7 +93,8 @@ async def create_runs(
             if result.get("status") == "CREATED" and result.get("flow_run_id"):
                 created[action.key] = str(result["flow_run_id"])
             else:  # a failed item says why through the single request
-                log.warning("bulk run creation failed for %s: %s", action.key, result.get("error"))
+                error = str(result.get("error") or "").splitlines()[:1]
+                log.info("bulk creation of %s failed (%s); one by one", action.key, error)
                 created[action.key] = await create_run(client, deployment_id, file, action)
     return created
 
