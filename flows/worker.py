@@ -101,7 +101,7 @@ def on_work_pool(deployment: RunnerDeployment, pool: str, project: Path) -> Runn
     module = deployment.entrypoint or ""
     if ":" in module:  # flows/action.py:run_action → thidua.flows.action.run_action
         path, _, function = module.partition(":")
-        module = ".".join(Path(path).with_suffix("").parts) + "." + function
+        module = "thidua." + ".".join(Path(path).with_suffix("").parts) + "." + function
     deployment.entrypoint = module
     return deployment
 
