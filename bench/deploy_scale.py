@@ -4,23 +4,30 @@ The bench creates fresh PostgreSQL databases (127.0.0.1:5432, trust auth; droppe
 the end) for the Prefect server and for the state store, starts `prefect server start`
 through `thidua.flows.server.LocalServer` with THIDUA_PREFECT_DATABASE_URL (the documented
 setting), generates N small campaign files (10 future actions each, dates spread over
-2027), and deploys them with the product's path (`thidua.flows.commands._deploy_all` →
-`thidua.flows.deploy.deploy_campaign`) in a child process, in chunks so progress and the
-projected total are printed as it goes. Then:
+2027), and deploys them in a child process with the product's path: one
+`get_client()` and `thidua.flows.deploy.deploy_campaigns`, as `thidua deploy` does
+(`thidua.flows.commands._deploy_all`), printing progress and the projected total every
+100 campaigns. Then:
 
 - every action is checked to be a scheduled flow run: the runs' count through the
   API's flow-run count, and each (campaign file, action key) through the flow-run
   filter, paged, against the compiled plans; the store's actions all point at them;
 - the API's flow-run filter (the next 100 scheduled runs) and the UI's deployments
   page (POST /api/deployments/filter and /count with the v2 UI's default body,
-  /paginate, and GET of the UI's HTML) are timed, median and max of 15 calls.
+  /paginate, and GET of the UI's HTML) are timed, median and max of 15 calls;
+- the same files are deployed again, nothing changed (what every `thidua serve` start
+  does): its time, its API requests, deployment upserts and runs created (0 expected).
 
 Baselines in the same run: (1) raw `client.create_flow_run_from_deployment` calls on
 the same server, one deployment, the same parameters and states, no store and no
 reconcile; (2) the product's deploy of a few campaigns to a SQLite-backed server (the
 default of `thidua serve`).
 
-    .venv/bin/python bench/deploy_scale.py [--campaigns 1000] [--sqlite-campaigns 20]
+    .venv/bin/python bench/deploy_scale.py [--campaigns 1000] [--sqlite-campaigns 20] [--profile]
+
+Targets (issue 15): `deploy_ms_per_campaign` ≤ 180 (1,000 campaigns in 3 minutes),
+`redeploy_noop_s` < 30 for 1,000. `--profile` prints the API requests per campaign and
+the client's top functions (cProfile of the deploy child).
 
 Last line: one JSON object with the figures.
 """
@@ -43,8 +50,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
-CHUNK = 50
 ACTIONS_PER_CAMPAIGN = 10
+#: Issue 15, target 3: 1,000 campaigns in under 3 minutes, a no-change redeploy under 30 s.
+TARGET_MS_PER_CAMPAIGN = 180
+TARGET_NOOP_S = 30
 #: The v2 UI's deployments page (prefect/server/ui-v2, `by` in its index bundle).
 UI_DEPLOYMENTS_FILTER = {
     "operator": "and_",
@@ -178,56 +187,70 @@ def print_profile(calls: dict[tuple[str, str], list[float]], stats: Any, campaig
             file=sys.stderr,
         )
     stats.sort_stats("tottime").print_stats(15)
+    stats.print_callers(r"sleep|load_verify_locations")
 
 
-def phase_deploy(folder: Path, profile: bool = False) -> dict[str, Any]:
-    """Load every campaign, deploy them in chunks, and check each action is a scheduled run."""
+def phase_deploy(folder: Path, profile: bool = False, label: str = "deploy") -> dict[str, Any]:
+    """Load every campaign, deploy them all over one client, and check each action is a run."""
     import asyncio
     import cProfile
     import pstats
 
-    from thidua.flows.commands import _deploy_all
     from thidua.flows.server import configure_prefect
 
-    from thidua.campaign.loading import load_campaign
     from thidua.config import get_settings
 
+    # Before any Prefect import: Prefect reads its settings (the API URL) when imported,
+    # and without one it would start an ephemeral SQLite server of its own.
     configure_prefect(get_settings())
+    from prefect.client.orchestration import get_client
+    from thidua.flows.deploy import deploy_campaigns
+
+    from thidua.campaign.loading import load_campaigns
+
     files = sorted(folder.glob("*.py"))
     start = time.perf_counter()
-    loaded = [load_campaign(f) for f in files]
+    loaded = list(load_campaigns(files))  # one sandbox child for all, as `thidua deploy` does
     load_s = time.perf_counter() - start
-    deploy_s, created, passed = 0.0, 0, 0
-    calls = trace_requests() if profile else {}
+    calls = trace_requests()
     profiler = cProfile.Profile() if profile else None
-    for first in range(0, len(loaded), CHUNK):
-        chunk = loaded[first : first + CHUNK]
-        start = time.perf_counter()
-        if profiler:
-            profiler.enable()
-        results = asyncio.run(_deploy_all(chunk, quiet=True))
-        if profiler:
-            profiler.disable()
-        deploy_s += time.perf_counter() - start
-        created += sum(len(r.sync.create) for r in results)
-        passed += sum(len(r.sync.passed) for r in results)
-        done = first + len(chunk)
-        per = deploy_s / done
-        print(
-            f"  {done}/{len(loaded)} campaigns, {per * 1000:.0f} ms per campaign, "
-            f"estimated total {per * len(loaded) / 60:.1f} min",
-            file=sys.stderr,
-            flush=True,
-        )
+    results: list[Any] = []
+    start = time.perf_counter()
+
+    def progress(result: Any) -> None:
+        results.append(result)
+        if len(results) % 100 == 0 or len(results) == len(loaded):
+            per = (time.perf_counter() - start) / len(results)
+            print(
+                f"  [{label}] {len(results)}/{len(loaded)} campaigns, {per * 1000:.0f} ms per "
+                f"campaign, estimated total {per * len(loaded) / 60:.1f} min",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    async def main() -> None:
+        async with get_client() as client:  # what `thidua deploy` does (flows/commands.py)
+            await deploy_campaigns(client, loaded, on_result=progress)
+
+    if profiler:
+        profiler.enable()
+    asyncio.run(main())
+    if profiler:
+        profiler.disable()
+    deploy_s = time.perf_counter() - start
     if profiler:
         print_profile(calls, pstats.Stats(profiler, stream=sys.stderr), len(loaded))
+    requests = {f"{m} {p}": len(v) for (m, p), v in calls.items()}
     check = asyncio.run(verify(loaded))
     return {
         "campaigns": len(loaded),
         "load_s": load_s,
         "deploy_s": deploy_s,
-        "runs_created": created,
-        "passed": passed,
+        "runs_created": sum(len(r.sync.create) + len(r.sync.move) for r in results),
+        "passed": sum(len(r.sync.passed) for r in results),
+        "changed": sum(r.sync.changed for r in results),
+        "api_requests": sum(requests.values()),
+        "deployment_upserts": requests.get("POST /api/deployments/", 0),
         **check,
     }
 
@@ -334,7 +357,7 @@ def child(phase: str, env: dict[str, str], *args: str) -> dict[str, Any]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def child_env(data_dir: Path, port: int, store_url: str) -> dict[str, str]:
+def child_env(data_dir: Path, port: int, store_url: str, prefect_db_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "THIDUA_"))}
     env.update(
         THIDUA_DATA_DIR=str(data_dir),
@@ -345,6 +368,8 @@ def child_env(data_dir: Path, port: int, store_url: str) -> dict[str, str]:
     )
     if store_url:
         env["THIDUA_DATABASE_URL"] = store_url
+    if prefect_db_url:  # the same settings as the server's: the deploy sizes its concurrency by it
+        env["THIDUA_PREFECT_DATABASE_URL"] = prefect_db_url
     return env
 
 
@@ -402,6 +427,13 @@ def timed_requests(base: str, repeat: int = 15) -> dict[str, dict[str, float]]:
     return out
 
 
+def server_count(base: str) -> int:
+    import httpx
+
+    body = {"flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}}}
+    return int(httpx.post(f"{base}/api/flow_runs/count", json=body, timeout=60).json())
+
+
 # --- driver -----------------------------------------------------------------------------
 
 
@@ -423,7 +455,7 @@ def run_server(
     port = free_port()
     data_dir = work / label
     settings = Settings(data_dir=data_dir, ui_port=port, prefect_database_url=prefect_db_url)
-    env = child_env(data_dir, port, store_url)
+    env = child_env(data_dir, port, store_url, prefect_db_url)
     saved = dict(os.environ)
     os.environ.clear()
     os.environ.update(env)  # LocalServer starts the server from this environment
@@ -435,6 +467,12 @@ def run_server(
             extra = ["--profile"] if profile else []
             result = child("deploy", env, "--folder", str(folder), *extra)
             result["requests"] = timed_requests(server.ui_url)
+            # Asked of this server directly: the deploy must not have reached another one.
+            result["server_scheduled_count"] = server_count(server.ui_url)
+            # The same files again, nothing changed: what `thidua serve` does at every start.
+            result["redeploy"] = child(
+                "deploy", env, "--folder", str(folder), "--label", "redeploy"
+            )
             if raw:
                 result["raw"] = child("raw", env, "--runs", str(raw))
     finally:
@@ -462,6 +500,15 @@ def report(label: str, r: dict[str, Any]) -> None:
             f"[{label}] {name:38s} median {t['median_s'] * 1000:7.1f} ms, max "
             f"{t['max_s'] * 1000:7.1f} ms, {t['bytes']} bytes"
         )
+    if "redeploy" in r:
+        again = r["redeploy"]
+        print(
+            f"[{label}] redeploy of all {again['campaigns']} with nothing changed: "
+            f"{again['deploy_s']:.1f} s ({again['deploy_s'] / again['campaigns'] * 1000:.0f} ms "
+            f"per campaign; loading the files {again['load_s']:.1f} s more); "
+            f"{again['api_requests']} API requests, {again['deployment_upserts']} deployment "
+            f"upserts, {again['runs_created']} runs created, {again['changed']} campaigns changed"
+        )
     if "raw" in r:
         raw = r["raw"]
         print(
@@ -477,13 +524,14 @@ def main() -> int:
     parser.add_argument("--raw-runs", type=int, default=500)
     parser.add_argument("--phase", choices=["deploy", "raw"])
     parser.add_argument("--folder", type=Path)
+    parser.add_argument("--label", default="deploy")
     parser.add_argument("--runs", type=int, default=0)
     parser.add_argument(
         "--profile", action="store_true", help="API requests and cProfile of the deploy"
     )
     args = parser.parse_args()
     if args.phase == "deploy":
-        print(json.dumps(phase_deploy(args.folder, args.profile)))
+        print(json.dumps(phase_deploy(args.folder, args.profile, args.label)))
         return 0
     if args.phase == "raw":
         print(json.dumps(phase_raw(args.runs)))
@@ -517,23 +565,38 @@ def main() -> int:
     per_campaign = pg["deploy_s"] / pg["campaigns"]
     per_run = pg["deploy_s"] / max(pg["runs_created"], 1)
     raw_per_run = pg["raw"]["seconds"] / pg["raw"]["runs"] if "raw" in pg else None
+    again = pg["redeploy"]
     print(
         f"projection for 1,000 campaigns at {per_campaign * 1000:.0f} ms each: "
-        f"{per_campaign * 1000 / 60:.1f} min"
+        f"{per_campaign * 1000 / 60:.1f} min (target ≤ {TARGET_MS_PER_CAMPAIGN} ms each, 3 min); "
+        f"redeploy with nothing changed {again['deploy_s']:.1f} s (target < {TARGET_NOOP_S} s "
+        f"for 1,000)"
     )
     summary: dict[str, Any] = {
         "campaigns": pg["campaigns"],
         "runs_created": pg["runs_created"],
         "deploy_s": round(pg["deploy_s"], 1),
-        "per_campaign_s": round(per_campaign, 3),
+        "deploy_ms_per_campaign": round(per_campaign * 1000),
         "per_run_ms": round(per_run * 1000, 1),
         "projected_1000_min": round(per_campaign * 1000 / 60, 1),
+        "redeploy_noop_s": round(again["deploy_s"], 1),
+        "redeploy_noop_projected_1000_s": round(again["deploy_s"] / again["campaigns"] * 1000, 1),
+        "redeploy_noop_load_s": round(again["load_s"], 1),
+        "redeploy_noop_runs_created": again["runs_created"],
+        "redeploy_noop_deployment_upserts": again["deployment_upserts"],
+        "redeploy_noop_api_requests": again["api_requests"],
         "every_action_scheduled": pg["missing_actions"] == 0
-        and pg["scheduled_runs_count"] == pg["expected_actions"],
+        and pg["scheduled_runs_count"] == pg["expected_actions"]
+        and pg["server_scheduled_count"] == pg["expected_actions"]
+        and again["missing_actions"] == 0
+        and again["scheduled_runs_count"] == pg["expected_actions"],
         "scheduled_runs_count": pg["scheduled_runs_count"],
         "expected_actions": pg["expected_actions"],
+        "store_scheduled_with_run": pg["store_scheduled_with_run"],
         "request_median_ms": {k: round(v["median_s"] * 1000, 1) for k, v in pg["requests"].items()},
         "request_max_ms": {k: round(v["max_s"] * 1000, 1) for k, v in pg["requests"].items()},
+        "target_ms_per_campaign": TARGET_MS_PER_CAMPAIGN,
+        "target_noop_s": TARGET_NOOP_S,
     }
     # Two cores shared with other work make every figure slower: say how busy it was.
     summary["loadavg_1m_at_end"] = round(os.getloadavg()[0], 2)

@@ -57,16 +57,14 @@ async def _deploy_all(
     loaded: list[LoadedCampaign], *, quiet: bool = False, work_pool: str | None = None
 ) -> list[Any]:
     from prefect.client.orchestration import get_client
-    from thidua.flows.deploy import deploy_campaign
+    from thidua.flows.deploy import deploy_campaigns
 
-    results = []
-    async with get_client() as client:
-        for campaign in loaded:
-            result = await deploy_campaign(client, campaign, work_pool=work_pool)
-            results.append(result)
-            if not quiet:
-                _out(f"✓ {campaign.code}: {result.sync.summary()}")
-    return results
+    def done(result: Any) -> None:
+        if not quiet:
+            _out(f"✓ {result.code}: {result.sync.summary()}")
+
+    async with get_client() as client:  # one HTTP client for every request of the deploy
+        return await deploy_campaigns(client, loaded, work_pool=work_pool, on_result=done)
 
 
 def _require_api() -> None:

@@ -30,11 +30,13 @@ from prefect.states import Paused, Scheduled
 PAUSED_NAME = "Tạm dừng"
 
 
-async def _runs(client: PrefectClient, deployment_id: UUID, state: StateType) -> list[FlowRun]:
+async def _runs(
+    client: PrefectClient, deployment_ids: list[UUID], state: StateType
+) -> list[FlowRun]:
     runs: list[FlowRun] = []
     while True:
         page = await client.read_flow_runs(
-            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id])),
+            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=deployment_ids)),
             flow_run_filter=FlowRunFilter(
                 state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[state]))
             ),
@@ -48,7 +50,7 @@ async def _runs(client: PrefectClient, deployment_id: UUID, state: StateType) ->
 
 async def pause_runs(client: PrefectClient, deployment_id: UUID) -> int:
     """Put every scheduled run of the deployment in the Paused state; return how many."""
-    runs = await _runs(client, deployment_id, StateType.SCHEDULED)
+    runs = await _runs(client, [deployment_id], StateType.SCHEDULED)
     for run in runs:
         when = run.state.state_details.scheduled_time if run.state else None
         state: State = Paused(
@@ -62,7 +64,14 @@ async def pause_runs(client: PrefectClient, deployment_id: UUID) -> int:
 
 async def resume_runs(client: PrefectClient, deployment_id: UUID) -> int:
     """Put every paused run of the deployment back to Scheduled at its time; return how many."""
-    runs = await _runs(client, deployment_id, StateType.PAUSED)
+    return await resume_all_runs(client, [deployment_id])
+
+
+async def resume_all_runs(client: PrefectClient, deployment_ids: list[UUID]) -> int:
+    """`resume_runs` for many deployments, found in one filter (a deploy of hundreds)."""
+    if not deployment_ids:
+        return 0
+    runs = await _runs(client, deployment_ids, StateType.PAUSED)
     for run in runs:
         when = run.state.state_details.scheduled_time if run.state else None
         when = when or run.expected_start_time or run.next_scheduled_start_time

@@ -79,17 +79,6 @@ async def ensure_pool(client: PrefectClient, name: str) -> WorkPool:
         return await client.read_work_pool(name)
 
 
-async def current_pool(client: PrefectClient, deployment: RunnerDeployment) -> str:
-    """The work pool `deployment` is on in Prefect already ("" when new or served)."""
-    from prefect.exceptions import ObjectNotFound
-
-    try:
-        existing = await client.read_deployment_by_name(deployment.full_name)
-    except ObjectNotFound:
-        return ""
-    return existing.work_pool_name or ""
-
-
 def on_work_pool(deployment: RunnerDeployment, pool: str, project: Path) -> RunnerDeployment:
     """Point `deployment` at `pool`, its code imported by module path from `project`."""
     from prefect.runner.storage import LocalStorage

@@ -155,3 +155,18 @@ def test_a_failed_run_alerts_the_organizer(served, tmp_path) -> None:
     assert "không chạy thành công" in msg.get_content()
     assert outbox(data, "launch/-/launch") == {}
     assert "không thực hiện được" in w.thidua("status", "94/KH-THU").stdout
+
+
+def test_a_redeploy_with_nothing_changed_touches_nothing(served, tmp_path) -> None:
+    """What every `thidua serve` start does: the same runs, and not even an upsert."""
+    launch = datetime.now(VN).replace(microsecond=0) + timedelta(days=1)
+    path = make_campaign(tmp_path / "c", "96/KH-THU", launch)
+    served_worker = worker(served, tmp_path / "data", tmp_path / "c")
+    served_worker.stop()
+    before = runs_by_name(served, "96/KH-THU")
+    deployment = served.deployment("96-KH-THU")
+
+    out = served_worker.thidua("deploy", str(path)).stdout
+    assert "0 mới, 0 dời lịch, 0 hủy, 0 đã qua, 7 giữ nguyên" in out, out
+    assert runs_by_name(served, "96/KH-THU") == before
+    assert served.deployment("96-KH-THU")["updated"] == deployment["updated"]
