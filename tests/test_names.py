@@ -111,7 +111,7 @@ def test_campaign_title_and_issuer_refuse_a_bidi_override(
         ("", 'awards=[Award(name="Bằng\u2060 khen", quota=Quota(per_unit=1))],', "awards[0].name"),
         ("", 'signer="Nguyễn\ufeff Văn A",', "signer"),
         ("", 'targets=[Target(code="t", description="Sáng\u200f kiến", numerator="x", goal=1)],',
-         "targets[0].description"),
+         "targets[t].description"),
         ("", 'awards=[Award(name="Bằng khen", dossier=["Tờ\u202d trình"])],',
          "awards[0].dossier[0]"),
         ("", 'contents=["Nội\u2067 dung"],', "contents[0]"),
