@@ -27,6 +27,8 @@ from typing import Any
 
 from thidua.notifications.render import Message
 
+from thidua.clock import now as clock_now
+
 #: How `EncodedSubject` folds: CRLF line ends, as on the wire and in the .eml files.
 _FOLD_POLICY = email.policy.SMTP
 
@@ -102,7 +104,8 @@ def build(
             lines.append(f"{key}: {value}")
     head = "\r\n".join(lines).encode("ascii") + b"\r\n"
     head += _subject(message.subject)
-    when = format_datetime(now or datetime.now().astimezone())
+    # The product's clock: a simulation's messages are dated on its virtual clock.
+    when = format_datetime((now or clock_now()).astimezone())
     # An explicit domain: without one, make_msgid looks up this host's FQDN each time.
     head += (
         f"Date: {when}\r\nMessage-ID: {make_msgid(domain=domain)}\r\nMIME-Version: 1.0\r\n".encode()
