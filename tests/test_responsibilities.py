@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -67,7 +68,24 @@ def test_an_unknown_charge_is_refused(write_campaign) -> None:
     path = write_campaign('Milestone(kind="báo cáo", when="10/5/2026", charged_with="khong-co"),')
     with pytest.raises(CampaignFileError) as info:
         load_campaign(path)
-    assert "charged_with “khong-co”" in "\n".join(p.render() for p in info.value.errors)
+    [problem] = info.value.errors
+    assert problem.path.endswith(".charged_with[0]") and problem.value == "khong-co"
+    assert "không phải id của một nhiệm vụ" in problem.message
+    file, line = problem.source.rsplit(":", 1)  # the line where charged_with is written
+    assert "charged_with" in Path(file).read_text(encoding="utf-8").splitlines()[int(line) - 1]
+
+
+def test_an_unknown_charge_and_an_unknown_unit_come_out_in_one_pass(write_campaign) -> None:
+    path = write_campaign(
+        'Milestone(kind="báo cáo", when="10/5/2026", charged_with="huong-dam"),',
+        extra='responsibilities=[Responsibility(id="huong-dan", units=["SOA"], tasks="Hướng dẫn")],',
+    )
+    with pytest.raises(CampaignFileError) as info:
+        load_campaign(path)
+    found = {p.value: p.render() for p in info.value.errors}
+    assert set(found) == {"huong-dam", "SOA"}
+    assert "có phải ý là “huong-dan”" in found["huong-dam"]
+    assert "có phải ý là “SO-A”" in found["SOA"]
 
 
 def test_unknown_units_in_a_responsibility_are_refused_with_a_suggestion(write_campaign) -> None:

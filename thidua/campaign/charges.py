@@ -22,9 +22,11 @@ def tasks_for(campaign: Campaign, unit: Unit) -> list[str]:
 
 
 def check_responsibilities(campaign: Campaign, registry: Registry) -> list[Problem]:
-    """Every unit or group a responsibility names must be in the registry.
+    """Every unit or group a responsibility names must be in the registry, and every task
+    a milestone is addressed by (`charged_with`) must be the id of a responsibility.
 
-    A cross-check that `thidua.campaign.checks.check_campaign` runs.
+    A cross-check that `thidua.campaign.checks.check_campaign` runs, so these come out in
+    the same pass as every other problem of the file, each with its line.
     """
     out: list[Problem] = []
     either = [*(u.code for u in registry), *registry.groups]
@@ -35,6 +37,17 @@ def check_responsibilities(campaign: Campaign, registry: Registry) -> list[Probl
                 message = "không có đơn vị hoặc nhóm này" + did_you_mean(code, either)
                 loc = ("responsibilities", i, "units", j)
                 out.append(Problem(f"{where}.units[{j}]", message, code, loc=loc))
+    known = sorted(r.id for r in campaign.responsibilities if r.id)
+    shown = ", ".join(f"“{k}”" for k in known) or "chưa có nhiệm vụ nào có id"
+    for i, m in enumerate(campaign.milestones):
+        for j, charge in enumerate(m.charged_with):
+            if charge not in known:
+                message = (
+                    f"“{charge}” không phải id của một nhiệm vụ trong responsibilities "
+                    f"(có: {shown})" + did_you_mean(charge, known, codes=False)
+                )
+                loc = ("milestones", i, "charged_with", j)
+                out.append(Problem(f"milestones[{m.key}].charged_with[{j}]", message, charge, loc=loc))
     return out
 
 

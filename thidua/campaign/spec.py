@@ -404,19 +404,6 @@ class Campaign(Spec):
     issuer_kind: Annotated[IssuerKind, BeforeValidator(parse_issuer_kind)] | None = None
     responsibilities: Annotated[list[Responsibility], BeforeValidator(_responsibilities)] = []
 
-    @model_validator(mode="after")
-    def _charges_exist(self) -> Campaign:
-        known = {r.id for r in self.responsibilities if r.id}
-        for m in self.milestones:
-            for charge in m.charged_with:
-                if charge not in known:
-                    shown = ", ".join(f"“{k}”" for k in sorted(known)) or "chưa có id nào"
-                    raise ValueError(
-                        f"mốc “{m.key}”: charged_with “{charge}” không phải id của một "
-                        f"nhiệm vụ trong responsibilities (có: {shown})"
-                    )
-        return self
-
     @property
     def doc_kind(self) -> str:
         """The document's kind (a key of DOCUMENT_KINDS): stated, else read from the number."""
