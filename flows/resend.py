@@ -12,6 +12,7 @@ already got it unless `include_delivered` says so.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -94,7 +95,7 @@ def resend_action(
     state = deliver(
         whole(ctx), whole(messages), resend=plan.number, channels=plan.channels, return_state=True
     )
-    outcomes: list[Outcome] = (
+    outcomes: Sequence[Outcome] = (
         state.result() if state.is_completed() else stored_outcomes(ctx, plan.number)
     )
     publish_artifacts(whole(ctx), whole(chosen), whole(outcomes))

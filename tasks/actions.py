@@ -8,7 +8,7 @@ the delivery records in the store are what make a redo safe.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -36,8 +36,15 @@ from thidua.dates.sendtime import DEFERRED_FOR_HOURS, SYSTEM_DOWN, run_name_at
 from thidua.dates.written import format_short, weekday_name
 from thidua.delivery import engine
 from thidua.delivery.engine import jobs_for
-from thidua.delivery.outcome import Outcome, unfinished
-from thidua.delivery.summary import Heading, action_result, result_rows, summary_markdown
+from thidua.delivery.messages import Rendered, RenderFailed
+from thidua.delivery.outcome import Outcome, Outcomes, unfinished
+from thidua.delivery.summary import (
+    FULL_TABLE_ROWS,
+    Heading,
+    action_result,
+    result_rows,
+    summary_markdown,
+)
 from thidua.delivery.unreached import failed_units, warn_failures
 from thidua.errors import StoreUnavailable
 from thidua.ledger.statuses import effective_label as status_label
@@ -267,15 +274,21 @@ def audience_of(ctx: ActionContext) -> Audience:
 @task(cache_policy=NO_CACHE)
 def render_messages(
     ctx: ActionContext, audience: Audience, now: datetime, late_reason: str = SYSTEM_DOWN
-) -> dict[str, Message]:
-    """The notice for each recipient as sent at `now`, in Vietnamese, with its files."""
+) -> Rendered:
+    """The notice for each recipient as sent at `now`, in Vietnamese, with its files.
+
+    Rendered as `deliver` takes them (`thidua.delivery.messages.Rendered`), never the
+    whole audience at once; the first is rendered here, so a broken template fails this
+    task before anything is claimed or sent.
+    """
     spec, reg = ctx.loaded.spec, ctx.loaded.registry
     organizer = reg.unit(spec.organizer)
     deadlines = launch_deadlines(spec, ctx.plan.occurrences)
     missing_names = [reg.unit(c).name for c in audience.missing]
     template_dir = ctx.loaded.path.parent / "templates"
-    return {
-        code: render(
+
+    def one(code: str) -> Message:
+        return render(
             ctx.action,
             campaign=spec,
             unit=reg.unit(code),
@@ -291,8 +304,16 @@ def render_messages(
                 ctx.action, plan=ctx.plan, unit_code=code, base_dir=ctx.loaded.path.parent
             ),
         )
-        for code in audience.recipients
-    }
+
+    messages = Rendered(audience.recipients, one)
+    if audience.recipients:
+        messages.render(audience.recipients[0])
+    return messages
+
+
+def worth_retrying(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry condition of `deliver`: anything but a message that cannot be rendered."""
+    return not isinstance(state.data, RenderFailed)
 
 
 @task(
@@ -302,13 +323,14 @@ def render_messages(
     retries=get_settings().delivery_retries,
     retry_delay_seconds=exponential_backoff(backoff_factor=get_settings().retry_seconds),
     retry_jitter_factor=0.5,
+    retry_condition_fn=worth_retrying,
 )
 def deliver(
     ctx: ActionContext,
-    messages: dict[str, Message],
+    messages: Mapping[str, Message],
     resend: int = 0,
     channels: list[tuple[str, str]] | None = None,
-) -> list[Outcome]:
+) -> Outcomes:
     """Send every message to every contact of its unit, each delivery claimed once in the store.
 
     `resend` > 0 sends as that resend's own deliveries, only over `channels`
@@ -354,14 +376,14 @@ def _scope(ctx: ActionContext, resend: int) -> engine.Scope:
 
 
 @task(cache_policy=NO_CACHE)
-def stored_outcomes(ctx: ActionContext, resend: int = 0) -> list[Outcome]:
+def stored_outcomes(ctx: ActionContext, resend: int = 0) -> Outcomes:
     """Each unit's outcome as the store recorded it (when delivery gave up before returning)."""
     return engine.stored_outcomes(_scope(ctx, resend))
 
 
 @task(cache_policy=NO_CACHE, **STORE_RETRIES)
 def record_outcome(
-    ctx: ActionContext, outcomes: list[Outcome], *, now: datetime, error: str | None = None
+    ctx: ActionContext, outcomes: Sequence[Outcome], *, now: datetime, error: str | None = None
 ) -> str:
     """Mark the action done (or failed) in the store; return its final status."""
     result = action_result(outcomes, error)
@@ -378,20 +400,25 @@ def record_outcome(
 
 
 @task(cache_policy=NO_CACHE)
-def publish_artifacts(ctx: ActionContext, audience: Audience, outcomes: Iterable[Outcome]) -> int:
-    """A table of each unit's outcome, a short summary, and the campaign's progress.
+def publish_artifacts(ctx: ActionContext, audience: Audience, outcomes: Sequence[Outcome]) -> int:
+    """A table of the outcomes, a short summary, and the campaign's progress.
 
+    The table lists every unit and channel up to `summary.FULL_TABLE_ROWS` outcomes;
+    past that, every one not delivered in full and the rest as counts (it says so).
     Each unit not reached is also a WARNING line of the run's logs; returns how many.
     """
     reg = ctx.loaded.registry
-    outcomes = list(outcomes)
     unreached = failed_units(audience.recipients, outcomes)
     warn_failures(get_run_logger(), reg, unreached)
     slug = artifact_key(ctx.code)
+    description = f"{ctx.action.run_name()}: kết quả gửi"
+    if len(outcomes) > FULL_TABLE_ROWS:
+        description += (
+            f" (hơn {FULL_TABLE_ROWS} lượt: lượt không thành công liệt kê đầy đủ, "
+            "lượt thành công chỉ ghi số lượng)"
+        )
     create_table_artifact(
-        result_rows(outcomes, reg),
-        key=f"{slug}-gui-tin",
-        description=f"{ctx.action.run_name()}: kết quả gửi",
+        result_rows(outcomes, reg), key=f"{slug}-gui-tin", description=description
     )
     heading = Heading(
         action_title=ctx.action.title,

@@ -7,6 +7,7 @@ runs wherever the flow runs, and is tested with the flow itself.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -170,7 +171,7 @@ def failures_message(
 
 
 @task(cache_policy=NO_CACHE)
-def report_failures(loaded: LoadedCampaign, action: Any, outcomes: list[Outcome]) -> None:
+def report_failures(loaded: LoadedCampaign, action: Any, outcomes: Sequence[Outcome]) -> None:
     """Tell the organizer, once per action, which units could not be reached and why.
 
     The report is a delivery like any notice (`thidua.delivery.engine`), under the

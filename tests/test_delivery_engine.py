@@ -24,7 +24,18 @@ from thidua.notifications.render import Message
 from thidua.notifications.send import SendResult, channel_id, send
 
 from thidua.config import get_settings, set_settings
-from thidua.delivery import Job, Outcome, Scope, deliver, jobs_for, stored_outcomes, unfinished
+from thidua.delivery import (
+    Job,
+    Outcome,
+    Outcomes,
+    Scope,
+    deliver,
+    engine,
+    jobs_for,
+    stored_outcomes,
+    unfinished,
+)
+from thidua.delivery.messages import Rendered
 from thidua.delivery.summary import action_result
 from thidua.ledger import deliveries
 from thidua.ledger.statuses import ActionStatus, DeliveryStatus
@@ -67,7 +78,8 @@ def store(fresh_db: Engine) -> Iterator[Engine]:
 def rows(engine: Engine) -> dict[str, Any]:
     with session_scope(engine) as session:
         return {
-            d.unit_code: d for d in deliveries.deliveries_for(session, campaign_code=SCOPE.campaign_code)
+            d.unit_code: d
+            for d in deliveries.deliveries_for(session, campaign_code=SCOPE.campaign_code)
         }
 
 
@@ -415,3 +427,31 @@ def test_a_failing_write_in_a_group_fails_alone(store: Engine) -> None:
         "SO-A": "pending",
         "SO-B": "pending",
     }
+
+
+def test_a_big_batch_renders_each_message_shortly_before_it_is_sent(store: Engine) -> None:
+    """Messages are rendered a chunk ahead of the sends, never the whole audience first."""
+    units = [f"XA-{i}" for i in range(300)]
+    sent = 0
+    ahead: list[int] = []
+    lock = threading.Lock()
+
+    def render(unit: str) -> Message:
+        ahead.append(len(ahead) + 1 - sent)  # messages rendered and not yet sent
+        return message(unit)
+
+    def counting(url: str, msg: Any, *, context: dict[str, Any], before_data: Any) -> SendResult:
+        nonlocal sent
+        assert before_data()
+        with lock:
+            sent += 1
+        return SendResult(ok=True)
+
+    messages = Rendered(units, render)
+    jobs = jobs_for(messages, lambda code: [f"outbox://{code.lower()}"], channel_id)
+    outcomes = deliver(SCOPE, jobs, sink=counting, threads=2, lease=LEASE)
+    chunk = min(engine.CHUNK_MAX, 2 * engine.CHUNK_PER_THREAD)
+    assert len(ahead) == 300 and max(ahead) <= chunk < 300
+    assert isinstance(outcomes, Outcomes) and {o.status for o in outcomes} == {DeliveryStatus.SENT}
+    assert [o.unit for o in outcomes] == units
+    assert Counter(d.status for d in rows(store).values()) == {"sent": 300}

@@ -7,7 +7,8 @@ import logging
 import pytest
 import yaml
 
-from thidua.delivery.outcome import Outcome
+from thidua.delivery import summary
+from thidua.delivery.outcome import Outcome, Outcomes
 from thidua.delivery.unreached import channel_label, failed_units, failure_label, warn_failures
 from thidua.ledger.statuses import DeliveryStatus as S
 from thidua.registry import parse_registry
@@ -66,3 +67,30 @@ def test_each_failure_is_a_warning_without_the_secret(registry, caplog) -> None:
     assert SECRET not in "\n".join(lines)
     assert channel_label(registry, "XA-1", "1:outbox") == "1:outbox (outbox://xa-1)"
     assert channel_label(registry, "XA-1", "7:mailto") == "7:mailto"  # no such contact
+
+
+def test_a_big_result_table_lists_every_problem_and_counts_the_sends(
+    registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the limit the sends are counted per channel; failures keep a row each."""
+    monkeypatch.setattr(summary, "FULL_TABLE_ROWS", 3)
+    outcomes = Outcomes(
+        [
+            Outcome("SO-A", "0:outbox", S.SENT),
+            Outcome("SO-B", "0:outbox", S.SENT),
+            Outcome("XA-1", "0:mailtos", S.FAILED_PERMANENT, "550"),
+            Outcome("XA-1", "1:outbox", S.SENT),
+            Outcome("XA-2", "0:outbox", S.SENT, earlier=True),
+        ]
+    )
+    assert list(outcomes)[2] == Outcome("XA-1", "0:mailtos", S.FAILED_PERMANENT, "550")
+    assert outcomes[-1].earlier and len(outcomes) == 5
+    rows = summary.result_rows(outcomes, registry)
+    assert [(r["Mã"], r["Kênh"]) for r in rows] == [
+        ("XA-1", "0:mailtos"),
+        ("XA-2", "0:outbox"),
+        ("", "0:outbox"),
+        ("", "1:outbox"),
+    ]
+    assert rows[2]["Đơn vị"].startswith("2 đơn vị khác") and rows[3]["Đơn vị"].startswith("1 ")
+    assert len(summary.result_rows(outcomes[:3], registry)) == 3  # within the limit: each

@@ -22,15 +22,16 @@ claims skip what was sent.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
+from itertools import islice
 from typing import Any, Protocol
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
-from thidua.delivery.outcome import Outcome, labelled
+from thidua.delivery.outcome import Outcome, Outcomes, labelled
 from thidua.delivery.recorder import Recorder
 from thidua.ledger import deliveries
 from thidua.ledger.statuses import DeliveryStatus
@@ -178,6 +179,14 @@ def deliver_one(
     return Outcome(job.unit, job.channel, status, error)
 
 
+#: Jobs a batch takes at a time per worker thread. Bounded, so a batch holds the
+#: messages of one chunk, not of its whole audience (flat memory at 100,000 units),
+#: and big enough that the threads rarely wait for the chunk's slowest send.
+CHUNK_PER_THREAD = 32
+#: At most this many jobs a chunk: its units are one SQL IN list when reconciled.
+CHUNK_MAX = 500
+
+
 def deliver(
     scope: Scope,
     jobs: Iterable[Job],
@@ -185,29 +194,40 @@ def deliver(
     sink: Sink,
     threads: int,
     lease: timedelta,
-) -> list[Outcome]:
+) -> Outcomes:
     """Send every job at most once over all runs, `threads` at a time; each job's outcome.
 
+    Jobs are taken from `jobs` in bounded chunks (a lazy iterable renders each message
+    only when its chunk comes), and the outcomes are kept compact (`Outcomes`).
     Jobs this batch did not claim come back as the store records them
     (`reconcile`). Whatever happens, the batch's claimer token ends when it returns,
     so a retry (or another run) may take over the claims it left pending without
     waiting for the lease.
     """
-    jobs = list(jobs)
+    threads = max(1, threads)
+    outcomes = Outcomes()
     claimer = new_attempt()
     try:
-        with Recorder() as recorder, ThreadPoolExecutor(max(1, threads)) as workers:
-            results = list(
-                workers.map(
-                    lambda job: deliver_one(
-                        scope, job, sink=sink, recorder=recorder, lease=lease, claimer=claimer
-                    ),
-                    jobs,
+        with Recorder() as recorder, ThreadPoolExecutor(threads) as workers:
+            for chunk in _chunks(jobs, min(CHUNK_MAX, threads * CHUNK_PER_THREAD)):
+                results = list(
+                    workers.map(
+                        lambda job: deliver_one(
+                            scope, job, sink=sink, recorder=recorder, lease=lease, claimer=claimer
+                        ),
+                        chunk,
+                    )
                 )
-            )
+                outcomes.extend(reconcile(scope, chunk, results))
     finally:
         end_attempt(claimer)
-    return reconcile(scope, jobs, results)
+    return outcomes
+
+
+def _chunks(jobs: Iterable[Job], size: int) -> Iterator[list[Job]]:
+    iterator = iter(jobs)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
 
 
 def reconcile(scope: Scope, jobs: list[Job], results: list[Outcome | None]) -> list[Outcome]:
@@ -216,10 +236,12 @@ def reconcile(scope: Scope, jobs: list[Job], results: list[Outcome | None]) -> l
     A retry of a batch finds its permanent failures already final: they must stay
     failures in the artifact and the report, not read "sent before". A message sent
     by an earlier attempt of this same process's run is this run's, not another's.
+    Only the records of these jobs' units are read (a chunk at a time, not the scope).
     """
     if all(r is not None for r in results):
         return [r for r in results if r is not None]
-    stored = {(d.unit_code, d.channel): d for d in stored_rows(scope)}
+    units = {job.unit for job, result in zip(jobs, results, strict=True) if result is None}
+    stored = {(d.unit_code, d.channel): d for d in stored_rows(scope, units)}
     outcomes = []
     for job, result in zip(jobs, results, strict=True):
         if result is None:
@@ -248,24 +270,35 @@ def from_row(row: Delivery) -> Outcome:
     )
 
 
-def stored_rows(scope: Scope) -> list[Delivery]:
-    """The store's deliveries of this scope (action occurrence and resend)."""
+def stored_rows(scope: Scope, units: Collection[str] | None = None) -> list[Delivery]:
+    """The store's deliveries of this scope (action occurrence and resend), of `units` if given."""
     with session_scope() as session:
-        rows = deliveries.deliveries_for(
-            session, campaign_code=scope.campaign_code, action_key=scope.action_key
-        )
+        if units is None:
+            rows = deliveries.deliveries_for(
+                session, campaign_code=scope.campaign_code, action_key=scope.action_key
+            )
+        else:
+            rows = list(
+                session.exec(
+                    select(Delivery).where(
+                        col(Delivery.campaign_code) == scope.campaign_code,
+                        col(Delivery.action_key) == scope.action_key,
+                        col(Delivery.unit_code).in_(sorted(units)),
+                    )
+                )
+            )
     return [d for d in rows if d.occurrence == scope.occurrence and d.resend == scope.resend]
 
 
-def stored_outcomes(scope: Scope) -> list[Outcome]:
+def stored_outcomes(scope: Scope) -> Outcomes:
     """Each delivery's outcome as the store recorded it (when a batch gave up before returning).
 
     These are the run's own deliveries, whichever of its attempts made them.
     """
-    return [
+    return Outcomes(
         Outcome(d.unit_code, d.channel, DeliveryStatus(d.status), d.error)
         for d in stored_rows(scope)
-    ]
+    )
 
 
 def jobs_for(
@@ -273,12 +306,33 @@ def jobs_for(
     contacts: Callable[[str], Iterable[str]],
     channel_id: Callable[[int, str], str],
     wanted: Iterable[tuple[str, str]] | None = None,
-) -> list[Job]:
-    """A job per message and contact of its unit, only over `wanted` (unit, channel) pairs."""
-    only = None if wanted is None else {tuple(pair) for pair in wanted}
-    return [
-        Job(code, channel_id(index, url), url, message)
-        for code, message in messages.items()
-        for index, url in enumerate(contacts(code))
-        if only is None or (code, channel_id(index, url)) in only
-    ]
+) -> Jobs:
+    """A job per message and contact of its unit, only over `wanted` (unit, channel) pairs.
+
+    Lazy and re-iterable: a message is looked up (rendered, for `Rendered` messages) as
+    its jobs are reached, once per pass; a retry of the batch passes over them again.
+    """
+    only = None if wanted is None else {(str(u), str(c)) for u, c in wanted}
+    return Jobs(messages, contacts, channel_id, only)
+
+
+@dataclass(frozen=True, eq=False)
+class Jobs:
+    """The jobs of `jobs_for`, made as they are iterated."""
+
+    messages: Mapping[str, Any]
+    contacts: Callable[[str], Iterable[str]]
+    channel_id: Callable[[int, str], str]
+    only: set[tuple[str, str]] | None = None
+
+    def __iter__(self) -> Iterator[Job]:
+        for code in self.messages:
+            wanted = [
+                (self.channel_id(index, url), url)
+                for index, url in enumerate(self.contacts(code))
+                if self.only is None or (code, self.channel_id(index, url)) in self.only
+            ]
+            if wanted:  # render only messages that go somewhere
+                message = self.messages[code]
+                for channel, url in wanted:
+                    yield Job(code, channel, url, message)

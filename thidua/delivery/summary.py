@@ -35,18 +35,48 @@ def action_result(outcomes: Sequence[Outcome], error: str | None = None) -> Acti
     )
 
 
+#: Up to this many outcomes the result table lists each; past it, each one not delivered
+#: and the rest as counts: a table artifact of 100,000 rows is itself ~15 MB of JSON.
+FULL_TABLE_ROWS = 2000
+
+
 def result_rows(outcomes: Sequence[Outcome], registry: Registry) -> list[dict[str, str]]:
-    """The run's result table: one row per unit and channel."""
-    return [
+    """The run's result table: one row per unit and channel, or per problem and a count.
+
+    Past `FULL_TABLE_ROWS` outcomes, those sent by this run are counted per channel in
+    rows that say so, and every other outcome (failed, uncertain, held, sent earlier)
+    keeps its own row.
+    """
+    if len(outcomes) <= FULL_TABLE_ROWS:
+        return [_row(o, registry) for o in outcomes]
+    rows: list[dict[str, str]] = []
+    sent: dict[str, int] = {}
+    for o in outcomes:
+        if o.sent_now:
+            sent[o.channel] = sent.get(o.channel, 0) + 1
+        else:
+            rows.append(_row(o, registry))
+    return rows + [
         {
-            "Mã": o.unit,
-            "Đơn vị": registry.unit(o.unit).name,
-            "Kênh": o.channel,
-            "Kết quả": o.label,
-            "Lỗi": o.error or "",
+            "Mã": "",
+            "Đơn vị": f"{n} đơn vị khác (gửi tới hơn {FULL_TABLE_ROWS} lượt: lượt gửi thành công "
+            "chỉ được đếm; mọi lượt khác đều có dòng riêng ở trên)",
+            "Kênh": channel,
+            "Kết quả": DeliveryStatus.label_of(DeliveryStatus.SENT),
+            "Lỗi": "",
         }
-        for o in outcomes
+        for channel, n in sorted(sent.items())
     ]
+
+
+def _row(o: Outcome, registry: Registry) -> dict[str, str]:
+    return {
+        "Mã": o.unit,
+        "Đơn vị": registry.unit(o.unit).name,
+        "Kênh": o.channel,
+        "Kết quả": o.label,
+        "Lỗi": o.error or "",
+    }
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ form, reason), and the run's name says how many (`failure_label`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from thidua.delivery.outcome import Outcome
@@ -19,15 +19,34 @@ from thidua.registry.contacts import display
 def failed_units(
     recipients: Iterable[str], outcomes: Iterable[Outcome]
 ) -> dict[str, list[Outcome]]:
-    """Units with a failed channel, or reached on none, with their non-delivered outcomes."""
-    by_unit: dict[str, list[Outcome]] = {code: [] for code in recipients}
+    """Units with a failed channel, or reached on none, with their non-delivered outcomes.
+
+    In the order of `recipients`, then of the other units' first problem. Holds the units
+    with a problem and the set of units seen, never a list per recipient: a fan-out to
+    100,000 units reads its outcomes here (twice, so a lazy iterable is listed first).
+    """
+    if not isinstance(outcomes, Sequence):
+        outcomes = list(outcomes)
+    seen: set[str] = set()
+    bad: dict[str, list[Outcome]] = {}
+    failed: set[str] = set()
     for o in outcomes:
-        by_unit.setdefault(o.unit, []).append(o)
-    failed = {}
-    for code, outs in by_unit.items():
-        if any(o.failed for o in outs) or not any(o.reached for o in outs):
-            failed[code] = [o for o in outs if not o.reached]
-    return failed
+        seen.add(o.unit)
+        if not o.reached:
+            bad.setdefault(o.unit, []).append(o)
+        if o.failed:
+            failed.add(o.unit)
+    reached = {o.unit for o in outcomes if o.reached and o.unit in bad}
+    result: dict[str, list[Outcome]] = {}
+    for code in recipients:
+        if code not in seen:
+            result[code] = []
+        elif code in bad and (code in failed or code not in reached):
+            result[code] = bad[code]
+    for code, outs in bad.items():  # units only the outcomes name (another run's, a resend's)
+        if code not in result and (code in failed or code not in reached):
+            result[code] = outs
+    return result
 
 
 def channel_label(registry: Registry, unit: str, channel: str) -> str:
