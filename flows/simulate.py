@@ -183,11 +183,11 @@ def prefect_settings(
     so the simulation never touches the real server. Its home outlives one simulation
     so the next one skips the database migrations (~8 s); no UI is needed for it.
 
-    `lean` (`thidua simulate`): the API records no task runs. Nothing reads them (the
-    simulation reports from its store, the API has no UI and ends with it) and their
-    recording was half the API's work, on the cores the runs need. The tasks still
-    run through Prefect's task engine (states, retries, hooks); flow runs, their
-    states, logs and artifacts are recorded as in a real run.
+    `lean` (`thidua simulate`): the API records no task runs and keeps no event history.
+    Nothing reads them (the simulation reports from its store, the API has no UI and
+    ends with it) and recording them was over half the API's work, on the cores the
+    runs need. The tasks still run through Prefect's task engine (states, retries,
+    hooks); flow runs, their states, logs and artifacts are recorded as in a real run.
     """
     from prefect.settings import (
         PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
@@ -195,6 +195,7 @@ def prefect_settings(
         PREFECT_LOGGING_LEVEL,
         PREFECT_SERVER_ANALYTICS_ENABLED,
         PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+        PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED,
         PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED,
         PREFECT_UI_ENABLED,
     )
@@ -209,6 +210,7 @@ def prefect_settings(
     }
     if lean:
         forced[PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED] = False
+        forced[PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED] = False
     defaults = {
         # Its first start migrates a fresh database; on a busy machine that exceeds
         # Prefect's default wait (20 s) and the simulation would fail for nothing.

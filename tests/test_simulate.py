@@ -126,6 +126,7 @@ def test_the_simulations_prefect_api_is_lean_only_for_thidua_simulate(tmp_path) 
     """
     from prefect.settings import (
         PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED,
         PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED,
     )
     from thidua.flows.simulate import prefect_settings
@@ -136,7 +137,9 @@ def test_the_simulations_prefect_api_is_lean_only_for_thidua_simulate(tmp_path) 
     lean, _ = prefect_settings(settings, lean=True)
     plain, _ = prefect_settings(settings)
     assert lean[PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED] is False
+    assert lean[PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED] is False
     assert PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED not in plain
+    assert PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED not in plain
     assert lean[PREFECT_FLOWS_HEARTBEAT_FREQUENCY] is None
     assert plain[PREFECT_FLOWS_HEARTBEAT_FREQUENCY] is None
     assert {k: v for k, v in lean.items() if k in plain} == plain
