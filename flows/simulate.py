@@ -13,9 +13,11 @@ then simulates only what that deploy would still run.
 
 from __future__ import annotations
 
+import contextvars
 import re
 import shutil
 import textwrap
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -117,7 +119,9 @@ def preview(loaded: LoadedCampaign, plan: Plan, now: datetime, settings: Setting
     if exists:  # never create it
         with session_scope(get_engine(settings.state_url)) as session:
             record = campaign_rows.get_campaign(session, code=loaded.code)
-            recorded = {r.key: r for r in campaign_rows.get_actions(session, campaign_code=loaded.code)}
+            recorded = {
+                r.key: r for r in campaign_rows.get_actions(session, campaign_code=loaded.code)
+            }
             session.expunge_all()
     status = "active" if record is None else str(record.status)
     if status == "active":
@@ -170,25 +174,43 @@ def sim_settings(settings: Settings, code: str) -> Settings:
     return settings.with_(data_dir=sim_dir, database_url="")
 
 
-def prefect_settings(settings: Settings) -> tuple[dict[Any, Any], dict[Any, Any]]:
+def prefect_settings(
+    settings: Settings, *, lean: bool = False
+) -> tuple[dict[Any, Any], dict[Any, Any]]:
     """Prefect's settings for a simulation: (forced, defaults the user's environment may override).
 
     A private, temporary Prefect API (no API URL: Prefect starts its ephemeral server),
     so the simulation never touches the real server. Its home outlives one simulation
     so the next one skips the database migrations (~8 s); no UI is needed for it.
+
+    `lean` (`thidua simulate`): the API records no task runs and keeps no event history.
+    Nothing reads them (the simulation reports from its store, the API has no UI and
+    ends with it) and recording them was over half the API's work, on the cores the
+    runs need. The tasks still run through Prefect's task engine (states, retries,
+    hooks); flow runs, their states, logs and artifacts are recorded as in a real run.
     """
     from prefect.settings import (
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
         PREFECT_HOME,
         PREFECT_LOGGING_LEVEL,
         PREFECT_SERVER_ANALYTICS_ENABLED,
         PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+        PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED,
+        PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED,
         PREFECT_UI_ENABLED,
     )
 
     forced = {
         PREFECT_HOME: (settings.data_dir / "simulate" / ".prefect").resolve(),
         PREFECT_UI_ENABLED: False,
+        # Heartbeats tell a server that a worker's run is still alive; the simulation's
+        # runs live in this process and end with it. Each run would also wait up to a
+        # second on exit for its heartbeat thread (~0.5 s a run, 10 s a simulation).
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None,
     }
+    if lean:
+        forced[PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED] = False
+        forced[PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED] = False
     defaults = {
         # Its first start migrates a fresh database; on a busy machine that exceeds
         # Prefect's default wait (20 s) and the simulation would fail for nothing.
@@ -202,29 +224,60 @@ def prefect_settings(settings: Settings) -> tuple[dict[Any, Any], dict[Any, Any]
 
 
 @contextmanager
-def isolated(settings: Settings, code: str) -> Iterator[Settings]:
+def isolated(settings: Settings, code: str, *, lean: bool = False) -> Iterator[Settings]:
     """Within the block, thidua and Prefect use the simulation's settings; its settings.
 
     Nothing is written to the process environment: Prefect gets its settings through
     its settings context (which the ephemeral server's process inherits), thidua
     through `set_settings`; both are restored when the block ends.
+
+    With `lean` (`thidua simulate`), Prefect's temporary API is the lean one of
+    `prefect_settings`, and starts in the background while the previous simulation's
+    files are removed: it is up when the block begins (its start is seconds of
+    another process's work on which nothing here depends).
     """
     from prefect.logging.configuration import setup_logging
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    sim = sim_settings(settings, code)
-    forced, defaults = prefect_settings(settings)
+    forced, defaults = prefect_settings(settings, lean=lean)
     previous = get_settings()
-    set_settings(sim)
     try:
         with temporary_settings(
             updates=forced, set_defaults=defaults, restore_defaults={PREFECT_API_URL}
         ):
+            api = _start_api() if lean else None
+            try:
+                sim = sim_settings(settings, code)
+            finally:
+                if api is not None:
+                    api.join()
+            set_settings(sim)
             setup_logging()  # Prefect configured its logging at import: apply the level
             yield sim
     finally:
         set_settings(previous)
         setup_logging()
+
+
+def _start_api() -> threading.Thread:
+    """Start Prefect's temporary API (the current settings') in a thread; join it to wait.
+
+    `get_client` is how Prefect itself starts it on a run's first call; the client made
+    here is never opened, the server it started is the one every run then uses.
+    """
+    from prefect.client.orchestration import get_client
+
+    def start() -> None:
+        try:
+            get_client(sync_client=True)
+        except Exception:  # the first run starts it again, and reports why it cannot
+            return
+
+    # The thread must see the simulation's Prefect settings (home, no API URL).
+    context = contextvars.copy_context()
+    thread = threading.Thread(target=context.run, args=(start,), daemon=True)
+    thread.start()
+    return thread
 
 
 def record_plan(sim: Settings, loaded: LoadedCampaign, plan: Plan, passed: set[str]) -> None:
@@ -280,7 +333,7 @@ def simulate(
         print_preview(p, out, tz)
         actions = p.to_run()
         passed = {a.key for a in p.sync.passed} | p.done
-    with isolated(settings, loaded.code) as sim:
+    with isolated(settings, loaded.code, lean=True) as sim:
         record_plan(sim, loaded, plan, passed)
         out(f"Mô phỏng {loaded.code}: {len(actions)} hoạt động, {len(plan.participants)} đơn vị.")
         failed_runs, failed_deliveries = _run_all(loaded, actions, now, sim, verbose, out)
@@ -303,6 +356,7 @@ def _run_all(
 
     Returns (failed runs, failed deliveries).
     """
+    from prefect.context import SyncClientContext
     from thidua.flows.action import run_action
     from thidua.notifications.send import contacts_replaced
 
@@ -312,7 +366,9 @@ def _run_all(
     tz = ZoneInfo(sim.timezone)
     store = get_engine(sim.state_url)
     failed_runs = failed_deliveries = 0
-    with contacts_replaced(outbox_for):
+    # One API client for all the runs (each run would otherwise open its own: a new
+    # HTTP client and connection, ~40 ms a run); the runs are the same as without it.
+    with contacts_replaced(outbox_for), SyncClientContext.get_or_create():
         for action in actions:
             clock = action.at if now is None or action.at > now else now
             send_at = _send_time(loaded, action, clock, tz) if clock != action.at else clock

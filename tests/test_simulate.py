@@ -115,3 +115,31 @@ def test_the_isolation_changes_no_environment_variable_and_ends_with_its_block(t
     assert get_settings() is real
     assert get_current_settings().home == prefect_before.home
     assert dict(os.environ) == before_env
+
+
+def test_the_simulations_prefect_api_is_lean_only_for_thidua_simulate(tmp_path) -> None:
+    """`thidua simulate` drops what nobody reads in its private API; the plain isolation keeps it.
+
+    Task-run records were half of the API's work in a simulation and run heartbeats cost
+    every run a wait on exit; a real run in the isolation (tests/test_secrets.py searches
+    its records for secrets) keeps the task runs.
+    """
+    from prefect.settings import (
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED,
+        PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED,
+    )
+    from thidua.flows.simulate import prefect_settings
+
+    from thidua.config import Settings
+
+    settings = Settings(data_dir=tmp_path)
+    lean, _ = prefect_settings(settings, lean=True)
+    plain, _ = prefect_settings(settings)
+    assert lean[PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED] is False
+    assert lean[PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED] is False
+    assert PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED not in plain
+    assert PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED not in plain
+    assert lean[PREFECT_FLOWS_HEARTBEAT_FREQUENCY] is None
+    assert plain[PREFECT_FLOWS_HEARTBEAT_FREQUENCY] is None
+    assert {k: v for k, v in lean.items() if k in plain} == plain
