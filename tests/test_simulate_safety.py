@@ -229,7 +229,7 @@ def test_a_failing_run_fails_the_simulation_and_alerts_only_the_outbox(
     assert reminder_lines and all(line.startswith("✗ ") for line in reminder_lines), out
     assert any(line.startswith("✓ ") and "· Phát động" in line for line in out.splitlines())
     assert "hoạt động thất bại" in out.splitlines()[-1]
-    assert "    hoạt động lỗi: TemplateSyntaxError" in out and "Flow run" not in out
+    assert "    hoạt động lỗi: RenderFailed: TemplateSyntaxError" in out and "Flow run" not in out
     assert smtp.connections == before and not inbox.messages
     folder = data / "simulate" / "12-kh-test" / "outbox" / "btdkt.mailto"
     subjects = [

@@ -17,7 +17,9 @@ class RenderFailed(RuntimeError):
     """A unit's message could not be rendered: a template or data bug, not worth a retry."""
 
     def __init__(self, unit: str, exc: Exception) -> None:
-        super().__init__(f"cannot render the message for {unit}: {type(exc).__name__}: {exc}")
+        # Operators read it in the run's state and `thidua simulate`: the original error
+        # first, then which unit's notice it stopped.
+        super().__init__(f"{type(exc).__name__}: {exc} (khi soạn thông báo cho {unit})")
         self.unit = unit
 
 
