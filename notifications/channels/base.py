@@ -10,6 +10,7 @@ that, next to `send()`; any other Apprise plugin is driven through `notify()`.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -57,9 +58,10 @@ class BadContact(TypeError):
     """
 
 
-class Channel:
+class Channel(ABC):
     """Mixin of our Apprise plugins: the product's delivery of one notice to one contact."""
 
+    @abstractmethod
     def deliver(
         self,
         message: Message,
@@ -70,4 +72,3 @@ class Channel:
     ) -> SendResult:
         """Send `message`; `before_data()` is called once right before it goes out, and
         when it answers False nothing is sent and the result says `claim_lost`."""
-        raise NotImplementedError
