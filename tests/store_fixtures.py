@@ -35,6 +35,10 @@ TABLES = (
     "nominations",
     "nomination_events",
     "outbox",
+    "portal_links",
+    "staff_users",
+    "audit_log",
+    "receipts",
 )
 
 

@@ -176,6 +176,15 @@ class Settings:
     #: Prefect work pool that `thidua deploy` puts campaigns on and `thidua worker` polls;
     #: empty means the runner inside `thidua serve` runs every action
     work_pool: str = ""
+    #: port of the unit portal (`thidua serve`, `thidua portal serve`) on 127.0.0.1
+    portal_port: int = 4300
+    #: public base URL of the portal that notices link to (e.g. https://thidua.caobang.gov.vn);
+    #: empty means http://127.0.0.1:<portal_port>
+    portal_url: str = ""
+    #: largest file one portal upload may carry, in megabytes
+    portal_upload_mb: int = 20
+    #: requests one unit link, or one address, may make per minute before it must wait
+    portal_rate_per_minute: int = 60
 
     @classmethod
     def load(cls, sources: list[SettingsSource] | None = None) -> Settings:
@@ -240,6 +249,11 @@ class Settings:
     def local_api_url(self) -> str:
         """Where the local Prefect server `thidua serve` starts listens."""
         return f"http://127.0.0.1:{self.ui_port}/api"
+
+    @property
+    def portal_base_url(self) -> str:
+        """Base of every link to the portal: the public URL if set, else the local one."""
+        return (self.portal_url or f"http://127.0.0.1:{self.portal_port}").rstrip("/")
 
     def in_project(self, path: Path | str) -> Path:
         """`path` as recorded by a command run elsewhere in the project (e.g. a campaign

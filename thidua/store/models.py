@@ -30,12 +30,16 @@ from thidua.ledger.statuses import (
 
 __all__ = [
     "ActionRecord",
+    "AuditEntry",
     "CampaignRecord",
     "CampaignUnit",
     "Delivery",
     "Nomination",
     "NominationEvent",
     "OutboxMessage",
+    "PortalLink",
+    "ReceiptRecord",
+    "StaffUser",
     "StrEnumType",
     "Submission",
     "UnitRecord",
@@ -228,7 +232,11 @@ class Submission(SQLModel, table=True):
     files: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
     #: Target figures by target code: {"sang-kien": {"value": 12, "base": 40}}.
     figures: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
-    source: str = "cli"  # cli | import | ui
+    source: str = "cli"  # cli | import | ui | portal
+    #: The official document sent through the e-document system instead of a file:
+    #: its số hiệu (e.g. "125/BC-UBND") and its date.
+    doc_number: str | None = None
+    doc_date: date | None = None
     recorded_by: str | None = None
     note: str | None = Field(default=None, sa_type=Text)
     recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -313,3 +321,76 @@ class OutboxMessage(SQLModel, table=True):
     body_html: str | None = Field(default=None, sa_type=Text)
     eml_path: str | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+# --- the portal ----------------------------------------------------------------------
+
+
+class PortalLink(SQLModel, table=True):
+    """A unit's personal portal link; the token itself is never stored.
+
+    The token is derived from the portal secret and `nonce` (`thidua.portal.links`), so a
+    copy of the database alone opens nothing; `token_hash` (SHA-256) finds the row. A
+    rotated link keeps its row with `revoked_at` set, so an old link is told apart from a
+    forged one. `generation` makes two concurrent "create the first link" collide.
+    """
+
+    __tablename__ = "portal_links"
+    __table_args__ = (
+        UniqueConstraint("unit_code", "generation", name="uq_portal_links_unit_generation"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_code: str = Field(index=True)
+    generation: int = 1
+    nonce: str  # 16 random bytes, hex
+    token_hash: str = Field(unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class StaffUser(SQLModel, table=True):
+    """A Ban Thi đua staff account of the portal; the password only as a scrypt hash."""
+
+    __tablename__ = "staff_users"
+
+    username: str = Field(primary_key=True)
+    display_name: str
+    password_hash: str
+    disabled: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class AuditEntry(SQLModel, table=True):
+    """One write (or refused write) through the portal: when, from where, by whom, what."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    address: str  # client IP address
+    actor: str  # "link:<unit>#<link id>" or "staff:<username>"
+    action: str  # e.g. "submit", "nominate", "review", "login"
+    outcome: str  # "ok" or "refused"
+    campaign_code: str | None = None
+    unit_code: str | None = None
+    detail: str | None = Field(default=None, sa_type=Text)
+
+
+class ReceiptRecord(SQLModel, table=True):
+    """A số tiếp nhận: the number a unit is given for what it handed in through the portal.
+
+    `number` is "<year>/<id:06d>": the id comes from this table, so numbers are unique on
+    every backend without a sequence object.
+    """
+
+    __tablename__ = "receipts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: str | None = Field(default=None, unique=True)
+    kind: str  # "submission" or "nomination"
+    ref_id: int  # submissions.id or nominations.id
+    campaign_code: str
+    unit_code: str = Field(index=True)
+    issued_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,162 @@
+"""Each unit's personal portal link: issued, printed, rotated, resolved.
+
+A token is 256 bits: HMAC-SHA256 of the portal secret over the unit code and a 128-bit
+random nonce. Only the nonce and the token's SHA-256 are stored, so a copy of the
+database opens nothing; a request's token is found by its hash and compared with
+`hmac.compare_digest`. Because the token can be derived again, `link_for` prints the
+current link without keeping it anywhere, and every notice carries the same link until
+`rotate` revokes it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from thidua.config import Settings, get_settings
+from thidua.portal.secret import portal_secret
+from thidua.store import portal_rows
+from thidua.store.models import PortalLink, utcnow
+
+__all__ = [
+    "LinkState",
+    "ResolvedLink",
+    "link_for",
+    "resolve",
+    "rotate",
+    "token_of",
+    "unit_path",
+    "unit_url",
+]
+
+#: Where a unit's page lives: /u/<token>.
+PREFIX = "/u/"
+#: A token is 43 URL-safe characters; anything else is refused before any lookup.
+TOKEN_LENGTH = 43
+
+
+def _derive(secret: bytes, unit_code: str, nonce: str) -> str:
+    message = b"thidua-unit-link\0" + unit_code.encode("utf-8") + b"\0" + bytes.fromhex(nonce)
+    digest = hmac.new(secret, message, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+
+
+def token_of(link: PortalLink, secret: bytes) -> str:
+    """The link's token, derived again from the secret and its nonce."""
+    return _derive(secret, link.unit_code, link.nonce)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def _create(session: Session, unit_code: str, secret: bytes, now: datetime) -> PortalLink:
+    generation = portal_rows.latest_generation(session, unit_code=unit_code) + 1
+    nonce = secrets.token_hex(16)
+    token = _derive(secret, unit_code, nonce)
+    link = PortalLink(
+        unit_code=unit_code,
+        generation=generation,
+        nonce=nonce,
+        token_hash=_hash(token),
+        created_at=now,
+    )
+    return portal_rows.add_link(session, link=link)
+
+
+def link_for(
+    session: Session,
+    *,
+    unit_code: str,
+    settings: Settings | None = None,
+    now: datetime | None = None,
+) -> str:
+    """The unit's token, creating its first link if it has none (in the caller's transaction)."""
+    settings = settings or get_settings()
+    secret = portal_secret(settings)
+    link = portal_rows.current_link(session, unit_code=unit_code)
+    if link is None:
+        try:
+            link = _create(session, unit_code, secret, now or utcnow())
+        except IntegrityError:  # another process created it first: use theirs
+            link = portal_rows.current_link(session, unit_code=unit_code)
+            assert link is not None
+    return token_of(link, secret)
+
+
+def rotate(
+    session: Session,
+    *,
+    unit_code: str,
+    settings: Settings | None = None,
+    now: datetime | None = None,
+) -> str:
+    """Revoke the unit's link in force and issue a new one; the new token."""
+    settings = settings or get_settings()
+    now = now or utcnow()
+    portal_rows.revoke_links(session, unit_code=unit_code, at=now)
+    secret = portal_secret(settings)
+    return token_of(_create(session, unit_code, secret, now), secret)
+
+
+def unit_path(token: str) -> str:
+    return f"{PREFIX}{token}"
+
+
+def unit_url(
+    session: Session,
+    *,
+    unit_code: str,
+    settings: Settings | None = None,
+    now: datetime | None = None,
+) -> str:
+    """The full personal link a notice carries, e.g. https://…/u/<token>."""
+    settings = settings or get_settings()
+    token = link_for(session, unit_code=unit_code, settings=settings, now=now)
+    return settings.portal_base_url + unit_path(token)
+
+
+class LinkState:
+    """Why a token opens nothing (the page says which, in Vietnamese)."""
+
+    MALFORMED = "malformed"
+    UNKNOWN = "unknown"
+    REVOKED = "revoked"
+
+
+@dataclass(frozen=True)
+class ResolvedLink:
+    link_id: int
+    unit_code: str
+
+    @property
+    def actor(self) -> str:
+        """How the audit log names whoever used this link."""
+        return f"link:{self.unit_code}#{self.link_id}"
+
+
+def resolve(session: Session, token: str) -> ResolvedLink | str:
+    """The unit a token opens, or a `LinkState` saying why it opens nothing."""
+    if (
+        len(token) != TOKEN_LENGTH
+        or not token.isascii()
+        or not all(c.isalnum() or c in "-_" for c in token)
+    ):
+        return LinkState.MALFORMED
+    wanted = _hash(token)
+    link = portal_rows.find_link(session, token_hash=wanted)
+    # The lookup is by hash (a timing difference reveals nothing of the token); the
+    # constant-time comparison guards against an index that matched by prefix or case.
+    if link is None or not hmac.compare_digest(link.token_hash, wanted):
+        return LinkState.UNKNOWN
+    if link.revoked_at is not None:
+        return LinkState.REVOKED
+    assert link.id is not None
+    return ResolvedLink(link.id, link.unit_code)

@@ -1,0 +1,158 @@
+"""Reads and writes of the portal's tables: links, staff accounts, the audit log, receipts.
+
+Keyword-only functions over the caller's session, as every `*_rows` module; committing is
+the caller's job (`thidua.store.db.session_scope`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from thidua.store.models import AuditEntry, PortalLink, ReceiptRecord, StaffUser, utcnow
+
+__all__ = [
+    "add_audit",
+    "add_link",
+    "add_receipt",
+    "add_staff",
+    "audit_entries",
+    "current_link",
+    "find_link",
+    "get_staff",
+    "latest_generation",
+    "receipts_of",
+    "revoke_links",
+]
+
+
+# --- links -----------------------------------------------------------------------------
+
+
+def current_link(session: Session, *, unit_code: str) -> PortalLink | None:
+    """The unit's link in force (the newest not revoked), if it has one."""
+    return session.exec(
+        select(PortalLink)
+        .where(PortalLink.unit_code == unit_code, col(PortalLink.revoked_at).is_(None))
+        .order_by(col(PortalLink.generation).desc())
+    ).first()
+
+
+def latest_generation(session: Session, *, unit_code: str) -> int:
+    """The highest generation the unit's links reached, revoked or not; 0 for none."""
+    row = session.exec(
+        select(PortalLink.generation)
+        .where(PortalLink.unit_code == unit_code)
+        .order_by(col(PortalLink.generation).desc())
+    ).first()
+    return row or 0
+
+
+def add_link(session: Session, *, link: PortalLink) -> PortalLink:
+    """Insert `link` under a savepoint: a concurrent twin's IntegrityError loses only it."""
+    with session.begin_nested():
+        session.add(link)
+    return link
+
+
+def revoke_links(session: Session, *, unit_code: str, at: datetime) -> int:
+    """Revoke every link of the unit in force; how many."""
+    rows = list(
+        session.exec(
+            select(PortalLink).where(
+                PortalLink.unit_code == unit_code, col(PortalLink.revoked_at).is_(None)
+            )
+        )
+    )
+    for row in rows:
+        row.revoked_at = at
+        session.add(row)
+    session.flush()
+    return len(rows)
+
+
+def find_link(session: Session, *, token_hash: str) -> PortalLink | None:
+    return session.exec(select(PortalLink).where(PortalLink.token_hash == token_hash)).first()
+
+
+# --- staff -----------------------------------------------------------------------------
+
+
+def get_staff(session: Session, *, username: str) -> StaffUser | None:
+    return session.get(StaffUser, username)
+
+
+def add_staff(session: Session, *, user: StaffUser) -> StaffUser:
+    session.add(user)
+    session.flush()
+    return user
+
+
+# --- audit -----------------------------------------------------------------------------
+
+
+def add_audit(
+    session: Session,
+    *,
+    address: str,
+    actor: str,
+    action: str,
+    outcome: str,
+    campaign_code: str | None = None,
+    unit_code: str | None = None,
+    detail: str | None = None,
+    at: datetime | None = None,
+) -> AuditEntry:
+    entry = AuditEntry(
+        at=at or utcnow(),
+        address=address,
+        actor=actor,
+        action=action,
+        outcome=outcome,
+        campaign_code=campaign_code,
+        unit_code=unit_code,
+        detail=detail,
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def audit_entries(
+    session: Session, *, unit_code: str | None = None, campaign_code: str | None = None
+) -> list[AuditEntry]:
+    statement = select(AuditEntry).order_by(col(AuditEntry.id))
+    if unit_code is not None:
+        statement = statement.where(AuditEntry.unit_code == unit_code)
+    if campaign_code is not None:
+        statement = statement.where(AuditEntry.campaign_code == campaign_code)
+    return list(session.exec(statement))
+
+
+# --- receipts --------------------------------------------------------------------------
+
+
+def add_receipt(
+    session: Session, *, kind: str, ref_id: int, campaign_code: str, unit_code: str, at: datetime
+) -> ReceiptRecord:
+    """A new receipt numbered "<year>/<id:06d>" from its own row id (unique on any backend)."""
+    row = ReceiptRecord(
+        kind=kind, ref_id=ref_id, campaign_code=campaign_code, unit_code=unit_code, issued_at=at
+    )
+    session.add(row)
+    session.flush()
+    assert row.id is not None
+    row.number = f"{at.year}/{row.id:06d}"
+    session.add(row)
+    session.flush()
+    return row
+
+
+def receipts_of(
+    session: Session, *, unit_code: str, kind: str | None = None
+) -> list[ReceiptRecord]:
+    statement = select(ReceiptRecord).where(ReceiptRecord.unit_code == unit_code)
+    if kind is not None:
+        statement = statement.where(ReceiptRecord.kind == kind)
+    return list(session.exec(statement.order_by(col(ReceiptRecord.id))))
