@@ -21,6 +21,7 @@ pytest_plugins = [
     "tests.store_fixtures",  # backend, pg_database, empty_db, fresh_db, sqlite_db
     "tests.submission_fixtures",  # campaigns, store
     "tests.smtp_peer",  # smtp_server
+    "tests.portal_fixtures",  # portal
 ]
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,10 +15,13 @@ from sqlmodel import select
 from thidua.config import Settings, set_settings
 from thidua.portal import accounts, links
 from thidua.portal.app import create_app
+from thidua.portal.campaigns import CampaignCatalog
 from thidua.portal.ratelimit import RateLimiter
 from thidua.portal.signing import Signer
 from thidua.store.db import session_scope
 from thidua.store.models import PortalLink
+
+from .portal_fixtures import Portal
 
 NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 
@@ -113,3 +116,13 @@ def test_error_pages_are_vietnamese_and_limits_hold(portal_settings: Settings) -
     answers = [client.get(f"/u/{token}").status_code for _ in range(6)]
     assert answers[-1] == 429, answers
     assert "Traceback" not in client.get(f"/u/{token}").text
+
+
+def test_the_catalog_serves_recorded_campaigns_by_slug(portal: Portal) -> None:
+    catalog = CampaignCatalog(portal.settings)
+    slugs = {c.slug: c.code for c in catalog.all()}
+    assert slugs == {"75nam-tdaq-kh-ubnd": "75NAM-TDAQ/KH-UBND", "7-kh-solieu": "7/KH-SOLIEU"}
+    first = catalog.by_slug("7-kh-solieu")
+    assert first is not None and catalog.by_slug("7-kh-solieu") is first  # loaded once
+    assert catalog.by_slug("khong-co") is None
+    assert portal.client.get(portal.unit_path("SO-A")).status_code in (200, 404)

@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from thidua.clock import now as clock_now
 from thidua.config import Settings, get_settings
+from thidua.portal.campaigns import CampaignCatalog
 from thidua.portal.guards import Refusal, client_address
 from thidua.portal.pages import environment, page
 from thidua.portal.ratelimit import RateLimiter
@@ -137,6 +138,7 @@ def create_app(
         max_upload=settings.portal_upload_mb * 1024 * 1024 + 64 * 1024,
         per_link=RateLimiter(per_minute, monotonic),
         per_address=RateLimiter(per_minute * 5, monotonic),  # an office shares one address
+        catalog=CampaignCatalog(settings),
     )
     app = FastAPI(title="Cổng thi đua", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.portal = state

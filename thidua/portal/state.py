@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Protocol
 
 from thidua.config import Settings
+from thidua.portal.campaigns import CampaignCatalog
 from thidua.portal.ratelimit import RateLimiter
 
 __all__ = ["Acknowledger", "PortalState"]
@@ -31,3 +32,4 @@ class PortalState:
     max_upload: int  # bytes of one request body
     per_link: RateLimiter
     per_address: RateLimiter
+    catalog: CampaignCatalog
