@@ -32,6 +32,7 @@ __all__ = [
     "campaign_slug",
     "check_file",
     "file_dir",
+    "safe_name",
     "store_file",
 ]
 
@@ -252,7 +253,7 @@ def _segment(text: str) -> str:
     return text or "-"
 
 
-def _safe_name(name: str) -> str:
+def safe_name(name: str) -> str:
     """The handed-in file name without any folder, control character or leading dot."""
     name = unicodedata.normalize("NFC", name.replace("\\", "/").rsplit("/", 1)[-1])
     name = "".join(c for c in name if unicodedata.category(c)[0] != "C").strip().lstrip(".")
@@ -353,7 +354,7 @@ class FileBatch:
         path = Path(path)
         check_file(path)
         folder = file_dir(campaign=campaign, milestone=milestone, occurrence=occurrence, unit=unit)
-        name = _safe_name(path.name)
+        name = safe_name(path.name)
         try:
             folder.mkdir(parents=True, exist_ok=True)
             temp, digest, size = _copy_to_temp(path, folder, name)

@@ -143,9 +143,10 @@ def create_app(
     app = FastAPI(title="Cổng thi đua", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.portal = state
 
-    from thidua.portal import feeds, staff_pages, unit_pages
+    from thidua.portal import feeds, nomination_pages, staff_pages, unit_pages
 
     app.include_router(unit_pages.router)
+    app.include_router(nomination_pages.router)
     app.include_router(feeds.router)
     app.include_router(staff_pages.router)
 
