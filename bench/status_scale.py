@@ -35,6 +35,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -76,8 +77,13 @@ campaign = Campaign(
 # --- generating the campaigns and the store -----------------------------------------
 
 
-def write_files(folder: Path, campaigns: int, units: int) -> list[Path]:
-    """The registry and the campaign files; returns the campaign files."""
+def write_files(
+    folder: Path, campaigns: int, units: int, template: Callable[[int], str] | None = None
+) -> list[Path]:
+    """The registry and the campaign files; returns the campaign files.
+
+    `template(i)` gives campaign i's source with {code}, {i} and {registry} to fill
+    (default: `CAMPAIGN` for every campaign); `bench/portal_pages.py` varies it."""
     folder.mkdir(parents=True)
     lines = [
         "groups:",
@@ -97,7 +103,8 @@ def write_files(folder: Path, campaigns: int, units: int) -> list[Path]:
     files = []
     for i in range(campaigns):
         path = folder / f"c{i:03d}.py"
-        text = CAMPAIGN.format(code=f"{i + 1}/KH-BENCH", i=i + 1, registry=str(registry))
+        source = template(i) if template is not None else CAMPAIGN
+        text = source.format(code=f"{i + 1}/KH-BENCH", i=i + 1, registry=str(registry))
         path.write_text(text, encoding="utf-8")
         files.append(path)
     return files

@@ -420,6 +420,74 @@ class Browser:
         self.screenshot(path, full_page=full_page)
         return page
 
+    # --- forms: what a person does on a page ------------------------------------
+
+    def _element(self, selector: str) -> str:
+        """A JS expression for the element `selector`, throwing a readable error if absent."""
+        sel = json.dumps(selector)
+        return (
+            f"(document.querySelector({sel}) || "
+            f"(() => {{ throw new Error('no element ' + {sel}); }})())"
+        )
+
+    def fill(self, selector: str, value: str) -> None:
+        """Type `value` into the field `selector` (replacing what it holds), as keystrokes."""
+        self.evaluate(
+            f"{self._element(selector)}.focus(); {self._element(selector)}.select && {self._element(selector)}.select(); true"
+        )
+        self.evaluate(f"{self._element(selector)}.value = ''; true")
+        self._send("Input.insertText", {"text": value})
+
+    def choose(self, selector: str, value: str) -> None:
+        """Pick the option whose value (or visible text) is `value` in the select `selector`."""
+        wanted = json.dumps(value)
+        found = self.evaluate(
+            f"(() => {{ const s = {self._element(selector)}; "
+            f"const o = [...s.options].find(o => o.value === {wanted} || o.text.trim() === {wanted}); "
+            "if (!o) return false; s.value = o.value; "
+            "s.dispatchEvent(new Event('change', {bubbles: true})); return true; })()"
+        )
+        if not found:
+            raise BrowserError(f"no option {value!r} in {selector}")
+
+    def check(self, selector: str) -> None:
+        """Tick the checkbox or radio button `selector`."""
+        self.click(selector, navigates=False)
+
+    def set_files(self, selector: str, paths: Iterable[str | os.PathLike[str]]) -> None:
+        """Choose files for the file input `selector`, as the file picker would."""
+        root = self._send("DOM.getDocument", {"depth": 0})["root"]["nodeId"]
+        node = self._send("DOM.querySelector", {"nodeId": root, "selector": selector})
+        if not node.get("nodeId"):
+            raise BrowserError(f"no element {selector}")
+        files = [str(Path(p).resolve()) for p in paths]
+        self._send("DOM.setFileInputFiles", {"nodeId": node["nodeId"], "files": files})
+
+    def click(self, selector: str, *, navigates: bool = True, timeout: float | None = None) -> None:
+        """Click the element `selector` with the mouse at its centre; with `navigates`, wait
+        until the page it leads to (a link, a form's submit button) has loaded."""
+        box = self.evaluate(
+            f"(() => {{ const e = {self._element(selector)}; e.scrollIntoView({{block: 'center'}}); "
+            "const r = e.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()"
+        )
+        if navigates:
+            self.evaluate("window.__thiduaStale = true")
+        for kind in ("mousePressed", "mouseReleased"):
+            self._send(
+                "Input.dispatchMouseEvent",
+                {"type": kind, "x": box[0], "y": box[1], "button": "left", "clickCount": 1},
+            )
+        if navigates and not self._wait_until(
+            lambda: self.evaluate(
+                "window.__thiduaStale === undefined && document.readyState === 'complete'"
+            ),
+            timeout=timeout,
+        ):
+            raise BrowserError(f"clicking {selector} led to no new page in time")
+
+    def url(self) -> str:
+        return str(self.evaluate("location.href"))
+
     # --- helpers -----------------------------------------------------------------
 
     def _wait_until(self, predicate: Any, *, timeout: float | None) -> bool:
