@@ -463,3 +463,17 @@ def test_another_units_nomination_is_not_found(
             portal.client.get(portal.unit_path("SGDDT") + f"/de-nghi/sua/{missing}").status_code
             == 404
         )
+
+
+def test_an_acknowledgement_that_cannot_be_sent_does_not_undo_the_receipt(
+    portal: Portal, tmp_path: Path
+) -> None:
+    def broken(**_: str) -> None:
+        raise OSError("máy chủ thư không trả lời")
+
+    portal.acknowledge = broken
+    portal.at(IN_WINDOW)
+    number = receipt_id(nominate_as(portal, "SGDDT", dossier(tmp_path)), portal, "SGDDT")
+    with session_scope() as session:
+        assert session.get(ReceiptRecord, number) is not None
+    assert _only_nomination().status is S.SUBMITTED

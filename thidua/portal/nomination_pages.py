@@ -11,6 +11,7 @@ its receipt and its audit record is rolled back. The refusal itself is audited a
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -58,6 +59,7 @@ from thidua.store.models import Nomination, NominationEvent, ReceiptRecord
 __all__ = ["router"]
 
 router = APIRouter()
+log = logging.getLogger("thidua.portal")
 
 NOMINATE = "nominate"
 RESUBMIT = "nominate.resubmit"
@@ -180,16 +182,22 @@ def _refusal_status(exc: Exception) -> int:
 def _acknowledge(
     request: Request, token: str, receipt: ReceiptRecord, *, unit: str, code: str, what: str
 ) -> Response:
-    """After the commit: the acknowledgement through the unit's contacts, then the receipt."""
+    """After the commit: the acknowledgement through the unit's contacts, then the receipt.
+
+    The nomination is recorded by now; an acknowledgement that cannot be sent is logged,
+    never shown as a failure of what was received (the receipt page has the number)."""
     state = portal_state(request)
-    receipts.acknowledge(
-        state,
-        receipt,
-        unit_name=unit,
-        campaign_ref=f"Kế hoạch số {code}",
-        what=what,
-        page_url=state.settings.portal_base_url + unit_path(token),
-    )
+    try:
+        receipts.acknowledge(
+            state,
+            receipt,
+            unit_name=unit,
+            campaign_ref=f"Kế hoạch số {code}",
+            what=what,
+            page_url=state.settings.portal_base_url + unit_path(token),
+        )
+    except Exception:
+        log.exception("acknowledgement of receipt %s to %s failed", receipt.number, unit)
     return RedirectResponse(f"{unit_path(token)}/bien-nhan/{receipt.id}", status_code=303)
 
 
