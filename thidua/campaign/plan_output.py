@@ -15,6 +15,7 @@ from thidua.campaign.kinds import Requirement
 from thidua.campaign.plan import Action, Occurrence, Plan
 from thidua.dates.workdays import vietnam_calendar
 from thidua.dates.written import format_short, weekday_name
+from thidua.documents.icalendar import TZID, calendar, escape, utc_stamp
 
 AUDIENCE_LABELS = {
     "participants": "đơn vị tham gia",
@@ -167,60 +168,24 @@ def plan_json(plan: Plan) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2)
 
 
-def _ics_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
-
-
-def _fold(line: str) -> list[str]:
-    # RFC 5545 §3.1: lines longer than 75 octets are folded, never inside a UTF-8 sequence.
-    out: list[str] = []
-    current = ""
-    for ch in line:
-        limit = 75 if not out else 74
-        if len((current + ch).encode()) > limit:
-            out.append(current)
-            current = ch
-        else:
-            current += ch
-    out.append(current)
-    return [out[0], *(" " + part for part in out[1:])]
-
-
 def plan_ics(plan: Plan, *, now: datetime | None = None) -> str:
     """An iCalendar (RFC 5545) file with one event per action, in Asia/Ho_Chi_Minh time."""
-    stamp = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    stamp = utc_stamp(now or datetime.now(UTC))
     c = plan.campaign
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//thidua//plan//VI",
-        "CALSCALE:GREGORIAN",
-        f"X-WR-CALNAME:{_ics_escape(c.code + ' — ' + c.title)}",
-        "X-WR-TIMEZONE:Asia/Ho_Chi_Minh",
-        "BEGIN:VTIMEZONE",
-        "TZID:Asia/Ho_Chi_Minh",
-        "BEGIN:STANDARD",
-        "DTSTART:19750613T000000",
-        "TZOFFSETFROM:+0700",
-        "TZOFFSETTO:+0700",
-        "TZNAME:+07",
-        "END:STANDARD",
-        "END:VTIMEZONE",
-    ]
+    events = []
     for a in plan.actions:
         description = f"{c.code} — {c.title}\nĐối tượng: {audience_text(a)}"
         if a.due:
             description += f"\nHạn: {deadline_text(a.due, a.due_written)}"
-        lines += [
-            "BEGIN:VEVENT",
-            f"UID:{_ics_escape(c.code + '/' + a.key)}@thidua",
-            f"DTSTAMP:{stamp}",
-            f"DTSTART;TZID=Asia/Ho_Chi_Minh:{a.at:%Y%m%dT%H%M%S}",
-            "DURATION:PT30M",
-            f"SUMMARY:{_ics_escape(a.run_name())}",
-            f"DESCRIPTION:{_ics_escape(description)}",
-            f"CATEGORIES:{a.kind.value}",
-            "END:VEVENT",
-        ]
-    lines.append("END:VCALENDAR")
-    return "\r\n".join(part for line in lines for part in _fold(line)) + "\r\n"
+        events.append(
+            [
+                f"UID:{escape(c.code + '/' + a.key)}@thidua",
+                f"DTSTAMP:{stamp}",
+                f"DTSTART;TZID={TZID}:{a.at:%Y%m%dT%H%M%S}",
+                "DURATION:PT30M",
+                f"SUMMARY:{escape(a.run_name())}",
+                f"DESCRIPTION:{escape(description)}",
+                f"CATEGORIES:{a.kind.value}",
+            ]
+        )
+    return calendar(name=c.code + " — " + c.title, prodid="-//thidua//plan//VI", events=events)

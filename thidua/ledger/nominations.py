@@ -51,6 +51,9 @@ from thidua.ledger.quotas import (
     quota_usage,
 )
 from thidua.ledger.review import (
+    InvalidTransition,
+    get_nomination,
+    move,
     parse_status,
 )
 from thidua.ledger.statuses import NominationStatus, SubmissionTiming, status_label
@@ -67,12 +70,14 @@ if TYPE_CHECKING:
 #: The nomination ledger's public names; the dossier, the quotas and the review workflow
 #: have their own modules (`dossier`, `quotas`, `review`) and are listed here for callers.
 __all__ = [
+    "Correction",
     "DuplicateNomination",
     "NominationInput",
     "insert_nomination",
     "list_nominations",
     "nominate",
     "nomination_occurrence",
+    "resubmit",
     "unit_name",
 ]
 
@@ -165,24 +170,16 @@ def _unit_code(spec: Campaign, registry: Registry, unit: str) -> str:
     return code
 
 
-def nominate(
-    session: Session,
-    loaded: LoadedCampaign,
-    request: NominationInput,
-    *,
-    tz: ZoneInfo,
-) -> Nomination:
-    """Check a nomination against every rule and record it with its first event.
-
-    Every check runs before anything is written (files included), so a refusal
-    changes nothing.
-    """
-    spec, registry = loaded.spec, loaded.registry
-    unit = _unit_code(spec, registry, request.unit)
-    award = find_award(spec, request.award)
-    kind = parse_kind(request.kind, award)
-    name, achievement = one_line(request.name), one_line(request.achievement)
-    position, workplace = one_line(request.position), one_line(request.workplace)
+def _nominee_fields(
+    kind: NomineeKind,
+    name: str | None,
+    achievement: str | None,
+    position: str | None,
+    workplace: str | None,
+) -> tuple[str, str, str | None, str | None]:
+    """Name, achievement, position and workplace as kept (one line each), checked for `kind`."""
+    name, achievement = one_line(name), one_line(achievement)
+    position, workplace = one_line(position), one_line(workplace)
     if name is None:
         raise NominationError("thiếu tên đối tượng được đề nghị (--ten)")
     if achievement is None:
@@ -199,10 +196,34 @@ def nominate(
         raise NominationError(f"đề nghị cho cá nhân “{name}” cần ghi {' và '.join(missing)}")
     if kind is not NomineeKind.INDIVIDUAL and position is not None:
         raise NominationError(f"chức vụ (--chuc-vu) chỉ ghi cho cá nhân, không cho {kind.label}")
+    return name, achievement, position, workplace
+
+
+def nominate(
+    session: Session,
+    loaded: LoadedCampaign,
+    request: NominationInput,
+    *,
+    tz: ZoneInfo,
+    now: datetime | None = None,
+) -> Nomination:
+    """Check a nomination against every rule and record it with its first event.
+
+    Every check runs before anything is written (files included), so a refusal
+    changes nothing. `now`: the caller's clock (the portal's, injected in tests); the
+    wall clock when not given.
+    """
+    spec, registry = loaded.spec, loaded.registry
+    unit = _unit_code(spec, registry, request.unit)
+    award = find_award(spec, request.award)
+    kind = parse_kind(request.kind, award)
+    name, achievement, position, workplace = _nominee_fields(
+        kind, request.name, request.achievement, request.position, request.workplace
+    )
     documents = match_documents(award, request.documents)
     check_documents(documents)
 
-    now = utcnow()
+    now = now or utcnow()
     moment = request.at or now
     if moment > now + FUTURE_TOLERANCE:
         raise NominationError(
@@ -226,7 +247,9 @@ def nominate(
     )
     if earlier is not None:
         raise DuplicateNomination(_duplicate_message(earlier, tz, name))
-    existing = nomination_rows.nominations_for(session, campaign_code=spec.code, award=award_key(award))
+    existing = nomination_rows.nominations_for(
+        session, campaign_code=spec.code, award=award_key(award)
+    )
     check_quota(limits_for(spec, registry, award, unit), unit, kind, existing)
 
     milestone = occurrence.milestone.key if occurrence else None
@@ -254,14 +277,19 @@ def nominate(
         submitted_at=moment,
     )
     try:
-        return insert_nomination(session, nomination, actor=request.by or unit, tz=tz)
+        return insert_nomination(session, nomination, actor=request.by or unit, tz=tz, at=now)
     except BaseException:
         batch.undo()
         raise
 
 
 def insert_nomination(
-    session: Session, nomination: Nomination, *, actor: str, tz: ZoneInfo
+    session: Session,
+    nomination: Nomination,
+    *,
+    actor: str,
+    tz: ZoneInfo,
+    at: datetime | None = None,
 ) -> Nomination:
     """Insert with its first event; the unique key is the last guard against a duplicate.
 
@@ -271,7 +299,7 @@ def insert_nomination(
     from sqlalchemy.exc import IntegrityError
 
     try:
-        return nomination_rows.add_nomination(session, nomination=nomination, actor=actor)
+        return nomination_rows.add_nomination(session, nomination=nomination, actor=actor, at=at)
     except IntegrityError:
         session.rollback()
         earlier = nomination_rows.find_nominee(
@@ -286,6 +314,78 @@ def insert_nomination(
         raise DuplicateNomination(
             _duplicate_message(earlier, tz, nomination.nominee_name)
         ) from None
+
+
+@dataclass
+class Correction:
+    """A returned nomination as its unit hands it in again: the fields as now typed, and
+    the documents that replace stored ones (item as typed, path); the others are kept."""
+
+    name: str | None
+    achievement: str | None
+    position: str | None = None
+    workplace: str | None = None
+    documents: list[tuple[str, str]] = field(default_factory=list)
+    by: str | None = None
+
+
+def resubmit(
+    session: Session,
+    loaded: LoadedCampaign,
+    nomination_id: int,
+    correction: Correction,
+    *,
+    unit: str,
+    tz: ZoneInfo,
+    now: datetime | None = None,
+) -> Nomination:
+    """A returned nomination (trả lại) corrected and handed in again by `unit`, its own unit.
+
+    The nominee kind and the award stay (the quota place is the one it already holds);
+    the name, achievement, position and workplace follow the rules of `nominate`, and a
+    corrected name or achievement must not duplicate another nomination. The move to
+    “nộp lại” goes through the review workflow (`review.move`) with its event, whose
+    actor is `correction.by`. Every check runs before a file is stored.
+    """
+    nomination = get_nomination(session, nomination_id)
+    if nomination.unit_code != unit.strip().upper() or nomination.campaign_code != loaded.code:
+        # Another unit's nomination is, for this unit, one that does not exist.
+        raise NominationError(f"không có hồ sơ đề nghị số {nomination_id}")
+    current = NominationStatus(nomination.status)
+    if current is not S.RETURNED:
+        raise InvalidTransition(
+            f"hồ sơ số {nomination_id} đang ở trạng thái “{status_label(current)}”; chỉ hồ sơ "
+            f"bị trả lại mới được nộp lại"
+        )
+    kind = NomineeKind(nomination.nominee_kind)
+    name, achievement, position, workplace = _nominee_fields(
+        kind, correction.name, correction.achievement, correction.position, correction.workplace
+    )
+    nomination_rows.lock_nominations(session, campaign_code=loaded.code)
+    nominee_key, achievement_key = name_key(name), name_key(achievement)
+    earlier = nomination_rows.find_nominee(
+        session,
+        campaign_code=loaded.code,
+        nominee_kind=kind.value,
+        nominee_key=nominee_key,
+        achievement_key=achievement_key,
+    )
+    if earlier is not None and earlier.id != nomination.id:
+        raise DuplicateNomination(_duplicate_message(earlier, tz, name))
+    nomination.nominee_name, nomination.nominee_key = name, nominee_key
+    nomination.achievement, nomination.achievement_key = achievement, achievement_key
+    nomination.position, nomination.workplace = position, workplace
+    session.add(nomination)
+    session.flush()  # in the caller's transaction: a refused move below undoes it too
+    return move(
+        session,
+        nomination_id=nomination_id,
+        to=S.RESUBMITTED,
+        actor=correction.by or nomination.unit_code,
+        documents=correction.documents,
+        loaded=loaded,
+        now=now,
+    )
 
 
 @dataclass

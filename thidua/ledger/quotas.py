@@ -234,6 +234,18 @@ def usage_of(
     ]
 
 
+def unit_usage(
+    spec: Campaign, registry: Registry, unit: str, nominations: Sequence[Nomination]
+) -> list[Usage]:
+    """Every bound a nomination from `unit` would fall under, award by award, with its use by
+    `nominations` (the campaign's): what the unit's nomination form shows."""
+    return [
+        Usage(limit, tuple(n for n in nominations if limit.counts(n)))
+        for award in spec.awards
+        for limit in limits_for(spec, registry, award, unit)
+    ]
+
+
 def quota_overflows(
     spec: Campaign, registry: Registry, nominations: Sequence[Nomination]
 ) -> list[Usage]:

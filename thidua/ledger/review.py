@@ -7,6 +7,7 @@ caller's transaction; a move someone else made first is refused, not overwritten
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from thidua.errors import NominationError, quote
@@ -80,7 +81,9 @@ def get_nomination(session: Session, nomination_id: int) -> Nomination:
     """The nomination with this id; a NominationError when there is none."""
     # Ids are 64-bit: a longer number overflows the database driver instead of finding nothing.
     in_range = 1 <= nomination_id < 2**63
-    nomination = nomination_rows.get_nomination(session, nomination_id=nomination_id) if in_range else None
+    nomination = (
+        nomination_rows.get_nomination(session, nomination_id=nomination_id) if in_range else None
+    )
     if nomination is None:
         raise NominationError(f"không có hồ sơ đề nghị số {nomination_id}")
     return nomination
@@ -95,11 +98,13 @@ def move(
     reason: str | None = None,
     documents: Sequence[tuple[str, str]] = (),
     loaded: LoadedCampaign | None = None,
+    now: datetime | None = None,
 ) -> Nomination:
     """Move a nomination along the workflow and write the event, in the session's transaction.
 
     Returning needs a reason; resubmitting may replace documents (then `loaded`, the
     nomination's campaign, is needed to match them against the award's dossier).
+    `now`: the event's time (the caller's clock; the wall clock when not given).
     """
     to = NominationStatus(to)
     nomination = get_nomination(session, nomination_id)
@@ -147,6 +152,7 @@ def move(
             actor=actor,
             reason=reason,
             documents=new_documents,
+            at=now,
         )
     except BaseException:
         batch.undo()

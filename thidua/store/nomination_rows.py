@@ -5,6 +5,7 @@ The rules (quotas, who may move a nomination where) live in `thidua.ledger.nomin
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, update
@@ -29,8 +30,12 @@ def lock_nominations(session: Session, *, campaign_code: str) -> None:
         session.exec(update(Nomination).where(col(Nomination.id) == -1).values(id=-1))
 
 
-def add_nomination(session: Session, *, nomination: Nomination, actor: str) -> Nomination:
-    """Insert a nomination and its first event (who handed it in); flushed, not committed."""
+def add_nomination(
+    session: Session, *, nomination: Nomination, actor: str, at: datetime | None = None
+) -> Nomination:
+    """Insert a nomination and its first event (who handed it in); flushed, not committed.
+
+    `at`: when it is recorded (the caller's clock; now when not given)."""
     session.add(nomination)
     session.flush()
     assert nomination.id is not None
@@ -40,7 +45,7 @@ def add_nomination(session: Session, *, nomination: Nomination, actor: str) -> N
             from_status=None,
             to_status=nomination.status,
             actor=actor,
-            at=utcnow(),  # when it was recorded; submitted_at says when it was handed in
+            at=at or utcnow(),  # when it was recorded; submitted_at says when it was handed in
         )
     )
     session.flush()
@@ -102,13 +107,14 @@ def set_nomination_status(
     actor: str,
     reason: str | None = None,
     documents: list[dict[str, Any]] | None = None,
+    at: datetime | None = None,
 ) -> Nomination | None:
     """Move a nomination still in `from_status` and write the event; None if it was not.
 
     The status is compared in the UPDATE itself, so two reviewers acting at once
-    cannot both move it from the same status.
+    cannot both move it from the same status. `at`: the caller's clock (now when not given).
     """
-    now = utcnow()
+    now = at or utcnow()
     values: dict[str, Any] = {"status": NominationStatus(to_status), "updated_at": now}
     if documents is not None:
         values["documents"] = documents
