@@ -43,11 +43,14 @@ from thidua.dates.hours import TZ
 def weekly_digest(now: datetime | None = None) -> str:
     """Send this week's digests if today is the first working day of the week.
 
-    `now` replaces the clock (a rehearsal or `thidua simulate`); None reads
-    `thidua.clock.now()`, which tests fix with THIDUA_NOW.
+    `now` replaces the clock (a rehearsal); None reads `thidua.clock.now()`, which
+    tests fix with THIDUA_NOW.
     """
     moment = now or clock.now()
-    reason = digest_gate(moment)
+    # The day a scheduled run stands for is the day it was scheduled, not the day a late
+    # start finds; a clock given or fixed (THIDUA_NOW) is that day itself.
+    scheduled = None if now is not None or clock.virtual_now() else _scheduled_start()
+    reason = digest_gate(moment, scheduled)
     if reason is not None:
         get_run_logger().info("No digest today: %s", reason)
         return f"Không gửi: {reason}"
@@ -56,6 +59,13 @@ def weekly_digest(now: datetime | None = None) -> str:
     text = publish_digest_summary(batch, outcomes)
     get_run_logger().info(text)
     return text
+
+
+def _scheduled_start() -> datetime | None:
+    from prefect.runtime import flow_run
+
+    start = flow_run.scheduled_start_time
+    return start if isinstance(start, datetime) else None
 
 
 def _deployment_fields() -> dict[str, Any]:

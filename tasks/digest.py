@@ -20,6 +20,7 @@ from thidua.notifications.render import Message
 from thidua.notifications.send import SMTPPool, channel_id
 from thidua.tasks.actions import STORE_RETRIES, TransientDeliveryError, sink, worth_retrying
 
+from thidua.campaign.schedule import catchup_exceeded
 from thidua.config import get_settings
 from thidua.dates.hours import TZ
 from thidua.dates.written import format_short, weekday_name
@@ -51,17 +52,26 @@ class DigestBatch:
 
 
 @task(cache_policy=NO_CACHE)
-def digest_gate(now: datetime) -> str | None:
-    """Why the digest does not go out today (not the first working day of the week), or None."""
-    today = now.astimezone(TZ).date()
+def digest_gate(now: datetime, scheduled: datetime | None = None) -> str | None:
+    """Why the digest does not go out (not the first working day of the week), or None.
+
+    The day is the run's `scheduled` day when given: Monday's run that starts late, on
+    the Tuesday (the server was down), still sends the week's digest, unless it is later
+    than the catch-up limit; the other days' runs end at once.
+    """
+    today = (scheduled or now).astimezone(TZ).date()
     first = first_working_day(today)
-    if first == today:
-        return None
     if first is None:
         return "tuần này không có ngày làm việc"
-    return (
-        f"bản tin tuần gửi vào ngày làm việc đầu tuần, {weekday_name(first)} {format_short(first)}"
-    )
+    if first != today:
+        return (
+            f"bản tin tuần gửi vào ngày làm việc đầu tuần, {weekday_name(first)} "
+            f"{format_short(first)}"
+        )
+    catchup = get_settings().catchup
+    if scheduled is not None and catchup_exceeded(scheduled, now, catchup):
+        return f"trễ quá {get_settings().catchup_hours} giờ so với lịch; không gửi"
+    return None
 
 
 @task(cache_policy=NO_CACHE, **STORE_RETRIES)

@@ -9,6 +9,7 @@ the wording (the notice linter, the subject decoded from the .eml) and the board
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
+from thidua.flows.digest import digest_deployment, pool_deployment
 from thidua.flows.naming import DIGEST_DEPLOYMENT, DIGEST_ENTRYPOINT, digest_cron
 from thidua.flows.prefect_yaml import render as render_prefect_yaml
 from thidua.flows.recording import record_campaign
@@ -26,6 +28,7 @@ from thidua.tasks.actions import audience_of, load_action
 from thidua.tasks.digest import compose_digests, deliver_batch, digest_gate, summary
 
 from thidua.board.query import BoardFilter, status_board
+from thidua.board.view import make_console, render_board
 from thidua.campaign.loading import load_campaign
 from thidua.campaign.plan import ActionKind
 from thidua.config import Settings, get_settings, set_settings
@@ -316,6 +319,12 @@ def test_the_run_goes_on_only_on_the_first_working_day() -> None:
     )
     # 00:30 on Tuesday in Hà Nội is still Monday in UTC: the local day decides.
     assert digest_gate.fn(datetime(2026, 4, 27, 17, 30, tzinfo=UTC)) is None
+    # Tuesday's run, started late on Wednesday, stands for Tuesday; Wednesday's does not.
+    wednesday = datetime(2026, 4, 29, 0, 0, tzinfo=UTC)  # 07:00, 23 hours late
+    assert digest_gate.fn(wednesday, tuesday) is None
+    assert digest_gate.fn(wednesday, wednesday) is not None
+    # Later than the catch-up limit (24 hours): not sent.
+    assert "trễ quá 24 giờ" in str(digest_gate.fn(datetime(2026, 4, 30, 3, 0, tzinfo=UTC), tuesday))
 
 
 def test_the_schedule_runs_every_working_weekday_at_the_notice_time() -> None:
@@ -323,6 +332,16 @@ def test_the_schedule_runs_every_working_weekday_at_the_notice_time() -> None:
 
     assert digest_cron(time(8, 0)) == "0 8 * * 1-6"
     assert digest_cron(time(7, 45)) == "45 7 * * 1-6"
+    on_pool = asyncio.run(pool_deployment("thidua"))
+    assert (on_pool.name, on_pool.flow_name, on_pool.work_pool_name) == (
+        DIGEST_DEPLOYMENT,
+        "ban-tin-tuan",
+        "thidua",
+    )
+    assert on_pool.entrypoint == "thidua.flows.digest.weekly_digest"  # imported, not a path
+    assert [s.schedule.cron for s in on_pool.schedules] == ["0 8 * * 1-6"]  # type: ignore[union-attr]
+    served = digest_deployment()
+    assert served.entrypoint == DIGEST_ENTRYPOINT and served.work_pool_name is None
     text = render_prefect_yaml([])
     assert f"- name: {DIGEST_DEPLOYMENT}" in text and DIGEST_ENTRYPOINT in text
     assert "cron: 0 8 * * 1-6" in text and "timezone: Asia/Ho_Chi_Minh" in text
@@ -410,6 +429,16 @@ def test_the_board_marks_digest_units_and_their_last_digest(digest_store: Path) 
     assert data["XA-1"] is None
     assert data["SO-A"]["weekly"] and data["SO-A"]["last_week"] == "2026-W50"
     assert data["SO-A"]["last_status"] == "sent" and data["SO-A"]["last_at"]
+    console = make_console(width=200, record=True)
+    render_board(board, console)
+    shown = " ".join(console.export_text().split())
+    assert "Nhận bản tin tuần thay cho thông báo nhắc hạn — SO-A: bản tin tuần (gần nhất: " in shown
+    mine = status_board(
+        "21/KH-A", BoardFilter(unit="xa-2"), now=MONDAY, timezone="Asia/Ho_Chi_Minh"
+    )
+    console = make_console(width=200, record=True)
+    render_board(mine.board, console, unit="XA-2")
+    assert "Nhận bản tin tuần (gần nhất: tuần 50 năm 2026, đã gửi" in console.export_text()
     rows = {r["Mã"]: r for r in board.table_rows()}
     assert rows["SO-A"]["Bản tin tuần"].startswith(
         "bản tin tuần (gần nhất: tuần 50 năm 2026, đã gửi"
