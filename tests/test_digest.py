@@ -374,7 +374,9 @@ def test_the_digest_message_reads_right_and_carries_the_units_link(digest_store:
 
 
 def test_a_digest_spanning_new_year_names_both_years() -> None:
-    from thidua.ledger.digest import WeeklyDigest
+    from dataclasses import replace
+
+    from thidua.ledger.digest import DigestItem, WeeklyDigest
     from thidua.registry import Unit
 
     unit = Unit(code="A", name="Đơn vị A", kind="xa")
@@ -383,6 +385,24 @@ def test_a_digest_spanning_new_year_names_both_years() -> None:
     message = render_digest(digest, link="http://127.0.0.1:4300/u/x")
     assert "không có nội dung nào đến hạn" in message.text
     assert not lint.lint_text(message.text, names=["Đơn vị A"])
+    item = DigestItem(
+        campaign_code="VD-01/KH-UBND",
+        campaign_title="Phong trào thi đua",
+        campaign_ref="Kế hoạch số VD-01/KH-UBND",
+        milestone="so-lieu",
+        label="Báo cáo số liệu chỉ tiêu",
+        occurrence="2026-Q4",
+        occurrence_label="quý IV/2026",
+        requirement="số liệu chỉ tiêu",
+        due=date(2027, 1, 4),
+        days_left=7,
+    )
+    listed = render_digest(replace(digest, items=[item]), link="http://127.0.0.1:4300/u/x").text
+    assert (
+        "- “Báo cáo số liệu chỉ tiêu” (kỳ quý IV/2026), theo Kế hoạch số VD-01/KH-UBND: "
+        "hạn thứ Hai, 04/01/2027 (còn 7 ngày)." in listed
+    )
+    assert not lint.lint_text(listed, names=["Đơn vị A"], keys=["2026-Q4", "so-lieu"])
 
 
 def test_a_digest_is_delivered_exactly_once_per_unit_channel_and_week(digest_store: Path) -> None:
