@@ -64,7 +64,13 @@ async def _deploy_all(
             _out(f"✓ {result.code}: {result.sync.summary()}")
 
     async with get_client() as client:  # one HTTP client for every request of the deploy
-        return await deploy_campaigns(client, loaded, work_pool=work_pool, on_result=done)
+        results = await deploy_campaigns(client, loaded, work_pool=work_pool, on_result=done)
+        pool = get_settings().work_pool if work_pool is None else work_pool
+        if pool:  # without a pool, `thidua serve` serves the digest itself
+            from thidua.flows.digest import apply_digest
+
+            await apply_digest(client, pool)
+        return results
 
 
 def _require_api() -> None:
@@ -125,6 +131,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from thidua.flows.submission_form import form_deployment
 
         deployments.append(form_deployment())  # operators record submissions from the UI
+        if not settings.work_pool:  # on a pool, `thidua worker`s run it (see _deploy_all)
+            from thidua.flows.digest import digest_deployment
+
+            deployments.append(digest_deployment())
         _out(f"Giao diện Prefect: {server.ui_url}  (Ctrl-C để dừng; lịch đã lên được giữ lại)")
         if args.no_worker:
             return 0

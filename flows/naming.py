@@ -1,8 +1,10 @@
-"""What Prefect shows of a campaign (names, description, version); no Prefect import here."""
+"""What Prefect shows of a campaign (names, description, version) and of the weekly digest;
+no Prefect import here."""
 
 from __future__ import annotations
 
 import hashlib
+from datetime import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,3 +51,22 @@ def description(loaded: LoadedCampaign, plan: Plan) -> str:
         label = occ.milestone.label + (f" {occ.label}" if occ.label else "")
         lines.append(f"| {label} | {occ.due:%d/%m/%Y} |")
     return "\n".join(lines)
+
+
+#: The weekly digest's flow and deployment (flows/digest.py), and what the UI says of it.
+DIGEST_FLOW = "ban-tin-tuan"
+DIGEST_DEPLOYMENT = "hang-tuan"
+DIGEST_ENTRYPOINT = "flows/digest.py:weekly_digest"
+DIGEST_TAGS = ["thidua", "ban-tin-tuan"]
+DIGEST_DESCRIPTION = (
+    "Bản tin tuần: vào ngày làm việc đầu tuần, lúc giờ gửi thông báo, mỗi đơn vị đăng ký "
+    "nhận bản tin (`digest: weekly` trong danh mục đơn vị) nhận một thư liệt kê các nội dung "
+    "còn phải gửi trong 14 ngày tới của mọi đợt thi đua, thay cho các thông báo nhắc hạn. "
+    "Lịch chạy từ thứ Hai đến thứ Bảy; lượt chạy không rơi vào ngày làm việc đầu tuần "
+    "kết thúc ngay."
+)
+
+
+def digest_cron(notice_time: time) -> str:
+    """Monday to Saturday (a Saturday worked in a holiday swap) at the notice time: “0 8 * * 1-6”."""
+    return f"{notice_time.minute} {notice_time.hour} * * 1-6"

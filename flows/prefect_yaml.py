@@ -1,7 +1,8 @@
 """Derive `prefect.yaml` from the campaign files, and check that it has not drifted.
 
 Dates live only in campaign files. `prefect.yaml` describes one deployment per
-campaign for `prefect deploy` (a process work pool, the multi-worker mode); each
+campaign for `prefect deploy` (a process work pool, the multi-worker mode), and the
+weekly digest's with its weekday schedule (flows/digest.py); each campaign
 deployment's `version` is the fingerprint of its campaign file and registry, so a
 date changed in a campaign without regenerating the file is caught by
 `thidua prefect-yaml --check` and the test suite.
@@ -13,7 +14,17 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from thidua.flows.naming import deployment_name, description, relative_file, spec_hash
+from thidua.flows.naming import (
+    DIGEST_DEPLOYMENT,
+    DIGEST_DESCRIPTION,
+    DIGEST_ENTRYPOINT,
+    DIGEST_TAGS,
+    deployment_name,
+    description,
+    digest_cron,
+    relative_file,
+    spec_hash,
+)
 
 from thidua.campaign.loading import LoadedCampaign
 from thidua.campaign.plan import compile_plan
@@ -56,13 +67,30 @@ def deployment_entry(loaded: LoadedCampaign) -> dict[str, Any]:
     }
 
 
+def digest_entry() -> dict[str, Any]:
+    """The prefect.yaml entry of the weekly digest (flows/digest.py), with its schedule."""
+    cron = digest_cron(get_settings().notice_time)
+    return {
+        "name": DIGEST_DEPLOYMENT,
+        "tags": list(DIGEST_TAGS),
+        "description": DIGEST_DESCRIPTION,
+        "entrypoint": DIGEST_ENTRYPOINT,
+        "parameters": {},
+        "work_pool": {"name": WORK_POOL, "work_queue_name": "default"},
+        "schedules": [{"cron": cron, "timezone": "Asia/Ho_Chi_Minh"}],
+    }
+
+
 def render(campaigns: list[LoadedCampaign]) -> str:
     """The whole prefect.yaml text for `campaigns` (sorted by code, stable output)."""
     document = {
         "name": "thidua",
         "prefect-version": "3.8.8",
         "pull": [{"prefect.deployments.steps.set_working_directory": {"directory": "."}}],
-        "deployments": [deployment_entry(c) for c in sorted(campaigns, key=lambda c: c.code)],
+        "deployments": [
+            *(deployment_entry(c) for c in sorted(campaigns, key=lambda c: c.code)),
+            digest_entry(),
+        ],
     }
     body = yaml.dump(document, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100)
     return HEADER + body

@@ -26,6 +26,7 @@ from thidua.notifications.render import Message, launch_deadlines, render
 from thidua.notifications.send import SendResult, SMTPPool, channel_id, send
 
 from thidua.campaign.audience import owing as audience_owing
+from thidua.campaign.audience import reminded
 from thidua.campaign.loading import LoadedCampaign, load_campaign
 from thidua.campaign.plan import Action, ActionKind, Plan, compile_plan
 from thidua.campaign.schedule import catchup_exceeded
@@ -242,7 +243,11 @@ def resolve_audience(ctx: ActionContext) -> Audience:
 
 
 def audience_of(ctx: ActionContext) -> Audience:
-    """Who gets this run's notice, and who still owes the milestone (from the store)."""
+    """Who gets this run's notice, and who still owes the milestone (from the store).
+
+    Reminders skip the units on the weekly digest (`thidua.campaign.audience.reminded`);
+    due-today, overdue and every other notice still go to them.
+    """
     action, reg, spec = ctx.action, ctx.loaded.registry, ctx.loaded.spec
     owing = list(audience_owing(spec, reg, spec.milestone(action.milestone)))
     with session_scope() as session:
@@ -256,6 +261,9 @@ def audience_of(ctx: ActionContext) -> Audience:
     audience = Audience(list(action.recipients), missing, len(owing) - len(missing), len(owing))
     if action.kind in ONLY_MISSING:
         audience.recipients = [c for c in action.recipients if c not in done]
+        if action.kind is ActionKind.REMINDER:  # units on the weekly digest read it there
+            milestone = spec.milestone(action.milestone)
+            audience.recipients = list(reminded(milestone, reg, audience.recipients))
     elif action.kind is ActionKind.ESCALATION:
         wanted = set()
         for code in missing:

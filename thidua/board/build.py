@@ -18,6 +18,7 @@ from thidua.board.rows import (
     Bound,
     Cell,
     Column,
+    DigestMark,
     NominationCell,
     StoreRows,
     SubmissionRow,
@@ -41,7 +42,7 @@ from thidua.ledger.registration import (
     registered_text,
 )
 from thidua.ledger.statuses import SubmissionState
-from thidua.registry import Registry
+from thidua.registry import Registry, wants_digest
 
 _SHORT_BY_KIND = {MilestoneKind.REVIEW: "Sơ kết", MilestoneKind.SUMMARY: "Tổng kết"}
 _SHORT_BY_REQUIREMENT = {
@@ -109,6 +110,7 @@ def build_board(
                 {a.key: nominations[(code, a.key)] for a in awards},
                 {},
                 tasks_for(plan.campaign, unit) if unit else [],
+                (rows.digests.get(code) or DigestMark()) if wants_digest(registry, code) else None,
             )
         )
     _fill_targets(units, spec.targets, rows.submissions, dues)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from thidua.board.rows import ActionLine, StoreRows, SubmissionRow
+from thidua.board.rows import ActionLine, DigestMark, StoreRows, SubmissionRow
 from thidua.campaign.plan import ActionKind
 from thidua.ledger.failures import FAILED_STATUSES, FailureRow
 from thidua.ledger.statuses import DeliveryStatus
@@ -161,7 +161,30 @@ def read_rows(session: Session, *, code: str, unit: str | None = None) -> StoreR
     )
     rows.nominations = {(u, a, k): n for u, a, k, n in session.exec(nominations)}
     _read_failures(session, rows, unit)
+    _read_digests(session, rows, unit)
     return rows
+
+
+def _read_digests(session: Session, rows: StoreRows, unit: str | None) -> None:
+    """The last weekly digest of each of the campaign's units (they are not per campaign)."""
+    from sqlmodel import col, select
+
+    from thidua.ledger.digest import last_digests
+    from thidua.store.models import CampaignUnit
+
+    members = (
+        [unit]
+        if unit is not None
+        else list(
+            session.exec(
+                select(CampaignUnit.unit_code).where(col(CampaignUnit.campaign_code) == rows.code)
+            )
+        )
+    )
+    rows.digests = {
+        code: DigestMark(last.week, str(last.status), last.at)
+        for code, last in last_digests(session, members).items()
+    }
 
 
 def _read_failures(session: Session, rows: StoreRows, unit: str | None) -> None:

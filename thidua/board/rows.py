@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from thidua.campaign.spec import Target
 from thidua.ledger.failures import FailureRow, UnitFailures
-from thidua.ledger.statuses import SubmissionState, effective_status
+from thidua.ledger.statuses import DeliveryStatus, SubmissionState, effective_status
 
 # --- what the store holds (filled by thidua.board.read.read_rows) ----------------------
 
@@ -69,6 +69,8 @@ class StoreRows:
     #: Failed deliveries, and the (unit, action key) pairs some channel did deliver.
     failures: list[FailureRow] = field(default_factory=list)
     reached: set[tuple[str, str]] = field(default_factory=set)
+    #: unit → its last weekly digest (`thidua.ledger.digest.last_digests`)
+    digests: dict[str, DigestMark] = field(default_factory=dict)
 
 
 # --- the board ---------------------------------------------------------------------
@@ -240,6 +242,34 @@ class TargetCell:
         }
 
 
+@dataclass(frozen=True)
+class DigestMark:
+    """A unit on the weekly digest (no separate reminders), and its last digest if any."""
+
+    week: str | None = None  # ISO week, “2026-W50”
+    status: str | None = None  # a DeliveryStatus value
+    at: datetime | None = None
+
+    def text(self, tz: ZoneInfo) -> str:
+        """“bản tin tuần (gần nhất: tuần 50 năm 2026, đã gửi 08:00 07/12/2026)”."""
+        if self.week is None or self.status is None:
+            return "bản tin tuần (chưa gửi bản tin nào)"
+        year, _, week = self.week.partition("-W")
+        last = f"tuần {int(week)} năm {year}, {DeliveryStatus(self.status).label}"
+        if self.at is not None:
+            local = self.at.astimezone(tz)
+            last += f" {local:%H:%M %d/%m/%Y}"
+        return f"bản tin tuần (gần nhất: {last})"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "weekly": True,
+            "last_week": self.week,
+            "last_status": self.status,
+            "last_at": self.at.isoformat() if self.at else None,
+        }
+
+
 @dataclass
 class UnitRow:
     """One unit's row across the whole board."""
@@ -251,6 +281,8 @@ class UnitRow:
     targets: dict[str, TargetCell]  # by Target.code
     #: what the plan charges the unit with (its responsibilities), in the plan's order
     tasks: list[str] = field(default_factory=list)
+    #: set when the unit takes the weekly digest instead of separate reminders
+    digest: DigestMark | None = None
 
 
 @dataclass
@@ -361,6 +393,7 @@ class Board:
                     "nominations": {k: n.as_dict() for k, n in u.nominations.items()},
                     "targets": {k: t.as_dict() for k, t in u.targets.items()},
                     "tasks": u.tasks,
+                    "digest": u.digest.as_dict() if u.digest else None,
                 }
                 for u in self.units
             ],
@@ -388,6 +421,8 @@ class Board:
             row = {"Mã": u.code, "Đơn vị": u.name}
             if reasons:  # failing units come first (build_board); the column says why
                 row["Lỗi gửi"] = reasons.get(u.code, "")
+            if any(unit.digest for unit in self.units):
+                row["Bản tin tuần"] = u.digest.text(tz) if u.digest else ""
             for c in self.columns:
                 cell = u.cells.get(c.id)
                 row[c.label] = cell.text() if cell else ""

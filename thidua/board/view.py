@@ -254,6 +254,20 @@ def _grid_sections(board: Board, console: Console) -> None:
         "báo cấp trên: đã báo cáo cấp trên",
         style="dim",
     )
+    _digest_line(board, console)
+
+
+def _digest_line(board: Board, console: Console) -> None:
+    """The units on the weekly digest (they get no separate reminders) and their last one."""
+    tz = ZoneInfo(board.timezone)
+    marks = [f"{u.code}: {u.digest.text(tz)}" for u in board.units if u.digest is not None]
+    if marks:
+        console.print(
+            "Nhận bản tin tuần thay cho thông báo nhắc hạn — " + "; ".join(marks),
+            soft_wrap=True,
+            markup=False,
+            highlight=False,
+        )
 
 
 def _nomination_section(board: Board, console: Console) -> None:
@@ -314,6 +328,9 @@ def _unit_sections(board: Board, console: Console) -> None:
 
     u = board.units[0]
     console.print(f"Đơn vị: {u.code} — {u.name}", soft_wrap=True)
+    if u.digest is not None:
+        mark = u.digest.text(ZoneInfo(board.timezone))
+        console.print(f"Nhận {mark} thay cho thông báo nhắc hạn", soft_wrap=True)
     if u.tasks:
         console.print()
         console.print("Nhiệm vụ được giao", style="bold", soft_wrap=True)

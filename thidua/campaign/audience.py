@@ -2,7 +2,9 @@
 
 The plan addresses notices with it, the ledger checks who may submit with it, the
 board draws its cells with it, the report counts who was due with it, and an action
-run finds who has not submitted yet with it; they cannot disagree.
+run finds who has not submitted yet with it; they cannot disagree. Units on the weekly
+digest (`digest: weekly` in the registry) are left out of reminders here
+(`reminded`), the one place that decides it.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections.abc import Iterable
 
 from thidua.campaign.kinds import Requirement
 from thidua.campaign.spec import Campaign, Milestone
-from thidua.registry import Registry
+from thidua.registry import Registry, wants_digest
 
 
 def participants(campaign: Campaign, registry: Registry) -> tuple[str, ...]:
@@ -81,3 +83,15 @@ def charged_units(campaign: Campaign, registry: Registry, charges: Iterable[str]
     """The units the plan charges with the responsibilities whose ids are `charges`."""
     wanted = set(charges)
     return expand((c for r in campaign.responsibilities if r.id in wanted for c in r.units), registry)
+
+
+def reminded(milestone: Milestone, registry: Registry, codes: Iterable[str]) -> tuple[str, ...]:
+    """The units of `codes` a reminder of `milestone` goes to: not those on the weekly
+    digest, which lists what they owe instead.
+
+    A reminder of a milestone nobody submits to (a meeting) still goes to everyone:
+    the digest lists only what a unit owes, so it would not recall that date.
+    """
+    if milestone.requirement is Requirement.NONE:
+        return tuple(codes)
+    return tuple(code for code in codes if not wants_digest(registry, code))

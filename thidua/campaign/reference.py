@@ -125,10 +125,12 @@ NOTES: dict[tuple[str, str], tuple[str, str]] = {
     ("Unit", "contacts"): ("Địa chỉ nhận thông báo (Apprise URL)", 'contacts: ["mailto://snv@caobang.gov.vn"]'),
     ("Unit", "phone"): ("Số điện thoại ghi trong thông báo", 'phone: "0206 3852 xxx"'),
     ("Unit", "email"): ("Thư điện tử ghi trong thông báo", "email: snv@caobang.gov.vn"),
+    ("Unit", "digest"): ("Nhận bản tin tuần thay cho thông báo nhắc hạn (để trống: theo cụm, khối)", "digest: weekly"),
     ("Group", "code"): ("Mã cụm, khối", "code: KHOI-SO"),
     ("Group", "name"): ("Tên cụm, khối", "name: Khối các sở, ban, ngành"),
     ("Group", "kind"): ("Cụm hay khối", "kind: khoi"),
     ("Group", "head"): ("Mã đơn vị trưởng cụm/khối", "head: SNV"),
+    ("Group", "digest"): ("Các đơn vị của cụm/khối nhận bản tin tuần thay cho thông báo nhắc hạn", "digest: weekly"),
 }  # fmt: skip
 
 _EXAMPLE_WIDTH = 90

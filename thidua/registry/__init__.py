@@ -19,20 +19,31 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from thidua.registry.loading import load_registry
-    from thidua.registry.models import Group, Registry, Unit
+    from thidua.registry.models import Group, Registry, Unit, wants_digest
     from thidua.registry.validation import parse_registry
-    from thidua.registry.vocabulary import UnitKind
+    from thidua.registry.vocabulary import Digest, UnitKind
 
 _EXPORTS = {
+    "Digest": "thidua.registry.vocabulary",
     "Group": "thidua.registry.models",
     "Registry": "thidua.registry.models",
     "Unit": "thidua.registry.models",
     "UnitKind": "thidua.registry.vocabulary",
     "load_registry": "thidua.registry.loading",
     "parse_registry": "thidua.registry.validation",
+    "wants_digest": "thidua.registry.models",
 }
 
-__all__ = ["Group", "Registry", "Unit", "UnitKind", "load_registry", "parse_registry"]
+__all__ = [
+    "Digest",
+    "Group",
+    "Registry",
+    "Unit",
+    "UnitKind",
+    "load_registry",
+    "parse_registry",
+    "wants_digest",
+]
 
 
 def __getattr__(name: str) -> Any:

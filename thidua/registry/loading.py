@@ -26,7 +26,7 @@ from thidua.registry.findings import fail
 from thidua.registry.models import Group, Registry, Unit
 from thidua.registry.table_source import read_bytes
 from thidua.registry.validation import validate
-from thidua.registry.vocabulary import UnitKind
+from thidua.registry.vocabulary import Digest, UnitKind
 from thidua.store.cache import cache_dir, fingerprint, read_json, source_fingerprint, write_json
 from thidua.tables import TEXT_HOW, TableError, decode_utf8
 from thidua.text import fold as _fold
@@ -111,11 +111,16 @@ def _to_compiled(registry: Registry) -> dict[str, Any]:
     }
 
 
+def _digest(item: dict[str, Any]) -> Digest | None:
+    value = item.get("digest")
+    return Digest(value) if value else None
+
+
 def _from_compiled(data: Any, source: str) -> Registry | None:
     if not isinstance(data, dict) or data.get("format") != _COMPILED_FORMAT:
         return None
     try:
-        groups = [Group.model_construct(**g) for g in data["groups"]]
+        groups = [Group.model_construct(**{**g, "digest": _digest(g)}) for g in data["groups"]]
         units = [
             Unit.model_construct(
                 **{
@@ -123,6 +128,7 @@ def _from_compiled(data: Any, source: str) -> Registry | None:
                     "kind": UnitKind(u["kind"]),
                     "groups": tuple(u["groups"]),
                     "contacts": tuple(u["contacts"]),
+                    "digest": _digest(u),
                 }
             )
             for u in data["units"]

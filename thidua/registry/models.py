@@ -21,9 +21,11 @@ from thidua.registry import contacts as _contacts
 from thidua.registry.vocabulary import (
     CODE_HELP,
     CODE_RE,
+    DIGEST_HELP,
     GROUP_KIND_LOOKUP,
     GROUP_KINDS_HELP,
     SECRET_HELP,
+    Digest,
     GroupKind,
     UnitKind,
     code_key,
@@ -172,6 +174,20 @@ def clean_group_kind(value: Any) -> GroupKind:
     return found
 
 
+def clean_digest(value: Any) -> Digest | None:
+    """weekly / none, in English or Vietnamese (“hằng tuần”, “hang-tuan”); blank: not said
+    (a unit then follows its groups)."""
+    if _blank(value):
+        return None
+    try:
+        return Digest.parse(value)
+    except ValueError:
+        shown = value if isinstance(value, str | int | float | bool) else type(value).__name__
+        raise FieldProblem(
+            f"bản tin (digest) không hợp lệ; dùng một trong: {DIGEST_HELP}", shown
+        ) from None
+
+
 def rule(check: Callable[..., Any], *args: Any, **kwargs: Any) -> BeforeValidator:
     """A field rule as a pydantic validator, given the words it uses (“mã đơn vị (code)”)."""
     return BeforeValidator(lambda value: check(value, *args, **kwargs))
@@ -205,6 +221,8 @@ class Group(RegistryModel):
     name: Annotated[str, rule(clean_name, "tên nhóm (name)", required=True)] = None  # type: ignore[assignment]
     kind: Annotated[GroupKind, BeforeValidator(clean_group_kind)] = "nhom"
     head: Annotated[str | None, rule(clean_optional_code, "mã đơn vị trưởng nhóm (head)")] = None
+    #: weekly: the group's units take one weekly digest instead of separate reminders
+    digest: Annotated[Digest | None, BeforeValidator(clean_digest)] = None
 
 
 class Unit(RegistryModel):
@@ -229,6 +247,8 @@ class Unit(RegistryModel):
     # Shown to people (a notice's contact line), never used to send: contacts do that.
     phone: Annotated[str | None, rule(clean_name, "số điện thoại (phone)", required=False)] = None
     email: Annotated[str | None, rule(clean_name, "thư điện tử (email)", required=False)] = None
+    #: weekly or none; None follows the unit's groups (`wants_digest`)
+    digest: Annotated[Digest | None, BeforeValidator(clean_digest)] = None
 
 
 @dataclass(kw_only=True)
@@ -285,3 +305,19 @@ class Registry:
             if head and head != unit.code:
                 heads.setdefault(head, self.units[head])
         return list(heads.values())
+
+
+def wants_digest(registry: Registry, unit_code: str) -> bool:
+    """Whether the unit takes the weekly digest instead of separate reminders.
+
+    The unit's own `digest` wins; without one, any of its groups asking for the weekly
+    digest decides. An unknown unit takes none (it is notified as before).
+    """
+    if unit_code not in registry:
+        return False
+    unit = registry.unit(unit_code)
+    if unit.digest is not None:
+        return unit.digest == Digest.WEEKLY
+    return any(
+        registry.groups[g].digest == Digest.WEEKLY for g in unit.groups if g in registry.groups
+    )

@@ -127,6 +127,42 @@ for _kind in UnitKind:
     for _name in (_kind.value, _KIND_LABELS[_kind], *_KIND_ALIASES[_kind]):
         _KIND_LOOKUP.setdefault(fold_words(_name), _kind)
 
+
+class Digest(StrEnum):
+    """Whether a unit takes one weekly digest instead of separate reminders."""
+
+    WEEKLY = "weekly"
+    NONE = "none"
+
+    @property
+    def label(self) -> str:
+        """Vietnamese name of the choice, for messages and the reference."""
+        return _DIGEST_LABELS[self]
+
+    @classmethod
+    def parse(cls, value: Any) -> Digest:
+        """The choice named in English or Vietnamese (“hằng tuần”, “hang-tuan”, “không”);
+        ValueError listing the choices."""
+        if isinstance(value, Digest):
+            return value
+        if isinstance(value, str):
+            found = _DIGEST_LOOKUP.get(fold_words(value))
+            if found is not None:
+                return found
+        raise ValueError(f"bản tin (digest) không hợp lệ; dùng một trong: {DIGEST_HELP}")
+
+
+_DIGEST_LABELS = {Digest.WEEKLY: "hằng tuần", Digest.NONE: "không nhận"}
+_DIGEST_LOOKUP: dict[str, Digest] = {
+    fold_words(word): choice
+    for choice, words in {
+        Digest.WEEKLY: ("weekly", "hằng tuần", "hàng tuần", "bản tin tuần"),
+        Digest.NONE: ("none", "không nhận", "không"),
+    }.items()
+    for word in words
+}
+DIGEST_HELP = "weekly (hằng tuần), none (không nhận)"
+
 GroupKind = Literal["khoi", "cum", "nhom"]
 GROUP_KIND_LOOKUP: dict[str, GroupKind] = {
     "khoi": "khoi",
@@ -170,6 +206,9 @@ UNIT_COLUMNS: dict[str, str] = {
     "so dien thoai": "phone",
     "email": "email",
     "thu dien tu": "email",
+    "digest": "digest",
+    "ban tin": "digest",
+    "ban tin tuan": "digest",
 }
 GROUP_COLUMNS: dict[str, str] = {
     "code": "code",
@@ -189,6 +228,9 @@ GROUP_COLUMNS: dict[str, str] = {
     "don vi truong": "head",
     "cum truong": "head",
     "khoi truong": "head",
+    "digest": "digest",
+    "ban tin": "digest",
+    "ban tin tuan": "digest",
 }
 # Row numbers and remarks are in almost every office list; they carry no data.
 IGNORED_COLUMNS = frozenset({"stt", "tt", "so tt", "so thu tu", "ghi chu", "note", "notes"})
