@@ -185,7 +185,7 @@ def test_a_report_uploaded_as_pdf_gets_a_receipt_and_stops_the_reminders(
 
     shown = bed.client.get(answer.headers["location"])
     assert shown.status_code == 200
-    assert receipt.number in shown.text and "Báo cáo kết quả.pdf" in shown.text
+    assert receipt.number in shown.text and "Báo cáo kết quả.pdf (0,6 KB)" in shown.text
     assert "09:00 ngày 08/05/2023" in shown.text and "đúng hạn" in shown.text
     page = bed.client.get(bed.unit_path("SYT")).text
     assert "đã nộp, đúng hạn" in page and receipt.number in page
@@ -348,6 +348,8 @@ def test_two_posts_at_once_from_one_link_one_wins(bed: Portal, tmp_path: Path) -
     assert sorted(a.status_code for a in answers) == [303, 409]
     loser = next(a for a in answers if a.status_code == 409)
     assert "Sở Y tế đã nộp cho mốc “bao-cao-ket-qua”" in loser.text
+    assert "(qua cổng thi đua); muốn thay thế bản đó, hãy liên hệ Ban" in loser.text
+    assert "--thay-the" not in loser.text
     [row] = submissions()
     assert len(receipts()) == 1 and len(recorder(bed).calls) == 1
     assert stored_files(bed) == [Path(row.files[0]["path"])]

@@ -403,7 +403,9 @@ def save(session: Session, prepared: Prepared, batch: FileBatch) -> Receipt:
     replaced_at = None
     if existing is not None:
         if not prepared.replace:
-            raise DuplicateSubmission(existing, unit_name=prepared.unit_name)
+            raise DuplicateSubmission(
+                existing, unit_name=prepared.unit_name, source=prepared.source
+            )
         replaced_at = existing.recorded_at
     stored = [
         batch.store(p, campaign=campaign, milestone=milestone, occurrence=occurrence, unit=unit)
@@ -426,7 +428,9 @@ def save(session: Session, prepared: Prepared, batch: FileBatch) -> Receipt:
             doc_date=prepared.document.day if prepared.document else None,
         )
     except submission_rows.SubmissionTaken as taken:  # a concurrent twin won the race
-        raise DuplicateSubmission(taken.existing, unit_name=prepared.unit_name) from None
+        raise DuplicateSubmission(
+            taken.existing, unit_name=prepared.unit_name, source=prepared.source
+        ) from None
     # Only now, with the row written (and its key locked until commit), do the copies
     # take their names: a concurrent submission refused as a duplicate never does.
     batch.place()

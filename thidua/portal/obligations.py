@@ -30,7 +30,14 @@ from thidua.portal.campaigns import PortalCampaign
 from thidua.store import nomination_rows, portal_rows, submission_rows
 from thidua.store.models import Nomination, ReceiptRecord, Submission
 
-__all__ = ["NOMINATION", "NominationLine", "Obligation", "find_obligation", "obligations"]
+__all__ = [
+    "NOMINATION",
+    "NominationLine",
+    "Obligation",
+    "find_obligation",
+    "obligations",
+    "unit_name",
+]
 
 #: Requirements answered by the nomination forms (`/de-nghi/...`), not the submission form.
 NOMINATION = Requirement.NOMINATION_DOSSIER
@@ -272,3 +279,11 @@ def find_obligation(
         if occ.milestone.key == milestone and occ.key == wanted:
             return _obligation(session, campaign, occ, _unit_rows(session, unit_code), now)
     return None
+
+
+def unit_name(campaigns: Iterable[PortalCampaign], unit_code: str) -> str:
+    """The unit's name as the registry of its campaigns writes it; its code without one."""
+    for campaign in campaigns:
+        if unit_code in campaign.loaded.registry:
+            return campaign.loaded.registry.unit(unit_code).name
+    return unit_code

@@ -1,4 +1,5 @@
-"""The unit's own pages under /u/<token>: what it owes, the forms to hand it in, receipts.
+"""The unit's own pages under /u/<token>: what it owes and the forms to hand it in (its
+receipts: `receipt_pages`).
 
 A form post goes through the same ledger use cases as `thidua submit` (`prepare`, then
 `save` in one transaction with the receipt), so the rules and the Vietnamese messages
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,16 +22,12 @@ from starlette.datastructures import FormData
 
 from thidua.campaign.kinds import Requirement
 from thidua.campaign.spec import Target
-from thidua.dates.written import format_short
 from thidua.errors import OutsideWindow, SubmissionError
 from thidua.ledger.duplicates import DuplicateSubmission
-from thidua.ledger.figures import Figure
 from thidua.ledger.files import FileBatch
-from thidua.ledger.registration import commitments, registered_goal, registered_text
-from thidua.ledger.statuses import NominationStatus, SubmissionSource, SubmissionTiming
+from thidua.ledger.statuses import SubmissionSource
 from thidua.ledger.submissions import Prepared, prepare, save
-from thidua.portal import receipts
-from thidua.portal.campaigns import PortalCampaign
+from thidua.portal import receipt_pages, receipts
 from thidua.portal.guards import (
     Refusal,
     audit,
@@ -41,10 +38,9 @@ from thidua.portal.guards import (
     unit_of,
 )
 from thidua.portal.links import ResolvedLink, unit_path
-from thidua.portal.obligations import Obligation, find_obligation, obligations
+from thidua.portal.obligations import Obligation, find_obligation, obligations, unit_name
 from thidua.portal.pages import page
 from thidua.portal.uploads import Uploads, UploadTooLarge
-from thidua.store import nomination_rows, portal_rows, submission_rows
 from thidua.store.db import session_scope
 from thidua.store.models import ReceiptRecord
 
@@ -53,13 +49,6 @@ log = logging.getLogger("thidua.portal")
 
 ACTION = "nop"  # how the audit log names a submission through the portal
 FORM_PATH = "/u/{token}/nop/{slug}/{milestone}/{occurrence}"
-
-
-def _unit_name(state_campaigns: list[PortalCampaign], unit_code: str) -> str:
-    for campaign in state_campaigns:
-        if unit_code in campaign.loaded.registry:
-            return campaign.loaded.registry.unit(unit_code).name
-    return unit_code
 
 
 # --- the unit's page -----------------------------------------------------------------
@@ -72,7 +61,7 @@ def unit_page(request: Request, token: str) -> Response:
     campaigns = state.catalog.of_unit(link.unit_code)
     with session_scope() as session:
         owed = obligations(campaigns, session, unit_code=link.unit_code, now=state.now())
-    name = _unit_name(campaigns, link.unit_code)
+    name = unit_name(campaigns, link.unit_code)
     return page(
         request,
         "unit.html",
@@ -294,7 +283,7 @@ def _submit(
     return RedirectResponse(f"/u/{token}/bien-nhan/{receipt.id}", status_code=303)
 
 
-def _record(request: Request, prepared: Prepared, o: Obligation, now: Any) -> ReceiptRecord:
+def _record(request: Request, prepared: Prepared, o: Obligation, now: datetime) -> ReceiptRecord:
     """The submission, its receipt and the audit entry in one transaction."""
     batch = FileBatch(deferred=True)
     try:
@@ -348,131 +337,5 @@ def _acknowledge(
         log.exception("acknowledgement of receipt %s could not be sent", receipt.number)
 
 
-# --- receipts ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ReceiptView:
-    """A receipt as its page shows it."""
-
-    number: str
-    issued_at: Any
-    campaign_ref: str
-    what: str
-    timing: str = ""
-    files: list[dict[str, Any]] = field(default_factory=list)
-    document: str = ""
-    figures: list[tuple[str, str]] = field(default_factory=list)
-    commitments: tuple[str, ...] = ()
-    note: str = ""
-    nominee: str = ""
-    status: str = ""
-
-
-def _campaign_ref(request: Request, code: str) -> str:
-    for campaign in portal_state(request).catalog.all():
-        if campaign.code == code:
-            return campaign.loaded.spec.doc_reference
-    return f"Kế hoạch số {code}"
-
-
-def _targets(request: Request, code: str) -> dict[str, Target]:
-    for campaign in portal_state(request).catalog.all():
-        if campaign.code == code:
-            return {t.code: t for t in campaign.loaded.spec.targets}
-    return {}
-
-
-def _figure_lines(targets: dict[str, Target], figures: dict[str, Any]) -> list[tuple[str, str]]:
-    lines = []
-    for code, stored in figures.items():
-        target = targets.get(code)
-        name = target.description if target else code
-        goal = registered_goal(stored)
-        if goal is not None:
-            shown = registered_text(target, goal) if target else str(goal)
-        else:
-            fig = Figure.of(stored)
-            shown = fig.text() if fig else ""
-        lines.append((name, shown))
-    return lines
-
-
-def _receipt_view(request: Request, record: ReceiptRecord, unit_code: str) -> ReceiptView:
-    number, ref = record.number or "", _campaign_ref(request, record.campaign_code)
-    with session_scope() as session:
-        if record.kind == "nomination":
-            nominations = nomination_rows.nominations_of_unit(session, unit_code=unit_code)
-            n = next((n for n in nominations if n.id == record.ref_id), None)
-            if n is not None:
-                return ReceiptView(
-                    number,
-                    record.issued_at,
-                    ref,
-                    "hồ sơ đề nghị khen thưởng",
-                    timing=SubmissionTiming.label_of(n.timing),
-                    files=list(n.documents or []),
-                    nominee=n.nominee_name,
-                    status=NominationStatus.label_of(n.status),
-                )
-        else:
-            rows = submission_rows.submissions_of_unit(session, unit_code=unit_code)
-            s = next((s for s in rows if s.id == record.ref_id), None)
-            if s is not None:
-                which = f" kỳ {s.occurrence}" if s.occurrence else ""
-                label = Requirement(s.requirement).label if s.requirement else "hồ sơ"
-                return ReceiptView(
-                    number,
-                    record.issued_at,
-                    ref,
-                    f"{label} mốc “{_milestone_label(request, s.campaign_code, s.milestone)}”"
-                    f"{which}",
-                    timing=SubmissionTiming.label_of(s.timing),
-                    files=list(s.files or []),
-                    document=_document_text(s.doc_number, s.doc_date),
-                    figures=_figure_lines(_targets(request, s.campaign_code), s.figures or {}),
-                    commitments=commitments(s.note)
-                    if s.requirement == Requirement.REGISTRATION.value
-                    else (),
-                    note=s.note or "" if s.requirement != Requirement.REGISTRATION.value else "",
-                )
-    return ReceiptView(number, record.issued_at, ref, "hồ sơ")
-
-
-def _milestone_label(request: Request, code: str, key: str) -> str:
-    for campaign in portal_state(request).catalog.all():
-        if campaign.code == code:
-            for m in campaign.loaded.spec.milestones:
-                if m.key == key:
-                    return m.label
-    return key
-
-
-def _document_text(number: str | None, day: date | None) -> str:
-    if not number:
-        return ""
-    return f"Văn bản số {number}" + (f" ngày {format_short(day)}" if day else "")
-
-
-@router.get("/u/{token}/bien-nhan/{receipt_id}", response_class=HTMLResponse)
-def receipt_page(request: Request, token: str, receipt_id: str) -> Response:
-    link = unit_of(request, token)
-    with session_scope() as session:
-        mine = portal_rows.receipts_of(session, unit_code=link.unit_code)
-    record = next((r for r in mine if str(r.id) == receipt_id), None)
-    if record is None:  # another unit's receipt is as unknown as one that does not exist
-        raise Refusal(
-            404,
-            "Không tìm thấy biên nhận",
-            "Đơn vị không có biên nhận nào với số này.",
-            "Các biên nhận của đơn vị được liệt kê trên trang của đơn vị.",
-        )
-    view = _receipt_view(request, record, link.unit_code)
-    return page(
-        request,
-        "receipt.html",
-        title=f"Biên nhận số {view.number}",
-        token=token,
-        receipt=view,
-        unit_name=_unit_name(portal_state(request).catalog.of_unit(link.unit_code), link.unit_code),
-    )
+# The receipt page lives in its own module; its routes are this router's.
+router.include_router(receipt_pages.router)
