@@ -383,3 +383,26 @@ def test_a_nomination_milestone_is_handed_in_on_its_own_form(bed: Portal) -> Non
     nowhere = bed.client.get(bed.unit_path("SYT") + "/nop/7-kh-solieu/bao-cao/-")
     assert nowhere.status_code == 404 and "Không có mục phải nộp này" in nowhere.text
     assert CODE not in nowhere.text
+
+
+@pytest.mark.parametrize(
+    ("number", "day", "expected"),
+    [
+        ("25-bc/tu", "2023-05-05", "25-BC/TU"),  # a Party document (Hướng dẫn 36-HD/VPTW)
+        ("07/2023/QĐ-UBND", "5/5/2023", "07/2023/QĐ-UBND"),  # a legal document, with its year
+        ("Số: 125/UBND-VX", date(2023, 5, 5), "125/UBND-VX"),  # a công văn
+        ("125/BC", "2023-05-05", "số hiệu văn bản “125/BC” không đúng dạng"),
+        ("125/BC-UBND", "31/02/2023", "ngày văn bản “31/02/2023” không tồn tại"),
+        ("125/BC-UBND", "hôm qua", "ngày văn bản “hôm qua” không hiểu được"),
+    ],
+)
+def test_the_number_of_a_sent_document_is_read_as_written(
+    number: str, day: str | date, expected: str
+) -> None:
+    from thidua.ledger.sent_documents import check_sent_document
+
+    found, problems = check_sent_document(number, day, today=date(2023, 5, 8))
+    if found is not None:
+        assert (found.number, found.day, problems) == (expected, date(2023, 5, 5), [])
+    else:
+        assert [expected in p.message for p in problems] == [True], problems

@@ -87,3 +87,51 @@ def test_fifty_obligations_over_twenty_campaigns_are_read_quickly(portal: Portal
         took = time.perf_counter() - started
     assert len(found) == 60
     assert took < 0.2, took
+
+
+def test_a_returned_nomination_shows_the_reason_and_the_way_to_resubmit(portal: Portal) -> None:
+    from thidua.ledger import review
+    from thidua.ledger.statuses import NominationStatus
+    from thidua.store import nomination_rows
+    from thidua.store.models import Nomination
+
+    handed = datetime(2023, 7, 3, 3, 0, tzinfo=UTC)
+    with session_scope() as session:
+        kept, returned = (
+            nomination_rows.add_nomination(
+                session,
+                nomination=Nomination(
+                    campaign_code=SEED_003,
+                    unit_code="SYT",
+                    award="bang-khen",
+                    nominee_kind="ca_nhan",
+                    nominee_name=name,
+                    nominee_key=name.lower(),
+                    achievement="Hoàn thành xuất sắc nhiệm vụ",
+                    achievement_key="hoan thanh",
+                    milestone="ho-so-bang-khen",
+                    occurrence="",
+                    submitted_at=handed,
+                ),
+                actor="SYT",
+            )
+            for name in ("Nông Thị Lan", "Hoàng Văn Nam")
+        )
+        assert returned.id is not None
+        review.move(
+            session,
+            nomination_id=returned.id,
+            to=NominationStatus.RETURNED,
+            actor="staff:lan",
+            reason="Thiếu biên bản họp Hội đồng",
+        )
+    portal.at(handed)
+    table = rows(portal.client.get(portal.unit_path("SYT")).text)
+    assert "trả lại" in table[0] and "lý do: Thiếu biên bản họp Hội đồng" in table[0]
+    assert "Nông Thị Lan: đã nộp" in table[0] and "Hoàng Văn Nam: trả lại" in table[0]
+    page = portal.client.get(portal.unit_path("SYT")).text
+    assert f"/de-nghi/sua/{returned.id}" in page and f"/de-nghi/sua/{kept.id}" not in page
+    # Within the window the nomination form is open for more.
+    assert "/de-nghi/75nam-tdaq-kh-ubnd/ho-so-bang-khen/-" in page
+    # Another unit sees none of it.
+    assert "Nông Thị Lan" not in portal.client.get(portal.unit_path("SGDDT")).text

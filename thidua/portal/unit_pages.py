@@ -194,29 +194,11 @@ def _typed(form: FormData) -> dict[str, str]:
 async def submit(
     request: Request, token: str, slug: str, milestone: str, occurrence: str
 ) -> Response:
-    link = unit_of(request, token)
+    # The store is read in worker threads: a slow database must not stall other requests.
+    link = await run_in_threadpool(unit_of, request, token)
     state = portal_state(request)
-    where = f"{slug}/{milestone}/{occurrence}"
     form = await request.form()
-    try:
-        check_csrf(request, form, link.actor)
-        o = _obligation_for(request, link, slug, milestone, occurrence)
-        if o.is_nomination:
-            raise Refusal(
-                404,
-                "Không có mục phải nộp này",
-                "Hồ sơ đề nghị khen thưởng được nộp ở trang đề nghị khen thưởng.",
-                f"Hãy mở {o.path(token)}.",
-            )
-    except Refusal as refused:
-        await run_in_threadpool(
-            audit_refusal,
-            request,
-            action=ACTION,
-            unit_code=link.unit_code,
-            detail=f"{where}: {refused.message}",
-        )
-        raise
+    o = await run_in_threadpool(_admit, request, link, token, form, (slug, milestone, occurrence))
     view = FormView(o, list(o.campaign.loaded.spec.targets), values=_typed(form))
     with Uploads(state.settings.portal_upload_mb) as uploads:
         try:
@@ -231,6 +213,31 @@ async def submit(
                 "Hãy nén hoặc chia nhỏ tệp, hoặc gửi số hiệu văn bản qua hệ thống quản lý văn bản.",
             ) from None
         return await run_in_threadpool(_submit, request, link, token, view, form, paths)
+
+
+def _admit(
+    request: Request, link: ResolvedLink, token: str, form: FormData, where: tuple[str, str, str]
+) -> Obligation:
+    """The obligation a genuine post is for; a refusal (audited) for a forged or stray one."""
+    try:
+        check_csrf(request, form, link.actor)
+        o = _obligation_for(request, link, *where)
+        if o.is_nomination:
+            raise Refusal(
+                404,
+                "Không có mục phải nộp này",
+                "Hồ sơ đề nghị khen thưởng được nộp ở trang đề nghị khen thưởng.",
+                f"Hãy mở {o.path(token)}.",
+            )
+    except Refusal as refused:
+        audit_refusal(
+            request,
+            action=ACTION,
+            unit_code=link.unit_code,
+            detail=f"{'/'.join(where)}: {refused.message}",
+        )
+        raise
+    return o
 
 
 def _refused(request: Request, link: ResolvedLink, o: Obligation, message: str) -> None:
