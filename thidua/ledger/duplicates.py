@@ -16,10 +16,20 @@ if TYPE_CHECKING:
     from thidua.store.models import Submission
 
 
+_CLI = "muốn thay thế bản đó thì thêm --thay-the (--replace)"
+#: What the one who submitted again can do, where they are (a unit on the portal cannot
+#: replace a record; the office can).
+_HOW_TO_REPLACE = {
+    SubmissionSource.PORTAL.value: "muốn thay thế bản đó, hãy liên hệ Ban Thi đua - Khen thưởng"
+}
+
+
 class DuplicateSubmission(SubmissionError):
     """The unit already submitted for this milestone occurrence; replacing needs --thay-the."""
 
-    def __init__(self, existing: Submission, *, unit_name: str | None = None) -> None:
+    def __init__(
+        self, existing: Submission, *, unit_name: str | None = None, source: str = "cli"
+    ) -> None:
         self.existing = existing
         who = unit_name or f"đơn vị “{existing.unit_code}”"
         occurrence = f" kỳ “{existing.occurrence}”" if existing.occurrence else ""
@@ -27,8 +37,7 @@ class DuplicateSubmission(SubmissionError):
         super().__init__(
             f"{who} đã nộp cho mốc “{existing.milestone}”{occurrence}: bản nộp lúc "
             f"{local_text(existing.submitted_at)} đã được ghi nhận lúc "
-            f"{local_text(existing.recorded_at)} (qua {via}); "
-            "muốn thay thế bản đó thì thêm --thay-the (--replace)",
+            f"{local_text(existing.recorded_at)} (qua {via}); {_HOW_TO_REPLACE.get(source, _CLI)}",
             field="unit",
             value=existing.unit_code,
         )

@@ -146,3 +146,4 @@ class SubmissionSource(LabelledStatus):
     CLI = "cli", "dòng lệnh"
     IMPORT = "import", "nhập từ tệp"
     UI = "ui", "biểu mẫu Prefect"
+    PORTAL = "portal", "cổng thi đua"  # the unit itself, through its own link

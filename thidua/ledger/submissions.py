@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +30,7 @@ from thidua.ledger.figures import (
     validate_figures,
 )
 from thidua.ledger.registration import check_registered
+from thidua.ledger.sent_documents import SentDocument, check_sent_document
 from thidua.ledger.statuses import SubmissionSource, SubmissionTiming
 from thidua.ledger.timing import (
     FUTURE_TOLERANCE,
@@ -187,6 +188,8 @@ class Prepared:
     recorded_by: str | None = None
     source: str = "cli"
     replace: bool = False
+    #: An official document sent through the e-document system instead of a file.
+    document: SentDocument | None = None
 
     @property
     def requirement(self) -> Requirement:
@@ -239,8 +242,17 @@ def prepare(
     replace: bool = False,
     now: datetime | None = None,
     check_files: bool = True,
+    doc_number: str | None = None,
+    doc_date: str | date | None = None,
+    require_content: bool = False,
 ) -> Prepared:
-    """Check a submission completely, without touching the store; SubmissionError if wrong."""
+    """Check a submission completely, without touching the store; SubmissionError if wrong.
+
+    `doc_number` / `doc_date`: the official document sent through the e-document system
+    (`thidua.ledger.sent_documents`). `require_content`: the unit itself hands this in (the
+    portal), so a report or plan must come with a file or a document, a registration with
+    a level or a commitment; an office clerk may record one that came on paper.
+    """
     spec, registry = loaded.spec, loaded.registry
     zone = local_zone(None)
     now = now or clock_now()
@@ -284,6 +296,12 @@ def prepare(
         except SubmissionError as exc:
             errors.extend(exc.errors)
     paths = tuple(Path(f) for f in files)
+    document, problems = check_sent_document(
+        doc_number, doc_date, today=now.astimezone(zone).date()
+    )
+    errors += problems
+    if require_content and not problems:
+        errors += _missing_content(m, paths, document, figures or {}, note)
     if check_files:
         from thidua.ledger.files import check_file
 
@@ -317,7 +335,33 @@ def prepare(
         recorded_by=str(recorded_by or "").strip() or None,
         source=source,
         replace=replace,
+        document=document,
     )
+
+
+def _missing_content(
+    m: Milestone,
+    paths: tuple[Path, ...],
+    document: SentDocument | None,
+    figures: Mapping[str, Any],
+    note: str | None,
+) -> list[SubmissionError]:
+    """What a unit handing in `m` itself forgot: nothing at all to show for it."""
+    wanted = m.requirement
+    if wanted in (Requirement.REPORT, Requirement.IMPLEMENTING_PLAN) and not (paths or document):
+        message = (
+            f"mốc “{m.label}” yêu cầu nộp {wanted.label}: hãy đính kèm tệp hoặc ghi số hiệu "
+            "và ngày của văn bản đã gửi qua hệ thống quản lý văn bản"
+        )
+        return [SubmissionError(message, field="files", value="")]
+    typed = any(str(v).strip() for v in figures.values()) or str(note or "").strip()
+    if wanted is Requirement.REGISTRATION and not typed:
+        message = (
+            f"mốc “{m.label}” yêu cầu {wanted.label}: hãy ghi mức đăng ký của ít nhất một "
+            "chỉ tiêu hoặc các danh hiệu đơn vị đăng ký"
+        )
+        return [SubmissionError(message, field="figures", value="")]
+    return []
 
 
 # --- recording ------------------------------------------------------------------------
@@ -339,6 +383,8 @@ class Receipt:
         files = self.submission.files or []
         if files:
             line += f"; {len(files)} tệp: " + ", ".join(f["name"] for f in files)
+        if self.prepared.document is not None:
+            line += f"; {self.prepared.document.text()}"
         return line
 
 
@@ -357,7 +403,9 @@ def save(session: Session, prepared: Prepared, batch: FileBatch) -> Receipt:
     replaced_at = None
     if existing is not None:
         if not prepared.replace:
-            raise DuplicateSubmission(existing, unit_name=prepared.unit_name)
+            raise DuplicateSubmission(
+                existing, unit_name=prepared.unit_name, source=prepared.source
+            )
         replaced_at = existing.recorded_at
     stored = [
         batch.store(p, campaign=campaign, milestone=milestone, occurrence=occurrence, unit=unit)
@@ -376,9 +424,13 @@ def save(session: Session, prepared: Prepared, batch: FileBatch) -> Receipt:
             recorded_by=prepared.recorded_by,
             note=prepared.note,
             replace=prepared.replace,
+            doc_number=prepared.document.number if prepared.document else None,
+            doc_date=prepared.document.day if prepared.document else None,
         )
     except submission_rows.SubmissionTaken as taken:  # a concurrent twin won the race
-        raise DuplicateSubmission(taken.existing, unit_name=prepared.unit_name) from None
+        raise DuplicateSubmission(
+            taken.existing, unit_name=prepared.unit_name, source=prepared.source
+        ) from None
     # Only now, with the row written (and its key locked until commit), do the copies
     # take their names: a concurrent submission refused as a duplicate never does.
     batch.place()

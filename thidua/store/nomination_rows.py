@@ -79,6 +79,12 @@ def nominations_for(
     return list(session.exec(statement.order_by(col(Nomination.id))))
 
 
+def nominations_of_unit(session: Session, *, unit_code: str) -> list[Nomination]:
+    """One unit's nominations in every campaign, oldest first (its portal page)."""
+    statement = select(Nomination).where(col(Nomination.unit_code) == unit_code)
+    return list(session.exec(statement.order_by(col(Nomination.id))))
+
+
 def find_nominee(
     session: Session,
     *,

@@ -77,6 +77,12 @@ def submitted_units(
     return set(session.exec(statement))
 
 
+def submissions_of_unit(session: Session, *, unit_code: str) -> list[Submission]:
+    """Everything one unit handed in, in every campaign (its portal page reads it at once)."""
+    statement = select(Submission).where(col(Submission.unit_code) == unit_code)
+    return list(session.exec(statement.order_by(col(Submission.id))))
+
+
 def get_submission(
     session: Session, *, campaign_code: str, milestone: str, occurrence: str, unit_code: str
 ) -> Submission | None:
