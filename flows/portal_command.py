@@ -313,7 +313,9 @@ def cmd_portal_serve(args: argparse.Namespace) -> int:
     configure_prefect(settings)
     server = PortalServer(settings)
     _out(f"Cổng thi đua của đơn vị: {server.url}{public_note(settings)}  (Ctrl-C để dừng)")
-    server.run_here()
+    # uvicorn stops on Ctrl-C, then raises the signal again for the caller: that is the way out.
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run_here()
     _out("Đã dừng cổng thi đua của đơn vị.")
     return 0
 

@@ -7,14 +7,17 @@ from __future__ import annotations
 import email
 import email.policy
 import io
+import signal
 import socket
+import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 from sqlmodel import select
-from thidua.flows.portal_command import PortalPortBusy, PortalServer, bind_portal
+from thidua.flows.portal_command import PortalPortBusy, PortalServer, bind_portal, portal_beside
 from thidua.notifications.acknowledge import Acknowledgements
 from thidua.notifications.render import PORTAL_LABEL, portal_line, render, render_html
 from thidua.tasks.actions import ActionContext, Audience, render_messages
@@ -28,7 +31,7 @@ from thidua.store.db import session_scope
 from thidua.store.models import Delivery, PortalLink, StaffUser
 
 from .portal_fixtures import Portal
-from .serving import free_port
+from .serving import ROOT, THIDUA, clean_env, free_port
 from .smtp_peer import Inbox
 
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
@@ -389,3 +392,47 @@ def test_the_portal_server_answers_and_a_taken_port_is_said_in_vietnamese(
         assert "đang được một chương trình khác sử dụng" in str(exc.value)
     with pytest.raises(OSError), socket.create_connection(("127.0.0.1", settings.portal_port), 1):
         pass  # stopped with the block
+
+
+def test_serve_goes_on_without_the_portal_when_its_port_is_taken(
+    portal: Portal, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = portal.settings.with_(portal_port=free_port())
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", settings.portal_port))
+        taken.listen()
+        with portal_beside(settings) as url:
+            assert url is None
+    out = capsys.readouterr().out
+    assert (
+        f"cảnh báo: không mở được cổng thi đua của đơn vị tại 127.0.0.1:{settings.portal_port}"
+        in out
+    )
+    assert "THIDUA_PORTAL_PORT" in out and "vẫn chạy tiếp" in out
+
+
+def test_portal_serve_runs_alone_until_ctrl_c(tmp_path: Path) -> None:
+    port = free_port()
+    env = clean_env(THIDUA_DATA_DIR=str(tmp_path / "data"), THIDUA_PORTAL_PORT=str(port))
+    process = subprocess.Popen(
+        [THIDUA, "portal", "serve"], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                    assert r.read() == b"ok"
+                    break
+            except OSError:
+                assert process.poll() is None and time.monotonic() < deadline
+                time.sleep(0.2)
+        process.send_signal(signal.SIGINT)
+        out, _ = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0
+    assert f"Cổng thi đua của đơn vị: http://127.0.0.1:{port}" in out
+    assert "Đã dừng cổng thi đua của đơn vị." in out
