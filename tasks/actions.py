@@ -48,7 +48,7 @@ from thidua.delivery.summary import (
 from thidua.delivery.unreached import failed_units, warn_failures
 from thidua.errors import StoreUnavailable
 from thidua.ledger.statuses import effective_label as status_label
-from thidua.portal.links import unit_url
+from thidua.portal.links import unit_urls
 from thidua.store import campaign_rows, submission_rows
 from thidua.store.db import session_scope
 
@@ -322,9 +322,8 @@ def portal_links(codes: Sequence[str]) -> dict[str, str]:
     carries is in the store before the notice is sent, so it opens the unit's page
     as soon as the unit reads it. Only the links are kept (~120 bytes per unit).
     """
-    settings = get_settings()
     with session_scope() as session:
-        return {code: unit_url(session, unit_code=code, settings=settings) for code in codes}
+        return unit_urls(session, unit_codes=codes, settings=get_settings())
 
 
 def worth_retrying(task: Any, task_run: Any, state: Any) -> bool:
