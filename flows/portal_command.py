@@ -285,13 +285,13 @@ def public_note(settings: Settings) -> str:
 def portal_beside(settings: Settings) -> Iterator[str | None]:
     """The portal on a background thread for the block (`thidua serve`); its URL, or None.
 
-    A taken port is said in Vietnamese and the block runs without the portal: the
-    reminders are the main job and must not stop for it.
+    A taken port (or one that is no port) is said in Vietnamese and the block runs without
+    the portal: the reminders are the main job and must not stop for it.
     """
     server = PortalServer(settings)
     try:
         server.start()
-    except PortalPortBusy as exc:
+    except ThiduaError as exc:
         _out(f"cảnh báo: {exc}. `thidua serve` vẫn chạy tiếp nhưng không có cổng của đơn vị.")
         yield None
         return
