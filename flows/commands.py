@@ -104,7 +104,8 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """The main job: local Prefect server + UI, every campaign deployed, the worker running."""
+    """The main job: local Prefect server + UI, every campaign deployed, the worker running,
+    and the units' portal beside them (`thidua.flows.portal_command.portal_beside`)."""
     import asyncio
 
     from thidua.flows.server import (
@@ -135,16 +136,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
             from thidua.flows.digest import digest_deployment
 
             deployments.append(digest_deployment())
-        _out(f"Giao diện Prefect: {server.ui_url}  (Ctrl-C để dừng; lịch đã lên được giữ lại)")
-        if args.no_worker:
-            return 0
-        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is the way to stop
-            serve(
-                *deployments,
-                pause_on_shutdown=False,
-                limit=args.limit,
-                print_starting_message=False,
-            )
+        with contextlib.ExitStack() as stack:
+            if not (args.no_worker or args.no_portal):  # the units' portal, stopped with the rest
+                from thidua.flows.portal_command import portal_beside
+
+                stack.enter_context(portal_beside(settings))
+            _out(f"Giao diện Prefect: {server.ui_url}  (Ctrl-C để dừng; lịch đã lên được giữ lại)")
+            if args.no_worker:
+                return 0
+            with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is the way to stop
+                serve(
+                    *deployments,
+                    pause_on_shutdown=False,
+                    limit=args.limit,
+                    print_starting_message=False,
+                )
         _out(
             "Đã dừng. Các hoạt động đã lên lịch vẫn được giữ; chạy lại `thidua serve` để tiếp tục."
         )
@@ -303,6 +309,13 @@ def add_commands(sub: Any, parser_class: type) -> None:
         dest="no_worker",
         action="store_true",
         help="chỉ triển khai, không chạy tiến trình thực thi",
+    )
+    p.add_argument(
+        "--khong-cong-don-vi",
+        "--no-portal",
+        dest="no_portal",
+        action="store_true",
+        help="không chạy cổng thi đua của đơn vị (mặc định chạy tại 127.0.0.1:THIDUA_PORTAL_PORT)",
     )
     p.set_defaults(func=cmd_serve)
 

@@ -126,6 +126,19 @@ def internal_keys(text: str, keys: Iterable[str] = ()) -> list[str]:
     return found
 
 
+def portal_link(text: str, link: str, *, label: str) -> list[str]:
+    """The unit's portal link must be written once, on its own line “<label>: <link>”.
+
+    Twice (a campaign template that writes it as well as the layout) reads as two
+    different pages; missing, the unit has no way to its page from this notice.
+    """
+    line = f"{label}: {link}"
+    count = sum(1 for row in text.splitlines() if row.strip() == line)
+    if count == 1 and text.count(link) == 1:
+        return []
+    return [f"portal link line {line!r} found {count} time(s), the link {text.count(link)}"]
+
+
 def subject_roundtrip(raw: bytes, expected: str) -> list[str]:
     """The Subject of the message bytes `raw`, decoded two ways, must be exactly `expected`."""
     modern = email.message_from_bytes(raw, policy=email.policy.default)["Subject"]

@@ -21,6 +21,7 @@ from typing import Any
 
 from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup, escape
 
 from thidua.campaign.charges import tasks_for
 from thidua.campaign.kinds import MilestoneKind, Requirement
@@ -40,6 +41,22 @@ _SUBJECTS = {
     MilestoneKind.REVIEW: "gửi báo cáo sơ kết",
     MilestoneKind.SUMMARY: "gửi báo cáo tổng kết",
 }
+
+
+#: How every notice introduces the unit's personal portal link (`portal_line`).
+PORTAL_LABEL = "Trang của đơn vị (xem việc phải nộp và nộp trực tuyến)"
+
+
+def portal_line(link: str) -> str:
+    """The line of a notice that carries the unit's portal link."""
+    return f"{PORTAL_LABEL}: {link}"
+
+
+def _linkable(url: str) -> bool:
+    """Whether `url` may become an <a href>: an http(s) URL of URL-safe characters only."""
+    return url.startswith(("https://", "http://")) and all(
+        c.isascii() and (c.isalnum() or c in "-._~:/?#[]@!$&'()*+,;=%") for c in url
+    )
 
 
 @dataclass(frozen=True)
@@ -90,8 +107,36 @@ def text_blocks(text: str) -> tuple[list[list[tuple[str, list[str]]]], list[str]
     return blocks, footer.splitlines()
 
 
-def render_html(text: str, subject: str) -> str:
-    """The HTML part of an email: the rendered text as paragraphs and lists, escaped."""
+def _with_link(
+    blocks: list[list[tuple[str, list[str]]]], link: str | None
+) -> list[list[tuple[str, list[Any]]]]:
+    """`blocks` with each line that ends in “: <link>” made a clickable link.
+
+    Only `link` itself becomes one (the URL the product put in the notice, never a URL
+    a unit name or a title happens to contain), and only a line that ends with it; the
+    rest of the line is escaped here, as the template would have.
+    """
+    if not link or not _linkable(link):
+        return [list(block) for block in blocks]
+    anchor = Markup('<a href="{0}">{0}</a>').format(link)
+    out: list[list[tuple[str, list[Any]]]] = []
+    for block in blocks:
+        parts: list[tuple[str, list[Any]]] = []
+        for kind, lines in block:
+            shown: list[Any] = []
+            for line in lines:
+                head, sep, tail = line.rpartition(": ")
+                shown.append(escape(head + sep) + anchor if sep and tail == link else line)
+            parts.append((kind, shown))
+        out.append(parts)
+    return out
+
+
+def render_html(text: str, subject: str, *, link: str | None = None) -> str:
+    """The HTML part of an email: the rendered text as paragraphs and lists, escaped.
+
+    `link` (the unit's portal link the text carries) is the only text made a link.
+    """
     blocks, footer = text_blocks(text)
     addressee = ""
     if blocks and blocks[0][0][1][0].startswith("Kính gửi:"):
@@ -101,7 +146,9 @@ def render_html(text: str, subject: str) -> str:
         if not blocks[0]:
             blocks.pop(0)
     template = _html_environment().get_template("_layout.html.j2")
-    html = template.render(subject=subject, addressee=addressee, blocks=blocks, footer=footer)
+    html = template.render(
+        subject=subject, addressee=addressee, blocks=_with_link(blocks, link), footer=footer
+    )
     return html + "\n"
 
 
@@ -294,11 +341,15 @@ def render(
     total: int = 0,
     attachments: list[Path] | None = None,
     late_reason: str = SYSTEM_DOWN,
+    portal_link: str | None = None,
 ) -> Message:
     """The notice of `action` for `unit` as sent at `now`; a delay over 30 minutes is said.
 
     Days left, the title (subject) and the late note are computed from `now`, never
     copied from the plan (`thidua.dates.sendtime`); `late_reason` ends the late note.
+    `portal_link` is the unit's personal portal link (`thidua.portal.links.unit_url`):
+    the shared layout shows it, and a campaign's own template that leaves it out gets
+    it added before the footer, so every notice a unit receives carries it.
     """
     action = as_sent(action, now)
     delay = now - action.at
@@ -339,16 +390,25 @@ def render(
         "event": quoted(campaign.milestone(action.milestone).label) + _period(action.occurrence)
         if action.kind is not ActionKind.LAUNCH
         else "",
+        "portal_line": portal_line(portal_link) if portal_link else "",
     }
     env = _environment(str(template_dir) if template_dir and template_dir.is_dir() else None)
     text = env.get_template(f"{action.template}.txt.j2").render(context).strip() + "\n"
+    if portal_link and portal_line(portal_link) not in text:
+        text = with_portal_line(text, portal_link)
     subject = subject_line(action, campaign)
     return Message(
         subject=subject,
         text=text,
-        html=render_html(text, subject),
+        html=render_html(text, subject, link=portal_link),
         attachments=list(attachments or []),
     )
+
+
+def with_portal_line(text: str, link: str) -> str:
+    """`text` with the portal line as its own paragraph, before the footer if it has one."""
+    body, sep, footer = text.rstrip("\n").partition("\n--\n")
+    return f"{body.rstrip()}\n\n{portal_line(link)}{sep}{footer}\n"
 
 
 def launch_deadlines(campaign: Campaign, occurrences: list[Occurrence]) -> list[dict[str, Any]]:

@@ -49,6 +49,7 @@ from thidua.delivery.summary import (
 from thidua.delivery.unreached import failed_units, warn_failures
 from thidua.errors import StoreUnavailable
 from thidua.ledger.statuses import effective_label as status_label
+from thidua.portal.links import unit_urls
 from thidua.store import campaign_rows, submission_rows
 from thidua.store.db import session_scope
 
@@ -279,7 +280,7 @@ def audience_of(ctx: ActionContext) -> Audience:
     return audience
 
 
-@task(cache_policy=NO_CACHE)
+@task(cache_policy=NO_CACHE, **STORE_RETRIES)
 def render_messages(
     ctx: ActionContext, audience: Audience, now: datetime, late_reason: str = SYSTEM_DOWN
 ) -> Rendered:
@@ -287,13 +288,15 @@ def render_messages(
 
     Rendered as `deliver` takes them (`thidua.delivery.messages.Rendered`), never the
     whole audience at once; the first is rendered here, so a broken template fails this
-    task before anything is claimed or sent.
+    task before anything is claimed or sent. Each carries its unit's portal link
+    (`portal_links`), issued and committed here, before anything is sent.
     """
     spec, reg = ctx.loaded.spec, ctx.loaded.registry
     organizer = reg.unit(spec.organizer)
     deadlines = launch_deadlines(spec, ctx.plan.occurrences)
     missing_names = [reg.unit(c).name for c in audience.missing]
     template_dir = ctx.loaded.path.parent / "templates"
+    links = portal_links(audience.recipients)
 
     def one(code: str) -> Message:
         return render(
@@ -311,12 +314,24 @@ def render_messages(
             attachments=attachments_for(
                 ctx.action, plan=ctx.plan, unit_code=code, base_dir=ctx.loaded.path.parent
             ),
+            portal_link=links[code],
         )
 
     messages = Rendered(audience.recipients, one)
     if audience.recipients:
         messages.render(audience.recipients[0])
     return messages
+
+
+def portal_links(codes: Sequence[str]) -> dict[str, str]:
+    """Each unit's personal portal link, creating the ones that do not exist yet.
+
+    One transaction for the batch, committed when this returns: a link a notice
+    carries is in the store before the notice is sent, so it opens the unit's page
+    as soon as the unit reads it. Only the links are kept (~120 bytes per unit).
+    """
+    with session_scope() as session:
+        return unit_urls(session, unit_codes=codes, settings=get_settings())
 
 
 def worth_retrying(task: Any, task_run: Any, state: Any) -> bool:

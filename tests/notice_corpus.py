@@ -20,6 +20,11 @@ from thidua.campaign.plan import Action, ActionKind, Plan, compile_plan
 MISSING = 2
 
 
+def fake_link(unit_code: str) -> str:
+    """A fixed, clearly fake portal link per unit: snapshots never hold a real token."""
+    return f"https://cong-thi-dua.example/u/lien-ket-mau-{unit_code.lower()}"
+
+
 @dataclass(frozen=True)
 class Rendered:
     """One rendered notice and where it came from, for a readable failure message."""
@@ -27,6 +32,8 @@ class Rendered:
     where: str
     action: Action | None
     message: Message
+    #: the portal link a unit's notice carries; None for the organizer's alerts
+    link: str | None = None
 
 
 def names(loaded: LoadedCampaign) -> list[str]:
@@ -65,7 +72,9 @@ def notices(
                     missing=missing,
                     submitted=max(len(participants) - MISSING, 0),
                     total=len(participants),
+                    portal_link=fake_link(code),
                 ),
+                fake_link(code),
             )
         when = action.at + timedelta(minutes=5)
         run = action.run_name()

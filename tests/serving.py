@@ -59,6 +59,10 @@ class Served:
     def ui_url(self) -> str:
         return self.api_url.removesuffix("/api")
 
+    @property
+    def portal_url(self) -> str:
+        return f"http://127.0.0.1:{self.env['THIDUA_PORTAL_PORT']}"
+
     def output(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
@@ -121,12 +125,14 @@ def start_serve(
 ) -> Served:
     """Start `thidua serve`; wait until it prints that the UI is up (deployments done)."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    settings = {"THIDUA_DATA_DIR": str(data_dir)}
+    # Each serve's units' portal on a port of its own: serves of one session (and of other
+    # sessions on the machine) never meet on the default 4300.
+    settings = {"THIDUA_DATA_DIR": str(data_dir), "THIDUA_PORTAL_PORT": str(free_port())}
     if api_url:
         settings["THIDUA_PREFECT_API_URL"] = api_url
     else:
         settings["THIDUA_UI_PORT"] = str(port or free_port())
-    env = clean_env(**settings, **(extra_env or {}))
+    env = clean_env(**{**settings, **(extra_env or {})})
     api = api_url or f"http://127.0.0.1:{settings['THIDUA_UI_PORT']}/api"
     log = data_dir / f"serve-{time.time_ns()}.log"
     started = datetime.now(UTC)

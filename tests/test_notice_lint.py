@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from thidua.notifications import lint
-from thidua.notifications.render import Message
+from thidua.notifications.render import PORTAL_LABEL, Message
 from thidua.notifications.send import SMTPPool, send
 
 from thidua.campaign.loading import LoadedCampaign, load_campaign
@@ -41,6 +41,11 @@ def _problems(loaded: LoadedCampaign) -> tuple[list[str], int]:
         for part, text in (("text", item.message.text), ("subject", item.message.subject)):
             problems += [
                 f"{item.where} [{part}]: {p}" for p in lint.lint_text(text, names=known, keys=keys)
+            ]
+        if item.link is not None:
+            problems += [
+                f"{item.where} [link]: {p}"
+                for p in lint.portal_link(item.message.text, item.link, label=PORTAL_LABEL)
             ]
     return problems, count
 
@@ -72,6 +77,12 @@ def test_the_linter_finds_each_kind_of_mistake() -> None:
         "due#loi",
     ]
     assert lint.internal_keys("Hạn cuối ngày 20/3/2026, quý I/2026") == []
+    link = "https://cong.example/u/abc"
+    once = f"Kính gửi: Sở A\n\n{PORTAL_LABEL}: {link}\n--\nx"
+    assert lint.portal_link(once, link, label=PORTAL_LABEL) == []
+    assert lint.portal_link("Kính gửi: Sở A\n--\nx", link, label=PORTAL_LABEL) != []
+    twice = once.replace("--", f"Trang: {link}\n--")
+    assert lint.portal_link(twice, link, label=PORTAL_LABEL) != []
 
 
 def test_the_linter_finds_the_old_templates_mistakes() -> None:

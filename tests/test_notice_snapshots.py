@@ -20,6 +20,7 @@ from thidua.campaign.loading import LoadedCampaign, load_campaign
 from thidua.campaign.plan import compile_plan
 
 from .conftest import CAMPAIGNS
+from .notice_corpus import fake_link
 
 #: (example, campaign file, action key) of each kind of notice.
 EXAMPLES = [
@@ -66,6 +67,7 @@ def _message(loaded: LoadedCampaign, key: str) -> Message:
         missing=missing,
         submitted=len(plan.participants) - len(missing),
         total=len(plan.participants),
+        portal_link=fake_link(action.recipients[0]),
     )
 
 

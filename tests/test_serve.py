@@ -6,6 +6,7 @@ server and UI on a free port and deploys every campaign in campaigns/.
 
 from __future__ import annotations
 
+import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,6 +32,12 @@ def test_serve_says_where_the_ui_is(served) -> None:
     out = served.output()
     assert f"Giao diện Prefect: {served.ui_url}" in out
     assert "Traceback" not in out
+
+
+def test_serve_runs_the_units_portal_beside_the_worker(served) -> None:
+    assert f"Cổng thi đua của đơn vị: {served.portal_url}" in served.output()
+    with urllib.request.urlopen(f"{served.portal_url}/healthz", timeout=10) as resp:
+        assert resp.status == 200 and resp.read() == b"ok"
 
 
 def test_each_campaign_is_a_tagged_deployment(served) -> None:

@@ -14,6 +14,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -34,6 +35,7 @@ __all__ = [
     "token_of",
     "unit_path",
     "unit_url",
+    "unit_urls",
 ]
 
 #: Where a unit's page lives: /u/<token>.
@@ -121,6 +123,30 @@ def unit_url(
     settings = settings or get_settings()
     token = link_for(session, unit_code=unit_code, settings=settings, now=now)
     return settings.portal_base_url + unit_path(token)
+
+
+def unit_urls(
+    session: Session,
+    *,
+    unit_codes: Sequence[str],
+    settings: Settings | None = None,
+    now: datetime | None = None,
+) -> dict[str, str]:
+    """`unit_url` of many units (a notice's whole audience): the links in force read in
+    bulk, the missing ones issued one by one as `link_for` does (in the caller's transaction)."""
+    settings = settings or get_settings()
+    secret = portal_secret(settings)
+    current = portal_rows.current_links(session, unit_codes=unit_codes)
+    urls: dict[str, str] = {}
+    for code in unit_codes:
+        link = current.get(code)
+        token = (
+            token_of(link, secret)
+            if link is not None
+            else link_for(session, unit_code=code, settings=settings, now=now)
+        )
+        urls[code] = settings.portal_base_url + unit_path(token)
+    return urls
 
 
 class LinkState:

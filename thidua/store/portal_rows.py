@@ -6,6 +6,7 @@ the caller's job (`thidua.store.db.session_scope`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlmodel import Session, col, select
@@ -19,6 +20,7 @@ __all__ = [
     "add_staff",
     "audit_entries",
     "current_link",
+    "current_links",
     "find_link",
     "get_staff",
     "latest_generation",
@@ -37,6 +39,24 @@ def current_link(session: Session, *, unit_code: str) -> PortalLink | None:
         .where(PortalLink.unit_code == unit_code, col(PortalLink.revoked_at).is_(None))
         .order_by(col(PortalLink.generation).desc())
     ).first()
+
+
+def current_links(session: Session, *, unit_codes: Sequence[str]) -> dict[str, PortalLink]:
+    """`current_link` of many units at once (unit code → link), 500 codes a query."""
+    found: dict[str, PortalLink] = {}
+    wanted = sorted(set(unit_codes))
+    for start in range(0, len(wanted), 500):
+        rows = session.exec(
+            select(PortalLink)
+            .where(
+                col(PortalLink.unit_code).in_(wanted[start : start + 500]),
+                col(PortalLink.revoked_at).is_(None),
+            )
+            .order_by(col(PortalLink.generation))
+        )
+        for row in rows:
+            found[row.unit_code] = row  # ascending generations: the newest stays
+    return found
 
 
 def latest_generation(session: Session, *, unit_code: str) -> int:
