@@ -1,14 +1,17 @@
 """The status board of one recorded campaign, filtered as asked: the use case behind
 `thidua status` (and any page that shows the board), so callers only pass arguments.
 
-Filters combine: one unit, the units of a group, and the units with at least one
+Filters combine: one unit, the units of a group, one milestone (its occurrences are the
+only columns, and the state filter looks at them only), and the units with at least one
 occurrence in a given state (“quá hạn chưa nộp”, “trễ hạn”…). A bad filter value is a
 Vietnamese error naming the option and the value; nothing is read from the store then.
+A caller that keeps the compiled plan (the portal's catalog) passes it, so the campaign
+file is not loaded again for every board.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from thidua.board.build import build_board
@@ -28,6 +31,7 @@ class BoardFilter:
     unit: str | None = None
     group: str | None = None
     state: str | None = None  # a SubmissionState value or label
+    milestone: str | None = None  # a milestone key: only its occurrences
 
 
 @dataclass
@@ -68,8 +72,25 @@ def campaign_plan(code: str) -> tuple[Plan | None, Registry | None, str | None]:
     return plan, loaded.registry, None
 
 
-def status_board(code: str, wanted: BoardFilter, *, now: datetime, timezone: str) -> StatusBoard:
-    """The board of campaign `code` as recorded in the store, restricted by `wanted`."""
+def _only_milestone(board: Board, key: str) -> Board:
+    """The board with the columns of milestone `key` only; ThiduaError if it has none."""
+    columns = [c for c in board.columns if c.milestone == key]
+    if not columns:
+        known = ", ".join(dict.fromkeys(c.milestone for c in board.columns)) or "không có"
+        raise ThiduaError(f"--moc: không có mốc {quote(key)} nhận bản nộp (các mốc: {known})")
+    return replace(board, columns=columns, summaries={c.id: board.summaries[c.id] for c in columns})
+
+
+def status_board(
+    code: str,
+    wanted: BoardFilter,
+    *,
+    now: datetime,
+    timezone: str,
+    plan: tuple[Plan, Registry] | None = None,
+) -> StatusBoard:
+    """The board of campaign `code` as recorded in the store, restricted by `wanted`;
+    `plan`: the campaign's compiled plan and registry when the caller already has them."""
     from thidua.store import campaign_rows
     from thidua.store.db import session_scope
 
@@ -79,7 +100,13 @@ def status_board(code: str, wanted: BoardFilter, *, now: datetime, timezone: str
             known = ", ".join(c.code for c in campaign_rows.list_campaigns(session)) or "chưa có"
             raise ThiduaError(f"không có chiến dịch “{code}” trong kho trạng thái (đã có: {known})")
     state = parse_state(wanted.state) if wanted.state is not None else None
-    plan, registry, problem = campaign_plan(code)
+    compiled: Plan | None
+    registry: Registry | None
+    if plan is not None:
+        (compiled, registry), problem = plan, None
+    else:
+        compiled, registry, problem = campaign_plan(code)
+    milestone = wanted.milestone.strip() if wanted.milestone is not None else None
     unit = wanted.unit.strip() if wanted.unit is not None else None
     group = wanted.group.strip() if wanted.group is not None else None
     if registry is not None:
@@ -90,23 +117,28 @@ def status_board(code: str, wanted: BoardFilter, *, now: datetime, timezone: str
         if group is not None and group not in registry.groups:
             known = ", ".join(registry.groups) or "danh sách đơn vị không có nhóm nào"
             raise ThiduaError(f"--nhom: không có nhóm {quote(group)} (các nhóm: {known})")
-    elif group is not None or state is not None:
-        raise ThiduaError(f"--nhom, --trang-thai cần tệp của đợt thi đua: {problem}")
+    elif group is not None or state is not None or milestone is not None:
+        raise ThiduaError(f"--nhom, --moc, --trang-thai cần tệp của đợt thi đua: {problem}")
     with session_scope() as session:
         rows = read_rows(session, code=code, unit=unit)
     assert rows is not None  # checked above; a campaign record is never deleted
-    board = build_board(rows, plan, registry, now=now, timezone=timezone)
+    board = build_board(rows, compiled, registry, now=now, timezone=timezone)
+    if milestone is not None:
+        board = _only_milestone(board, milestone)
     if unit is not None:
-        if plan is not None and board.unit(unit) is None:
+        if compiled is not None and board.unit(unit) is None:
             raise ThiduaError(f"--don-vi: đơn vị “{unit}” không tham gia đợt thi đua “{code}”")
         board = board.only(unit)
-        if plan is not None:  # without the plan, who received what is unknown: keep them all
-            mine = {a.key for a in plan.actions if unit in a.recipients}
+        if compiled is not None:  # without the plan, who received what is unknown: keep all
+            mine = {a.key for a in compiled.actions if unit in a.recipients}
             board.actions = [a for a in board.actions if a.key in mine]
     if group is not None and registry is not None:
         board = board.restrict(u.code for u in registry.members(group))
     if state is not None:
+        ids = {c.id for c in board.columns}
         board = board.restrict(
-            u.code for u in board.units if any(c and c.state is state for c in u.cells.values())
+            u.code
+            for u in board.units
+            if any(c and c.state is state for k, c in u.cells.items() if k in ids)
         )
     return StatusBoard(board, unit, problem)

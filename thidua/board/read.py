@@ -38,25 +38,7 @@ def read_rows(session: Session, *, code: str, unit: str | None = None) -> StoreR
         return None
     rows = StoreRows(code, record.title, str(record.status))
 
-    counts = select(
-        Delivery.action_key, Delivery.unit_code, Delivery.channel, Delivery.status
-    ).where(col(Delivery.campaign_code) == code)
-    if unit is not None:
-        counts = counts.where(col(Delivery.unit_code) == unit)
-    # One count per unit and channel, however many resends (`thidua resend`) it took:
-    # a failure a resend made good is sent; an uncertain outcome counts as not reached.
-    outcome: dict[tuple[str, str, str], str] = {}
-    for key, unit_code, channel, status in session.exec(counts):
-        status = str(status)
-        if outcome.get((key, unit_code, channel)) != DeliveryStatus.SENT:
-            outcome[(key, unit_code, channel)] = status
-    sent: Counter[str] = Counter()
-    failed: Counter[str] = Counter()
-    for (key, _, _), status in outcome.items():
-        if status == DeliveryStatus.SENT:
-            sent[key] += 1
-        elif status.startswith("failed") or status == DeliveryStatus.UNCERTAIN:
-            failed[key] += 1
+    sent, failed = _delivery_counts(session, code, unit)
 
     actions = select(  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns (fastapi/sqlmodel#271)
         ActionRecord.key,
@@ -187,6 +169,61 @@ def _read_digests(session: Session, rows: StoreRows, unit: str | None) -> None:
     }
 
 
+#: Above this many units, a filter by unit is left out of a query (bound parameter limits).
+_MAX_IN = 5000
+
+
+def _delivery_counts(
+    session: Session, code: str, unit: str | None
+) -> tuple[Counter[str], Counter[str]]:
+    """Per action key: the (unit, channel) pairs reached, and those that failed.
+
+    One count per unit and channel, however many resends (`thidua resend`) it took: a
+    failure a resend made good is sent; without any sent delivery, the latest outcome
+    decides, and an uncertain one counts as not reached. The sent pairs are counted in
+    SQL and only the deliveries not sent are read, so a campaign of a thousand units
+    reads a few rows, not every delivery.
+    """
+    from sqlalchemy import func
+    from sqlmodel import col, select
+
+    from thidua.store.models import Delivery
+
+    mine = [col(Delivery.campaign_code) == code]
+    if unit is not None:
+        mine.append(col(Delivery.unit_code) == unit)
+    is_sent = col(Delivery.status) == DeliveryStatus.SENT
+    pairs = (
+        select(Delivery.action_key, Delivery.unit_code, Delivery.channel)
+        .where(*mine, is_sent)
+        .distinct()
+        .subquery()
+    )
+    counted = select(pairs.c.action_key, func.count()).group_by(pairs.c.action_key)
+    sent: Counter[str] = Counter({key: n for key, n in session.exec(counted)})
+    latest: dict[tuple[str, str, str], str] = {}
+    unsent = select(Delivery.action_key, Delivery.unit_code, Delivery.channel, Delivery.status)
+    for key, unit_code, channel, status in session.exec(
+        unsent.where(*mine, ~is_sent).order_by(col(Delivery.id))
+    ):
+        latest[(key, unit_code, channel)] = str(status)
+    if latest:  # which of them a resend made good
+        good = select(Delivery.action_key, Delivery.unit_code, Delivery.channel).where(
+            *mine, is_sent, col(Delivery.action_key).in_({k for k, _, _ in latest})
+        )
+        units = {u for _, u, _ in latest}
+        if len(units) <= _MAX_IN:
+            good = good.where(col(Delivery.unit_code).in_(units))
+        for triple in session.exec(good):
+            latest.pop(tuple(triple), None)  # type: ignore[arg-type]
+    failed: Counter[str] = Counter(
+        key
+        for (key, _, _), status in latest.items()
+        if status.startswith("failed") or status == DeliveryStatus.UNCERTAIN
+    )
+    return sent, failed
+
+
 def _read_failures(session: Session, rows: StoreRows, unit: str | None) -> None:
     """Failed deliveries, and which of their (unit, action) pairs another channel reached."""
     from sqlmodel import col, select
@@ -212,4 +249,8 @@ def _read_failures(session: Session, rows: StoreRows, unit: str | None) -> None:
         col(Delivery.status) == DeliveryStatus.SENT,
         col(Delivery.action_key).in_(keys),
     )
+    # Only the units that failed somewhere matter, not every sent delivery of those actions.
+    units = {f.unit for f in rows.failures}
+    if len(units) <= _MAX_IN:
+        sent = sent.where(col(Delivery.unit_code).in_(units))
     rows.reached = {(u, key) for u, key in session.exec(sent)}

@@ -143,12 +143,13 @@ def create_app(
     app = FastAPI(title="Cổng thi đua", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.portal = state
 
-    from thidua.portal import feeds, nomination_pages, staff_pages, unit_pages
+    from thidua.portal import feeds, nomination_pages, staff_pages, staff_review, unit_pages
 
     app.include_router(unit_pages.router)
     app.include_router(nomination_pages.router)
     app.include_router(feeds.router)
     app.include_router(staff_pages.router)
+    app.include_router(staff_review.router)
 
     @app.get("/", response_class=HTMLResponse)
     def home(request: Request) -> Response:
