@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -126,3 +127,19 @@ def test_the_catalog_serves_recorded_campaigns_by_slug(portal: Portal) -> None:
     assert first is not None and catalog.by_slug("7-kh-solieu") is first  # loaded once
     assert catalog.by_slug("khong-co") is None
     assert portal.client.get(portal.unit_path("SO-A")).status_code in (200, 404)
+
+
+def test_a_failed_acknowledgement_is_named_in_words_among_failures() -> None:
+    from thidua.ledger.action_keys import receipt_action_key
+    from thidua.ledger.failures import FailureRow, group_failures
+
+    key = receipt_action_key("2023/000012")
+    (failed,) = group_failures(
+        [FailureRow("SYT", key, "0-mailto", "failed_permanent", "550 hộp thư không tồn tại")],
+        [],
+        reached=set(),
+        names={"SYT": "Sở Y tế"},
+    )
+    assert failed.reason(ZoneInfo("Asia/Ho_Chi_Minh")) == (
+        "Giấy báo tiếp nhận số 2023/000012: 550 hộp thư không tồn tại"
+    )

@@ -135,3 +135,13 @@ def test_a_returned_nomination_shows_the_reason_and_the_way_to_resubmit(portal: 
     assert "/de-nghi/75nam-tdaq-kh-ubnd/ho-so-bang-khen/-" in page
     # Another unit sees none of it.
     assert "Nông Thị Lan" not in portal.client.get(portal.unit_path("SGDDT")).text
+
+
+def test_a_unit_on_the_weekly_digest_is_told_so(portal: Portal) -> None:
+    assert "bản tin tuần" not in portal.client.get(portal.unit_path("SO-A")).text
+    registry = portal.campaigns / "units.yaml"
+    text = registry.read_text(encoding="utf-8")
+    registry.write_text(text.replace("{code: SO-A,", "{code: SO-A, digest: weekly,"), "utf-8")
+    page = portal.client.get(portal.unit_path("SO-A")).text
+    assert "Đơn vị nhận bản tin tuần" in page  # the catalog saw the registry change
+    assert "bản tin tuần" not in portal.client.get(portal.unit_path("SO-B")).text

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from thidua.dates.written import format_short
+from thidua.ledger.action_keys import describe_action_key
 
 #: Delivery statuses that mean the message did not get through.
 FAILED_STATUSES = ("failed_transient", "failed_permanent")
@@ -122,7 +123,7 @@ def group_failures(
         action = by_key.get(row.action_key)
         item = FailedDelivery(
             row.action_key,
-            action.title if action else row.action_key,
+            action.title if action else describe_action_key(row.action_key),
             action.scheduled_at if action else None,
             row.channel,
             row.status,

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from thidua.ledger.action_keys import receipt_action_key
 from thidua.portal.pages import when
 from thidua.portal.state import PortalState
 from thidua.store import portal_rows
@@ -57,7 +58,7 @@ def acknowledge(
     state.acknowledge(
         unit_code=receipt.unit_code,
         campaign_code=receipt.campaign_code,
-        key=f"tiep-nhan/{number}",
+        key=receipt_action_key(number),
         subject=f"Giấy báo tiếp nhận số {number}",
         text=text,
     )

@@ -41,6 +41,7 @@ from thidua.portal.links import ResolvedLink, unit_path
 from thidua.portal.obligations import Obligation, find_obligation, obligations, unit_name
 from thidua.portal.pages import page
 from thidua.portal.uploads import Uploads, UploadTooLarge
+from thidua.registry import wants_digest
 from thidua.store.db import session_scope
 from thidua.store.models import ReceiptRecord
 
@@ -73,6 +74,8 @@ def unit_page(request: Request, token: str) -> Response:
         handed_in=[o for o in owed if o.submitted],
         calendar=f"/u/{token}/lich.ics",
         today=state.now(),
+        # As the weekly digest decides (thidua.ledger.digest): any registry asking for it.
+        digest=any(wants_digest(c.loaded.registry, link.unit_code) for c in campaigns),
     )
 
 
