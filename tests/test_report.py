@@ -19,7 +19,7 @@ from thidua.documents.facts import gather_facts
 from thidua.documents.layout import number, percent, to_markdown
 from thidua.documents.period import Period, ReportKind, default_period, parse_period
 from thidua.documents.report import build_report
-from thidua.errors import ThiduaError
+from thidua.errors import InputError
 from thidua.store import submission_rows
 from thidua.store.db import get_engine, session_scope
 from thidua.store.models import Delivery
@@ -371,17 +371,15 @@ def test_default_periods(loaded_2023: LoadedCampaign) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("2027-Q5", "kỳ báo cáo (--ky) “2027-Q5” không hợp lệ"),
-        ("quý năm", "kỳ báo cáo (--ky) “quý năm” không hợp lệ"),
-        (
-            "2025",
-            "kỳ báo cáo (--ky) “2025” kết thúc ngày 31/12/2025, trước khi đợt thi đua bắt đầu",
-        ),
+        ("2027-Q5", "kỳ báo cáo “2027-Q5” không hợp lệ"),
+        ("quý năm", "kỳ báo cáo “quý năm” không hợp lệ"),
+        ("2025", "kỳ báo cáo “2025” kết thúc ngày 31/12/2025, trước khi đợt thi đua bắt đầu"),
     ],
 )
 def test_a_bad_period_is_a_clear_error(text: str, message: str) -> None:
-    with pytest.raises(ThiduaError, match=message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)")) as info:
         parse_period(text, load_campaign(VD01).spec)
+    assert (info.value.field, info.value.value) == ("period", text)
 
 
 def test_numbers_are_written_the_vietnamese_way() -> None:
@@ -445,8 +443,11 @@ def test_thidua_report_format_and_out(tmp_path: Path) -> None:
     ("args", "message"),
     [
         (["XX-99/KH", "--loai", "tong-ket"], "lỗi: không có đợt thi đua mã “XX-99/KH”"),
-        ([CODE_VD, "--loai", "so-ket", "--ky", "2027-Q9"], "lỗi: kỳ báo cáo (--ky) “2027-Q9”"),
-        ([CODE_VD, "--loai", "so-ket", "--out", "{file}"], "là một tệp, không phải thư mục"),
+        ([CODE_VD, "--loai", "so-ket", "--ky", "2027-Q9"], "lỗi: kỳ báo cáo “2027-Q9”"),
+        (
+            [CODE_VD, "--loai", "so-ket", "--out", "{file}"],
+            "là một tệp, không phải thư mục (--out)",
+        ),
     ],
 )
 def test_thidua_report_bad_input(tmp_path: Path, args: list[str], message: str) -> None:

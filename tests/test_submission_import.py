@@ -121,6 +121,8 @@ def test_dry_run_and_duplicates_against_the_store(store, capsys, tmp_path) -> No
     code, _, err = run(capsys, "import-submissions", CODE, str(path))
     assert code == 1 and "3 dòng có lỗi" in err
     assert "dòng 2, cột “Mã đơn vị”: Sở A đã nộp mốc “so-lieu-quy”" in err
+    assert "muốn thay thế thì nhập lại và chọn thay thế bản đã có" in err
+    assert err.endswith("\n(thay thế các bản đã ghi nhận: --thay-the)\n")
     code, out, _ = run(capsys, "import-submissions", CODE, str(path), "--thay-the")
     assert code == 0 and "thay thế 3 bản đã có" in out
     assert len(rows()) == 3

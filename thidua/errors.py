@@ -186,11 +186,13 @@ class SubmissionError(ThiduaError):
         value: Any = _UNSET,
         errors: Sequence[SubmissionError] = (),
     ) -> None:
+        # First: in `OutsideWindow` the next class is NominationError, which sets its own
+        # field; this error's field and value must be the ones kept.
+        super().__init__(message)
         self.message = message
         self.field = field
         self.value = value
         self.errors: list[SubmissionError] = list(errors) or [self]
-        super().__init__(message)
 
     @property
     def has_value(self) -> bool:
@@ -204,8 +206,45 @@ class SubmissionError(ThiduaError):
         return cls("; ".join(e.message for e in errors), field=errors[0].field, errors=errors)
 
 
-class NominationError(ThiduaError):
-    """A nomination cannot be recorded or moved as asked; nothing was changed."""
+class InputError(ThiduaError):
+    """A value given to a use case cannot be used; the message names the input in
+    Vietnamese words, never a command-line flag.
+
+    `field` names the input at fault by a stable key (e.g. nominee_name, achievement,
+    documents, reason, unit, submitted_at, nominee_kind, position, workplace, state,
+    group, period), or None; `also` the other inputs the same message names. A front end
+    adds its own way of pointing at the field (the CLI its flag, `thidua.cli.flags`).
+    """
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        field: str | None = None,
+        value: Any = _UNSET,
+        also: Sequence[str] = (),
+    ) -> None:
+        super().__init__(message)
+        self.field = field
+        self.value = value
+        self.also = tuple(also)
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """Every input the message names, `field` first."""
+        return ((self.field,) if self.field else ()) + self.also
+
+    @property
+    def has_value(self) -> bool:
+        return self.value is not _UNSET
+
+
+class NominationError(InputError):
+    """A nomination cannot be recorded or moved as asked; nothing was changed.
+
+    `field`: nominee_name, achievement, documents, reason, unit, submitted_at,
+    nominee_kind, position, workplace, award (see InputError).
+    """
 
 
 class OutsideWindow(SubmissionError, NominationError):

@@ -18,7 +18,7 @@ from thidua.board.build import build_board
 from thidua.board.read import read_rows
 from thidua.board.rows import Board
 from thidua.campaign.plan import Plan, compile_plan
-from thidua.errors import ThiduaError, ValidationFailed, quote
+from thidua.errors import InputError, ThiduaError, ValidationFailed, quote
 from thidua.ledger.statuses import SubmissionState
 from thidua.registry import Registry
 from thidua.text.fold import fold_words
@@ -50,7 +50,9 @@ def parse_state(text: str) -> SubmissionState:
         if key in (state.value, fold_words(state.label, "_")):
             return state
     allowed = ", ".join(f"“{s.label}” ({s.value})" for s in SubmissionState)
-    raise ThiduaError(f"--trang-thai: trạng thái {quote(text)} không có; dùng một trong: {allowed}")
+    raise InputError(
+        f"trạng thái {quote(text)} không có; dùng một trong: {allowed}", field="state", value=text
+    )
 
 
 def campaign_plan(code: str) -> tuple[Plan | None, Registry | None, str | None]:
@@ -77,7 +79,11 @@ def _only_milestone(board: Board, key: str) -> Board:
     columns = [c for c in board.columns if c.milestone == key]
     if not columns:
         known = ", ".join(dict.fromkeys(c.milestone for c in board.columns)) or "không có"
-        raise ThiduaError(f"--moc: không có mốc {quote(key)} nhận bản nộp (các mốc: {known})")
+        raise InputError(
+            f"không có mốc {quote(key)} nhận bản nộp (các mốc: {known})",
+            field="milestone",
+            value=key,
+        )
     return replace(board, columns=columns, summaries={c.id: board.summaries[c.id] for c in columns})
 
 
@@ -112,13 +118,26 @@ def status_board(
     if registry is not None:
         if unit is not None:
             if unit not in registry:
-                raise ThiduaError(f"--don-vi: đơn vị “{unit}” không có trong danh sách đơn vị")
+                raise InputError(
+                    f"đơn vị “{unit}” không có trong danh sách đơn vị", field="unit", value=unit
+                )
             unit = registry.unit(unit).code
         if group is not None and group not in registry.groups:
             known = ", ".join(registry.groups) or "danh sách đơn vị không có nhóm nào"
-            raise ThiduaError(f"--nhom: không có nhóm {quote(group)} (các nhóm: {known})")
+            raise InputError(
+                f"không có nhóm {quote(group)} (các nhóm: {known})", field="group", value=group
+            )
     elif group is not None or state is not None or milestone is not None:
-        raise ThiduaError(f"--nhom, --moc, --trang-thai cần tệp của đợt thi đua: {problem}")
+        asked = [
+            key
+            for key, v in (("group", group), ("milestone", milestone), ("state", state))
+            if v is not None
+        ]
+        raise InputError(
+            f"lọc theo nhóm, mốc hoặc trạng thái cần tệp của đợt thi đua: {problem}",
+            field=asked[0],
+            also=asked[1:],
+        )
     with session_scope() as session:
         rows = read_rows(session, code=code, unit=unit)
     assert rows is not None  # checked above; a campaign record is never deleted
@@ -127,7 +146,9 @@ def status_board(
         board = _only_milestone(board, milestone)
     if unit is not None:
         if compiled is not None and board.unit(unit) is None:
-            raise ThiduaError(f"--don-vi: đơn vị “{unit}” không tham gia đợt thi đua “{code}”")
+            raise InputError(
+                f"đơn vị “{unit}” không tham gia đợt thi đua “{code}”", field="unit", value=unit
+            )
         board = board.only(unit)
         if compiled is not None:  # without the plan, who received what is unknown: keep all
             mine = {a.key for a in compiled.actions if unit in a.recipients}

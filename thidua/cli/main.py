@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from thidua.cli.argparse_vi import Parser as _Parser
+from thidua.cli.flags import for_terminal
 from thidua.errors import ThiduaError, ValidationFailed
 
 if TYPE_CHECKING:
@@ -311,10 +312,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.func(args)  # every command function returns its exit code
         return code
     except ValidationFailed as exc:
-        _print(exc.render(), err=True)
+        _print(for_terminal(exc), err=True)
         return EXIT_INVALID
     except ThiduaError as exc:
-        _print(f"lỗi: {exc}", err=True)
+        _print(f"lỗi: {for_terminal(exc)}", err=True)
         return EXIT_INVALID
     except KeyboardInterrupt:
         return 130

@@ -126,7 +126,9 @@ def cmd_nominate(args: argparse.Namespace) -> int:
     )
     with session_scope() as session:
         nomination = nominate(session, loaded, request, tz=tz)
-        mine = nomination_rows.nominations_for(session, campaign_code=loaded.code, award=nomination.award)
+        mine = nomination_rows.nominations_for(
+            session, campaign_code=loaded.code, award=nomination.award
+        )
         usages = usage_of(loaded.spec, loaded.registry, nomination, mine)
     _print(f"Đã ghi hồ sơ đề nghị khen thưởng của {nomination.unit_code}.")
     for line in _describe(nomination, loaded, tz):

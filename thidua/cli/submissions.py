@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from thidua.ledger.submissions import Prepared
 
 
-
 def _out(text: str = "") -> None:
     print(text, flush=True)
 
@@ -140,7 +139,9 @@ def cmd_list(args: argparse.Namespace) -> int:
     spec = loaded.spec
     milestone = find_milestone(spec, args.milestone).key if args.milestone else None
     with session_scope() as session:
-        rows = submission_rows.submissions_for(session, campaign_code=spec.code, milestone=milestone)
+        rows = submission_rows.submissions_for(
+            session, campaign_code=spec.code, milestone=milestone
+        )
         session.expunge_all()
     if not rows:
         where = f" cho mốc “{milestone}”" if milestone else ""

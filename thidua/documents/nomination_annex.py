@@ -23,7 +23,7 @@ from openpyxl.utils import get_column_letter
 
 from thidua.campaign.kinds import NomineeKind
 from thidua.documents.cells import put
-from thidua.errors import ThiduaError
+from thidua.errors import InputError, ThiduaError
 from thidua.ledger.dossier import award_for_key, award_key
 from thidua.ledger.nominations import unit_name
 from thidua.ledger.quotas import COUNTED, KIND_ORDER
@@ -204,7 +204,9 @@ def write_xlsx(
     """
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
-        raise ThiduaError(f"tệp xuất (--xlsx) “{path}” phải có đuôi .xlsx")
+        raise InputError(
+            f"tệp xuất “{path}” phải có đuôi .xlsx", field="export_path", value=str(path)
+        )
     workbook = Workbook()
     workbook.remove(workbook.active)
     taken: set[str] = set()
@@ -220,8 +222,10 @@ def write_xlsx(
         ws = workbook.create_sheet(sheet_title(short, taken))
         _sheet(ws, loaded, name, members)
     if not workbook.worksheets:
-        raise ThiduaError(
-            f"không có hồ sơ đề nghị khen thưởng nào để xuất ra tệp (--xlsx) “{path}”; chưa ghi tệp"
+        raise InputError(
+            f"không có hồ sơ đề nghị khen thưởng nào để xuất ra tệp “{path}”; chưa ghi tệp",
+            field="export_path",
+            value=str(path),
         )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

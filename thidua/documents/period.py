@@ -11,7 +11,7 @@ from thidua.campaign.kinds import MilestoneKind
 from thidua.campaign.plan import ROMAN, Occurrence, Plan, occurrence_label
 from thidua.campaign.spec import Campaign
 from thidua.dates.written import format_short, format_span
-from thidua.errors import PhraseError, ThiduaError
+from thidua.errors import InputError, PhraseError
 
 #: An occurrence key as `thidua plan` shows it: "2027", "2027-Q4", "2027-H1", "2027-03".
 _PERIOD_KEY = re.compile(r"^\s*(\d{4})(?:\s*-\s*(?:[Qq]([1-4])|[Hh]([12])|(\d{1,2})))?\s*$")
@@ -59,8 +59,8 @@ class Period:
 
 
 def parse_period(text: str, spec: Campaign) -> Period:
-    """The period named by `--ky`: "2027-Q4", "2027-H1", "2027-03", "2027", or a phrase
-    such as “quý IV/2027” or “6 tháng đầu năm 2027”."""
+    """The period a report is asked for (the CLI's `--ky`): "2027-Q4", "2027-H1",
+    "2027-03", "2027", or a phrase such as “quý IV/2027” or “6 tháng đầu năm 2027”."""
     shown = text.strip()
     m = _PERIOD_KEY.match(shown)
     phrase = shown if m is None else _key_phrase(m)
@@ -69,14 +69,18 @@ def parse_period(text: str, spec: Campaign) -> Period:
     try:
         span = parse_date(phrase)
     except PhraseError as exc:
-        raise ThiduaError(
-            f"kỳ báo cáo (--ky) “{shown}” không hợp lệ: {exc}; "
-            "ví dụ “2027-Q4”, “2027-H1”, “2027-03”, “2027” hoặc “quý IV/2027”"
+        raise InputError(
+            f"kỳ báo cáo “{shown}” không hợp lệ: {exc}; "
+            "ví dụ “2027-Q4”, “2027-H1”, “2027-03”, “2027” hoặc “quý IV/2027”",
+            field="period",
+            value=shown,
         ) from None
     if span.end < spec.period.start:
-        raise ThiduaError(
-            f"kỳ báo cáo (--ky) “{shown}” kết thúc ngày {format_short(span.end)}, trước khi "
-            f"đợt thi đua bắt đầu ({format_short(spec.period.start)})"
+        raise InputError(
+            f"kỳ báo cáo “{shown}” kết thúc ngày {format_short(span.end)}, trước khi "
+            f"đợt thi đua bắt đầu ({format_short(spec.period.start)})",
+            field="period",
+            value=shown,
         )
     return Period(span.end, format_span(span, named=True))
 

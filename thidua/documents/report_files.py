@@ -15,7 +15,7 @@ from thidua.documents.layout import Report, to_markdown
 from thidua.documents.period import Period, ReportKind, default_period, parse_period
 from thidua.documents.report import build_report
 from thidua.documents.tallies import CampaignFacts
-from thidua.errors import ThiduaError
+from thidua.errors import InputError
 from thidua.registry import Registry
 from thidua.store.db import session_scope
 
@@ -52,7 +52,11 @@ def make_report(
 def write_report_files(report: Report, out: Path, *, formats: str = "both") -> list[Path]:
     """Write the Markdown and/or DOCX of `report` into `out`; the paths written."""
     if out.exists() and not out.is_dir():
-        raise ThiduaError(f"thư mục ghi báo cáo (--out) “{out}” là một tệp, không phải thư mục")
+        raise InputError(
+            f"thư mục ghi báo cáo “{out}” là một tệp, không phải thư mục",
+            field="out_dir",
+            value=str(out),
+        )
     try:
         out.mkdir(parents=True, exist_ok=True)
         paths = []
@@ -63,7 +67,9 @@ def write_report_files(report: Report, out: Path, *, formats: str = "both") -> l
         if formats in ("docx", "both"):
             paths.append(write_docx(report, out / f"{report.file_stem}.docx"))
     except OSError as exc:
-        raise ThiduaError(
-            f"không ghi được báo cáo vào thư mục (--out) “{out}”: {exc.strerror or exc}"
+        raise InputError(
+            f"không ghi được báo cáo vào thư mục “{out}”: {exc.strerror or exc}",
+            field="out_dir",
+            value=str(out),
         ) from None
     return paths

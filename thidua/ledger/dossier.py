@@ -28,6 +28,8 @@ class DocumentRefused(FileCheckError, NominationError):
     def __init__(self, item: str, error: FileCheckError) -> None:
         super().__init__(error.path, error.reason)
         self.item = item
+        self.field = "documents"
+        self.value = str(error.path)
         self.args = (f"tài liệu “{item}”: {self}",)
 
 
@@ -81,7 +83,9 @@ def find_award(spec: Campaign, text: str) -> Award:
     what = "khớp với nhiều hình thức" if prefixed else "không có"
     raise NominationError(
         f"hình thức khen thưởng {quote(text)} {what} trong đợt thi đua {spec.code}; "
-        f"các hình thức của đợt: {names}"
+        f"các hình thức của đợt: {names}",
+        field="award",
+        value=text,
     )
 
 
@@ -91,23 +95,29 @@ def parse_kind(text: str, award: Award) -> NomineeKind:
         # `parse` is typed for any input; given a str it returns a member or raises.
         kind: NomineeKind = NomineeKind.parse(text)
     except ValueError as exc:
-        raise NominationError(f"loại đối tượng (--loai) {quote(text)}: {exc}") from None
+        raise NominationError(
+            f"loại đối tượng {quote(text)}: {exc}", field="nominee_kind", value=text
+        ) from None
     if kind not in award.nominees:
         allowed = ", ".join(k.label for k in award.nominees)
         raise NominationError(
-            f"loại đối tượng (--loai) {quote(text)}: hình thức “{award.name}” không dành cho "
-            f"{kind.label}; chỉ dành cho: {allowed}"
+            f"loại đối tượng {quote(text)}: hình thức “{award.name}” không dành cho "
+            f"{kind.label}; chỉ dành cho: {allowed}",
+            field="nominee_kind",
+            value=text,
         )
     return kind
 
 
 def parse_document_arg(text: str) -> tuple[str, str]:
-    """Split a `--tai-lieu` value "MỤC=ĐƯỜNG-DẪN" into (item as typed, path)."""
+    """Split a document given as "MỤC=ĐƯỜNG-DẪN" (the CLI's form) into (item as typed, path)."""
     item, sep, path = text.partition("=")
     if not sep or not item.strip() or not path.strip():
         raise NominationError(
-            f"tài liệu (--tai-lieu) {quote(text)} phải có dạng MỤC=ĐƯỜNG-DẪN, "
-            "ví dụ “Tờ trình đề nghị khen thưởng=to_trinh.pdf” hoặc “1=to_trinh.pdf”"
+            f"tài liệu {quote(text)} phải có dạng MỤC=ĐƯỜNG-DẪN, "
+            "ví dụ “Tờ trình đề nghị khen thưởng=to_trinh.pdf” hoặc “1=to_trinh.pdf”",
+            field="documents",
+            value=text,
         )
     return item.strip(), path.strip()
 
@@ -124,7 +134,9 @@ def match_item(award: Award, given: str) -> str:
             return dossier[number - 1]
         raise NominationError(
             f"tài liệu số {given} không có: hồ sơ “{award.name}” gồm {len(dossier)} tài liệu: "
-            f"{listing}"
+            f"{listing}",
+            field="documents",
+            value=given,
         )
     key = name_key(given)
     exact = [item for item in dossier if name_key(item) == key]
@@ -135,7 +147,9 @@ def match_item(award: Award, given: str) -> str:
         return prefixed[0]
     what = "khớp với nhiều tài liệu" if prefixed else "không có"
     raise NominationError(
-        f"tài liệu {quote(given)} {what} trong hồ sơ “{award.name}”; hồ sơ gồm: {listing}"
+        f"tài liệu {quote(given)} {what} trong hồ sơ “{award.name}”; hồ sơ gồm: {listing}",
+        field="documents",
+        value=given,
     )
 
 
@@ -147,7 +161,11 @@ def match_documents(
     for given, path in pairs:
         item = match_item(award, given)
         if item in chosen:
-            raise NominationError(f"tài liệu “{item}” được nộp hai lần ({chosen[item]} và {path})")
+            raise NominationError(
+                f"tài liệu “{item}” được nộp hai lần ({chosen[item]} và {path})",
+                field="documents",
+                value=given,
+            )
         chosen[item] = Path(path)
     if complete:
         missing = [(i, item) for i, item in enumerate(award.dossier, 1) if item not in chosen]
@@ -155,7 +173,8 @@ def match_documents(
             lines = "\n".join(f"  {i}. {item}" for i, item in missing)
             raise IncompleteDossier(
                 f"hồ sơ đề nghị “{award.name}” chưa đủ, còn thiếu {len(missing)} tài liệu:\n"
-                f'{lines}\n(nộp mỗi tài liệu bằng --tai-lieu "TÊN hoặc SỐ=ĐƯỜNG-DẪN")'
+                f"{lines}",
+                field="documents",
             )
     order = {item: i for i, item in enumerate(award.dossier)}
     return sorted(chosen.items(), key=lambda kv: order.get(kv[0], len(order)))

@@ -11,6 +11,7 @@ checked rows in one transaction, their files removed again if it fails.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -193,6 +194,17 @@ def _row_figures(values: dict[str, Any]) -> dict[str, Any]:
     return figures
 
 
+class RowsRefused(ValidationFailed):
+    """An import's rows cannot all be recorded; `already_recorded` lists the rows refused only
+    because their unit already submitted (a front end says how to ask for a replacement)."""
+
+    def __init__(
+        self, subject: str, problems: list[Problem], already_recorded: Sequence[int] = ()
+    ) -> None:
+        super().__init__(subject, problems)
+        self.already_recorded = tuple(already_recorded)
+
+
 def check_rows(
     loaded: LoadedCampaign, path: Path, *, replace: bool = False
 ) -> list[tuple[int, Prepared]]:
@@ -215,6 +227,7 @@ def check_rows(
         return titles.get(field or "", {"figures": "số liệu", "files": "tệp"}.get(field or "", ""))
 
     prepared: list[tuple[int, Prepared]] = []
+    recorded: list[int] = []
     seen: dict[tuple[str, ...], int] = {}
     for number, cells in rows:
         values = _row_values(cells, mapping)
@@ -276,17 +289,21 @@ def check_rows(
                     from thidua.ledger.timing import local_text
 
                     occ = f" kỳ “{occurrence}”" if occurrence else ""
+                    recorded.append(number)
                     problems.append(
                         Problem(
                             f"dòng {number}, cột {quote(titles['unit'])}",
                             f"{item.unit_name} đã nộp mốc “{item.milestone.key}”{occ} (ghi nhận lúc "
-                            f"{local_text(existing.recorded_at)}); dùng --thay-the để thay thế",
+                            f"{local_text(existing.recorded_at)}); muốn thay thế thì nhập lại và chọn thay "
+                            "thế bản đã có",
                             item.unit_code,
                         )
                     )
     if problems:
         bad = len({p.path.split(",")[0] for p in problems})
-        raise ValidationFailed(f"{path.name}: {bad} dòng có lỗi, không nhập dòng nào", problems)
+        raise RowsRefused(
+            f"{path.name}: {bad} dòng có lỗi, không nhập dòng nào", problems, recorded
+        )
     return prepared
 
 

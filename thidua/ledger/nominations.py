@@ -161,11 +161,15 @@ def _unit_code(spec: Campaign, registry: Registry, unit: str) -> str:
     members = participants(spec, registry)
     code = unit.strip().upper()
     if code not in registry:
-        raise NominationError(f"đơn vị (--don-vi) {quote(unit)} không có trong danh sách đơn vị")
+        raise NominationError(
+            f"đơn vị {quote(unit)} không có trong danh sách đơn vị", field="unit", value=unit
+        )
     if code not in members:
         raise NominationError(
             f"đơn vị {code} ({registry.unit(code).name}) không tham gia đợt thi đua {spec.code} "
-            "nên không đề nghị khen thưởng trong đợt này"
+            "nên không đề nghị khen thưởng trong đợt này",
+            field="unit",
+            value=unit,
         )
     return code
 
@@ -181,21 +185,28 @@ def _nominee_fields(
     name, achievement = one_line(name), one_line(achievement)
     position, workplace = one_line(position), one_line(workplace)
     if name is None:
-        raise NominationError("thiếu tên đối tượng được đề nghị (--ten)")
+        raise NominationError("thiếu tên đối tượng được đề nghị", field="nominee_name")
     if achievement is None:
-        raise NominationError("thiếu tóm tắt thành tích (--thanh-tich)")
+        raise NominationError("thiếu tóm tắt thành tích", field="achievement")
     if kind is NomineeKind.INDIVIDUAL and (position is None or workplace is None):
         missing = [
-            f
-            for f, v in (
-                ("chức vụ (--chuc-vu)", position),
-                ("đơn vị công tác (--noi-cong-tac)", workplace),
+            (key, words)
+            for key, words, v in (
+                ("position", "chức vụ", position),
+                ("workplace", "đơn vị công tác", workplace),
             )
             if v is None
         ]
-        raise NominationError(f"đề nghị cho cá nhân “{name}” cần ghi {' và '.join(missing)}")
+        raise NominationError(
+            f"đề nghị cho cá nhân “{name}” cần ghi {' và '.join(w for _, w in missing)}",
+            field=missing[0][0],
+            also=[key for key, _ in missing[1:]],
+            value=name,
+        )
     if kind is not NomineeKind.INDIVIDUAL and position is not None:
-        raise NominationError(f"chức vụ (--chuc-vu) chỉ ghi cho cá nhân, không cho {kind.label}")
+        raise NominationError(
+            f"chức vụ chỉ ghi cho cá nhân, không cho {kind.label}", field="position", value=position
+        )
     return name, achievement, position, workplace
 
 
@@ -227,8 +238,10 @@ def nominate(
     moment = request.at or now
     if moment > now + FUTURE_TOLERANCE:
         raise NominationError(
-            f"thời điểm nộp (--luc) {local_text(moment, tz=tz)} chưa tới; hãy ghi lúc hồ sơ "
-            "thực sự được nộp"
+            f"thời điểm nộp {local_text(moment, tz=tz)} chưa tới; hãy ghi lúc hồ sơ "
+            "thực sự được nộp",
+            field="submitted_at",
+            value=moment,
         )
     occurrence = nomination_occurrence(spec, registry, unit, moment.astimezone(tz).date())
     timing = SubmissionTiming.ON_TIME
@@ -405,7 +418,9 @@ def list_nominations(
     naming the unit or status that does not exist."""
     code = unit.strip().upper() if unit else None
     if code is not None and code not in loaded.registry:
-        raise NominationError(f"đơn vị (--don-vi) {quote(unit)} không có trong danh sách đơn vị")
+        raise NominationError(
+            f"đơn vị {quote(unit)} không có trong danh sách đơn vị", field="unit", value=unit
+        )
     wanted = parse_status(status) if status else None
     everything = nomination_rows.nominations_for(session, campaign_code=loaded.code)
     shown = [

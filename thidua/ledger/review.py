@@ -66,7 +66,11 @@ def parse_status(text: str) -> NominationStatus:
         if key in (status.value, fold_words(status.label, "_"), VERBS.get(status, ("", ""))[0]):
             return status
     allowed = ", ".join(f"“{status.label}” ({status.value})" for status in NominationStatus)
-    raise NominationError(f"trạng thái {quote(text)} không hợp lệ; dùng một trong: {allowed}")
+    raise NominationError(
+        f"trạng thái {quote(text)} không hợp lệ; dùng một trong: {allowed}",
+        field="status",
+        value=text,
+    )
 
 
 def allowed_moves(status: NominationStatus) -> str:
@@ -117,12 +121,16 @@ def move(
         )
     reason = one_line(reason)
     if to is S.RETURNED and reason is None:
-        raise NominationError(f"trả lại hồ sơ số {nomination_id} cần ghi lý do (--ly-do)")
+        raise NominationError(
+            f"trả lại hồ sơ số {nomination_id} cần ghi lý do", field="reason", value=reason
+        )
     new_documents = None
     batch = FileBatch()
     if documents:
         if to is not S.RESUBMITTED:
-            raise NominationError("chỉ khi nộp lại (resubmit) mới được thay tài liệu (--tai-lieu)")
+            raise NominationError(
+                "chỉ khi nộp lại (resubmit) mới được thay tài liệu", field="documents"
+            )
         if loaded is None:
             raise ValueError("replacing documents needs the nomination's campaign")
         award = award_for_key(loaded.spec, nomination.award)

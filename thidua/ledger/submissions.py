@@ -117,7 +117,7 @@ def find_occurrence(
         return holding[0]
     raise SubmissionError(
         f"mốc “{milestone.key}” có {len(occs)} kỳ và ngày nộp {format_short(day)} không nằm "
-        f"trong kỳ nào; hãy ghi rõ kỳ (--ky): {choices}",
+        f"trong kỳ nào; hãy ghi rõ kỳ: {choices}",
         field="occurrence",
         value="",
     )
