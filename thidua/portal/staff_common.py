@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import mimetypes
-import re
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -86,13 +85,10 @@ def parse_id(text: str, what: str) -> int:
     return int(text)
 
 
-_FLAG_PREFIX = re.compile(r"^--[a-z-]+(?:, --[a-z-]+)*:\s*")
-_FLAG_NOTE = re.compile(r"\s*\((?:--[a-z-]+(?:, )?)+\)")
-
-
 def plain(message: str) -> str:
-    """A library message without its command-line option names, first letter capitalised."""
-    text = _FLAG_NOTE.sub("", _FLAG_PREFIX.sub("", message.strip()))
+    """A library message as a page shows it: first letter capitalised (library messages name
+    fields in words, never command-line flags: tests/test_message_wording.py)."""
+    text = message.strip()
     return text[:1].upper() + text[1:]
 
 
