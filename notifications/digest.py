@@ -10,7 +10,7 @@ from functools import cache
 
 from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
-from thidua.notifications.render import TEMPLATES, Message, quoted, render_html
+from thidua.notifications.render import TEMPLATES, Message, portal_line, quoted, render_html
 
 from thidua.dates.written import format_short
 from thidua.ledger.digest import DigestItem, WeeklyDigest, week_label
@@ -52,8 +52,9 @@ def render_digest(digest: WeeklyDigest, *, link: str) -> Message:
         "start": format_short(digest.start),
         "end": format_short(digest.end),
         "week": week_label(digest.week),
-        "link": link,
+        # The same line, wording and HTML link as every notice's (render.portal_line).
+        "portal_line": portal_line(link),
     }
     text = _templates().get_template(TEMPLATE).render(context).strip() + "\n"
     subject = digest_subject(digest)
-    return Message(subject=subject, text=text, html=render_html(text, subject))
+    return Message(subject=subject, text=text, html=render_html(text, subject, link=link))

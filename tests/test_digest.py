@@ -24,6 +24,7 @@ from thidua.flows.prefect_yaml import render as render_prefect_yaml
 from thidua.flows.recording import record_campaign
 from thidua.notifications import lint
 from thidua.notifications.digest import digest_subject, render_digest
+from thidua.notifications.render import PORTAL_LABEL
 from thidua.tasks.actions import audience_of, load_action
 from thidua.tasks.digest import compose_digests, deliver_batch, digest_gate, summary
 
@@ -382,9 +383,13 @@ def test_a_digest_spanning_new_year_names_both_years() -> None:
     unit = Unit(code="A", name="Đơn vị A", kind="xa")
     digest = WeeklyDigest(unit, "2026-W53", date(2026, 12, 28), date(2027, 1, 10))
     assert digest_subject(digest) == "Bản tin tuần: các việc đến hạn từ 28/12/2026 đến 10/01/2027"
-    message = render_digest(digest, link="http://127.0.0.1:4300/u/x")
+    link = "http://127.0.0.1:4300/u/x"
+    message = render_digest(digest, link=link)
     assert "không có nội dung nào đến hạn" in message.text
     assert not lint.lint_text(message.text, names=["Đơn vị A"])
+    # The link line reads as every notice's, and is a link in the HTML part.
+    assert not lint.portal_link(message.text, link, label=PORTAL_LABEL)
+    assert message.html is not None and f'href="{link}"' in message.html
     item = DigestItem(
         campaign_code="VD-01/KH-UBND",
         campaign_title="Phong trào thi đua",
