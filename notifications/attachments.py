@@ -12,6 +12,7 @@ in its calendar in one click; it is written once per content under the cache dir
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from datetime import datetime
 from pathlib import Path
@@ -49,7 +50,7 @@ class Calendars:
             for a in plan.actions
             if a.kind in DEADLINE_KINDS and a.at >= after
         ]
-        self._folders: dict[tuple[int, ...], tuple[Path, bytes]] = {}
+        self._shared: dict[tuple[int, ...], Path] = {}
         self._campaign = _slug(plan.campaign.code)
 
     def of(self, unit_code: str) -> Path | None:
@@ -57,18 +58,22 @@ class Calendars:
         own = tuple(i for i, (_, units) in enumerate(self._deadlines) if unit_code in units)
         if not own:
             return None
-        if (known := self._folders.get(own)) is None:
+        if (shared := self._shared.get(own)) is None:
             actions = [self._deadlines[i][0] for i in own]
             # DTSTAMP is the notice's own time, so the same notice always yields the same file.
             text = plan_ics(dataclasses.replace(self.plan, actions=actions), now=self.after)
-            known = self._folders[own] = (
-                cache_dir() / "ics" / fingerprint(text)[:16],
-                text.encode(),
-            )
-        folder, content = known
-        path = folder / f"lich-{self._campaign}-{_slug(unit_code)}.ics"
-        if not path.is_file():  # two runs may write the same calendar at once
-            write_atomic(path, content)
+            shared = cache_dir() / "ics" / fingerprint(text)[:16] / ".lich.ics"
+            if not shared.is_file():  # two runs may write the same calendar at once
+                write_atomic(shared, text.encode())
+            self._shared[own] = shared
+        path = shared.with_name(f"lich-{self._campaign}-{_slug(unit_code)}.ics")
+        if not path.is_file():
+            try:  # the unit's own name for the same content: a hard link, not another copy
+                os.link(shared, path)
+            except FileExistsError:  # another run linked it first: the same content
+                pass
+            except OSError:  # a file system without hard links
+                write_atomic(path, shared.read_bytes())
         return path
 
 
