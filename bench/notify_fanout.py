@@ -21,21 +21,19 @@ costs in production (loading the whole CA store). Five paths, same run:
 
     .venv/bin/python bench/notify_fanout.py [--units 1000] [--naive-units 200]
         [--only a,b2] [--repeat 3] [--profile prof.txt]   (py-spy on PATH: a profile of (a))
+        [--cprofile a.pstats]   (cProfile of (a), all threads; own times are wall times,
+                                 so waits and the GIL show in them)
 
 Each path runs in a fresh process. Last line: one JSON object with the figures.
 
-Measured 2026-12-05 on the shared 2-core box (load average 2.4-5, best of 3 rounds):
-(a) 83 msg/s at 5.0 ms of client CPU per message, (b2) 102 msg/s at 3.1 ms;
-`ratio_product_to_smtplib_persistent` 0.81; another best of 3 at load 5.5-6: 0.75
-(72 vs 95 msg/s). Under heavier load (9-10) single rounds ranged 0.47-1.4: run with
---repeat 3 and read the CPU per message too. So the target is met only on a quiet box.
-What bounds (a) (py-spy, --profile): per message and per worker thread, three durable
-group commits waited in turn (the claim, "sending" before DATA, the finish:
-`Recorder.write`, ~half of a worker's time) on top of the same four SMTP round trips
-as (b2); the CPU is render
-and the unit's .ics (~1.5 ms), the store writes, then TLS. Building the MIME went from
-4 ms to 0.2 ms (notifications/mime.py). The next step is the delivery engine's: not
-waiting for the finish before the next claim (the next group commit makes it durable).
+Measured 2026-12-05 09:02-09:26 UTC on the shared 2-core box (load 1.5-6.3), five
+pairs before/after the fan-out work of issue 15 (bench/README.md): ratio after 0.76-1.07
+(median 0.88; 4 of 5 >= 0.8), before 0.64-0.97 (median 0.77); (a) faster in every pair;
+client CPU 4.1-4.5 ms per message (before 5.8-6.5; (b2) 2.8-3.1). Single rounds swing
+with the load: run with --repeat 3 and read the CPU per message too.
+What bounds (a) now (--cprofile): the SMTP server's replies (the same four round trips
+as (b2)), the waited group commits of the claim and the "sending" mark, then SQLite, the
+attachments read for every message, and Apprise's URL parsing per message.
 """
 
 from __future__ import annotations
@@ -218,10 +216,16 @@ def run_product(
     set_settings(Settings(data_dir=data_dir))
     ctx, audience, action = _context(campaign)
     audience.recipients = audience.recipients[:units]
+    profiles = profile_threads() if os.environ.get("FANOUT_CPROFILE") else None
     start, cpu = time.perf_counter(), time.process_time()
     messages = render_messages.fn(ctx, audience, action.at)
     outcomes = deliver.fn(ctx, messages)
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    if profiles is not None:
+        import pstats
+
+        profiles[0].disable()
+        pstats.Stats(*profiles).dump_stats(os.environ["FANOUT_CPROFILE"])
     with session_scope() as session:
         recorded = session.exec(
             select(func.count()).select_from(Delivery).where(Delivery.status == "sent")
@@ -229,6 +233,30 @@ def run_product(
     sent = sum(o.status == "sent" for o in outcomes)
     # CPU of all the process's threads while timed: what the machine's load blurs least.
     return {"messages": sent, "seconds": elapsed, "recorded": recorded, "cpu_s": cpu}
+
+
+def profile_threads() -> list[Any]:
+    """cProfile of this thread and of every thread started from now on (workers, the
+    recorder): each thread gets its own profiler, merged at the end (`--cprofile`)."""
+    import cProfile
+    import threading
+
+    main = cProfile.Profile()
+    profiles = [main]
+    run = threading.Thread.run
+
+    def profiled(self: threading.Thread) -> None:
+        profile = cProfile.Profile()
+        profiles.append(profile)
+        profile.enable()
+        try:
+            run(self)
+        finally:
+            profile.disable()
+
+    threading.Thread.run = profiled  # type: ignore[method-assign]
+    main.enable()
+    return profiles
 
 
 def run_smtplib(
@@ -363,10 +391,13 @@ def phase(name: str, args: argparse.Namespace, **extra: Any) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "--phase", name, "--port", str(args.port)]
     if args.profile and name == "a":  # a sampling profile of the product's path, all threads
         cmd = ["py-spy", "record", "--format", "raw", "-o", str(args.profile), "--", *cmd]
+    env = dict(os.environ)
+    if args.cprofile and name == "a":  # cProfile of every thread of the product's path
+        env["FANOUT_CPROFILE"] = str(args.cprofile)
     cmd += ["--campaign", str(args.campaign), "--units", str(extra.get("units", args.units))]
     data_dir = Path(tempfile.mkdtemp(prefix=f"fanout-{name}-", dir=args.workdir))
     cmd += ["--data-dir", str(data_dir)]
-    out = subprocess.run(cmd, capture_output=True, text=True, env=os.environ)
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if out.returncode:
         sys.exit(f"phase {name} failed:\n{out.stderr[-3000:]}")
     # py-spy adds its own lines; the phase's figures are its last JSON line.
@@ -386,6 +417,11 @@ def main() -> int:
     parser.add_argument("--campaign", type=Path)
     parser.add_argument(
         "--profile", type=Path, help="record (a) with py-spy into this file (collapsed stacks)"
+    )
+    parser.add_argument(
+        "--cprofile",
+        type=Path,
+        help="cProfile (a), every thread, into this file (pstats); prints the top own times",
     )
     parser.add_argument("--data-dir", type=Path)
     parser.add_argument("--cert", nargs=2)
@@ -493,6 +529,11 @@ def main() -> int:
         print(f"(a) theo py-spy ({args.profile}), các hàm chiếm nhiều mẫu nhất:")
         for share, name in top_functions(args.profile):
             print(f"  {share:5.1f}%  {name}")
+    if args.cprofile and args.cprofile.is_file():
+        import pstats
+
+        print(f"(a) theo cProfile ({args.cprofile}), các hàm tốn nhiều thời gian riêng nhất:")
+        pstats.Stats(str(args.cprofile), stream=sys.stdout).sort_stats("tottime").print_stats(20)
     summary = {
         "units": args.units,
         "naive_units_measured": args.naive_units,

@@ -12,6 +12,7 @@ in its calendar in one click; it is written once per content under the cache dir
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from datetime import datetime
 from pathlib import Path
@@ -32,37 +33,77 @@ def _slug(text: str) -> str:
 
 def unit_ics(plan: Plan, unit_code: str, *, after: datetime) -> Path | None:
     """An .ics of the unit's deadlines after `after`; None when there are none."""
-    actions = [
-        a
-        for a in plan.actions
-        if a.kind in DEADLINE_KINDS and unit_code in a.recipients and a.at >= after
-    ]
-    if not actions:
-        return None
-    # DTSTAMP is the notice's own time, so the same notice always yields the same file.
-    text = plan_ics(dataclasses.replace(plan, actions=actions), now=after)
-    folder = cache_dir() / "ics" / fingerprint(text)[:16]
-    path = folder / f"lich-{_slug(plan.campaign.code)}-{_slug(unit_code)}.ics"
-    if not path.is_file():  # two runs may write the same calendar at once
-        write_atomic(path, text.encode())
-    return path
+    return Calendars(plan, after=after).of(unit_code)
+
+
+class Calendars:
+    """The .ics of each unit of one notice: its deadlines in `plan` after `after`.
+
+    Units with the same deadlines (most of an audience) share one calendar text,
+    built and fingerprinted once; each unit's file keeps its own name.
+    """
+
+    def __init__(self, plan: Plan, *, after: datetime) -> None:
+        self.plan, self.after = plan, after
+        self._deadlines = [
+            (a, frozenset(a.recipients))
+            for a in plan.actions
+            if a.kind in DEADLINE_KINDS and a.at >= after
+        ]
+        self._shared: dict[tuple[int, ...], Path] = {}
+        self._campaign = _slug(plan.campaign.code)
+
+    def of(self, unit_code: str) -> Path | None:
+        """The unit's .ics (written once per content under the cache dir), or None."""
+        own = tuple(i for i, (_, units) in enumerate(self._deadlines) if unit_code in units)
+        if not own:
+            return None
+        if (shared := self._shared.get(own)) is None:
+            actions = [self._deadlines[i][0] for i in own]
+            # DTSTAMP is the notice's own time, so the same notice always yields the same file.
+            text = plan_ics(dataclasses.replace(self.plan, actions=actions), now=self.after)
+            shared = cache_dir() / "ics" / fingerprint(text)[:16] / ".lich.ics"
+            if not shared.is_file():  # two runs may write the same calendar at once
+                write_atomic(shared, text.encode())
+            self._shared[own] = shared
+        path = shared.with_name(f"lich-{self._campaign}-{_slug(unit_code)}.ics")
+        if not path.is_file():
+            try:  # the unit's own name for the same content: a hard link, not another copy
+                os.link(shared, path)
+            except FileExistsError:  # another run linked it first: the same content
+                pass
+            except OSError:  # a file system without hard links
+                write_atomic(path, shared.read_bytes())
+        return path
 
 
 def attachments_for(action: Action, *, plan: Plan, unit_code: str, base_dir: Path) -> list[Path]:
     """The files the notice of `action` to `unit_code` carries, existing ones only."""
-    campaign = plan.campaign
-    names: list[str] = []
-    if action.kind is ActionKind.LAUNCH:
-        if campaign.document:
-            names.append(campaign.document)
-        names += [name for m in campaign.milestones for name in m.attachments]
-    elif action.kind is not ActionKind.COMPILE:
-        names += campaign.milestone(action.milestone).attachments
-    files = [base_dir / name for name in dict.fromkeys(names)]
-    out = [as_office_file(path) for path in files if path.is_file()]
-    if action.kind in ICS_KINDS and (ics := unit_ics(plan, unit_code, after=action.at)):
-        out.append(ics)
-    return out
+    return Attachments(action, plan=plan, base_dir=base_dir).of(unit_code)
+
+
+class Attachments:
+    """The files of one action's notice, unit by unit: the shared files looked up once."""
+
+    def __init__(self, action: Action, *, plan: Plan, base_dir: Path) -> None:
+        campaign = plan.campaign
+        names: list[str] = []
+        if action.kind is ActionKind.LAUNCH:
+            if campaign.document:
+                names.append(campaign.document)
+            names += [name for m in campaign.milestones for name in m.attachments]
+        elif action.kind is not ActionKind.COMPILE:
+            names += campaign.milestone(action.milestone).attachments
+        files = [base_dir / name for name in dict.fromkeys(names)]
+        self.shared = [as_office_file(path) for path in files if path.is_file()]
+        self.calendars = Calendars(plan, after=action.at) if action.kind in ICS_KINDS else None
+
+    def of(self, unit_code: str) -> list[Path]:
+        """The files the notice to `unit_code` carries, existing ones only."""
+        out = list(self.shared)
+        if self.calendars is not None and (ics := self.calendars.of(unit_code)):
+            out.append(ics)
+        return out
 
 
 # --- Markdown attachments as .docx ----------------------------------------------------------

@@ -19,7 +19,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined
+from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, Template
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
@@ -90,6 +90,12 @@ def _html_environment() -> SandboxedEnvironment:
     )
 
 
+@cache
+def _html_layout() -> Template:
+    # The product's own layout, never a campaign's: loaded once, not checked per message.
+    return _html_environment().get_template("_layout.html.j2")
+
+
 def text_blocks(text: str) -> tuple[list[list[tuple[str, list[str]]]], list[str]]:
     """Split a rendered notice into paragraphs of lines and “- ” lists, and its footer."""
     body, _, footer = text.strip().partition("\n--\n")
@@ -145,8 +151,7 @@ def render_html(text: str, subject: str, *, link: str | None = None) -> str:
         blocks[0] = [part for part in blocks[0] if part[1]]
         if not blocks[0]:
             blocks.pop(0)
-    template = _html_environment().get_template("_layout.html.j2")
-    html = template.render(
+    html = _html_layout().render(
         subject=subject, addressee=addressee, blocks=_with_link(blocks, link), footer=footer
     )
     return html + "\n"
@@ -350,59 +355,107 @@ def render(
     `portal_link` is the unit's personal portal link (`thidua.portal.links.unit_url`):
     the shared layout shows it, and a campaign's own template that leaves it out gets
     it added before the footer, so every notice a unit receives carries it.
+    A notice to many units: `Notice` (the same text, the shared part prepared once).
     """
-    action = as_sent(action, now)
-    delay = now - action.at
-    planned = action.at.astimezone(TZ)
-    context = {
-        "campaign": campaign,
-        "campaign_ref": campaign_reference(campaign),
-        "doc_label": campaign.doc_label,
-        "doc_ref": campaign.doc_reference,
-        "recipient": recipient_of(action, campaign),
-        "tasks": tasks_for(campaign, unit) if action.kind is ActionKind.LAUNCH else [],
-        "targets": [t.description for t in campaign.targets]
-        if action.kind is ActionKind.LAUNCH
-        else [],
-        "action": action,
-        "unit": unit,
-        "organizer": organizer,
-        "subject": subject_phrase(action, campaign) if action.kind is not ActionKind.LAUNCH else "",
-        "days_left": days_left_label(action.days_left) if action.days_left is not None else "",
-        "late": late_label(delay) if delay > LATE_AFTER else "",
-        "late_reason": late_reason,
-        "scheduled_at": f"{planned:%H:%M} ngày {format_short(planned.date())}",
-        "deadlines": [d for d in deadlines or [] if _concerns(d, unit)][:12],
-        "missing": missing or [],
-        "submitted": submitted,
-        "total": total,
-        "campaign_title": quoted(campaign.title),
-        "issued": format_short(campaign.issued.start),
-        "contact": contact_line(campaign, organizer),
-        "contact_whom": campaign.contact or organizer.name,
-        "contact_means": contact_means(organizer),
-        "notice_name": notice_name(action),
-        "window_closed": window_closed(action, campaign),
-        "window": _window(action),
-        "what": campaign.milestone(action.milestone).requirement.label
-        if action.kind is not ActionKind.LAUNCH
-        else "",
-        "event": quoted(campaign.milestone(action.milestone).label) + _period(action.occurrence)
-        if action.kind is not ActionKind.LAUNCH
-        else "",
-        "portal_line": portal_line(portal_link) if portal_link else "",
-    }
-    env = _environment(str(template_dir) if template_dir and template_dir.is_dir() else None)
-    text = env.get_template(f"{action.template}.txt.j2").render(context).strip() + "\n"
-    if portal_link and portal_line(portal_link) not in text:
-        text = with_portal_line(text, portal_link)
-    subject = subject_line(action, campaign)
-    return Message(
-        subject=subject,
-        text=text,
-        html=render_html(text, subject, link=portal_link),
-        attachments=list(attachments or []),
+    notice = Notice(
+        action,
+        campaign=campaign,
+        organizer=organizer,
+        now=now,
+        template_dir=template_dir,
+        deadlines=deadlines,
+        missing=missing,
+        submitted=submitted,
+        total=total,
+        late_reason=late_reason,
     )
+    return notice.to(unit, attachments=attachments, portal_link=portal_link)
+
+
+class Notice:
+    """One action's notice as sent at `now`, prepared once for its whole audience.
+
+    Everything that does not depend on the unit (the campaign's reference, the
+    subject, dates, the late note, the deadline list, the template itself) is worked
+    out here; `to(unit)` renders what does (`render`'s text, byte for byte).
+    """
+
+    def __init__(
+        self,
+        action: Action,
+        *,
+        campaign: Campaign,
+        organizer: Unit,
+        now: datetime,
+        template_dir: Path | None = None,
+        deadlines: list[dict[str, Any]] | None = None,
+        missing: list[str] | None = None,
+        submitted: int = 0,
+        total: int = 0,
+        late_reason: str = SYSTEM_DOWN,
+    ) -> None:
+        action = as_sent(action, now)
+        delay = now - action.at
+        planned = action.at.astimezone(TZ)
+        launch = action.kind is ActionKind.LAUNCH
+        self.action, self.campaign = action, campaign
+        self.deadlines = deadlines or []
+        self.context: dict[str, Any] = {
+            "campaign": campaign,
+            "campaign_ref": campaign_reference(campaign),
+            "doc_label": campaign.doc_label,
+            "doc_ref": campaign.doc_reference,
+            "recipient": recipient_of(action, campaign),
+            "targets": [t.description for t in campaign.targets] if launch else [],
+            "action": action,
+            "organizer": organizer,
+            "subject": subject_phrase(action, campaign) if not launch else "",
+            "days_left": days_left_label(action.days_left) if action.days_left is not None else "",
+            "late": late_label(delay) if delay > LATE_AFTER else "",
+            "late_reason": late_reason,
+            "scheduled_at": f"{planned:%H:%M} ngày {format_short(planned.date())}",
+            "missing": missing or [],
+            "submitted": submitted,
+            "total": total,
+            "campaign_title": quoted(campaign.title),
+            "issued": format_short(campaign.issued.start),
+            "contact": contact_line(campaign, organizer),
+            "contact_whom": campaign.contact or organizer.name,
+            "contact_means": contact_means(organizer),
+            "notice_name": notice_name(action),
+            "window_closed": window_closed(action, campaign),
+            "window": _window(action),
+            "what": campaign.milestone(action.milestone).requirement.label if not launch else "",
+            "event": quoted(campaign.milestone(action.milestone).label) + _period(action.occurrence)
+            if not launch
+            else "",
+        }
+        env = _environment(str(template_dir) if template_dir and template_dir.is_dir() else None)
+        self.template = env.get_template(f"{action.template}.txt.j2")
+        self.subject = subject_line(action, campaign)
+
+    def to(
+        self, unit: Unit, *, attachments: list[Path] | None = None, portal_link: str | None = None
+    ) -> Message:
+        """The notice for `unit`, carrying `attachments` and its portal link."""
+        context = {
+            **self.context,
+            "tasks": tasks_for(self.campaign, unit)
+            if self.action.kind is ActionKind.LAUNCH
+            else [],
+            "unit": unit,
+            "deadlines": [d for d in self.deadlines if _concerns(d, unit)][:12],
+            "portal_line": portal_line(portal_link) if portal_link else "",
+        }
+        text = self.template.render(context).strip() + "\n"
+        if portal_link and portal_line(portal_link) not in text:
+            text = with_portal_line(text, portal_link)
+        return Message(
+            subject=self.subject,
+            text=text,
+            html=render_html(text, self.subject, link=portal_link),
+            attachments=list(attachments or []),
+        )
 
 
 def with_portal_line(text: str, link: str) -> str:

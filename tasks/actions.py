@@ -8,6 +8,7 @@ the delivery records in the store are what make a redo safe.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -21,8 +22,8 @@ from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
 from prefect.tasks import exponential_backoff
-from thidua.notifications.attachments import attachments_for
-from thidua.notifications.render import Message, launch_deadlines, render
+from thidua.notifications.attachments import Attachments
+from thidua.notifications.render import Message, Notice, launch_deadlines
 from thidua.notifications.send import SendResult, SMTPPool, channel_id, send
 
 from thidua.campaign.audience import owing as audience_owing
@@ -292,30 +293,29 @@ def render_messages(
     (`portal_links`), issued and committed here, before anything is sent.
     """
     spec, reg = ctx.loaded.spec, ctx.loaded.registry
-    organizer = reg.unit(spec.organizer)
-    deadlines = launch_deadlines(spec, ctx.plan.occurrences)
-    missing_names = [reg.unit(c).name for c in audience.missing]
-    template_dir = ctx.loaded.path.parent / "templates"
     links = portal_links(audience.recipients)
 
-    def one(code: str) -> Message:
-        return render(
+    @functools.cache
+    def shared() -> tuple[Notice, Attachments]:
+        """What every recipient's notice shares, worked out once for the whole audience
+        (on the first message, so a broken template is that message's RenderFailed)."""
+        notice = Notice(
             ctx.action,
             campaign=spec,
-            unit=reg.unit(code),
-            organizer=organizer,
+            organizer=reg.unit(spec.organizer),
             now=now,
-            template_dir=template_dir,
-            deadlines=deadlines,
-            missing=missing_names,
+            template_dir=ctx.loaded.path.parent / "templates",
+            deadlines=launch_deadlines(spec, ctx.plan.occurrences),
+            missing=[reg.unit(c).name for c in audience.missing],
             submitted=audience.submitted,
             total=audience.total,
             late_reason=late_reason,
-            attachments=attachments_for(
-                ctx.action, plan=ctx.plan, unit_code=code, base_dir=ctx.loaded.path.parent
-            ),
-            portal_link=links[code],
         )
+        return notice, Attachments(ctx.action, plan=ctx.plan, base_dir=ctx.loaded.path.parent)
+
+    def one(code: str) -> Message:
+        notice, files = shared()
+        return notice.to(reg.unit(code), attachments=files.of(code), portal_link=links[code])
 
     messages = Rendered(audience.recipients, one)
     if audience.recipients:

@@ -8,8 +8,8 @@ import io
 from pathlib import Path
 
 import docx
-from thidua.notifications.attachments import attachments_for
-from thidua.notifications.render import Message, render
+from thidua.notifications.attachments import Attachments, attachments_for
+from thidua.notifications.render import Message, Notice, launch_deadlines, render
 from thidua.notifications.send import send, tls_context
 
 from thidua.campaign.loading import load_campaign
@@ -230,3 +230,37 @@ def test_the_organizers_own_milestone_counts_no_units() -> None:
         "hạn thực hiện nội dung “Tổng kết Phong trào thi đua, trình khen thưởng” là ngày 30 "
         "tháng 6 năm 2026 (thứ Ba)." in text
     )
+
+
+def test_a_notice_prepared_once_gives_each_unit_what_render_gives_it() -> None:
+    """`Notice` (an audience's shared part worked out once) and `Attachments` render each
+    unit's message and files exactly as `render` and `attachments_for` do one by one."""
+    loaded = load_campaign(SEED_003)
+    plan = compile_plan(loaded.spec, loaded.registry)
+    organizer = loaded.registry.unit(loaded.spec.organizer)
+    deadlines = launch_deadlines(loaded.spec, plan.occurrences)
+    for action in (plan.actions[0], next(a for a in plan.actions if a.kind is ActionKind.REMINDER)):
+        notice = Notice(
+            action, campaign=loaded.spec, organizer=organizer, now=action.at, deadlines=deadlines
+        )
+        files = Attachments(action, plan=plan, base_dir=SEED_003.parent)
+        codes = list(action.recipients)[:: max(1, len(action.recipients) // 6)]
+        messages = set()
+        for code in codes:
+            unit, link = loaded.registry.unit(code), f"https://cong.example.vn/u/{code}"
+            one_by_one = render(
+                action,
+                campaign=loaded.spec,
+                unit=unit,
+                organizer=organizer,
+                now=action.at,
+                deadlines=deadlines,
+                attachments=attachments_for(
+                    action, plan=plan, unit_code=code, base_dir=SEED_003.parent
+                ),
+                portal_link=link,
+            )
+            assert notice.to(unit, attachments=files.of(code), portal_link=link) == one_by_one
+            assert unit.name in one_by_one.text and link in one_by_one.text
+            messages.add(one_by_one.text)
+        assert len(messages) == len(codes) > 1  # each unit its own notice

@@ -22,8 +22,9 @@ claims skip what was sent.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from itertools import islice
@@ -32,7 +33,7 @@ from typing import Any, Protocol
 from sqlmodel import Session, col, select
 
 from thidua.delivery.outcome import Outcome, Outcomes, labelled
-from thidua.delivery.recorder import Recorder
+from thidua.delivery.recorder import Pending, Recorder
 from thidua.ledger import deliveries
 from thidua.ledger.statuses import DeliveryStatus
 from thidua.store.claimers import end_attempt, new_attempt, this_process
@@ -126,8 +127,26 @@ def deliver_one(
     """Claim, send and record one message; None when the store says not to send it.
 
     Three durable writes: the claim, "sending" right before the message goes out,
-    the finish right after the answer.
+    the finish right after the answer (returned once committed).
     """
+    sent = _send_one(scope, job, sink=sink, recorder=recorder, lease=lease, claimer=claimer)
+    if sent is None:
+        return None
+    outcome, finish = sent
+    finish.result()
+    return outcome
+
+
+def _send_one(
+    scope: Scope,
+    job: Job,
+    *,
+    sink: Sink,
+    recorder: Recorder,
+    lease: timedelta,
+    claimer: str | None,
+) -> tuple[Outcome, Pending] | None:
+    """`deliver_one` up to the finish, which is queued, not waited for: the batch waits."""
     fingerprint = deliveries.contact_fingerprint(job.url)
 
     def claim(session: Session) -> int | None:
@@ -171,12 +190,12 @@ def deliver_one(
         return None
     status = _status(result)
     error = labelled(status, result.error)
-    recorder.write(
+    finish = recorder.submit(
         lambda session: deliveries.finish_delivery(
             session, delivery_id=claim_id, status=status, error=error, commit=False
         )
     )
-    return Outcome(job.unit, job.channel, status, error)
+    return Outcome(job.unit, job.channel, status, error), finish
 
 
 #: Jobs a batch takes at a time per worker thread. Bounded, so a batch holds the
@@ -207,21 +226,49 @@ def deliver(
     threads = max(1, threads)
     outcomes = Outcomes()
     claimer = new_attempt()
+
+    def send(job: Job) -> tuple[Outcome, Pending] | None:
+        return _send_one(scope, job, sink=sink, recorder=recorder, lease=lease, claimer=claimer)
+
     try:
         with Recorder() as recorder, ThreadPoolExecutor(threads) as workers:
+            # One chunk is sent while the next is rendered and queued behind it: the
+            # threads never wait for the slowest send of a chunk, nor for rendering.
+            in_flight: deque[tuple[list[Job], list[Future[Any]]]] = deque()
             for chunk in _chunks(jobs, min(CHUNK_MAX, threads * CHUNK_PER_THREAD)):
-                results = list(
-                    workers.map(
-                        lambda job: deliver_one(
-                            scope, job, sink=sink, recorder=recorder, lease=lease, claimer=claimer
-                        ),
-                        chunk,
-                    )
-                )
-                outcomes.extend(reconcile(scope, chunk, results))
+                in_flight.append((chunk, [workers.submit(send, job) for job in chunk]))
+                if len(in_flight) > 1:
+                    outcomes.extend(_settle(scope, in_flight))
+            while in_flight:
+                outcomes.extend(_settle(scope, in_flight))
     finally:
         end_attempt(claimer)
     return outcomes
+
+
+def _settle(scope: Scope, in_flight: deque[tuple[list[Job], list[Future[Any]]]]) -> list[Outcome]:
+    """The outcomes of the oldest chunk in flight, once sent and every finish committed.
+
+    When one of its jobs failed (the store unreachable), the chunks queued behind it
+    are called off before they start, as if they had never been taken.
+    """
+    chunk, futures = in_flight.popleft()
+    results: list[Outcome | None] = []
+    try:
+        for future in futures:
+            sent = future.result()
+            if sent is None:
+                results.append(None)
+            else:
+                outcome, finish = sent
+                finish.result()  # durable before it is reported
+                results.append(outcome)
+    except BaseException:
+        for _, later in in_flight:
+            for future in later:
+                future.cancel()
+        raise
+    return reconcile(scope, chunk, results)
 
 
 def _chunks(jobs: Iterable[Job], size: int) -> Iterator[list[Job]]:

@@ -22,26 +22,33 @@ class Recorder:
     One thread writes them all: it takes every write queued while the previous
     commit was under way and commits them together (group commit), so a durable
     store (SQLite at synchronous=FULL, PostgreSQL) pays one flush to disk for many
-    messages, and threads never queue on SQLite's write lock. Each caller waits
-    until its own write is committed: a claim is durable before the message is
-    prepared, "sending" before its DATA, a finish right after the reply, so a crash
-    leaves at most one message per worker thread in "sending" (uncertain, not
-    resent blindly) and nothing else in doubt.
+    messages, and threads never queue on SQLite's write lock. A claim is durable
+    before the message is prepared and "sending" before its DATA (the caller waits
+    for both: `write`); a finish is queued right after the reply (`submit`) and the
+    sender moves on: writes commit in queue order, so its next claim returns only
+    once that finish is committed too, and the batch waits for every finish before
+    it reports. A crash leaves at most one message per worker thread in "sending"
+    (uncertain, not resent blindly) and nothing else in doubt.
     """
 
     def __init__(self) -> None:
-        self._queue: queue.SimpleQueue[_Write | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Pending | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="thidua-recorder", daemon=True)
         self._thread.start()
 
     def write(self, op: Callable[[Session], Any]) -> Any:
         """Run `op(session)` in the next group transaction; its result once committed."""
-        item = _Write(op)
+        return self.submit(op).result()
+
+    def submit(self, op: Callable[[Session], Any]) -> Pending:
+        """Queue `op(session)` for the next group transaction without waiting for it.
+
+        Writes commit in the order they were queued, so a caller's later `write` returns
+        only once this one is committed too (in the same group or an earlier one).
+        """
+        item = Pending(op)
         self._queue.put(item)
-        item.done.wait()
-        if item.error is not None:
-            raise item.error
-        return item.result
+        return item
 
     def close(self) -> None:
         """Finish the queued writes and stop the writing thread."""
@@ -77,7 +84,7 @@ class Recorder:
                 return
 
     @staticmethod
-    def _commit(batch: list[_Write]) -> None:
+    def _commit(batch: list[Pending]) -> None:
         try:
             with session_scope() as session:
                 results = [item.op(session) for item in batch]
@@ -87,21 +94,28 @@ class Recorder:
             for item in batch:
                 try:
                     with session_scope() as session:
-                        item.result = item.op(session)
+                        item.value = item.op(session)
                 except Exception as exc:
                     item.error = exc
                 item.done.set()
             return
         for item, result in zip(batch, results, strict=True):
-            item.result = result
+            item.value = result
             item.done.set()
 
 
 @dataclass
-class _Write:
+class Pending:
     """One queued store write and, once committed, its result or error."""
 
     op: Callable[[Session], Any]
     done: threading.Event = field(default_factory=threading.Event)
-    result: Any = None
+    value: Any = None
     error: Exception | None = None
+
+    def result(self) -> Any:
+        """The write's result once committed; its error raised if it failed."""
+        self.done.wait()
+        if self.error is not None:
+            raise self.error
+        return self.value

@@ -45,7 +45,8 @@ def _file_secret(path: Path) -> bytes:
         raise SettingsError(f"tệp khóa bí mật của cổng {path} bị hỏng: hãy xóa để tạo lại") from exc
     path.parent.mkdir(parents=True, exist_ok=True)
     fresh = secrets.token_bytes(32)
-    tmp = path.with_name(f".{FILE_NAME}.{os.getpid()}")
+    # Unique per caller, not per process: two threads of one process may race here too.
+    tmp = path.with_name(f".{FILE_NAME}.{os.getpid()}.{secrets.token_hex(8)}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as out:
         out.write(fresh.hex())

@@ -6,16 +6,20 @@ the caller's job (`thidua.store.db.session_scope`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from thidua.store.models import AuditEntry, PortalLink, ReceiptRecord, StaffUser, utcnow
+from thidua.store.statements import insert_for
 
 __all__ = [
     "add_audit",
     "add_link",
+    "add_links",
     "add_receipt",
     "add_staff",
     "audit_entries",
@@ -24,9 +28,15 @@ __all__ = [
     "find_link",
     "get_staff",
     "latest_generation",
+    "latest_generations",
     "receipts_of",
     "revoke_links",
 ]
+
+
+#: Codes of one IN list; rows of one INSERT statement (executed for many rows).
+IN_LIST = 500
+INSERT_ROWS = 1000
 
 
 # --- links -----------------------------------------------------------------------------
@@ -42,14 +52,14 @@ def current_link(session: Session, *, unit_code: str) -> PortalLink | None:
 
 
 def current_links(session: Session, *, unit_codes: Sequence[str]) -> dict[str, PortalLink]:
-    """`current_link` of many units at once (unit code → link), 500 codes a query."""
+    """`current_link` of many units at once (unit code → link), `IN_LIST` codes a query."""
     found: dict[str, PortalLink] = {}
     wanted = sorted(set(unit_codes))
-    for start in range(0, len(wanted), 500):
+    for start in range(0, len(wanted), IN_LIST):
         rows = session.exec(
             select(PortalLink)
             .where(
-                col(PortalLink.unit_code).in_(wanted[start : start + 500]),
+                col(PortalLink.unit_code).in_(wanted[start : start + IN_LIST]),
                 col(PortalLink.revoked_at).is_(None),
             )
             .order_by(col(PortalLink.generation))
@@ -67,6 +77,35 @@ def latest_generation(session: Session, *, unit_code: str) -> int:
         .order_by(col(PortalLink.generation).desc())
     ).first()
     return row or 0
+
+
+def latest_generations(session: Session, *, unit_codes: Sequence[str]) -> dict[str, int]:
+    """`latest_generation` of many units (unit code → generation; absent: none yet)."""
+    found: dict[str, int] = {}
+    wanted = sorted(set(unit_codes))
+    for start in range(0, len(wanted), IN_LIST):
+        rows = session.exec(
+            select(PortalLink.unit_code, func.max(PortalLink.generation))
+            .where(col(PortalLink.unit_code).in_(wanted[start : start + IN_LIST]))
+            .group_by(col(PortalLink.unit_code))
+        )
+        found.update((code, int(generation)) for code, generation in rows)
+    return found
+
+
+def add_links(session: Session, *, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert many links at once (dicts of PortalLink's columns), skipping any that collide.
+
+    INSERT … ON CONFLICT DO NOTHING, `INSERT_ROWS` rows a statement: a concurrent issuer's
+    link for the same (unit, generation) wins and ours is dropped without an error, so
+    the caller re-reads the links in force (`current_links`) to know which one counts.
+    Rows are inserted in the order given; callers sort them by unit code, so two issuers
+    take the rows' locks in the same order (PostgreSQL waits, never deadlocks).
+    """
+    session.flush()  # pending ORM changes first, so the statement sees them
+    statement = insert_for(session, PortalLink).on_conflict_do_nothing()
+    for start in range(0, len(rows), INSERT_ROWS):
+        session.execute(statement, [dict(row) for row in rows[start : start + INSERT_ROWS]])
 
 
 def add_link(session: Session, *, link: PortalLink) -> PortalLink:
