@@ -13,11 +13,14 @@ then simulates only what that deploy would still run.
 
 from __future__ import annotations
 
-import contextvars
+import os
 import re
 import shutil
+import socket
+import subprocess
+import sys
 import textwrap
-import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -224,17 +227,24 @@ def prefect_settings(
 
 
 @contextmanager
-def isolated(settings: Settings, code: str, *, lean: bool = False) -> Iterator[Settings]:
+def isolated(
+    settings: Settings,
+    code: str,
+    *,
+    lean: bool = False,
+    meanwhile: Callable[[Settings], None] | None = None,
+) -> Iterator[Settings]:
     """Within the block, thidua and Prefect use the simulation's settings; its settings.
 
     Nothing is written to the process environment: Prefect gets its settings through
-    its settings context (which the ephemeral server's process inherits), thidua
-    through `set_settings`; both are restored when the block ends.
+    its settings context (which the API's process inherits), thidua through
+    `set_settings`; both are restored when the block ends.
 
     With `lean` (`thidua simulate`), Prefect's temporary API is the lean one of
-    `prefect_settings`, and starts in the background while the previous simulation's
-    files are removed: it is up when the block begins (its start is seconds of
-    another process's work on which nothing here depends).
+    `prefect_settings`, started here in its own process (`PrivateApi`) and stopped when
+    the block ends; the previous simulation's files are removed and `meanwhile(sim)`
+    runs (recording the plan) while it starts. Without it, Prefect starts its own
+    ephemeral API on the first call, as for any run without an API URL.
     """
     from prefect.logging.configuration import setup_logging
     from prefect.settings import PREFECT_API_URL, temporary_settings
@@ -245,39 +255,109 @@ def isolated(settings: Settings, code: str, *, lean: bool = False) -> Iterator[S
         with temporary_settings(
             updates=forced, set_defaults=defaults, restore_defaults={PREFECT_API_URL}
         ):
-            api = _start_api() if lean else None
+            api = PrivateApi() if lean else None
             try:
                 sim = sim_settings(settings, code)
+                set_settings(sim)
+                if meanwhile is not None:
+                    meanwhile(sim)
+                url = api.wait() if api is not None else None
+                with temporary_settings(updates={PREFECT_API_URL: url} if url else {}):
+                    setup_logging()  # Prefect configured its logging at import: apply the level
+                    yield sim
             finally:
                 if api is not None:
-                    api.join()
-            set_settings(sim)
-            setup_logging()  # Prefect configured its logging at import: apply the level
-            yield sim
+                    api.stop()
     finally:
         set_settings(previous)
         setup_logging()
 
 
-def _start_api() -> threading.Thread:
-    """Start Prefect's temporary API (the current settings') in a thread; join it to wait.
+class PrivateApi:
+    """Prefect's API for one simulation, in a process of its own started at once.
 
-    `get_client` is how Prefect itself starts it on a run's first call; the client made
-    here is never opened, the server it started is the one every run then uses.
+    The process is the one Prefect's ephemeral mode runs (uvicorn serving
+    `prefect.server.api.server:create_app`, same environment), started here rather
+    than by the first client: that client would first import the whole server module
+    (~2.8 s of this process's CPU, only to start it) and then wait for it, while here
+    the simulation goes on with its own work as the API starts.
     """
-    from prefect.client.orchestration import get_client
 
-    def start() -> None:
+    def __init__(self) -> None:
+        self.port = _free_port()
+        self.process = self._spawn()
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        import prefect
+        from prefect.settings import get_current_settings
+
+        env = {
+            **os.environ,
+            "PREFECT_UI_ENABLED": "0",
+            "PREFECT__SERVER_EPHEMERAL": "1",
+            "PREFECT__SERVER_FINAL": "1",
+            **get_current_settings().to_environment_variables(exclude_unset=True),
+        }
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--app-dir",
+                str(prefect.__module_path__.parent),
+                "--factory",
+                "prefect.server.api.server:create_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "error",
+                "--lifespan",
+                "on",
+            ],
+            env=env,
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api"
+
+    def wait(self) -> str:
+        """The API's URL once it answers; RuntimeError when it cannot start."""
+        import httpx
+        from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
+
+        deadline = time.monotonic() + PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()
+        with httpx.Client() as client:
+            while time.monotonic() < deadline:
+                code = self.process.poll()
+                if code == 3:  # uvicorn could not bind: the port was taken meanwhile
+                    self.port = _free_port()
+                    self.process = self._spawn()
+                elif code is not None:
+                    raise RuntimeError(f"Prefect API của mô phỏng dừng khi khởi động (mã {code})")
+                try:
+                    if client.get(f"{self.url}/health").status_code == 200:
+                        return self.url
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.1)
+        raise RuntimeError("Prefect API của mô phỏng không khởi động kịp")
+
+    def stop(self) -> None:
+        self.process.terminate()
         try:
-            get_client(sync_client=True)
-        except Exception:  # the first run starts it again, and reports why it cannot
-            return
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
-    # The thread must see the simulation's Prefect settings (home, no API URL).
-    context = contextvars.copy_context()
-    thread = threading.Thread(target=context.run, args=(start,), daemon=True)
-    thread.start()
-    return thread
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def record_plan(sim: Settings, loaded: LoadedCampaign, plan: Plan, passed: set[str]) -> None:
@@ -333,8 +413,12 @@ def simulate(
         print_preview(p, out, tz)
         actions = p.to_run()
         passed = {a.key for a in p.sync.passed} | p.done
-    with isolated(settings, loaded.code, lean=True) as sim:
-        record_plan(sim, loaded, plan, passed)
+    with isolated(
+        settings,
+        loaded.code,
+        lean=True,
+        meanwhile=lambda sim: record_plan(sim, loaded, plan, passed),
+    ) as sim:
         out(f"Mô phỏng {loaded.code}: {len(actions)} hoạt động, {len(plan.participants)} đơn vị.")
         failed_runs, failed_deliveries = _run_all(loaded, actions, now, sim, verbose, out)
     out(f"Trạng thái đã ghi vào {sim.state_url}; thư mô phỏng: {sim.outbox_dir}")
