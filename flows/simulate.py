@@ -13,6 +13,7 @@ then simulates only what that deploy would still run.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
@@ -25,6 +26,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -182,9 +184,9 @@ def prefect_settings(
 ) -> tuple[dict[Any, Any], dict[Any, Any]]:
     """Prefect's settings for a simulation: (forced, defaults the user's environment may override).
 
-    A private, temporary Prefect API (no API URL: Prefect starts its ephemeral server),
-    so the simulation never touches the real server. Its home outlives one simulation
-    so the next one skips the database migrations (~8 s); no UI is needed for it.
+    A private, temporary Prefect API (not the configured API URL), so the simulation
+    never touches the real server. Its home outlives one simulation so the next one
+    skips the database migrations (~8 s); no UI is needed for it.
 
     `lean` (`thidua simulate`): the API records no task runs and keeps no event history.
     Nothing reads them (the simulation reports from its store, the API has no UI and
@@ -192,38 +194,60 @@ def prefect_settings(
     runs need. The tasks still run through Prefect's task engine (states, retries,
     hooks); flow runs, their states, logs and artifacts are recorded as in a real run.
     """
-    from prefect.settings import (
-        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
-        PREFECT_HOME,
-        PREFECT_LOGGING_LEVEL,
-        PREFECT_SERVER_ANALYTICS_ENABLED,
-        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
-        PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED,
-        PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED,
-        PREFECT_UI_ENABLED,
+    import prefect.settings
+
+    forced, defaults = _prefect_values(settings, lean=lean)
+    return (
+        {getattr(prefect.settings, name): value for name, value in forced.items()},
+        {getattr(prefect.settings, name): value for name, value in defaults.items()},
     )
 
-    forced = {
-        PREFECT_HOME: (settings.data_dir / "simulate" / ".prefect").resolve(),
-        PREFECT_UI_ENABLED: False,
+
+def _prefect_values(settings: Settings, *, lean: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`prefect_settings` by the settings' names (what the API's process gets as variables)."""
+    forced: dict[str, Any] = {
+        "PREFECT_HOME": (settings.data_dir / "simulate" / ".prefect").resolve(),
+        "PREFECT_UI_ENABLED": False,
         # Heartbeats tell a server that a worker's run is still alive; the simulation's
         # runs live in this process and end with it. Each run would also wait up to a
         # second on exit for its heartbeat thread (~0.5 s a run, 10 s a simulation).
-        PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None,
+        "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": None,
     }
     if lean:
-        forced[PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED] = False
-        forced[PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED] = False
-    defaults = {
+        forced["PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED"] = False
+        forced["PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED"] = False
+    defaults: dict[str, Any] = {
         # Its first start migrates a fresh database; on a busy machine that exceeds
         # Prefect's default wait (20 s) and the simulation would fail for nothing.
-        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: 180,
-        PREFECT_SERVER_ANALYTICS_ENABLED: False,
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": 180,
+        "PREFECT_SERVER_ANALYTICS_ENABLED": False,
         # Its report is the simulation's own output: a failed run is a ✗ line with the
         # reason, not Prefect's traceback on the console (the run's logs keep it).
-        PREFECT_LOGGING_LEVEL: "CRITICAL",
+        "PREFECT_LOGGING_LEVEL": "CRITICAL",
     }
     return forced, defaults
+
+
+def api_environment(settings: Settings) -> dict[str, str]:
+    """The environment of the simulation's API process: the lean settings over the user's.
+
+    Built without importing Prefect (over a second of this process's CPU), so that the
+    API starts first thing and the import happens while it starts.
+    """
+
+    def text(value: Any) -> str:
+        return str(value).lower() if isinstance(value, bool) else str(value)
+
+    forced, defaults = _prefect_values(settings, lean=True)
+    return {
+        **{name: text(value) for name, value in defaults.items()},
+        **os.environ,
+        **{name: text(value) for name, value in forced.items() if value is not None},
+        # As Prefect's own ephemeral API (`SubprocessASGIServer`).
+        "PREFECT_UI_ENABLED": "0",
+        "PREFECT__SERVER_EPHEMERAL": "1",
+        "PREFECT__SERVER_FINAL": "1",
+    }
 
 
 @contextmanager
@@ -233,6 +257,7 @@ def isolated(
     *,
     lean: bool = False,
     meanwhile: Callable[[Settings], None] | None = None,
+    api: PrivateApi | None = None,
 ) -> Iterator[Settings]:
     """Within the block, thidua and Prefect use the simulation's settings; its settings.
 
@@ -241,8 +266,8 @@ def isolated(
     `set_settings`; both are restored when the block ends.
 
     With `lean` (`thidua simulate`), Prefect's temporary API is the lean one of
-    `prefect_settings`, started here in its own process (`PrivateApi`) and stopped when
-    the block ends; the previous simulation's files are removed and `meanwhile(sim)`
+    `prefect_settings`, in its own process (`PrivateApi`: `api`, started earlier by the
+    caller, or started here) stopped when the block ends; the previous simulation's files are removed and `meanwhile(sim)`
     runs (recording the plan) while it starts. Without it, Prefect starts its own
     ephemeral API on the first call, as for any run without an API URL.
     """
@@ -255,18 +280,19 @@ def isolated(
         with temporary_settings(
             updates=forced, set_defaults=defaults, restore_defaults={PREFECT_API_URL}
         ):
-            api = PrivateApi() if lean else None
+            if lean and api is None:
+                api = PrivateApi(settings)
             try:
                 sim = sim_settings(settings, code)
                 set_settings(sim)
                 if meanwhile is not None:
                     meanwhile(sim)
-                url = api.wait() if api is not None else None
+                url = api.wait() if lean and api is not None else None
                 with temporary_settings(updates={PREFECT_API_URL: url} if url else {}):
                     setup_logging()  # Prefect configured its logging at import: apply the level
                     yield sim
             finally:
-                if api is not None:
+                if lean and api is not None:
                     api.stop()
     finally:
         set_settings(previous)
@@ -283,28 +309,21 @@ class PrivateApi:
     the simulation goes on with its own work as the API starts.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, settings: Settings) -> None:
+        self.env = api_environment(settings)
         self.port = _free_port()
         self.process = self._spawn()
 
     def _spawn(self) -> subprocess.Popen[bytes]:
-        import prefect
-        from prefect.settings import get_current_settings
-
-        env = {
-            **os.environ,
-            "PREFECT_UI_ENABLED": "0",
-            "PREFECT__SERVER_EPHEMERAL": "1",
-            "PREFECT__SERVER_FINAL": "1",
-            **get_current_settings().to_environment_variables(exclude_unset=True),
-        }
+        spec = importlib.util.find_spec("prefect")  # where it is, without importing it
+        assert spec is not None and spec.origin is not None
         return subprocess.Popen(
             [
                 sys.executable,
                 "-m",
                 "uvicorn",
                 "--app-dir",
-                str(prefect.__module_path__.parent),
+                str(Path(spec.origin).parent.parent),
                 "--factory",
                 "prefect.server.api.server:create_app",
                 "--host",
@@ -316,7 +335,7 @@ class PrivateApi:
                 "--lifespan",
                 "on",
             ],
-            env=env,
+            env=self.env,
         )
 
     @property
@@ -346,6 +365,8 @@ class PrivateApi:
         raise RuntimeError("Prefect API của mô phỏng không khởi động kịp")
 
     def stop(self) -> None:
+        if self.process.poll() is not None:
+            return
         self.process.terminate()
         try:
             self.process.wait(timeout=5)
@@ -399,28 +420,38 @@ def simulate(
     from thidua.campaign.plan import compile_plan
 
     settings = get_settings()
-    tz = ZoneInfo(settings.timezone)
-    plan = compile_plan(loaded.spec, loaded.registry, notice_time=settings.notice_time)
-    out(
-        "Mô phỏng: không gửi tới kênh thật nào. Mọi địa chỉ liên hệ (thư điện tử, Telegram, "
-        "Slack, webhook, MQTT…) được thay bằng hộp thư cục bộ outbox://<đơn vị>.<kênh>."
-    )
-    _warn_unset(loaded, plan, out)
-    actions = list(plan.actions)
-    passed: set[str] = set()
-    if now is not None:
-        p = preview(loaded, plan, now, settings)
-        print_preview(p, out, tz)
-        actions = p.to_run()
-        passed = {a.key for a in p.sync.passed} | p.done
-    with isolated(
-        settings,
-        loaded.code,
-        lean=True,
-        meanwhile=lambda sim: record_plan(sim, loaded, plan, passed),
-    ) as sim:
-        out(f"Mô phỏng {loaded.code}: {len(actions)} hoạt động, {len(plan.participants)} đơn vị.")
-        failed_runs, failed_deliveries = _run_all(loaded, actions, now, sim, verbose, out)
+    # First thing: the private API takes seconds to start, in its own process, while this
+    # one imports Prefect, previews, and records the plan.
+    api = PrivateApi(settings)
+    try:
+        tz = ZoneInfo(settings.timezone)
+        plan = compile_plan(loaded.spec, loaded.registry, notice_time=settings.notice_time)
+        out(
+            "Mô phỏng: không gửi tới kênh thật nào. Mọi địa chỉ liên hệ (thư điện tử, Telegram, "
+            "Slack, webhook, MQTT…) được thay bằng hộp thư cục bộ outbox://<đơn vị>.<kênh>."
+        )
+        _warn_unset(loaded, plan, out)
+        actions = list(plan.actions)
+        passed: set[str] = set()
+        if now is not None:
+            p = preview(loaded, plan, now, settings)
+            print_preview(p, out, tz)
+            actions = p.to_run()
+            passed = {a.key for a in p.sync.passed} | p.done
+        with isolated(
+            settings,
+            loaded.code,
+            lean=True,
+            meanwhile=lambda sim: record_plan(sim, loaded, plan, passed),
+            api=api,
+        ) as sim:
+            out(
+                f"Mô phỏng {loaded.code}: {len(actions)} hoạt động, "
+                f"{len(plan.participants)} đơn vị."
+            )
+            failed_runs, failed_deliveries = _run_all(loaded, actions, now, sim, verbose, out)
+    finally:
+        api.stop()
     out(f"Trạng thái đã ghi vào {sim.state_url}; thư mô phỏng: {sim.outbox_dir}")
     if failed_deliveries or failed_runs:
         out(f"Có {failed_deliveries} lượt gửi lỗi, {failed_runs} hoạt động thất bại.")

@@ -166,3 +166,33 @@ def test_a_process_loads_a_campaign_once_and_again_when_a_source_changes(
     assert third.spec.title == "Đợt thi đua thử nghiệm 2"
     (campaign_dir / "khac.py").write_text("# 12/KH-TEST\n", "utf-8")
     assert loaded_plan(path)[0] is not third
+
+
+def test_the_private_apis_process_gets_the_lean_settings_over_the_users(
+    tmp_path, monkeypatch
+) -> None:
+    """The API is started before Prefect is imported, from variables built by hand: Prefect
+    itself, reading them, must find the simulation's home and the lean services."""
+    import os
+
+    from prefect.settings import Settings as PrefectSettings
+    from thidua.flows.simulate import api_environment
+
+    from thidua.config import Settings
+
+    monkeypatch.setenv("PREFECT_LOGGING_LEVEL", "DEBUG")  # a user's choice, kept
+    monkeypatch.setenv("PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED", "true")  # not this
+    env = api_environment(Settings(data_dir=tmp_path))
+    for name in list(os.environ):
+        if name.startswith("PREFECT_"):
+            monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    seen = PrefectSettings()
+    assert seen.home == (tmp_path / "simulate" / ".prefect").resolve()
+    assert seen.server.services.task_run_recorder.enabled is False
+    assert seen.server.services.event_persister.enabled is False
+    assert seen.server.ui.enabled is False
+    assert seen.server.analytics_enabled is False
+    assert seen.server.ephemeral.startup_timeout_seconds == 180
+    assert seen.logging.level == "DEBUG"
