@@ -475,7 +475,6 @@ def _run_all(
     from thidua.flows.action import run_action
     from thidua.notifications.send import contacts_replaced
 
-    from thidua.store import outbox_rows
     from thidua.store.db import get_engine, session_scope
 
     tz = ZoneInfo(sim.timezone)
@@ -497,17 +496,13 @@ def _run_all(
             )
             with session_scope(store) as session:
                 counts = action_counts(session, loaded.code, action)
-                mine = [
-                    m
-                    for m in outbox_rows.outbox_messages(session, campaign_code=loaded.code)
-                    if m.action_key == action.key
-                ]
+                mine = _outbox_of(session, loaded.code, action.key, whole=verbose)
                 session.expunge_all()
             bad_run = state.is_failed() or state.is_crashed()
             failed_runs += bad_run
             failed_deliveries += counts.failed
             mark = "✗" if bad_run or counts.failed else "–" if state.is_cancelled() else "✓"
-            units = sorted({m.unit_code for m in mine if m.unit_code})
+            units = sorted({m if isinstance(m, str) else m.unit_code for m in mine} - {None})
             out(
                 f"{mark} {_when(action, tz)} · {action.title} → {len(units)} đơn vị "
                 f"({counts.line()})"
@@ -534,6 +529,27 @@ def _run_all(
             if not state.is_completed() and state.message:
                 out(f"    {_reason(state.message)}")
     return failed_runs, failed_deliveries
+
+
+def _outbox_of(session: Any, code: str, action_key: str, *, whole: bool) -> list[Any]:
+    """The outbox of one action: its messages (`whole`) or only their units' codes.
+
+    Only this action's rows, and without their bodies unless they are printed: the
+    whole campaign's outbox, read again after each action, grew with every action.
+    """
+    from sqlmodel import col, select
+
+    from thidua.store.models import OutboxMessage
+
+    mine = (
+        col(OutboxMessage.campaign_code) == code,
+        col(OutboxMessage.action_key) == action_key,
+    )
+    if whole:
+        return list(
+            session.exec(select(OutboxMessage).where(*mine).order_by(col(OutboxMessage.id)))
+        )
+    return list(session.exec(select(OutboxMessage.unit_code).where(*mine)))
 
 
 def _reason(message: str) -> str:
