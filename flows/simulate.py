@@ -13,6 +13,7 @@ then simulates only what that deploy would still run.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import re
@@ -396,6 +397,18 @@ def record_plan(sim: Settings, loaded: LoadedCampaign, plan: Plan, passed: set[s
             )
 
 
+def _prepare(sim: Settings, loaded: LoadedCampaign, plan: Plan, passed: set[str]) -> None:
+    """What the runs need first, done while the private API starts (seconds under load)."""
+    record_plan(sim, loaded, plan, passed)
+    import thidua.flows.action  # noqa: F401  # the flow, its tasks and their imports (~1 s)
+    from thidua.tasks.actions import loaded_plan
+
+    # The campaign as each run loads it (kept for the process). A file that no longer
+    # loads is each run's failure to report, as without this.
+    with contextlib.suppress(Exception):
+        loaded_plan(loaded.path)
+
+
 def _send_time(loaded: LoadedCampaign, action: Action, clock: datetime, tz: ZoneInfo) -> datetime:
     """When a run starting at `clock` sends: the rule of the action flow (working hours)."""
     from thidua.dates.hours import next_send_time
@@ -442,7 +455,7 @@ def simulate(
             settings,
             loaded.code,
             lean=True,
-            meanwhile=lambda sim: record_plan(sim, loaded, plan, passed),
+            meanwhile=lambda sim: _prepare(sim, loaded, plan, passed),
             api=api,
         ) as sim:
             out(
