@@ -13,15 +13,21 @@ then simulates only what that deploy would still run.
 
 from __future__ import annotations
 
-import contextvars
+import contextlib
+import importlib.util
+import os
 import re
 import shutil
+import socket
+import subprocess
+import sys
 import textwrap
-import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -179,9 +185,9 @@ def prefect_settings(
 ) -> tuple[dict[Any, Any], dict[Any, Any]]:
     """Prefect's settings for a simulation: (forced, defaults the user's environment may override).
 
-    A private, temporary Prefect API (no API URL: Prefect starts its ephemeral server),
-    so the simulation never touches the real server. Its home outlives one simulation
-    so the next one skips the database migrations (~8 s); no UI is needed for it.
+    A private, temporary Prefect API (not the configured API URL), so the simulation
+    never touches the real server. Its home outlives one simulation so the next one
+    skips the database migrations (~8 s); no UI is needed for it.
 
     `lean` (`thidua simulate`): the API records no task runs and keeps no event history.
     Nothing reads them (the simulation reports from its store, the API has no UI and
@@ -189,52 +195,82 @@ def prefect_settings(
     runs need. The tasks still run through Prefect's task engine (states, retries,
     hooks); flow runs, their states, logs and artifacts are recorded as in a real run.
     """
-    from prefect.settings import (
-        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
-        PREFECT_HOME,
-        PREFECT_LOGGING_LEVEL,
-        PREFECT_SERVER_ANALYTICS_ENABLED,
-        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
-        PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED,
-        PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED,
-        PREFECT_UI_ENABLED,
+    import prefect.settings
+
+    forced, defaults = _prefect_values(settings, lean=lean)
+    return (
+        {getattr(prefect.settings, name): value for name, value in forced.items()},
+        {getattr(prefect.settings, name): value for name, value in defaults.items()},
     )
 
-    forced = {
-        PREFECT_HOME: (settings.data_dir / "simulate" / ".prefect").resolve(),
-        PREFECT_UI_ENABLED: False,
+
+def _prefect_values(settings: Settings, *, lean: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`prefect_settings` by the settings' names (what the API's process gets as variables)."""
+    forced: dict[str, Any] = {
+        "PREFECT_HOME": (settings.data_dir / "simulate" / ".prefect").resolve(),
+        "PREFECT_UI_ENABLED": False,
         # Heartbeats tell a server that a worker's run is still alive; the simulation's
         # runs live in this process and end with it. Each run would also wait up to a
         # second on exit for its heartbeat thread (~0.5 s a run, 10 s a simulation).
-        PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None,
+        "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": None,
     }
     if lean:
-        forced[PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED] = False
-        forced[PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED] = False
-    defaults = {
+        forced["PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED"] = False
+        forced["PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED"] = False
+    defaults: dict[str, Any] = {
         # Its first start migrates a fresh database; on a busy machine that exceeds
         # Prefect's default wait (20 s) and the simulation would fail for nothing.
-        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: 180,
-        PREFECT_SERVER_ANALYTICS_ENABLED: False,
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": 180,
+        "PREFECT_SERVER_ANALYTICS_ENABLED": False,
         # Its report is the simulation's own output: a failed run is a ✗ line with the
         # reason, not Prefect's traceback on the console (the run's logs keep it).
-        PREFECT_LOGGING_LEVEL: "CRITICAL",
+        "PREFECT_LOGGING_LEVEL": "CRITICAL",
     }
     return forced, defaults
 
 
+def api_environment(settings: Settings) -> dict[str, str]:
+    """The environment of the simulation's API process: the lean settings over the user's.
+
+    Built without importing Prefect (over a second of this process's CPU), so that the
+    API starts first thing and the import happens while it starts.
+    """
+
+    def text(value: Any) -> str:
+        return str(value).lower() if isinstance(value, bool) else str(value)
+
+    forced, defaults = _prefect_values(settings, lean=True)
+    return {
+        **{name: text(value) for name, value in defaults.items()},
+        **os.environ,
+        **{name: text(value) for name, value in forced.items() if value is not None},
+        # As Prefect's own ephemeral API (`SubprocessASGIServer`).
+        "PREFECT_UI_ENABLED": "0",
+        "PREFECT__SERVER_EPHEMERAL": "1",
+        "PREFECT__SERVER_FINAL": "1",
+    }
+
+
 @contextmanager
-def isolated(settings: Settings, code: str, *, lean: bool = False) -> Iterator[Settings]:
+def isolated(
+    settings: Settings,
+    code: str,
+    *,
+    lean: bool = False,
+    meanwhile: Callable[[Settings], None] | None = None,
+    api: PrivateApi | None = None,
+) -> Iterator[Settings]:
     """Within the block, thidua and Prefect use the simulation's settings; its settings.
 
     Nothing is written to the process environment: Prefect gets its settings through
-    its settings context (which the ephemeral server's process inherits), thidua
-    through `set_settings`; both are restored when the block ends.
+    its settings context (which the API's process inherits), thidua through
+    `set_settings`; both are restored when the block ends.
 
     With `lean` (`thidua simulate`), Prefect's temporary API is the lean one of
-    `prefect_settings`, and starts in the background while the previous simulation's
-    files are removed: it is up when the block begins (its start is seconds of
-    another process's work on which nothing here depends).
+    `prefect_settings`, in its own process (`PrivateApi`: `api`, started earlier by the
+    caller, or started here) stopped when the block ends; the previous simulation's files are removed and `meanwhile(sim)`
+    runs (recording the plan) while it starts. Without it, Prefect starts its own
+    ephemeral API on the first call, as for any run without an API URL.
     """
     from prefect.logging.configuration import setup_logging
     from prefect.settings import PREFECT_API_URL, temporary_settings
@@ -245,39 +281,105 @@ def isolated(settings: Settings, code: str, *, lean: bool = False) -> Iterator[S
         with temporary_settings(
             updates=forced, set_defaults=defaults, restore_defaults={PREFECT_API_URL}
         ):
-            api = _start_api() if lean else None
+            if lean and api is None:
+                api = PrivateApi(settings)
             try:
                 sim = sim_settings(settings, code)
+                set_settings(sim)
+                if meanwhile is not None:
+                    meanwhile(sim)
+                url = api.wait() if lean and api is not None else None
+                with temporary_settings(updates={PREFECT_API_URL: url} if url else {}):
+                    setup_logging()  # Prefect configured its logging at import: apply the level
+                    yield sim
             finally:
-                if api is not None:
-                    api.join()
-            set_settings(sim)
-            setup_logging()  # Prefect configured its logging at import: apply the level
-            yield sim
+                if lean and api is not None:
+                    api.stop()
     finally:
         set_settings(previous)
         setup_logging()
 
 
-def _start_api() -> threading.Thread:
-    """Start Prefect's temporary API (the current settings') in a thread; join it to wait.
+class PrivateApi:
+    """Prefect's API for one simulation, in a process of its own started at once.
 
-    `get_client` is how Prefect itself starts it on a run's first call; the client made
-    here is never opened, the server it started is the one every run then uses.
+    The process is the one Prefect's ephemeral mode runs (uvicorn serving
+    `prefect.server.api.server:create_app`, same environment), started here rather
+    than by the first client: that client would first import the whole server module
+    (~2.8 s of this process's CPU, only to start it) and then wait for it, while here
+    the simulation goes on with its own work as the API starts.
     """
-    from prefect.client.orchestration import get_client
 
-    def start() -> None:
-        try:
-            get_client(sync_client=True)
-        except Exception:  # the first run starts it again, and reports why it cannot
+    def __init__(self, settings: Settings) -> None:
+        self.env = api_environment(settings)
+        self.port = _free_port()
+        self.process = self._spawn()
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        spec = importlib.util.find_spec("prefect")  # where it is, without importing it
+        assert spec is not None and spec.origin is not None
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--app-dir",
+                str(Path(spec.origin).parent.parent),
+                "--factory",
+                "prefect.server.api.server:create_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "error",
+                "--lifespan",
+                "on",
+            ],
+            env=self.env,
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api"
+
+    def wait(self) -> str:
+        """The API's URL once it answers; RuntimeError when it cannot start."""
+        import httpx
+        from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
+
+        deadline = time.monotonic() + PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()
+        with httpx.Client() as client:
+            while time.monotonic() < deadline:
+                code = self.process.poll()
+                if code == 3:  # uvicorn could not bind: the port was taken meanwhile
+                    self.port = _free_port()
+                    self.process = self._spawn()
+                elif code is not None:
+                    raise RuntimeError(f"Prefect API của mô phỏng dừng khi khởi động (mã {code})")
+                try:
+                    if client.get(f"{self.url}/health").status_code == 200:
+                        return self.url
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.1)
+        raise RuntimeError("Prefect API của mô phỏng không khởi động kịp")
+
+    def stop(self) -> None:
+        if self.process.poll() is not None:
             return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
-    # The thread must see the simulation's Prefect settings (home, no API URL).
-    context = contextvars.copy_context()
-    thread = threading.Thread(target=context.run, args=(start,), daemon=True)
-    thread.start()
-    return thread
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def record_plan(sim: Settings, loaded: LoadedCampaign, plan: Plan, passed: set[str]) -> None:
@@ -293,6 +395,18 @@ def record_plan(sim: Settings, loaded: LoadedCampaign, plan: Plan, passed: set[s
                 action,
                 status="passed" if action.key in passed else "scheduled",
             )
+
+
+def _prepare(sim: Settings, loaded: LoadedCampaign, plan: Plan, passed: set[str]) -> None:
+    """What the runs need first, done while the private API starts (seconds under load)."""
+    record_plan(sim, loaded, plan, passed)
+    import thidua.flows.action  # noqa: F401  # the flow, its tasks and their imports (~1 s)
+    from thidua.tasks.actions import loaded_plan
+
+    # The campaign as each run loads it (kept for the process). A file that no longer
+    # loads is each run's failure to report, as without this.
+    with contextlib.suppress(Exception):
+        loaded_plan(loaded.path)
 
 
 def _send_time(loaded: LoadedCampaign, action: Action, clock: datetime, tz: ZoneInfo) -> datetime:
@@ -319,24 +433,38 @@ def simulate(
     from thidua.campaign.plan import compile_plan
 
     settings = get_settings()
-    tz = ZoneInfo(settings.timezone)
-    plan = compile_plan(loaded.spec, loaded.registry, notice_time=settings.notice_time)
-    out(
-        "Mô phỏng: không gửi tới kênh thật nào. Mọi địa chỉ liên hệ (thư điện tử, Telegram, "
-        "Slack, webhook, MQTT…) được thay bằng hộp thư cục bộ outbox://<đơn vị>.<kênh>."
-    )
-    _warn_unset(loaded, plan, out)
-    actions = list(plan.actions)
-    passed: set[str] = set()
-    if now is not None:
-        p = preview(loaded, plan, now, settings)
-        print_preview(p, out, tz)
-        actions = p.to_run()
-        passed = {a.key for a in p.sync.passed} | p.done
-    with isolated(settings, loaded.code, lean=True) as sim:
-        record_plan(sim, loaded, plan, passed)
-        out(f"Mô phỏng {loaded.code}: {len(actions)} hoạt động, {len(plan.participants)} đơn vị.")
-        failed_runs, failed_deliveries = _run_all(loaded, actions, now, sim, verbose, out)
+    # First thing: the private API takes seconds to start, in its own process, while this
+    # one imports Prefect, previews, and records the plan.
+    api = PrivateApi(settings)
+    try:
+        tz = ZoneInfo(settings.timezone)
+        plan = compile_plan(loaded.spec, loaded.registry, notice_time=settings.notice_time)
+        out(
+            "Mô phỏng: không gửi tới kênh thật nào. Mọi địa chỉ liên hệ (thư điện tử, Telegram, "
+            "Slack, webhook, MQTT…) được thay bằng hộp thư cục bộ outbox://<đơn vị>.<kênh>."
+        )
+        _warn_unset(loaded, plan, out)
+        actions = list(plan.actions)
+        passed: set[str] = set()
+        if now is not None:
+            p = preview(loaded, plan, now, settings)
+            print_preview(p, out, tz)
+            actions = p.to_run()
+            passed = {a.key for a in p.sync.passed} | p.done
+        with isolated(
+            settings,
+            loaded.code,
+            lean=True,
+            meanwhile=lambda sim: _prepare(sim, loaded, plan, passed),
+            api=api,
+        ) as sim:
+            out(
+                f"Mô phỏng {loaded.code}: {len(actions)} hoạt động, "
+                f"{len(plan.participants)} đơn vị."
+            )
+            failed_runs, failed_deliveries = _run_all(loaded, actions, now, sim, verbose, out)
+    finally:
+        api.stop()
     out(f"Trạng thái đã ghi vào {sim.state_url}; thư mô phỏng: {sim.outbox_dir}")
     if failed_deliveries or failed_runs:
         out(f"Có {failed_deliveries} lượt gửi lỗi, {failed_runs} hoạt động thất bại.")
@@ -360,7 +488,6 @@ def _run_all(
     from thidua.flows.action import run_action
     from thidua.notifications.send import contacts_replaced
 
-    from thidua.store import outbox_rows
     from thidua.store.db import get_engine, session_scope
 
     tz = ZoneInfo(sim.timezone)
@@ -382,17 +509,13 @@ def _run_all(
             )
             with session_scope(store) as session:
                 counts = action_counts(session, loaded.code, action)
-                mine = [
-                    m
-                    for m in outbox_rows.outbox_messages(session, campaign_code=loaded.code)
-                    if m.action_key == action.key
-                ]
+                mine = _outbox_of(session, loaded.code, action.key, whole=verbose)
                 session.expunge_all()
             bad_run = state.is_failed() or state.is_crashed()
             failed_runs += bad_run
             failed_deliveries += counts.failed
             mark = "✗" if bad_run or counts.failed else "–" if state.is_cancelled() else "✓"
-            units = sorted({m.unit_code for m in mine if m.unit_code})
+            units = sorted({m if isinstance(m, str) else m.unit_code for m in mine} - {None})
             out(
                 f"{mark} {_when(action, tz)} · {action.title} → {len(units)} đơn vị "
                 f"({counts.line()})"
@@ -419,6 +542,27 @@ def _run_all(
             if not state.is_completed() and state.message:
                 out(f"    {_reason(state.message)}")
     return failed_runs, failed_deliveries
+
+
+def _outbox_of(session: Any, code: str, action_key: str, *, whole: bool) -> list[Any]:
+    """The outbox of one action: its messages (`whole`) or only their units' codes.
+
+    Only this action's rows, and without their bodies unless they are printed: the
+    whole campaign's outbox, read again after each action, grew with every action.
+    """
+    from sqlmodel import col, select
+
+    from thidua.store.models import OutboxMessage
+
+    mine = (
+        col(OutboxMessage.campaign_code) == code,
+        col(OutboxMessage.action_key) == action_key,
+    )
+    if whole:
+        return list(
+            session.exec(select(OutboxMessage).where(*mine).order_by(col(OutboxMessage.id)))
+        )
+    return list(session.exec(select(OutboxMessage.unit_code).where(*mine)))
 
 
 def _reason(message: str) -> str:

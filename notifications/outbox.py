@@ -7,17 +7,20 @@ admin can read exactly what each unit received (open the .eml in any mail client
 
 from __future__ import annotations
 
+import os
 import re
+import threading
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from thidua.notifications import mime
 from thidua.notifications.render import Message
 
 from thidua.config import get_settings
+from thidua.delivery.recorder import Recorder
 from thidua.store import outbox_rows
-from thidua.store.db import session_scope
 
 SCHEME = "outbox"
 MAILBOX = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
@@ -36,6 +39,8 @@ def write_outbox(
     """Store one message for `mailbox` (an .eml file and a store row); return the file.
 
     `files` (name, content, MIME type) replace reading `message.attachments` from disk.
+    The row is committed when this returns (the delivery's "sent" may then be recorded),
+    in a group commit with the rows of the other sender threads (`_rows`).
     """
     if not MAILBOX.match(mailbox):
         raise ValueError(f"hộp thư outbox không hợp lệ: “{mailbox}”")
@@ -62,9 +67,11 @@ def write_outbox(
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{sent:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}.eml"
     path.write_bytes(data)
-    with session_scope() as session:
-        outbox_rows.add_outbox_message(
+    state_url = get_settings().state_url
+    _rows().write(
+        lambda session: _add_row(
             session,
+            state_url,
             mailbox=mailbox,
             subject=message.subject,
             body_text=message.text,
@@ -74,4 +81,31 @@ def write_outbox(
             action_key=action_key,
             eml_path=str(path),
         )
+    )
     return path
+
+
+def _add_row(session: Any, state_url: str, **row: Any) -> None:
+    """Add the outbox row, in the store the writer saw (settings change only between runs)."""
+    if get_settings().state_url != state_url:
+        raise RuntimeError("the state store changed while an outbox row waited for its commit")
+    outbox_rows.add_outbox_message(session, **row)
+
+
+_lock = threading.Lock()
+_writer: tuple[int, Recorder] | None = None
+
+
+def _rows() -> Recorder:
+    """The process's writer of outbox rows: one thread, several rows to a commit.
+
+    Each sender thread used to commit its own row (one flush to disk a message, and
+    the threads queued on SQLite's write lock); the writer commits the rows queued
+    meanwhile together and each caller still waits until its own row is committed.
+    One per process (made again in a forked child, whose copy has no thread).
+    """
+    global _writer
+    with _lock:
+        if _writer is None or _writer[0] != os.getpid():
+            _writer = (os.getpid(), Recorder())
+        return _writer[1]

@@ -223,6 +223,38 @@ def test_the_outbox_through_apprise_notify_keeps_the_url_context() -> None:
     assert str(mail["Subject"]) == "Thông báo"
 
 
+def test_concurrent_outbox_rows_are_committed_together_each_before_its_send_returns() -> None:
+    """Sender threads share commits (one flush to disk for several rows), and each row is in
+    the store when its `send` returns: the delivery's "sent" never precedes its outbox row."""
+    from sqlalchemy import event
+
+    from thidua.store import outbox_rows
+    from thidua.store.db import get_engine, session_scope
+
+    engine = get_engine()
+    writer_commits: list[str] = []
+
+    def count(_connection: object) -> None:
+        if threading.current_thread().name == "thidua-recorder":
+            writer_commits.append("commit")
+
+    def one(i: int) -> bool:
+        assert send(f"outbox://dv-{i}", NOTICE, context={"unit": f"DV-{i}"}).ok
+        with session_scope() as session:
+            return len(outbox_rows.outbox_messages(session, mailbox=f"dv-{i}")) == 1
+
+    event.listen(engine, "commit", count)
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            found = list(pool.map(one, range(64)))
+    finally:
+        event.remove(engine, "commit", count)
+    assert found == [True] * 64
+    assert 0 < len(writer_commits) < 64
+    for i in range(64):
+        assert len(list((get_settings().outbox_dir / f"dv-{i}").glob("*.eml"))) == 1
+
+
 # --- the message builder -----------------------------------------------------------------
 
 

@@ -143,3 +143,56 @@ def test_the_simulations_prefect_api_is_lean_only_for_thidua_simulate(tmp_path) 
     assert lean[PREFECT_FLOWS_HEARTBEAT_FREQUENCY] is None
     assert plain[PREFECT_FLOWS_HEARTBEAT_FREQUENCY] is None
     assert {k: v for k, v in lean.items() if k in plain} == plain
+
+
+def test_a_process_loads_a_campaign_once_and_again_when_a_source_changes(
+    write_campaign, campaign_dir
+) -> None:
+    """Each action run used to load its campaign file again (~70 ms in the sandbox); a
+    simulation or worker now loads it once, and again when the file, its registry or a
+    campaign file beside it (a child's parent) changes, even within the clock's tick."""
+    from thidua.tasks.actions import loaded_plan
+
+    path = write_campaign()
+    first, plan = loaded_plan(path)
+    assert loaded_plan(path) == (first, plan) and loaded_plan(path)[0] is first
+    registry = campaign_dir / "units.yaml"
+    # Same size in bytes ("ộ" and "ớ" are 3 bytes each), likely the same modification time.
+    registry.write_text(registry.read_text("utf-8").replace("xã Một", "xã Mới"), "utf-8")
+    second, _ = loaded_plan(path)
+    assert second is not first and second.registry.unit("XA-1").name == "UBND xã Mới"
+    path.write_text(path.read_text("utf-8").replace("thử nghiệm", "thử nghiệm 2"), "utf-8")
+    third, _ = loaded_plan(path)
+    assert third.spec.title == "Đợt thi đua thử nghiệm 2"
+    (campaign_dir / "khac.py").write_text("# 12/KH-TEST\n", "utf-8")
+    assert loaded_plan(path)[0] is not third
+
+
+def test_the_private_apis_process_gets_the_lean_settings_over_the_users(
+    tmp_path, monkeypatch
+) -> None:
+    """The API is started before Prefect is imported, from variables built by hand: Prefect
+    itself, reading them, must find the simulation's home and the lean services."""
+    import os
+
+    from prefect.settings import Settings as PrefectSettings
+    from thidua.flows.simulate import api_environment
+
+    from thidua.config import Settings
+
+    monkeypatch.setenv("PREFECT_LOGGING_LEVEL", "DEBUG")  # a user's choice, kept
+    monkeypatch.setenv("PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED", "true")  # not this
+    env = api_environment(Settings(data_dir=tmp_path))
+    for name in list(os.environ):
+        if name.startswith("PREFECT_"):
+            monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    seen = PrefectSettings()
+    assert seen.home == (tmp_path / "simulate" / ".prefect").resolve()
+    assert seen.server.services.task_run_recorder.enabled is False
+    assert seen.server.services.event_persister.enabled is False
+    assert seen.server.ui.enabled is False
+    assert seen.server.analytics_enabled is False
+    assert seen.server.ephemeral.startup_timeout_seconds == 180
+    assert seen.logging.level == "DEBUG"
