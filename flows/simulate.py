@@ -312,6 +312,9 @@ class PrivateApi:
 
     def __init__(self, settings: Settings) -> None:
         self.env = api_environment(settings)
+        # Prefect creates its home without parents: on a fresh data dir the API process
+        # would race this one creating data_dir/simulate/, lose, and find no database.
+        Path(self.env["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
         self.port = _free_port()
         self.process = self._spawn()
 

@@ -196,3 +196,19 @@ def test_the_private_apis_process_gets_the_lean_settings_over_the_users(
     assert seen.server.analytics_enabled is False
     assert seen.server.ephemeral.startup_timeout_seconds == 180
     assert seen.logging.level == "DEBUG"
+
+
+def test_the_private_api_finds_its_home_on_a_fresh_data_dir(tmp_path) -> None:
+    """Prefect creates its home without parents: the simulation creates it before the API
+    process starts, or on a fresh data dir the API would race `simulate/` into existence,
+    lose, and start without a database (a traceback, a retried start)."""
+    from thidua.flows.simulate import PrivateApi
+
+    from thidua.config import Settings
+
+    api = PrivateApi(Settings(data_dir=tmp_path / "moi"))
+    try:
+        assert (tmp_path / "moi" / "simulate" / ".prefect").is_dir()
+        assert api.wait().startswith("http://127.0.0.1:")
+    finally:
+        api.stop()
