@@ -12,6 +12,7 @@ import in the process.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -115,12 +116,10 @@ def server_workers(settings: Settings, database_url: str) -> int:
             f"PREFECT_REDIS_MESSAGING_PORT và gói prefect-redis; xem docs/production.md) — "
             f"hoặc để THIDUA_PREFECT_SERVER_WORKERS = 1"
         )
-    try:
-        import prefect_redis  # noqa: F401  (the modules named above live there)
-    except ImportError:
+    if importlib.util.find_spec("prefect_redis") is None:  # the modules named above
         raise SettingsError(
             f"{given} cần gói prefect-redis (pip install prefect-redis) để Prefect dùng Redis"
-        ) from None
+        )
     return workers
 
 
