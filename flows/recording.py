@@ -21,8 +21,12 @@ if TYPE_CHECKING:
     from thidua.campaign.plan import Action
 
 
-def record_campaign(session: Session, loaded: LoadedCampaign) -> str:
-    """Upsert the campaign and its units; return its status (active, paused, cancelled)."""
+def record_campaign(session: Session, loaded: LoadedCampaign, *, units: bool = True) -> str:
+    """Upsert the campaign and its units; return its status (active, paused, cancelled).
+
+    `units=False`: the registry's units are already written (a deploy of many campaigns
+    on one registry writes them once); only the campaign and its members are.
+    """
     spec = loaded.spec
     record = campaign_rows.upsert_campaign(
         session,
@@ -38,7 +42,7 @@ def record_campaign(session: Session, loaded: LoadedCampaign) -> str:
     campaign_rows.sync_units(
         session,
         campaign_code=spec.code,
-        units=list(loaded.registry),
+        units=list(loaded.registry) if units else [],
         participants=participants(spec, loaded.registry),
         organizer=spec.organizer,
     )

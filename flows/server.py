@@ -2,13 +2,17 @@
 
 The server keeps its database under the data dir (`.thidua/prefect/`), or on
 PostgreSQL when `THIDUA_PREFECT_DATABASE_URL` is set, so scheduled runs survive a
-restart of `thidua serve`. Prefect settings are environment variables read when
+restart of `thidua serve`. With `THIDUA_PREFECT_SERVER_WORKERS` > 1 its API runs in that
+many processes (`prefect server start --workers N`) and Prefect's background services
+in one more (`prefect server services start`), as Prefect documents for several
+workers: PostgreSQL and Redis only. Prefect settings are environment variables read when
 Prefect is first imported, so `configure_prefect` must run before any Prefect
 import in the process.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -21,6 +25,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 from thidua.config import SERVE_FILE, Settings, served_api_url
 from thidua.errors import SettingsError, ThiduaError, quote
@@ -31,6 +36,22 @@ _PLAIN_PG = ("postgresql://", "postgres://")
 # The last exception line of a traceback in the server log, e.g.
 # "asyncpg.exceptions.InvalidCatalogNameError: database "x" does not exist".
 _EXCEPTION_LINE = re.compile(r"^(?:\w+\.)*(\w*(?:Error|Exception|error)): (.+)$")
+#: Prefect settings that must leave their in-memory default before the API runs in several
+#: processes (prefect.cli._server_utils._validate_multi_worker): the processes share
+#: events, their ordering and concurrency leases through Redis. Setting → (Prefect's
+#: settings path, the value that uses Redis).
+MULTI_WORKER_REDIS = {
+    "PREFECT_MESSAGING_BROKER": ("server.events.messaging_broker", "prefect_redis.messaging"),
+    "PREFECT_MESSAGING_CACHE": ("server.events.messaging_cache", "prefect_redis.messaging"),
+    "PREFECT_SERVER_EVENTS_CAUSAL_ORDERING": (
+        "server.events.causal_ordering",
+        "prefect_redis.ordering",
+    ),
+    "PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE": (
+        "server.concurrency.lease_storage",
+        "prefect_redis.lease_storage",
+    ),
+}
 
 
 def configure_prefect(settings: Settings) -> None:
@@ -65,6 +86,56 @@ def prefect_database_url(settings: Settings) -> str:
         f"máy chủ Prefect cần PostgreSQL qua asyncpg, dạng "
         f"{PREFECT_PG_SCHEME}://người_dùng:mật_khẩu@máy:5432/tên_csdl"
     )
+
+
+def server_workers(settings: Settings, database_url: str) -> int:
+    """The API processes the local server runs; refused where Prefect does not support them.
+
+    Prefect runs several API workers only on PostgreSQL (SQLite takes one writer), and
+    only with Redis carrying events between them; its own refusal would be an English
+    line in the server log, so the same rules are checked here, first.
+    """
+    workers = settings.prefect_server_workers
+    given = f"THIDUA_PREFECT_SERVER_WORKERS = {workers}"
+    if workers < 1:
+        raise SettingsError(f"{given} không hợp lệ: cần ít nhất 1 tiến trình")
+    if workers == 1:
+        return 1
+    if not database_url.startswith(f"{PREFECT_PG_SCHEME}://"):
+        raise SettingsError(
+            f"{given} không dùng được khi máy chủ Prefect chạy trên SQLite: nhiều tiến trình "
+            f"API chỉ chạy được trên PostgreSQL. Đặt THIDUA_PREFECT_DATABASE_URL "
+            f"({PREFECT_PG_SCHEME}://…) hoặc để THIDUA_PREFECT_SERVER_WORKERS = 1"
+        )
+    missing = _redis_settings_missing()
+    if missing:
+        wanted = ", ".join(f"{name}={MULTI_WORKER_REDIS[name][1]}" for name in missing)
+        raise SettingsError(
+            f"{given} cần Redis: các tiến trình API của Prefect trao đổi sự kiện qua Redis, "
+            f"nhưng chưa đặt {wanted} (cùng PREFECT_REDIS_MESSAGING_HOST, "
+            f"PREFECT_REDIS_MESSAGING_PORT và gói prefect-redis; xem docs/production.md) — "
+            f"hoặc để THIDUA_PREFECT_SERVER_WORKERS = 1"
+        )
+    if importlib.util.find_spec("prefect_redis") is None:  # the modules named above
+        raise SettingsError(
+            f"{given} cần gói prefect-redis (pip install prefect-redis) để Prefect dùng Redis"
+        )
+    return workers
+
+
+def _redis_settings_missing() -> list[str]:
+    """Which of MULTI_WORKER_REDIS still hold Prefect's in-memory default (env and profile)."""
+    from prefect.settings import Settings as PrefectSettings
+
+    current: object = PrefectSettings()  # read now: the environment the server will get
+    missing = []
+    for name, (path, _) in MULTI_WORKER_REDIS.items():
+        value = current
+        for part in path.split("."):
+            value = getattr(value, part)
+        if str(value).endswith(".memory"):
+            missing.append(name)
+    return missing
 
 
 def healthy(api_url: str, timeout: float = 1.0) -> bool:
@@ -115,9 +186,29 @@ class LocalServer:
         self.settings = settings
         self.wait = wait
         self.process: subprocess.Popen[bytes] | None = None
+        #: Prefect's background services, a process of their own beside several API workers.
+        self.services: subprocess.Popen[bytes] | None = None
         self.log_path = (settings.data_dir / "prefect" / "server.log").resolve()
         self.database_url = prefect_database_url(settings)
+        self.workers = server_workers(settings, self.database_url)
         self._log_start = 0
+
+    def commands(self) -> list[list[str]]:
+        """What starting this server runs: with several API workers, the database migration
+        first (to its end), then the API (and UI), then Prefect's services beside it."""
+        prefect = [sys.executable, "-m", "prefect", "server"]
+        api = [*prefect, "start", "--host", "127.0.0.1", "--port", str(self.settings.ui_port)]
+        if self.workers == 1:
+            return [api]  # it migrates the database and runs the services itself
+        # Several workers would each migrate a new database at once and collide (a
+        # duplicate key in PostgreSQL's catalog, measured): one migration runs first.
+        # With --workers > 1 Prefect's API processes run no services (late runs, event
+        # persister, triggers...): they run once, in a process of their own.
+        return [
+            [*prefect, "database", "upgrade", "--yes"],
+            [*api, "--workers", str(self.workers)],
+            [*prefect, "services", "start"],
+        ]
 
     @property
     def database(self) -> str:
@@ -148,32 +239,30 @@ class LocalServer:
         }
         if self.database_url:
             env["PREFECT_API_DATABASE_CONNECTION_URL"] = self.database_url
+        commands = self.commands()
+        migration = commands.pop(0) if self.workers > 1 else None
+        server, services = commands[0], commands[1:]
         with self.log_path.open("ab") as log:
             self._log_start = log.tell()  # the failure report reads only this start's lines
-            self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "prefect",
-                    "server",
-                    "start",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(self.settings.ui_port),
-                ],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + self.wait
-        while time.monotonic() < deadline:
-            if healthy(api):
-                return self
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.5)
+            migrated = migration is None or self._migrate(migration, env, log)
+            if migration is not None:
+                # Done once above: several workers migrating a new database at once collide.
+                env["PREFECT_SERVER_DATABASE_MIGRATE_ON_START"] = "false"
+                # So do their registrations of Prefect's block types (a duplicate slug, and
+                # uvicorn stops every worker, measured); thidua uses no Prefect block, and a
+                # start with one worker registers them (docs/production.md).
+                env["PREFECT_SERVER_REGISTER_BLOCKS_ON_START"] = "false"
+            self.process = _start(server, env, log) if migrated else None
+            deadline = time.monotonic() + self.wait
+            while self.process is not None and time.monotonic() < deadline:
+                if healthy(api):
+                    # The services start once the API answers, on a migrated database.
+                    for command in services:
+                        self.services = _start(command, env, log)
+                    return self
+                if self.process.poll() is not None:
+                    break
+                time.sleep(0.5)
         tail = self._log_tail()
         self.stop()
         reason = _database_failure(tail) if self.database_url else None
@@ -188,19 +277,30 @@ class LocalServer:
             f"máy chủ Prefect không khởi động được (nhật ký: {self.log_path}):\n{tail}"
         )
 
+    def _migrate(self, command: list[str], env: dict[str, str], log: IO[bytes]) -> bool:
+        """Run Prefect's database migration to its end; False when it failed."""
+        try:
+            done = subprocess.run(
+                command, env=env, stdout=log, stderr=subprocess.STDOUT, timeout=self.wait
+            )
+        except subprocess.TimeoutExpired:
+            return False
+        return done.returncode == 0
+
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
     def stop(self) -> None:
         """Stop the server if we started it; its database keeps every scheduled run."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+        for process in (self.process, self.services):
+            if process is None or process.poll() is not None:
+                continue
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
 
     def _log_tail(self, lines: int = 15) -> str:
         """The last lines this start wrote to the log, the database password masked."""
@@ -212,6 +312,13 @@ class LocalServer:
             return ""
         text = _mask_password(text, self.database_url)
         return "\n".join(text.splitlines()[-lines:])
+
+
+def _start(command: list[str], env: dict[str, str], log: IO[bytes]) -> subprocess.Popen[bytes]:
+    """One of the server's processes, in a session of its own (stopped with its children)."""
+    return subprocess.Popen(
+        command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
 
 
 def _mask_password(text: str, url: str) -> str:

@@ -103,3 +103,40 @@ def test_member_counts_count_participants_and_the_organizer() -> None:
 def test_a_row_with_an_unknown_status_is_refused() -> None:
     with session_scope() as session, pytest.raises(ValueError):
         campaign_batch.insert_actions(session, [_row("1/KH", "a", "bogus", None)])
+
+
+def test_a_registry_is_written_once_per_deploy_and_every_campaign_gets_its_members(
+    write_campaign, campaign_dir
+) -> None:
+    from sqlmodel import select
+    from thidua.flows import deploy
+
+    from thidua.campaign.loading import load_campaigns
+    from thidua.store.models import UnitRecord
+
+    from .conftest import BASE_CAMPAIGN
+
+    files = [
+        write_campaign(text=BASE_CAMPAIGN.format(milestones="", extra="").replace(
+            "12/KH-TEST", f"{i}/KH-TEST"), name=f"c{i}.py")
+        for i in (1, 2, 3)
+    ]  # fmt: skip
+    registries: set[tuple[str, str]] = set()
+    prepared = deploy._prepare(list(load_campaigns(files)), registries)
+    assert [c.status for c in prepared] == ["active"] * 3
+    assert len(registries) == 1  # one registry file, written once
+    with session_scope() as session:
+        counts = campaign_batch.member_counts(session, ["1/KH-TEST", "2/KH-TEST", "3/KH-TEST"])
+        names = {u.code: u.name for u in session.exec(select(UnitRecord))}
+    # Khối A and Cụm xã: SO-A, SO-B, XA-1, XA-2; + the organizer's row: for every campaign.
+    assert counts == {"1/KH-TEST": 5, "2/KH-TEST": 5, "3/KH-TEST": 5}
+    assert names["XA-2"] == "UBND xã Hai" and names["BTDKT"] == "Ban Thi đua - Khen thưởng"
+
+    # The registry edited: the next deploy (a new set) writes its units again.
+    registry = campaign_dir / "units.yaml"
+    registry.write_text(registry.read_text(encoding="utf-8").replace("xã Hai", "xã Hai Mới"))
+    again: set[tuple[str, str]] = set()
+    deploy._prepare(list(load_campaigns(files)), again)
+    with session_scope() as session:
+        assert session.get(UnitRecord, "XA-2").name == "UBND xã Hai Mới"  # type: ignore[union-attr]
+    assert again and again != registries

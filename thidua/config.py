@@ -173,6 +173,9 @@ class Settings:
     #: database of the local Prefect server (postgresql+asyncpg://…); empty means SQLite
     #: in data_dir/prefect
     prefect_database_url: str = ""
+    #: API processes of that local server (`prefect server start --workers`); more than 1
+    #: needs PostgreSQL and Redis (Prefect's own rule, see docs/production.md)
+    prefect_server_workers: int = 1
     #: Prefect work pool that `thidua deploy` puts campaigns on and `thidua worker` polls;
     #: empty means the runner inside `thidua serve` runs every action
     work_pool: str = ""
