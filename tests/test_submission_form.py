@@ -55,6 +55,19 @@ def start_form(served: Served, **parameters: Any) -> str:
         message=served.output(),
     )
     assert state["type"] == "PAUSED" and state["name"] == "Suspended", state
+    # Prefect proposes the Suspended state first and saves the form's inputs after it
+    # (`suspend_flow_run`): the UI, too, shows the form only once they are there.
+    keys = state["state_details"]["run_input_keyset"]
+
+    def saved() -> bool:
+        try:
+            for key in (keys["schema"], keys["description"]):
+                served.api("GET", f"/flow_runs/{run['id']}/input/{key}")
+        except urllib.error.HTTPError:
+            return False
+        return True
+
+    wait_for(saved, timeout=60, message=served.output())
     return run["id"]
 
 
