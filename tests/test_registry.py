@@ -9,10 +9,10 @@ from typing import Any
 import openpyxl
 import pytest
 
-from thidua.config import Settings, set_settings
+from thidua.config import EnvSource, Settings, get_settings, set_settings
 from thidua.errors import Problem, RegistryError
 from thidua.registry import Group, Unit, UnitKind, contacts, load_registry, parse_registry
-from thidua.registry.table_source import MAX_FILE_BYTES
+from thidua.registry.table_source import MAX_FILE_BYTES, SETTING
 
 SMTP = "mailtos://${SMTP_USER}:${SMTP_PASSWORD}@mail.caobang.gov.vn?to=songoaivu@caobang.gov.vn"
 
@@ -411,6 +411,69 @@ def test_huge_file_is_refused(tmp_path: Path) -> None:
         fh.truncate(MAX_FILE_BYTES + 1)
     [problem] = problems_of_file(path)
     assert "quá lớn" in problem.message
+    assert f"{SETTING} = 50000" in problem.message
+
+
+def _max_units(n: int) -> None:
+    """The limit as an admin sets it: through the environment variable the messages name."""
+    set_settings(
+        Settings.load(
+            [EnvSource({SETTING: str(n), "THIDUA_DATA_DIR": str(get_settings().data_dir)})]
+        )
+    )
+
+
+def _registry_of(tmp_path: Path, fmt: str) -> Path:
+    if fmt == "xlsx":
+        return write_xlsx(
+            tmp_path / "units.xlsx",
+            {"units": [ENGLISH_HEADER, *ROWS], "groups": [GROUP_HEADER, *GROUP_ROWS]},
+        )
+    if fmt == "csv":
+        write_csv(tmp_path / "units.groups.csv", GROUP_HEADER, GROUP_ROWS)
+        return write_csv(tmp_path / "units.csv", ENGLISH_HEADER, ROWS)
+    return write(tmp_path, "units.yaml", YAML)
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv", "yaml"])
+def test_registry_over_the_unit_limit_names_the_setting(tmp_path: Path, fmt: str) -> None:
+    path = _registry_of(tmp_path, fmt)
+    _max_units(len(ROWS) - 1)
+    [problem] = problems_of_file(path)
+    assert f"{SETTING} = {len(ROWS) - 1}" in problem.message
+    assert f"quá {len(ROWS) - 1}" in problem.message
+    assert "tách danh mục" in problem.message
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv", "yaml"])
+def test_registry_within_a_raised_limit_is_accepted(tmp_path: Path, fmt: str) -> None:
+    path = _registry_of(tmp_path, fmt)
+    _max_units(len(ROWS) - 1)
+    with pytest.raises(RegistryError):
+        load_registry(path)
+    _max_units(len(ROWS))  # exactly as many units as the limit: accepted, not the cached refusal
+    assert list(load_registry(path).units) == [row[0] for row in ROWS]
+
+
+def test_registry_file_size_limit_grows_with_the_unit_limit(tmp_path: Path) -> None:
+    path = tmp_path / "units.yaml"
+    with path.open("wb") as fh:
+        fh.truncate(MAX_FILE_BYTES + 1)
+    _max_units(100_000)  # twice the default: 10 MB files are read (and this one is all NULs)
+    [problem] = problems_of_file(path)
+    assert "quá lớn" not in problem.message
+    assert "ký tự NUL" in problem.message
+
+
+def test_a_registry_cached_under_a_higher_limit_is_refused_under_a_lower_one(
+    tmp_path: Path,
+) -> None:
+    path = _registry_of(tmp_path, "xlsx")
+    _max_units(len(ROWS))
+    load_registry(path)  # valid: its compiled cache is written
+    _max_units(len(ROWS) - 1)
+    [problem] = problems_of_file(path)
+    assert f"{SETTING} = {len(ROWS) - 1}" in problem.message
 
 
 def test_duplicate_yaml_keys_are_reported(tmp_path: Path) -> None:

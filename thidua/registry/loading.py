@@ -63,11 +63,21 @@ def load_registry(path: str | Path, *, check_contacts: bool = True) -> Registry:
         except TableError as exc:
             raise fail(source, exc.message, where=exc.where) from None
         data, locations, problems = _yaml.read_yaml(text, source)
+        _check_count(data, source)
     registry = validate(
         data, source=source, check_contacts=check_contacts, locations=locations, problems=problems
     )
     write_json(cache_file, _to_compiled(registry))
     return registry
+
+
+def _check_count(data: Any, source: str) -> None:
+    """A YAML registry holds no more units than a table may (its bytes alone bound it
+    only loosely: a short unit takes a few dozen bytes)."""
+    units = data.get("units") if isinstance(data, dict) else None
+    limit = _tables.limits()
+    if isinstance(units, list) and len(units) > limit.rows:
+        raise fail(source, f"danh mục có {len(units)} đơn vị, quá {limit.rows}; {limit.hint}")
 
 
 # --- compiled registries ----------------------------------------------------------
@@ -93,7 +103,9 @@ def _compiled_cache_file(raw: bytes, suffix: str, check_contacts: bool) -> Path:
     )
     # An absent Apprise gets its own key, so installing it later retires the cached result.
     version = (_contacts.apprise_version() or "absent") if check_contacts else "-"
-    key = fingerprint(_COMPILED_FORMAT, code, version, suffix, str(check_contacts), raw)
+    # The limit too: a registry cached under a higher one is refused afresh under a lower one.
+    rows = str(_tables.limits().rows)
+    key = fingerprint(_COMPILED_FORMAT, code, version, suffix, str(check_contacts), rows, raw)
     return cache_dir() / "registries" / f"{key}.json"
 
 
