@@ -870,7 +870,7 @@ def test_a_valid_registry_is_compiled_once_and_reloaded_equal(tmp_path: Path) ->
         encoding="utf-8",
     )
     first = load_registry(path)
-    compiled = list((get_settings().cache_dir / "registries").glob("*.json"))
+    compiled = list((get_settings().cache_dir / "registries").glob("*.jsonl"))
     assert len(compiled) == 1
     again = load_registry(path)
     assert again == first and again.warnings == first.warnings
@@ -882,3 +882,35 @@ def test_a_valid_registry_is_compiled_once_and_reloaded_equal(tmp_path: Path) ->
     with pytest.raises(RegistryError) as info:
         load_registry(path)
     assert any(p.value == "Z" for p in info.value.problems)
+
+
+def test_compiled_units_share_what_they_repeat_and_copies_stay_apart(tmp_path: Path) -> None:
+    path = write_xlsx(
+        tmp_path / "units.xlsx",
+        {"units": [ENGLISH_HEADER, *ROWS], "groups": [GROUP_HEADER, *GROUP_ROWS]},
+    )
+    first = load_registry(path)
+    again = load_registry(path)  # from its compiled cache
+    assert again == first
+    snv, sngv = again.unit("SNV"), again.unit("SNGV")
+    assert snv.groups is sngv.groups and snv.supervisor is sngv.supervisor
+    # One fields set serves every cached unit: a copy with changes must not touch the others.
+    renamed = snv.model_copy(update={"name": "Sở Nội vụ (mới)"})
+    assert renamed.name == "Sở Nội vụ (mới)" and again.unit("SNV").name == "Sở Nội vụ"
+    assert renamed.model_fields_set is not snv.model_fields_set
+    assert snv.model_fields_set == set(Unit.model_fields)  # as the cache always marked them
+
+
+def test_a_damaged_compiled_registry_is_compiled_again(tmp_path: Path) -> None:
+    path = write_xlsx(
+        tmp_path / "units.xlsx",
+        {"units": [ENGLISH_HEADER, *ROWS], "groups": [GROUP_HEADER, *GROUP_ROWS]},
+    )
+    first = load_registry(path)
+    [compiled] = (get_settings().cache_dir / "registries").glob("*.jsonl")
+    lines = compiled.read_text(encoding="utf-8").splitlines()
+    compiled.write_text("\n".join(lines[:-1]), encoding="utf-8")  # a unit lost
+    assert load_registry(path) == first
+    compiled.write_text("\n".join([*lines[:2], "{not json", *lines[3:]]), encoding="utf-8")
+    assert load_registry(path) == first
+    assert len(compiled.read_text(encoding="utf-8").splitlines()) == len(lines)  # rewritten
