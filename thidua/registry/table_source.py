@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from thidua.errors import Problem
+from thidua.errors import Problem, RegistryError
 from thidua.registry.findings import fail
 from thidua.registry.vocabulary import (
     GROUP_COLUMNS,
@@ -82,10 +82,15 @@ def read_bytes(path: Path, source: str) -> bytes:
     try:
         return _read_bytes(path, what=WHAT, max_bytes=limit.file_bytes, source=source)
     except TableError as exc:
-        message = exc.message
-        if "quá lớn" in message:
-            message += f" ({limit.hint})"
-        raise fail(source, message, where=exc.where) from None
+        raise _refusal(exc, source, limit) from None
+
+
+def _refusal(exc: TableError, source: str, limit: Limits) -> RegistryError:
+    """A reader's refusal as a registry error; one for size names the setting that moves it."""
+    message = exc.message
+    if "quá lớn" in message:  # the file's bytes, or a workbook's unpacked size
+        message += f" ({limit.hint})"
+    return fail(source, message, where=exc.where)
 
 
 def _cell_text(value: Any) -> str:
@@ -280,5 +285,5 @@ def read_xlsx(path: Path, source: str) -> tuple[dict[str, Any], dict[str, str], 
                     "nhóm",
                 )
     except TableError as exc:
-        raise fail(source, exc.message, where=exc.where) from None
+        raise _refusal(exc, source, limits()) from None
     return _tables_to_data(units, groups)
