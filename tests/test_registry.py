@@ -9,10 +9,10 @@ from typing import Any
 import openpyxl
 import pytest
 
-from thidua.config import Settings, set_settings
+from thidua.config import EnvSource, Settings, get_settings, set_settings
 from thidua.errors import Problem, RegistryError
 from thidua.registry import Group, Unit, UnitKind, contacts, load_registry, parse_registry
-from thidua.registry.table_source import MAX_FILE_BYTES
+from thidua.registry.table_source import MAX_FILE_BYTES, SETTING
 
 SMTP = "mailtos://${SMTP_USER}:${SMTP_PASSWORD}@mail.caobang.gov.vn?to=songoaivu@caobang.gov.vn"
 
@@ -411,6 +411,69 @@ def test_huge_file_is_refused(tmp_path: Path) -> None:
         fh.truncate(MAX_FILE_BYTES + 1)
     [problem] = problems_of_file(path)
     assert "quá lớn" in problem.message
+    assert f"{SETTING} = 50000" in problem.message
+
+
+def _max_units(n: int) -> None:
+    """The limit as an admin sets it: through the environment variable the messages name."""
+    set_settings(
+        Settings.load(
+            [EnvSource({SETTING: str(n), "THIDUA_DATA_DIR": str(get_settings().data_dir)})]
+        )
+    )
+
+
+def _registry_of(tmp_path: Path, fmt: str) -> Path:
+    if fmt == "xlsx":
+        return write_xlsx(
+            tmp_path / "units.xlsx",
+            {"units": [ENGLISH_HEADER, *ROWS], "groups": [GROUP_HEADER, *GROUP_ROWS]},
+        )
+    if fmt == "csv":
+        write_csv(tmp_path / "units.groups.csv", GROUP_HEADER, GROUP_ROWS)
+        return write_csv(tmp_path / "units.csv", ENGLISH_HEADER, ROWS)
+    return write(tmp_path, "units.yaml", YAML)
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv", "yaml"])
+def test_registry_over_the_unit_limit_names_the_setting(tmp_path: Path, fmt: str) -> None:
+    path = _registry_of(tmp_path, fmt)
+    _max_units(len(ROWS) - 1)
+    [problem] = problems_of_file(path)
+    assert f"{SETTING} = {len(ROWS) - 1}" in problem.message
+    assert f"quá {len(ROWS) - 1}" in problem.message
+    assert "tách danh mục" in problem.message
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv", "yaml"])
+def test_registry_within_a_raised_limit_is_accepted(tmp_path: Path, fmt: str) -> None:
+    path = _registry_of(tmp_path, fmt)
+    _max_units(len(ROWS) - 1)
+    with pytest.raises(RegistryError):
+        load_registry(path)
+    _max_units(len(ROWS))  # exactly as many units as the limit: accepted, not the cached refusal
+    assert list(load_registry(path).units) == [row[0] for row in ROWS]
+
+
+def test_registry_file_size_limit_grows_with_the_unit_limit(tmp_path: Path) -> None:
+    path = tmp_path / "units.yaml"
+    with path.open("wb") as fh:
+        fh.truncate(MAX_FILE_BYTES + 1)
+    _max_units(100_000)  # twice the default: 10 MB files are read (and this one is all NULs)
+    [problem] = problems_of_file(path)
+    assert "quá lớn" not in problem.message
+    assert "ký tự NUL" in problem.message
+
+
+def test_a_registry_cached_under_a_higher_limit_is_refused_under_a_lower_one(
+    tmp_path: Path,
+) -> None:
+    path = _registry_of(tmp_path, "xlsx")
+    _max_units(len(ROWS))
+    load_registry(path)  # valid: its compiled cache is written
+    _max_units(len(ROWS) - 1)
+    [problem] = problems_of_file(path)
+    assert f"{SETTING} = {len(ROWS) - 1}" in problem.message
 
 
 def test_duplicate_yaml_keys_are_reported(tmp_path: Path) -> None:
@@ -807,7 +870,7 @@ def test_a_valid_registry_is_compiled_once_and_reloaded_equal(tmp_path: Path) ->
         encoding="utf-8",
     )
     first = load_registry(path)
-    compiled = list((get_settings().cache_dir / "registries").glob("*.json"))
+    compiled = list((get_settings().cache_dir / "registries").glob("*.jsonl"))
     assert len(compiled) == 1
     again = load_registry(path)
     assert again == first and again.warnings == first.warnings
@@ -819,3 +882,35 @@ def test_a_valid_registry_is_compiled_once_and_reloaded_equal(tmp_path: Path) ->
     with pytest.raises(RegistryError) as info:
         load_registry(path)
     assert any(p.value == "Z" for p in info.value.problems)
+
+
+def test_compiled_units_share_what_they_repeat_and_copies_stay_apart(tmp_path: Path) -> None:
+    path = write_xlsx(
+        tmp_path / "units.xlsx",
+        {"units": [ENGLISH_HEADER, *ROWS], "groups": [GROUP_HEADER, *GROUP_ROWS]},
+    )
+    first = load_registry(path)
+    again = load_registry(path)  # from its compiled cache
+    assert again == first
+    snv, sngv = again.unit("SNV"), again.unit("SNGV")
+    assert snv.groups is sngv.groups and snv.supervisor is sngv.supervisor
+    # One fields set serves every cached unit: a copy with changes must not touch the others.
+    renamed = snv.model_copy(update={"name": "Sở Nội vụ (mới)"})
+    assert renamed.name == "Sở Nội vụ (mới)" and again.unit("SNV").name == "Sở Nội vụ"
+    assert renamed.model_fields_set is not snv.model_fields_set
+    assert snv.model_fields_set == set(Unit.model_fields)  # as the cache always marked them
+
+
+def test_a_damaged_compiled_registry_is_compiled_again(tmp_path: Path) -> None:
+    path = write_xlsx(
+        tmp_path / "units.xlsx",
+        {"units": [ENGLISH_HEADER, *ROWS], "groups": [GROUP_HEADER, *GROUP_ROWS]},
+    )
+    first = load_registry(path)
+    [compiled] = (get_settings().cache_dir / "registries").glob("*.jsonl")
+    lines = compiled.read_text(encoding="utf-8").splitlines()
+    compiled.write_text("\n".join(lines[:-1]), encoding="utf-8")  # a unit lost
+    assert load_registry(path) == first
+    compiled.write_text("\n".join([*lines[:2], "{not json", *lines[3:]]), encoding="utf-8")
+    assert load_registry(path) == first
+    assert len(compiled.read_text(encoding="utf-8").splitlines()) == len(lines)  # rewritten

@@ -119,6 +119,7 @@ def test_an_xlsx_that_unpacks_too_large_is_refused_by_registries_and_imports(
     with pytest.raises(RegistryError) as registry:
         load_registry(bomb)
     assert "giải nén ra quá lớn" in registry.value.render()
+    assert "THIDUA_REGISTRY_MAX_UNITS = 50000" in registry.value.render()  # what moves the cap
     with pytest.raises(ThiduaError, match=r"bom\.xlsx: tệp Excel giải nén ra quá lớn"):
         imports.read_table(bomb)
 

@@ -146,6 +146,9 @@ class Settings:
     campaigns_dir: Path = Path("campaigns")
     #: default units registry (YAML, CSV or XLSX) for campaigns that name none
     registry: Path = Path("campaigns/units.yaml")
+    #: most units (rows of a registry table) a registry may hold; its file size limit
+    #: (5 MB, unpacked workbook 100 MB) grows in proportion above the default
+    registry_max_units: int = 50_000
     #: time zone of every date
     timezone: str = "Asia/Ho_Chi_Minh"
     #: time of day at which notices are sent

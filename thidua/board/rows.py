@@ -417,11 +417,13 @@ class Board:
         rows = []
         tz = ZoneInfo(self.timezone)
         reasons = {f.unit: f.reason(tz) for f in self.failures}
+        # Once, not per row: asked per row it made the table quadratic (hours at 100,000 units).
+        digests = any(unit.digest for unit in self.units)
         for u in self.units:
             row = {"Mã": u.code, "Đơn vị": u.name}
             if reasons:  # failing units come first (build_board); the column says why
                 row["Lỗi gửi"] = reasons.get(u.code, "")
-            if any(unit.digest for unit in self.units):
+            if digests:
                 row["Bản tin tuần"] = u.digest.text(tz) if u.digest else ""
             for c in self.columns:
                 cell = u.cells.get(c.id)

@@ -2,13 +2,15 @@
 
 Reading and validating a registry (YAML import, parse, 100 pydantic validations,
 contact checks) costs ~60 ms on every `thidua validate`/`plan`, while registries
-change far less often than campaign files. A valid registry is kept as JSON keyed
-by its bytes, this code and the Apprise version (`thidua.store.cache`); invalid
-ones are never cached, so error messages always come from a fresh check.
+change far less often than campaign files. A valid registry is kept as JSON lines keyed
+by its bytes, this code, the Apprise version and the unit limit (`thidua.store.cache`);
+invalid ones are never cached, so error messages always come from a fresh check.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +29,7 @@ from thidua.registry.models import Group, Registry, Unit
 from thidua.registry.table_source import read_bytes
 from thidua.registry.validation import validate
 from thidua.registry.vocabulary import Digest, UnitKind
-from thidua.store.cache import cache_dir, fingerprint, read_json, source_fingerprint, write_json
+from thidua.store.cache import cache_dir, fingerprint, source_fingerprint, write_atomic
 from thidua.tables import TEXT_HOW, TableError, decode_utf8
 from thidua.text import fold as _fold
 from thidua.text import names as _names
@@ -50,7 +52,7 @@ def load_registry(path: str | Path, *, check_contacts: bool = True) -> Registry:
         )
     raw = read_bytes(path, source)
     cache_file = _compiled_cache_file(raw, suffix, check_contacts)
-    cached = _from_compiled(read_json(cache_file), source)
+    cached = _read_compiled(cache_file, source)
     if cached is not None:
         return cached
     if suffix == ".xlsx":
@@ -63,16 +65,36 @@ def load_registry(path: str | Path, *, check_contacts: bool = True) -> Registry:
         except TableError as exc:
             raise fail(source, exc.message, where=exc.where) from None
         data, locations, problems = _yaml.read_yaml(text, source)
+        _check_count(data, source)
     registry = validate(
         data, source=source, check_contacts=check_contacts, locations=locations, problems=problems
     )
-    write_json(cache_file, _to_compiled(registry))
+    _write_compiled(cache_file, registry)
     return registry
 
 
-# --- compiled registries ----------------------------------------------------------
+def _check_count(data: Any, source: str) -> None:
+    """A YAML registry holds no more units than a table may (its bytes alone bound it
+    only loosely: a short unit takes a few dozen bytes)."""
+    units = data.get("units") if isinstance(data, dict) else None
+    limit = _tables.limits()
+    if isinstance(units, list) and len(units) > limit.rows:
+        raise fail(source, f"danh mục có {len(units)} đơn vị, quá {limit.rows}; {limit.hint}")
 
-_COMPILED_FORMAT = "2"
+
+# --- compiled registries ----------------------------------------------------------
+#
+# JSON lines: a header (name, groups, warnings, how many units), then one array of field
+# values per unit. Read a line at a time, a big registry never holds the whole file's text
+# and its parsed dicts beside the units being built (at 100,000 units they were ~170 MB,
+# more than the units themselves).
+
+_COMPILED_FORMAT = "3"
+#: a unit's fields, in the order of a compiled line
+_FIELDS = tuple(Unit.model_fields)
+#: every Unit loaded from a compiled cache marks all its fields as set; one set shared by
+#: all of them (pydantic copies it before changing it: `model_copy`) saves ~730 bytes a unit
+_ALL_SET = set(_FIELDS)
 
 
 def _compiled_cache_file(raw: bytes, suffix: str, check_contacts: bool) -> Path:
@@ -93,53 +115,71 @@ def _compiled_cache_file(raw: bytes, suffix: str, check_contacts: bool) -> Path:
     )
     # An absent Apprise gets its own key, so installing it later retires the cached result.
     version = (_contacts.apprise_version() or "absent") if check_contacts else "-"
-    key = fingerprint(_COMPILED_FORMAT, code, version, suffix, str(check_contacts), raw)
-    return cache_dir() / "registries" / f"{key}.json"
+    # The limit too: a registry cached under a higher one is refused afresh under a lower one.
+    rows = str(_tables.limits().rows)
+    key = fingerprint(_COMPILED_FORMAT, code, version, suffix, str(check_contacts), rows, raw)
+    return cache_dir() / "registries" / f"{key}.jsonl"
 
 
-def _to_compiled(registry: Registry) -> dict[str, Any]:
-    return {
+def _write_compiled(path: Path, registry: Registry) -> None:
+    """The compiled registry, best effort (a read-only or full disk only costs a fresh check)."""
+    header = {
         "format": _COMPILED_FORMAT,
         "name": registry.name,
+        "count": len(registry.units),
         "groups": [g.model_dump() for g in registry.groups.values()],
-        "units": [u.model_dump(mode="json") for u in registry.units.values()],
         "warnings": [
             {"path": w.path, "message": w.message, "source": w.source, "severity": w.severity}
             | ({"value": w.value} if w.has_value else {})
             for w in registry.warnings
         ],
     }
+    lines = [json.dumps(header, ensure_ascii=False)]
+    for unit in registry.units.values():
+        values = unit.model_dump(mode="json")
+        lines.append(json.dumps([values[f] for f in _FIELDS], ensure_ascii=False))
+    with contextlib.suppress(OSError):
+        write_atomic(path, "\n".join(lines).encode("utf-8"))
 
 
-def _digest(item: dict[str, Any]) -> Digest | None:
-    value = item.get("digest")
+def _digest(value: Any) -> Digest | None:
     return Digest(value) if value else None
 
 
-def _from_compiled(data: Any, source: str) -> Registry | None:
-    if not isinstance(data, dict) or data.get("format") != _COMPILED_FORMAT:
-        return None
+def _read_compiled(path: Path, source: str) -> Registry | None:
+    """The registry compiled in `path`, or None when there is none or it is unreadable."""
     try:
-        groups = [Group.model_construct(**{**g, "digest": _digest(g)}) for g in data["groups"]]
-        units = [
-            Unit.model_construct(
-                **{
-                    **u,
-                    "kind": UnitKind(u["kind"]),
-                    "groups": tuple(u["groups"]),
-                    "contacts": tuple(u["contacts"]),
-                    "digest": _digest(u),
-                }
-            )
-            for u in data["units"]
-        ]
-        warnings = [Problem(**w) for w in data["warnings"]]
-    except (KeyError, TypeError, ValueError):
+        with path.open(encoding="utf-8") as fh:
+            header = json.loads(fh.readline())
+            if not isinstance(header, dict) or header.get("format") != _COMPILED_FORMAT:
+                return None
+            groups = [
+                Group.model_construct(**{**g, "digest": _digest(g.get("digest"))})
+                for g in header["groups"]
+            ]
+            # Values many units repeat (their groups, supervisor) are kept once.
+            shared: dict[Any, Any] = {}
+            units: dict[str, Unit] = {}
+            for line in fh:
+                values = dict(zip(_FIELDS, json.loads(line), strict=True))
+                values["kind"] = UnitKind(values["kind"])
+                values["groups"] = shared.setdefault(
+                    tuple(values["groups"]), tuple(values["groups"])
+                )
+                values["supervisor"] = shared.setdefault(values["supervisor"], values["supervisor"])
+                values["contacts"] = tuple(values["contacts"])
+                values["digest"] = _digest(values["digest"])
+                unit = Unit.model_construct(_fields_set=_ALL_SET, **values)
+                units[unit.code] = unit
+            warnings = [Problem(**w) for w in header["warnings"]]
+    except (OSError, KeyError, TypeError, ValueError):
+        return None
+    if len(units) != header["count"]:
         return None
     return Registry(
         source=source,
-        name=data.get("name"),
-        units={u.code: u for u in units},
+        name=header.get("name"),
+        units=units,
         groups={g.code: g for g in groups},
         warnings=warnings,
     )

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from thidua.errors import Problem
+from thidua.errors import Problem, RegistryError
 from thidua.registry.findings import fail
 from thidua.registry.vocabulary import (
     GROUP_COLUMNS,
@@ -24,6 +24,7 @@ from thidua.registry.vocabulary import (
 )
 from thidua.tables import (
     HEADER_SEARCH,
+    MAX_XLSX_UNPACKED_BYTES,
     Row,
     TableError,
     csv_rows,
@@ -34,11 +35,42 @@ from thidua.tables import (
 from thidua.tables import read_bytes as _read_bytes
 from thidua.text.fold import fold_words
 
+#: the size limits of a registry file at the default number of units (`DEFAULT_MAX_UNITS`);
+#: above it they grow in proportion (`Limits`)
 MAX_FILE_BYTES = 5 * 1024 * 1024
-MAX_ROWS = 50_000
+DEFAULT_MAX_UNITS = 50_000
 MAX_COLUMNS = 60
+#: the setting that raises the limits, as an admin sets it (named in every refusal)
+SETTING = "THIDUA_REGISTRY_MAX_UNITS"
 #: what the size message calls a registry file
 WHAT = "danh mục đơn vị"
+
+
+class Limits(NamedTuple):
+    """How big a registry may be: rows of a table, bytes of the file, bytes unpacked (.xlsx)."""
+
+    rows: int
+    file_bytes: int
+    unpacked_bytes: int
+
+    @property
+    def hint(self) -> str:
+        """What an admin can do about a refusal, naming the setting and its value."""
+        return (
+            f"giới hạn hiện tại {SETTING} = {self.rows}; hãy tách danh mục, hoặc nâng "
+            f"{SETTING} nếu máy chạy đủ bộ nhớ"
+        )
+
+
+def limits() -> Limits:
+    """The limits of the configured `registry_max_units`; the byte caps scale with it
+    (never below their defaults, so lowering the row limit does not refuse small files)."""
+    from thidua.config import get_settings
+
+    rows = get_settings().registry_max_units
+    scale = max(1.0, rows / DEFAULT_MAX_UNITS)
+    return Limits(rows, int(MAX_FILE_BYTES * scale), int(MAX_XLSX_UNPACKED_BYTES * scale))
+
 
 #: records, the "where" of each, problems of the header
 Table = tuple[list[dict[str, Any]], list[str], list[Problem]]
@@ -46,10 +78,19 @@ Table = tuple[list[dict[str, Any]], list[str], list[Problem]]
 
 def read_bytes(path: Path, source: str) -> bytes:
     """The bytes of a registry file (any format), within the size limit; RegistryError."""
+    limit = limits()
     try:
-        return _read_bytes(path, what=WHAT, max_bytes=MAX_FILE_BYTES, source=source)
+        return _read_bytes(path, what=WHAT, max_bytes=limit.file_bytes, source=source)
     except TableError as exc:
-        raise fail(source, exc.message, where=exc.where) from None
+        raise _refusal(exc, source, limit) from None
+
+
+def _refusal(exc: TableError, source: str, limit: Limits) -> RegistryError:
+    """A reader's refusal as a registry error; one for size names the setting that moves it."""
+    message = exc.message
+    if "quá lớn" in message:  # the file's bytes, or a workbook's unpacked size
+        message += f" ({limit.hint})"
+    return fail(source, message, where=exc.where)
 
 
 def _cell_text(value: Any) -> str:
@@ -161,11 +202,12 @@ def _read_table(rows: Iterable[Row], columns: dict[str, str], source: str, what:
 
     records: list[dict[str, Any]] = []
     wheres: list[str] = []
+    limit = limits()
     for count, (cells, _, where) in enumerate(iterator):
-        if count >= MAX_ROWS:
-            # Fatal at once: checking the first MAX_ROWS rows of a list that will be
+        if count >= limit.rows:
+            # Fatal at once: checking the first rows of a list that will be
             # refused anyway would only make the admin wait.
-            raise fail(source, f"quá {MAX_ROWS} dòng; hãy tách danh mục", where=where)
+            raise fail(source, f"{what} quá {limit.rows} dòng; {limit.hint}", where=where)
         if _is_empty(cells):
             continue
         record: dict[str, Any] = {}
@@ -220,7 +262,7 @@ def read_xlsx(path: Path, source: str) -> tuple[dict[str, Any], dict[str, str], 
     """An Excel registry: the units sheet (by name, else the first other than the groups
     sheet) and the groups sheet if there is one."""
     try:
-        with open_workbook(path, source) as book:
+        with open_workbook(path, source, max_unpacked=limits().unpacked_bytes) as book:
             sheets = {fold_words(ws.title): ws for ws in book.worksheets}
             groups_ws = next((ws for name, ws in sheets.items() if name in GROUPS_SHEETS), None)
             units_ws = next((ws for name, ws in sheets.items() if name in UNITS_SHEETS), None)
@@ -243,5 +285,5 @@ def read_xlsx(path: Path, source: str) -> tuple[dict[str, Any], dict[str, str], 
                     "nhóm",
                 )
     except TableError as exc:
-        raise fail(source, exc.message, where=exc.where) from None
+        raise _refusal(exc, source, limits()) from None
     return _tables_to_data(units, groups)
