@@ -21,6 +21,7 @@ from thidua.board.read import read_rows
 from thidua.board.rows import Board, StoreRows
 from thidua.clock import now as clock_now
 from thidua.config import get_settings
+from thidua.delivery.summary import FULL_TABLE_ROWS
 from thidua.ledger.statuses import SubmissionState
 from thidua.store.db import session_scope
 
@@ -59,7 +60,9 @@ def publish_board(ctx: ActionContext, now: datetime | None = None) -> UUID:
         timezone=get_settings().timezone,
     )
     artifact = create_table_artifact(
-        board.table_rows(), key=board_key(ctx.code), description=board_description(board)
+        board.table_rows(limit=FULL_TABLE_ROWS),
+        key=board_key(ctx.code),
+        description=board_description(board),
     )
     assert isinstance(artifact, UUID)  # called from a synchronous task: the id, not a coroutine
     return artifact

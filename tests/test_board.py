@@ -334,3 +334,16 @@ def test_the_board_is_published_as_a_prefect_table_artifact(served, campaign: Pa
         "- **Gửi thông báo không thành công tới 2 đơn vị**: XA-1, XA-2" in artifact["description"]
     )
     assert "- Kế hoạch: đã nộp 3/4 (trễ hạn 2), quá hạn chưa nộp 1" in artifact["description"]
+
+
+def test_a_large_board_lists_its_first_units_and_counts_the_rest(
+    fresh_db: Engine, campaign: Path
+) -> None:
+    board = board_of(fresh_db, seed(fresh_db, campaign))
+    full = board.table_rows()
+    cut = board.table_rows(limit=2)
+    assert cut[:2] == full[:2]  # the failing units lead, as in the full table
+    assert len(cut) == 3 and cut[2]["Mã"] == "…"
+    assert cut[2]["Đơn vị"].startswith(f"{len(full) - 2} đơn vị khác không liệt kê ở đây")
+    assert f"thidua status {board.code}" in cut[2]["Đơn vị"]
+    assert board.table_rows(limit=len(full)) == full  # no count row when all fit
