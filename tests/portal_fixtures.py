@@ -64,6 +64,27 @@ class Portal:
         return links.unit_path(self.token(unit_code))
 
 
+@dataclass
+class AckRecorder:
+    """An `Acknowledger` that keeps what it was asked to send (the real one, over the
+    delivery engine and the outbox, is tested in test_portal_wiring and the browser test)."""
+
+    sent: list[dict[str, str]] = field(default_factory=list)
+
+    def __call__(
+        self, *, unit_code: str, campaign_code: str, key: str, subject: str, text: str
+    ) -> None:
+        self.sent.append(
+            {
+                "unit": unit_code,
+                "campaign": campaign_code,
+                "key": key,
+                "subject": subject,
+                "text": text,
+            }
+        )
+
+
 def record_all(folder: Path) -> list[str]:
     """Record every campaign file of `folder` in the store, as `thidua deploy` does."""
     codes = []

@@ -6,7 +6,6 @@ shows its reason and is handed in again by its own unit only."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from thidua.ledger.statuses import NominationStatus
 from thidua.store.db import session_scope
 from thidua.store.models import AuditEntry, Nomination, NominationEvent, ReceiptRecord
 
-from .portal_fixtures import Portal
+from .portal_fixtures import AckRecorder, Portal
 from .submission_fixtures import write_docx, write_pdf, write_png
 
 S = NominationStatus
@@ -35,29 +34,9 @@ IN_WINDOW = datetime(2023, 7, 3, 3, 0, tzinfo=UTC)
 AFTER_WINDOW = datetime(2023, 7, 5, 3, 0, tzinfo=UTC)
 
 
-@dataclass
-class Recorder:
-    """The acknowledgements the portal sends, kept instead of sent."""
-
-    sent: list[dict[str, str]] = field(default_factory=list)
-
-    def __call__(
-        self, *, unit_code: str, campaign_code: str, key: str, subject: str, text: str
-    ) -> None:
-        self.sent.append(
-            {
-                "unit": unit_code,
-                "campaign": campaign_code,
-                "key": key,
-                "subject": subject,
-                "text": text,
-            }
-        )
-
-
 @pytest.fixture
-def acks(portal: Portal) -> Recorder:
-    recorder = Recorder()
+def acks(portal: Portal) -> AckRecorder:
+    recorder = AckRecorder()
     portal.acknowledge = recorder
     portal.at(IN_WINDOW)
     return recorder
@@ -159,7 +138,7 @@ def receipt_id(response: httpx.Response, portal: Portal, unit: str) -> int:
 
 
 def test_a_full_dossier_is_recorded_with_a_receipt_an_audit_and_an_acknowledgement(
-    portal: Portal, acks: Recorder, tmp_path: Path
+    portal: Portal, acks: AckRecorder, tmp_path: Path
 ) -> None:
     path = portal.unit_path("SGDDT") + FORM
     form = portal.client.get(path)
@@ -245,7 +224,7 @@ def _refused(
 
 
 def test_a_missing_document_is_refused_with_the_ledger_message(
-    portal: Portal, acks: Recorder, tmp_path: Path
+    portal: Portal, acks: AckRecorder, tmp_path: Path
 ) -> None:
     files = dossier(tmp_path)
     del files[2]
@@ -264,7 +243,7 @@ def test_a_missing_document_is_refused_with_the_ledger_message(
 
 
 def test_a_file_whose_content_is_not_its_extension_is_refused(
-    portal: Portal, acks: Recorder, tmp_path: Path
+    portal: Portal, acks: AckRecorder, tmp_path: Path
 ) -> None:
     files = dossier(tmp_path)
     files[3] = write_png(tmp_path / "bao_cao_that.pdf")
@@ -282,7 +261,7 @@ def test_a_file_whose_content_is_not_its_extension_is_refused(
 
 
 def test_a_dossier_after_the_window_is_refused(
-    portal: Portal, acks: Recorder, tmp_path: Path
+    portal: Portal, acks: AckRecorder, tmp_path: Path
 ) -> None:
     portal.at(AFTER_WINDOW)
     before = counts()
@@ -297,7 +276,9 @@ def test_a_dossier_after_the_window_is_refused(
     )
 
 
-def test_the_same_nominee_twice_is_refused(portal: Portal, acks: Recorder, tmp_path: Path) -> None:
+def test_the_same_nominee_twice_is_refused(
+    portal: Portal, acks: AckRecorder, tmp_path: Path
+) -> None:
     receipt_id(nominate_as(portal, "SGDDT", dossier(tmp_path / "a", "a")), portal, "SGDDT")
     before = counts()
     # Another unit, the same person spelt without diacritics, the same achievement.
@@ -307,7 +288,7 @@ def test_the_same_nominee_twice_is_refused(portal: Portal, acks: Recorder, tmp_p
 
 
 def test_a_nomination_over_the_unit_quota_is_refused(
-    portal: Portal, acks: Recorder, tmp_path: Path
+    portal: Portal, acks: AckRecorder, tmp_path: Path
 ) -> None:
     # Sở Tài chính: 01 per unit.
     first = nominate_as(
@@ -327,7 +308,7 @@ def test_a_nomination_over_the_unit_quota_is_refused(
 
 
 def test_a_forged_or_missing_csrf_token_is_refused(
-    portal: Portal, acks: Recorder, tmp_path: Path
+    portal: Portal, acks: AckRecorder, tmp_path: Path
 ) -> None:
     path = portal.unit_path("SGDDT") + FORM
     other = csrf_of(portal.client.get(portal.unit_path("SYT") + FORM).text)
@@ -339,7 +320,7 @@ def test_a_forged_or_missing_csrf_token_is_refused(
 
 
 def test_unknown_pages_and_milestones_that_are_not_nominations_are_404(
-    portal: Portal, acks: Recorder
+    portal: Portal, acks: AckRecorder
 ) -> None:
     home = portal.unit_path("SGDDT")
     for path in (
@@ -373,7 +354,7 @@ def _only_nomination() -> Nomination:
 
 
 def test_a_returned_nomination_shows_its_reason_and_is_handed_in_again(
-    portal: Portal, acks: Recorder, tmp_path: Path
+    portal: Portal, acks: AckRecorder, tmp_path: Path
 ) -> None:
     receipt_id(nominate_as(portal, "SGDDT", dossier(tmp_path / "a", "a")), portal, "SGDDT")
     first = _only_nomination()
@@ -425,7 +406,7 @@ def test_a_returned_nomination_shows_its_reason_and_is_handed_in_again(
 
 
 def test_a_correction_that_breaks_a_rule_changes_nothing(
-    portal: Portal, acks: Recorder, tmp_path: Path
+    portal: Portal, acks: AckRecorder, tmp_path: Path
 ) -> None:
     receipt_id(nominate_as(portal, "SGDDT", dossier(tmp_path / "a", "a")), portal, "SGDDT")
     nomination = _only_nomination()
@@ -445,7 +426,7 @@ def test_a_correction_that_breaks_a_rule_changes_nothing(
 
 
 def test_another_units_nomination_is_not_found(
-    portal: Portal, acks: Recorder, tmp_path: Path
+    portal: Portal, acks: AckRecorder, tmp_path: Path
 ) -> None:
     receipt_id(nominate_as(portal, "SGDDT", dossier(tmp_path / "a", "a")), portal, "SGDDT")
     nomination = _only_nomination()

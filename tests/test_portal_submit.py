@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from thidua.store import portal_rows, submission_rows
 from thidua.store.db import session_scope
 from thidua.store.models import AuditEntry, ReceiptRecord, Submission
 
-from .portal_fixtures import Portal
+from .portal_fixtures import AckRecorder, Portal
 from .submission_fixtures import CODE, SEED_003, write_pdf
 
 REPORT = "/nop/75nam-tdaq-kh-ubnd/bao-cao-ket-qua/-"
@@ -62,26 +61,6 @@ campaign = Campaign(
 """
 
 
-@dataclass
-class Recorder:
-    """An Acknowledger that keeps what it was asked to send."""
-
-    calls: list[dict[str, str]] = field(default_factory=list)
-
-    def __call__(
-        self, *, unit_code: str, campaign_code: str, key: str, subject: str, text: str
-    ) -> None:
-        self.calls.append(
-            {
-                "unit": unit_code,
-                "campaign": campaign_code,
-                "key": key,
-                "subject": subject,
-                "text": text,
-            }
-        )
-
-
 @pytest.fixture
 def bed(portal: Portal) -> Portal:
     """The portal with a recording acknowledger and the campaign of plans and registrations."""
@@ -89,12 +68,12 @@ def bed(portal: Portal) -> Portal:
     path.write_text(PORTAL_CAMPAIGN, encoding="utf-8")
     with session_scope() as session:
         record_campaign(session, load_campaign(path))
-    portal.acknowledge = Recorder()
+    portal.acknowledge = AckRecorder()
     return portal
 
 
-def recorder(portal: Portal) -> Recorder:
-    assert isinstance(portal.acknowledge, Recorder)
+def recorder(portal: Portal) -> AckRecorder:
+    assert isinstance(portal.acknowledge, AckRecorder)
     return portal.acknowledge
 
 
@@ -146,7 +125,7 @@ def stored_files(portal: Portal) -> list[Path]:
 def nothing_written(portal: Portal, before: int = 0) -> None:
     assert len(submissions()) == before and len(receipts()) == before
     assert len(stored_files(portal)) == before
-    assert len(recorder(portal).calls) == before
+    assert len(recorder(portal).sent) == before
 
 
 # --- accepted -----------------------------------------------------------------------------
@@ -179,7 +158,7 @@ def test_a_report_uploaded_as_pdf_gets_a_receipt_and_stops_the_reminders(
     assert Path(row.files[0]["path"]).read_bytes()[:5] == b"%PDF-"
     assert [(a.action, a.outcome) for a in audits("SYT")] == [("nop", "ok")]
 
-    [ack] = recorder(bed).calls
+    [ack] = recorder(bed).sent
     assert ack["key"] == f"tiep-nhan/{receipt.number}" and receipt.number in ack["text"]
     assert ack["unit"] == "SYT" and "Báo cáo kết quả đợt thi đua" in ack["text"]
 
@@ -351,7 +330,7 @@ def test_two_posts_at_once_from_one_link_one_wins(bed: Portal, tmp_path: Path) -
     assert "(qua cổng thi đua); muốn thay thế bản đó, hãy liên hệ Ban" in loser.text
     assert "--thay-the" not in loser.text
     [row] = submissions()
-    assert len(receipts()) == 1 and len(recorder(bed).calls) == 1
+    assert len(receipts()) == 1 and len(recorder(bed).sent) == 1
     assert stored_files(bed) == [Path(row.files[0]["path"])]
     assert sorted(a.outcome for a in audits("SYT")) == ["ok", "refused"]
     # Afterwards the form says it was handed in, with the winner's receipt.
@@ -363,7 +342,7 @@ def test_an_oversized_upload_is_refused_before_anything_is_stored(
     portal: Portal, tmp_path: Path
 ) -> None:
     portal.settings = portal.settings.with_(portal_upload_mb=1)
-    portal.acknowledge = Recorder()
+    portal.acknowledge = AckRecorder()
     big = b"%PDF-1.4\n" + b"0" * (2 * 1024 * 1024)
     answer = post(portal, "SYT", REPORT, {}, [("files", ("lon.pdf", big, "application/pdf"))])
     assert answer.status_code == 413 and "vượt quá 1 MB" in answer.text
