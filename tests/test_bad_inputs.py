@@ -328,7 +328,7 @@ def _wide_csv(folder: Path) -> Path:
 GENERATED: dict[str, tuple[Callable[[Path], Path], str, dict[str, str]]] = {
     "huge_campaign": (_huge_campaign, "campaigns", {"where": "huge_campaign.py", "message": "tệp quá lớn (tối đa 1000 KB)"}),
     "huge_registry": (_huge_registry, "registries", {"where": "huge.yaml", "message": "danh mục đơn vị không được quá 5 MB"}),
-    "too_many_rows": (_too_many_rows, "registries", {"where": "too_many_rows.csv:50002", "message": "quá 50000 dòng; hãy tách danh mục"}),
+    "too_many_rows": (_too_many_rows, "registries", {"where": "too_many_rows.csv:50002", "message": "giới hạn hiện tại THIDUA_REGISTRY_MAX_UNITS = 50000; hãy tách danh mục"}),
     "deep_yaml": (_deep_yaml, "registries", {"where": "deep.yaml:1", "message": "cấu trúc YAML lồng nhau quá 20 cấp"}),
     "wide_csv": (_wide_csv, "registries", {"where": "wide.csv:1", "value": "100002", "message": "dòng tiêu đề có 100002 cột"}),
 }  # fmt: skip
