@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from .worker_runs import VN, make_campaign, runs_by_name, worker
+from .worker_runs import VN, make_campaign, quiet_launch, runs_by_name, worker
 
 
 def test_pause_resume_restores_the_same_runs(served, tmp_path) -> None:
     code = "95/KH-THU"
-    launch = datetime.now(VN).replace(microsecond=0) + timedelta(days=2)
+    launch = quiet_launch(datetime.now(VN), ahead=timedelta(days=2))
     make_campaign(tmp_path / "c", code, launch)
     w = worker(served, tmp_path / "data", tmp_path / "c")
     w.stop()

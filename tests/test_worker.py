@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from .serving import wait_for
-from .worker_runs import VN, make_campaign, runs_by_name, worker
+from .worker_runs import VN, make_campaign, quiet_launch, runs_by_name, worker
 
 PARTICIPANTS = ("SO-A", "SO-B", "XA-1", "XA-2")
 
@@ -81,7 +81,7 @@ def test_worker_down_at_the_due_time_runs_the_action_once_when_back(served, tmp_
 
 
 def test_redeploy_moves_only_the_moved_milestone(served, tmp_path) -> None:
-    launch = datetime.now(VN).replace(microsecond=0) + timedelta(days=1)
+    launch = quiet_launch(datetime.now(VN))
     path = make_campaign(tmp_path / "c", "92/KH-THU", launch)
     data = tmp_path / "data"
     served_worker = worker(served, data, tmp_path / "c")
@@ -108,7 +108,7 @@ def test_redeploy_moves_only_the_moved_milestone(served, tmp_path) -> None:
 
 
 def test_pause_resume_cancel(served, tmp_path) -> None:
-    launch = datetime.now(VN).replace(microsecond=0) + timedelta(days=1)
+    launch = quiet_launch(datetime.now(VN))
     make_campaign(tmp_path / "c", "93/KH-THU", launch)
     w = worker(served, tmp_path / "data", tmp_path / "c")
     w.stop()
@@ -159,7 +159,7 @@ def test_a_failed_run_alerts_the_organizer(served, tmp_path) -> None:
 
 def test_a_redeploy_with_nothing_changed_touches_nothing(served, tmp_path) -> None:
     """What every `thidua serve` start does: the same runs, and not even an upsert."""
-    launch = datetime.now(VN).replace(microsecond=0) + timedelta(days=1)
+    launch = quiet_launch(datetime.now(VN))
     path = make_campaign(tmp_path / "c", "96/KH-THU", launch)
     served_worker = worker(served, tmp_path / "data", tmp_path / "c")
     served_worker.stop()
@@ -170,3 +170,21 @@ def test_a_redeploy_with_nothing_changed_touches_nothing(served, tmp_path) -> No
     assert "0 mới, 0 dời lịch, 0 hủy, 0 đã qua, 7 giữ nguyên" in out, out
     assert runs_by_name(served, "96/KH-THU") == before
     assert served.deployment("96-KH-THU")["updated"] == deployment["updated"]
+
+
+def test_the_launch_of_these_tests_keeps_clear_of_holidays() -> None:
+    """Run on the eve of Tết Bính Ngọ (17/02/2026) or on New Year's Eve, the campaigns
+    above get the same deadlines as on any other day: none moved by a holiday."""
+    from thidua.dates.workdays import vietnam_calendar
+
+    calendar = vietnam_calendar()
+    for now in (
+        datetime(2026, 2, 13, 9, 30, tzinfo=VN),
+        datetime(2026, 12, 31, 23, 0, tzinfo=VN),
+        datetime(2026, 12, 5, 10, 0, tzinfo=VN),  # a Saturday
+    ):
+        launch = quiet_launch(now)
+        assert launch >= now + timedelta(days=1) and launch.time() == now.time()
+        assert all(
+            calendar.is_working_day(launch.date() + timedelta(days=d)) for d in (0, 10, 20, 25)
+        ), launch

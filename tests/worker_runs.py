@@ -11,6 +11,28 @@ from .conftest import SMALL_REGISTRY
 from .serving import Served, start_serve
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
+#: The days, from the launch, of the milestones `campaign_text` writes (b at 20, or 25 moved).
+MILESTONE_DAYS = (0, 10, 20, 25)
+
+
+def quiet_launch(now: datetime, *, ahead: timedelta = timedelta(days=1)) -> datetime:
+    """A launch for a campaign the session's Prefect server must hold as scheduled.
+
+    The server schedules by the wall clock, so the caller reads it once and passes it as
+    `now`; the launch is at least `ahead` of it. Everything else is made independent of
+    the day the tests run: the launch moves on to the first day whose milestones
+    (`MILESTONE_DAYS`) all fall on Vietnamese working days, so no deadline is moved by a
+    weekend, Tết or New Year and the counts the tests assert are those of any other day.
+    """
+    from thidua.dates.workdays import vietnam_calendar
+
+    calendar = vietnam_calendar()
+    launch = now.astimezone(VN).replace(microsecond=0) + ahead
+    while not all(
+        calendar.is_working_day(launch.date() + timedelta(days=d)) for d in MILESTONE_DAYS
+    ):
+        launch += timedelta(days=1)
+    return launch
 
 
 def campaign_text(code: str, launch: datetime, *, b_days: int = 20) -> str:
