@@ -15,8 +15,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from thidua.dates.hours import TZ
 from thidua.dates.written import format_long, format_short, weekday_name
+from thidua.ledger.timing import local_text
 
 __all__ = ["TEMPLATES", "environment", "page", "when"]
 
@@ -24,11 +24,8 @@ TEMPLATES = Path(__file__).with_name("templates")
 
 
 def when(moment: datetime | None) -> str:
-    """“16:30 ngày 10/07/2023” in local time; "" for None."""
-    if moment is None:
-        return ""
-    local = moment.astimezone(TZ)
-    return f"{local:%H:%M} ngày {format_short(local.date())}"
+    """“16:30 ngày 10/07/2023 (thứ Hai)” in local time, as every message says it; "" for None."""
+    return local_text(moment) if moment is not None else ""
 
 
 def day_with_weekday(d: date) -> str:
