@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import email
 import re
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -37,6 +36,7 @@ from thidua.store.models import Nomination
 
 from .browser import Browser, chromium_path
 from .portal_fixtures import Portal
+from .serving import free_port
 from .submission_fixtures import write_docx, write_pdf
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,18 +47,12 @@ OPENING = datetime(2023, 7, 3, 1, 0, tzinfo=UTC)
 UNIT = "SYT"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class LivePortal:
     """The portal over real HTTP on a free port, with real acknowledgements (outbox)."""
 
     def __init__(self, bed: Portal) -> None:
         self.bed = bed
-        port = _free_port()
+        port = free_port()
         self.url = f"http://127.0.0.1:{port}"
         # Links in notices must point here: the public base URL is this server's.
         self.settings = bed.settings.with_(portal_url=self.url, portal_port=port)
