@@ -7,7 +7,7 @@ status` and the Prefect artifact show the same facts at the same cost.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Container, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -88,35 +88,10 @@ def build_board(
         order=codes,
     )
     codes = failing_first(codes, failures)
-    submitted = {(s.milestone, s.occurrence, s.unit): s for s in rows.submissions}
-    today = now.astimezone(tz).date()
-    awards, nominations = _nominations(spec, registry, codes, rows.nominations)
-    dues = {(c.milestone, c.occurrence): c.due for c in columns}
-    units = []
-    # Each column's id once: `Column.id` builds a new string per call, one per unit and
-    # column kept as the cells' keys (~60 bytes each on a 100,000-unit board).
-    keyed = [(c.id, c) for c in columns]
-    for code in codes:
-        cells: dict[str, Cell | None] = {}
-        for cid, c in keyed:
-            cells[cid] = (
-                _cell(c, code, submitted, rows, registry, today, tz)
-                if code in audiences[cid]
-                else None
-            )
-        unit = registry.unit(code) if code in registry else None
-        units.append(
-            UnitRow(
-                code,
-                unit.name if unit else code,
-                cells,
-                {a.key: nominations[(code, a.key)] for a in awards},
-                {},
-                tasks_for(plan.campaign, unit) if unit else [],
-                (rows.digests.get(code) or DigestMark()) if wants_digest(registry, code) else None,
-            )
-        )
-    _fill_targets(units, spec.targets, rows.submissions, dues)
+    awards, nominations = award_columns(spec, registry, codes, rows.nominations)
+    units = unit_rows(
+        codes, rows, plan, registry, columns, audiences, awards, nominations, now=now, tz=tz
+    )
     summaries = {c.id: summarize(c, units) for c in columns}
     return Board(
         rows.code,
@@ -132,6 +107,53 @@ def build_board(
         timezone,
         failures,
     )
+
+
+def unit_rows(
+    codes: Iterable[str],
+    rows: StoreRows,
+    plan: Plan,
+    registry: Registry,
+    columns: list[Column],
+    audiences: Mapping[str, Container[str]],
+    awards: list[AwardColumn],
+    nominations: Mapping[tuple[str, str], NominationCell],
+    *,
+    now: datetime,
+    tz: ZoneInfo,
+) -> list[UnitRow]:
+    """The rows of `codes`, in that order: `rows` need hold only these units' facts
+    (their submissions, reminders, digests), and `audiences` (by column id) those who owe
+    each column; a page of the board (`thidua.board.page`) passes just its own units."""
+    submitted = {(s.milestone, s.occurrence, s.unit): s for s in rows.submissions}
+    day = now.astimezone(tz).date()
+    dues = {(c.milestone, c.occurrence): c.due for c in columns}
+    units = []
+    # Each column's id once: `Column.id` builds a new string per call, one per unit and
+    # column kept as the cells' keys (~60 bytes each on a 100,000-unit board).
+    keyed = [(c.id, c) for c in columns]
+    for code in codes:
+        cells: dict[str, Cell | None] = {}
+        for cid, c in keyed:
+            cells[cid] = (
+                _cell(c, code, submitted, rows, registry, day, tz)
+                if code in audiences[cid]
+                else None
+            )
+        unit = registry.unit(code) if code in registry else None
+        units.append(
+            UnitRow(
+                code,
+                unit.name if unit else code,
+                cells,
+                {a.key: nominations[(code, a.key)] for a in awards},
+                {},
+                tasks_for(plan.campaign, unit) if unit else [],
+                (rows.digests.get(code) or DigestMark()) if wants_digest(registry, code) else None,
+            )
+        )
+    _fill_targets(units, plan.campaign.targets, rows.submissions, dues)
+    return units
 
 
 def short_label(m: Milestone) -> str:
@@ -162,20 +184,34 @@ def board_columns(plan: Plan) -> list[Column]:
     return columns
 
 
-def _nominations(
+def award_columns(
     spec: Campaign,
     registry: Registry,
-    codes: list[str],
-    counts: dict[tuple[str, str, str], int],
+    codes: Iterable[str],
+    counts: Mapping[tuple[str, str, str], int],
+    *,
+    everywhere: Mapping[tuple[str, str], int] | None = None,
+    listed: Container[str] | None = None,
 ) -> tuple[list[AwardColumn], dict[tuple[str, str], NominationCell]]:
-    """The award columns and each unit's cell, with the quota bounds of thidua.ledger.nominations."""
-    everywhere: Counter[tuple[str, str]] = Counter()
-    for (_, award_code, kind), n in counts.items():
-        everywhere[(award_code, kind)] += n
+    """The award columns and each unit's cell, with the quota bounds of thidua.ledger.nominations.
+
+    `codes` is walked once per award, in the board's order. `counts`: nominations by
+    (unit, award key, nominee kind), of every unit with a cell;
+    `everywhere`: the campaign's by (award key, nominee kind), summed from `counts` when
+    None. `listed`: the units that get a cell (None: all of `codes`); the others are
+    walked for the campaign-wide bounds only, and only for an award whose quota has a
+    ratio (the one kind of bound that covers the whole campaign, `limits_for`).
+    """
+    if everywhere is None:
+        summed: Counter[tuple[str, str]] = Counter()
+        for (_, award_code, kind), n in counts.items():
+            summed[(award_code, kind)] += n
+        everywhere = summed
+    overall = everywhere
 
     def used(unit: str | None, award: str, kinds: Iterable[str]) -> int:
         if unit is None:
-            return sum(everywhere[(award, str(k))] for k in kinds)
+            return sum(overall.get((award, str(k)), 0) for k in kinds)
         return sum(counts.get((unit, award, str(k)), 0) for k in kinds)
 
     def kinds_label(kinds: frozenset[NomineeKind]) -> str:
@@ -194,8 +230,11 @@ def _nominations(
     for award, short in zip(spec.awards, shorts, strict=True):
         key = award_key(award)
         totals: dict[Any, Bound] = {}
+        campaign_wide = award.quota is not None and award.quota.max_ratio is not None
         for code in codes:
-            cell = NominationCell(used(code, key, every_kind))
+            cell = listed is None or code in listed
+            if not cell and not campaign_wide:
+                continue
             try:
                 limits = (
                     limits_for(spec, registry, award, code, members=members)
@@ -204,19 +243,24 @@ def _nominations(
                 )
             except NominationError:  # no headcount to apply a ratio to: shown as a bare count
                 limits = []
+            nominated = NominationCell(used(code, key, every_kind)) if cell else None
             bounds = []
             for limit in limits:
-                bound = Bound(
-                    kinds_label(limit.kinds), used(limit.unit, key, limit.kinds), limit.limit
-                )
                 if limit.unit is None:
+                    used_everywhere = used(None, key, limit.kinds)
+                    bound = Bound(kinds_label(limit.kinds), used_everywhere, limit.limit)
                     totals.setdefault(limit.key, bound)
-                elif not bound.kinds:
-                    cell.limit = limit.limit
-                else:
-                    bounds.append(bound)
-            cell.bounds = tuple(bounds)
-            cells[(code, key)] = cell
+                elif nominated is not None:
+                    bound = Bound(
+                        kinds_label(limit.kinds), used(limit.unit, key, limit.kinds), limit.limit
+                    )
+                    if not bound.kinds:
+                        nominated.limit = limit.limit
+                    else:
+                        bounds.append(bound)
+            if nominated is not None:
+                nominated.bounds = tuple(bounds)
+                cells[(code, key)] = nominated
         label = short if clash[short] == 1 else award.name
         columns.append(AwardColumn(key, label, award.name, tuple(totals.values())))
     return columns, cells

@@ -7,7 +7,8 @@ or per action); `thidua.board.build.build_board` joins them with the plan.
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from thidua.board.rows import ActionLine, DigestMark, StoreRows, SubmissionRow
 from thidua.campaign.plan import ActionKind
@@ -27,11 +28,93 @@ def read_rows(session: Session, *, code: str, unit: str | None = None) -> StoreR
     With `unit`, delivery counts of the actions, submissions and nominations are
     that unit's only; escalations are kept whole (they go to its supervisor).
     """
-    from sqlalchemy import and_, distinct, func
+    rows = _read_head(session, code, unit)
+    if rows is None:
+        return None
+    only = None if unit is None else [unit]
+    _read_reminders(session, rows, only)
+    _read_submissions(session, rows, only)
+    _read_nominations(session, rows, only)
+    _read_failures(session, rows, unit)
+    _read_digests(session, rows, unit)
+    return rows
+
+
+def read_head(session: Session, *, code: str) -> StoreRows | None:
+    """What a board shows whole however many units it has: the campaign, its actions with
+    their delivery counts (counted in SQL), the escalations (by recipient: supervisors and
+    group heads) and the failed deliveries; nothing per unit beyond those. `read_units`
+    then adds the facts of the units a page of the board lists (`thidua.board.page`)."""
+    rows = _read_head(session, code, None)
+    if rows is not None:
+        _read_failures(session, rows, None)
+    return rows
+
+
+def read_units(session: Session, rows: StoreRows, units: Sequence[str]) -> None:
+    """Add to `rows` the reminders, submissions, nominations and last weekly digests of
+    `units` only (those of the campaign's units, `CampaignUnit`, as `read_rows` reads)."""
+    from sqlmodel import col, select
+
+    from thidua.ledger.digest import last_digests
+    from thidua.store.models import CampaignUnit
+
+    _read_reminders(session, rows, units)
+    _read_submissions(session, rows, units)
+    _read_nominations(session, rows, units)
+    members: list[str] = []
+    for chunk in _slices(units):
+        members += session.exec(
+            select(CampaignUnit.unit_code).where(
+                col(CampaignUnit.campaign_code) == rows.code, col(CampaignUnit.unit_code).in_(chunk)
+            )
+        )
+    rows.digests = {
+        code: DigestMark(last.week, str(last.status), last.at)
+        for chunk in _slices(members)
+        for code, last in last_digests(session, chunk).items()
+    }
+
+
+def submission_states(session: Session, *, code: str) -> Iterator[tuple[str, str, str, str]]:
+    """(milestone, occurrence, unit, timing) of every submission of campaign `code`,
+    streamed a batch at a time: a board's column counts, without a row held per unit."""
+    from sqlmodel import col, select
+
+    from thidua.store.models import Submission
+
+    query = select(
+        Submission.milestone, Submission.occurrence, Submission.unit_code, Submission.timing
+    ).where(col(Submission.campaign_code) == code)
+    for m, o, u, timing in session.exec(query.execution_options(yield_per=_BATCH)):
+        yield m, o, u, str(timing)
+
+
+def nomination_totals(session: Session, *, code: str) -> dict[tuple[str, str], int]:
+    """(award key, nominee kind) → the campaign's nominations counting against quotas."""
+    from sqlalchemy import func
     from sqlmodel import col, select
 
     from thidua.ledger.quotas import COUNTED
-    from thidua.store.models import ActionRecord, CampaignRecord, Delivery, Nomination, Submission
+    from thidua.store.models import Nomination
+
+    query = (
+        select(Nomination.award, Nomination.nominee_kind, func.count())
+        .where(
+            col(Nomination.campaign_code) == code,
+            col(Nomination.status).in_([str(s) for s in COUNTED]),
+        )
+        .group_by(Nomination.award, Nomination.nominee_kind)
+    )
+    return {(a, k): n for a, k, n in session.exec(query)}
+
+
+def _read_head(session: Session, code: str, unit: str | None) -> StoreRows | None:
+    """The campaign, its actions (with delivery counts, `unit`'s only if given) and escalations."""
+    from sqlalchemy import func
+    from sqlmodel import col, select
+
+    from thidua.store.models import ActionRecord, CampaignRecord, Delivery
 
     record = session.get(CampaignRecord, code)
     if record is None:
@@ -70,31 +153,6 @@ def read_rows(session: Session, *, code: str, unit: str | None = None) -> StoreR
             )
         )
 
-    joined = and_(
-        col(ActionRecord.campaign_code) == col(Delivery.campaign_code),
-        col(ActionRecord.key) == col(Delivery.action_key),
-    )
-    reminders = (
-        select(
-            ActionRecord.milestone,
-            ActionRecord.occurrence,
-            Delivery.unit_code,
-            func.count(distinct(col(Delivery.action_key))),
-        )
-        .join(ActionRecord, joined)
-        .where(
-            col(Delivery.campaign_code) == code,
-            col(Delivery.status) == DeliveryStatus.SENT,
-            col(ActionRecord.kind).in_(REMINDER_KINDS),
-        )
-    )
-    if unit is not None:
-        reminders = reminders.where(col(Delivery.unit_code) == unit)
-    reminders = reminders.group_by(
-        ActionRecord.milestone, ActionRecord.occurrence, Delivery.unit_code
-    )
-    rows.reminders = {(m, o, u): n for m, o, u, n in session.exec(reminders)}
-
     escalations = (
         select(
             ActionRecord.milestone,
@@ -102,7 +160,7 @@ def read_rows(session: Session, *, code: str, unit: str | None = None) -> StoreR
             Delivery.unit_code,
             func.min(Delivery.sent_at),
         )
-        .join(ActionRecord, joined)
+        .join(ActionRecord, _joined())
         .where(
             col(Delivery.campaign_code) == code,
             col(Delivery.status) == DeliveryStatus.SENT,
@@ -114,37 +172,108 @@ def read_rows(session: Session, *, code: str, unit: str | None = None) -> StoreR
         # Every sent delivery is stamped (`ledger.deliveries`); min() is None only without one.
         if at is not None:
             rows.escalations.setdefault((m, o), {})[recipient] = at
-
-    submissions = select(  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns (fastapi/sqlmodel#271)
-        Submission.milestone,
-        Submission.occurrence,
-        Submission.unit_code,
-        Submission.submitted_at,
-        Submission.timing,
-        Submission.figures,
-    ).where(col(Submission.campaign_code) == code)
-    if unit is not None:
-        submissions = submissions.where(col(Submission.unit_code) == unit)
-    rows.submissions = [
-        SubmissionRow(m, o, u, at, str(timing), figures or {})
-        for m, o, u, at, timing, figures in session.exec(submissions)
-    ]
-
-    nominations = select(
-        Nomination.unit_code, Nomination.award, Nomination.nominee_kind, func.count()
-    ).where(
-        col(Nomination.campaign_code) == code,
-        col(Nomination.status).in_([str(s) for s in COUNTED]),
-    )
-    if unit is not None:
-        nominations = nominations.where(col(Nomination.unit_code) == unit)
-    nominations = nominations.group_by(
-        Nomination.unit_code, Nomination.award, Nomination.nominee_kind
-    )
-    rows.nominations = {(u, a, k): n for u, a, k, n in session.exec(nominations)}
-    _read_failures(session, rows, unit)
-    _read_digests(session, rows, unit)
     return rows
+
+
+def _joined() -> Any:
+    """Deliveries joined with the action they belong to."""
+    from sqlalchemy import and_
+    from sqlmodel import col
+
+    from thidua.store.models import ActionRecord, Delivery
+
+    return and_(
+        col(ActionRecord.campaign_code) == col(Delivery.campaign_code),
+        col(ActionRecord.key) == col(Delivery.action_key),
+    )
+
+
+def _chunks(units: Sequence[str] | None) -> Iterator[Sequence[str] | None]:
+    """`units` in slices a query's IN list takes (bound parameter limits); None: once, all."""
+    if units is None:
+        yield None
+    else:
+        yield from _slices(units)
+
+
+def _slices(units: Sequence[str]) -> Iterator[Sequence[str]]:
+    for i in range(0, len(units), _MAX_IN):
+        yield units[i : i + _MAX_IN]
+
+
+def _read_reminders(session: Session, rows: StoreRows, units: Sequence[str] | None) -> None:
+    """How many reminder actions reached each unit (of `units`; None: all) per occurrence."""
+    from sqlalchemy import distinct, func
+    from sqlmodel import col, select
+
+    from thidua.store.models import ActionRecord, Delivery
+
+    for chunk in _chunks(units):
+        reminders = (
+            select(
+                ActionRecord.milestone,
+                ActionRecord.occurrence,
+                Delivery.unit_code,
+                func.count(distinct(col(Delivery.action_key))),
+            )
+            .join(ActionRecord, _joined())
+            .where(
+                col(Delivery.campaign_code) == rows.code,
+                col(Delivery.status) == DeliveryStatus.SENT,
+                col(ActionRecord.kind).in_(REMINDER_KINDS),
+            )
+        )
+        if chunk is not None:
+            reminders = reminders.where(col(Delivery.unit_code).in_(chunk))
+        reminders = reminders.group_by(
+            ActionRecord.milestone, ActionRecord.occurrence, Delivery.unit_code
+        )
+        rows.reminders.update({(m, o, u): n for m, o, u, n in session.exec(reminders)})
+
+
+def _read_submissions(session: Session, rows: StoreRows, units: Sequence[str] | None) -> None:
+    from sqlmodel import col, select
+
+    from thidua.store.models import Submission
+
+    for chunk in _chunks(units):
+        submissions = select(  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns (fastapi/sqlmodel#271)
+            Submission.milestone,
+            Submission.occurrence,
+            Submission.unit_code,
+            Submission.submitted_at,
+            Submission.timing,
+            Submission.figures,
+        ).where(col(Submission.campaign_code) == rows.code)
+        if chunk is not None:
+            submissions = submissions.where(col(Submission.unit_code).in_(chunk))
+        rows.submissions += [
+            SubmissionRow(m, o, u, at, str(timing), figures or {})
+            for m, o, u, at, timing, figures in session.exec(submissions)
+        ]
+
+
+def _read_nominations(session: Session, rows: StoreRows, units: Sequence[str] | None) -> None:
+    """Nominations counting against quotas by (unit, award, nominee kind)."""
+    from sqlalchemy import func
+    from sqlmodel import col, select
+
+    from thidua.ledger.quotas import COUNTED
+    from thidua.store.models import Nomination
+
+    for chunk in _chunks(units):
+        nominations = select(
+            Nomination.unit_code, Nomination.award, Nomination.nominee_kind, func.count()
+        ).where(
+            col(Nomination.campaign_code) == rows.code,
+            col(Nomination.status).in_([str(s) for s in COUNTED]),
+        )
+        if chunk is not None:
+            nominations = nominations.where(col(Nomination.unit_code).in_(chunk))
+        nominations = nominations.group_by(
+            Nomination.unit_code, Nomination.award, Nomination.nominee_kind
+        )
+        rows.nominations.update({(u, a, k): n for u, a, k, n in session.exec(nominations)})
 
 
 def _read_digests(session: Session, rows: StoreRows, unit: str | None) -> None:
@@ -169,8 +298,11 @@ def _read_digests(session: Session, rows: StoreRows, unit: str | None) -> None:
     }
 
 
-#: Above this many units, a filter by unit is left out of a query (bound parameter limits).
+#: Above this many units, a filter by unit is left out of a query (bound parameter limits);
+#: a page's units are asked for in slices of this size.
 _MAX_IN = 5000
+#: Rows fetched at a time where a query is streamed.
+_BATCH = 2000
 
 
 def _delivery_counts(

@@ -320,6 +320,16 @@ class Board:
     timezone: str = "Asia/Ho_Chi_Minh"
     #: Units a notice did not reach, with why; listed first everywhere.
     failures: list[UnitFailures] = field(default_factory=list)
+    #: A page of the board (`thidua.board.page`): how many units it counts, of which
+    #: `units` holds the first rows only, and whether any of them takes the weekly digest
+    #: (the table's digest column). None: `units` is the whole board.
+    total: int | None = None
+    weekly: bool | None = None
+
+    @property
+    def unit_count(self) -> int:
+        """How many units the board counts, listed or not."""
+        return len(self.units) if self.total is None else self.total
 
     def unit(self, code: str) -> UnitRow | None:
         """The row of unit `code` (any case), or None."""
@@ -423,7 +433,7 @@ class Board:
         tz = ZoneInfo(self.timezone)
         reasons = {f.unit: f.reason(tz) for f in self.failures}
         # Once, not per row: asked per row it made the table quadratic (hours at 100,000 units).
-        digests = any(unit.digest for unit in self.units)
+        digests = any(unit.digest for unit in self.units) if self.weekly is None else self.weekly
         shown = self.units if limit is None else self.units[:limit]
         for u in shown:
             row = {"Mã": u.code, "Đơn vị": u.name}
@@ -439,11 +449,11 @@ class Board:
             for t in self.targets:
                 row[f"Chỉ tiêu {t.code}"] = u.targets[t.code].text
             rows.append(row)
-        if len(shown) < len(self.units):
+        if len(shown) < self.unit_count:
             rows.append(
                 {
                     "Mã": "…",
-                    "Đơn vị": f"{len(self.units) - len(shown)} đơn vị khác không liệt kê ở đây "
+                    "Đơn vị": f"{self.unit_count - len(shown)} đơn vị khác không liệt kê ở đây "
                     f"(bảng chỉ liệt kê {len(shown)} đơn vị, đơn vị gửi lỗi trước): xem đủ bằng "
                     f"lệnh thidua status {self.code} hoặc bảng theo dõi trên cổng thi đua",
                 }
