@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from prefect import get_run_logger, task
@@ -56,7 +56,8 @@ from thidua.delivery.summary import (
 from thidua.delivery.unreached import failed_units, warn_failures
 from thidua.errors import StoreUnavailable
 from thidua.ledger.statuses import effective_label as status_label
-from thidua.portal.links import unit_urls
+from thidua.portal.links import AudienceLinks
+from thidua.registry.unit_names import UnitNames
 from thidua.store import campaign_rows, submission_rows
 from thidua.store.db import session_scope
 
@@ -354,7 +355,8 @@ def render_messages(
     Rendered as `deliver` takes them (`thidua.delivery.messages.Rendered`), never the
     whole audience at once; the first is rendered here, so a broken template fails this
     task before anything is claimed or sent. Each carries its unit's portal link
-    (`portal_links`), issued and committed here, before anything is sent.
+    (`portal_links`), issued and committed a chunk at a time as the notices are
+    rendered, so always before the notice carrying it is sent.
     """
     spec, reg = ctx.loaded.spec, ctx.loaded.registry
     links = portal_links(audience.recipients)
@@ -370,7 +372,9 @@ def render_messages(
             now=now,
             template_dir=ctx.loaded.path.parent / "templates",
             deadlines=launch_deadlines(spec, ctx.plan.occurrences),
-            missing=[reg.unit(c).name for c in audience.missing],
+            # The names as they are read, not a list of them all (~120 bytes a unit at
+            # 100,000); the template only iterates them (`Notice` types it a list).
+            missing=cast(list[str], UnitNames(audience.missing, reg)),
             submitted=audience.submitted,
             total=audience.total,
             late_reason=late_reason,
@@ -387,15 +391,15 @@ def render_messages(
     return messages
 
 
-def portal_links(codes: Sequence[str]) -> dict[str, str]:
+def portal_links(codes: Sequence[str]) -> AudienceLinks:
     """Each unit's personal portal link, creating the ones that do not exist yet.
 
-    One transaction for the batch, committed when this returns: a link a notice
-    carries is in the store before the notice is sent, so it opens the unit's page
-    as soon as the unit reads it. Only the links are kept (~120 bytes per unit).
+    Issued a chunk of the audience at a time as the notices are rendered
+    (`thidua.portal.links.AudienceLinks`), each chunk in one transaction committed
+    before its links are handed out: a link a notice carries is in the store before
+    the notice is sent, so it opens the unit's page as soon as the unit reads it.
     """
-    with session_scope() as session:
-        return unit_urls(session, unit_codes=codes, settings=get_settings())
+    return AudienceLinks(codes, session_scope=session_scope, settings=get_settings())
 
 
 def worth_retrying(task: Any, task_run: Any, state: Any) -> bool:

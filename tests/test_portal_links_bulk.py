@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
@@ -22,6 +23,12 @@ NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 
 def codes(count: int, prefix: str = "XA") -> list[str]:
     return [f"{prefix}{i:04d}" for i in range(count)]
+
+
+def in_force(code: str) -> str:
+    """The unit's link as `thidua portal link` prints it (read in a session of its own)."""
+    with session_scope() as session:
+        return links.unit_url(session, unit_code=code)
 
 
 def link_rows() -> list[PortalLink]:
@@ -106,3 +113,27 @@ def test_two_issuers_racing_for_the_same_units_print_the_same_links(store: Engin
                 links.link_for(session, unit_code=code)
             )
             assert results[0][code] == url
+
+
+def test_an_audiences_links_are_issued_a_chunk_at_a_time_and_committed_when_handed_out(
+    store: Engine,
+) -> None:
+    units = codes(7)
+    with session_scope() as session:
+        before = links.link_for(session, unit_code=units[3], now=NOW)  # one has a link already
+    audience = links.AudienceLinks(units, session_scope=session_scope, chunk=3)
+    assert {row.unit_code for row in link_rows()} == {units[3]}  # nothing issued up front
+
+    first = audience[units[0]]
+    # Its chunk, in the store (read by another session) when the first link is handed out.
+    assert {row.unit_code for row in link_rows()} == set(units[:4])
+    assert [audience[code] for code in units[1:3]] == [in_force(code) for code in units[1:3]]
+    assert audience[units[3]].endswith(before)  # the link in force, not a new one
+    assert {row.unit_code for row in link_rows()} == set(units[:6])
+    # Out of order (a retry starts over): the same links, none issued twice.
+    assert audience[units[0]] == first
+    assert audience[units[6]] == in_force(units[6])
+    rows = link_rows()
+    assert sorted(row.unit_code for row in rows) == units
+    with pytest.raises(KeyError):
+        audience["XA9999"]

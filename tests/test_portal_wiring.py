@@ -13,7 +13,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import select
@@ -436,3 +438,48 @@ def test_portal_serve_runs_alone_until_ctrl_c(tmp_path: Path) -> None:
     assert process.returncode == 0
     assert f"Cổng thi đua của đơn vị: http://127.0.0.1:{port}" in out
     assert "Đã dừng cổng thi đua của đơn vị." in out
+
+
+def test_a_big_audiences_links_are_issued_a_chunk_at_a_time_each_before_its_notice_is_sent(
+    portal: Portal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import timedelta
+
+    from thidua.notifications.send import channel_id
+
+    from thidua.delivery import engine
+
+    monkeypatch.setattr(links, "LINK_CHUNK", 2)
+    ctx = _context(portal.campaigns)
+    recipients = list(ctx.action.recipients)
+    assert len(recipients) > 4
+    messages = render_messages.fn(ctx, Audience(recipients), ctx.action.at)
+    # The first notice is rendered by the task (a broken template fails it): its chunk only.
+    with session_scope() as session:
+        issued = {row.unit_code for row in session.exec(select(PortalLink))}
+    assert issued == set(recipients[:2])
+
+    seen: dict[str, str] = {}
+
+    @dataclass
+    class Sent:
+        ok: bool = True
+        permanent: bool = False
+        error: str | None = None
+        uncertain: bool = False
+        claim_lost: bool = False
+
+    def sink(url: str, message: Any, *, context: dict[str, Any], before_data: Any) -> Sent:
+        # What this notice carries opens the unit's page now, from another connection.
+        link = message.text.split(f"{PORTAL_LABEL}: ", 1)[1].split("\n", 1)[0]
+        resolved = _resolve(link)
+        assert isinstance(resolved, links.ResolvedLink) and resolved.unit_code == context["unit"]
+        seen[context["unit"]] = link
+        assert before_data()
+        return Sent()
+
+    jobs = engine.jobs_for(messages, lambda code: ["outbox://x"], channel_id)
+    scope = engine.Scope(ctx.code, ctx.action.key, ctx.action.occurrence, 0)
+    outcomes = engine.deliver(scope, jobs, sink=sink, threads=2, lease=timedelta(minutes=5))
+    assert sorted(o.unit for o in outcomes) == sorted(recipients)
+    assert seen == {code: _url(code) for code in recipients}  # each unit its link in force

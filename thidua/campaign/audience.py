@@ -14,19 +14,21 @@ from collections.abc import Iterable
 from thidua.campaign.kinds import Requirement
 from thidua.campaign.spec import Campaign, Milestone
 from thidua.registry import Registry, wants_digest
+from thidua.registry.vocabulary import code_key
 
 
 def participants(campaign: Campaign, registry: Registry) -> tuple[str, ...]:
     """Unit codes taking part, in registry order; unknown codes are left to the checks."""
     p = campaign.participants
     chosen: set[str] = set(c for c in p.units if c in registry)
+    # Codes and profiles only: a registry read from its compiled cache builds no unit here.
     for group in p.groups:
         if group in registry.groups:
-            chosen.update(u.code for u in registry.members(group))
+            chosen.update(registry.member_codes(group))
     if p.kinds:
-        chosen.update(u.code for u in registry.of_kind(*p.kinds))
+        chosen.update(registry.codes_of_kind(*p.kinds))
     chosen.difference_update(p.exclude)
-    return tuple(u.code for u in registry if u.code in chosen)
+    return tuple(code for code in registry.codes() if code in chosen)
 
 
 def expand(codes: Iterable[str], registry: Registry) -> tuple[str, ...]:
@@ -35,9 +37,9 @@ def expand(codes: Iterable[str], registry: Registry) -> tuple[str, ...]:
     out: dict[str, None] = {}
     for code in codes:
         if code in registry.groups:
-            out.update((u.code, None) for u in registry.members(code))
+            out.update((member, None) for member in registry.member_codes(code))
         elif code in registry:
-            out[registry.unit(code).code] = None
+            out[code_key(code)] = None
     return tuple(out)
 
 
@@ -79,10 +81,14 @@ def owing(
     return tuple(code for code in found if code != campaign.organizer)
 
 
-def charged_units(campaign: Campaign, registry: Registry, charges: Iterable[str]) -> tuple[str, ...]:
+def charged_units(
+    campaign: Campaign, registry: Registry, charges: Iterable[str]
+) -> tuple[str, ...]:
     """The units the plan charges with the responsibilities whose ids are `charges`."""
     wanted = set(charges)
-    return expand((c for r in campaign.responsibilities if r.id in wanted for c in r.units), registry)
+    return expand(
+        (c for r in campaign.responsibilities if r.id in wanted for c in r.units), registry
+    )
 
 
 def reminded(milestone: Milestone, registry: Registry, codes: Iterable[str]) -> tuple[str, ...]:

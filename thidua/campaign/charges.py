@@ -29,7 +29,7 @@ def check_responsibilities(campaign: Campaign, registry: Registry) -> list[Probl
     the same pass as every other problem of the file, each with its line.
     """
     out: list[Problem] = []
-    either = [*(u.code for u in registry), *registry.groups]
+    either = [*registry.codes(), *registry.groups]
     for i, r in enumerate(campaign.responsibilities):
         where = f"responsibilities[{r.id or i}]"
         for j, code in enumerate(r.units):
@@ -47,7 +47,9 @@ def check_responsibilities(campaign: Campaign, registry: Registry) -> list[Probl
                     f"(có: {shown})" + did_you_mean(charge, known, codes=False)
                 )
                 loc = ("milestones", i, "charged_with", j)
-                out.append(Problem(f"milestones[{m.key}].charged_with[{j}]", message, charge, loc=loc))
+                out.append(
+                    Problem(f"milestones[{m.key}].charged_with[{j}]", message, charge, loc=loc)
+                )
     return out
 
 

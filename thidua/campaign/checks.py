@@ -18,7 +18,7 @@ from thidua.campaign.plan import ActionKind, Occurrence, compile_plan, occurrenc
 from thidua.campaign.spec import Campaign
 from thidua.dates.written import format_short
 from thidua.errors import Problem, did_you_mean
-from thidua.registry import Registry, Unit
+from thidua.registry import Registry
 
 # Kinds that must happen inside the campaign period; others may come after it
 # (seed 003: the result report is due 10/7/2023, after a period ending 30/6/2023).
@@ -71,7 +71,7 @@ def check_campaign(
 
 def _check_references(c: Campaign, reg: Registry, broken: frozenset[str]) -> list[Problem]:
     out: list[Problem] = []
-    units = [u.code for u in reg]
+    units = list(reg.codes())
     either = [*units, *reg.groups]
     if c.organizer not in reg and "organizer" not in broken:
         out.append(
@@ -292,7 +292,9 @@ def _check_optional(c: Campaign) -> list[Problem]:
 
 def _check_quotas(c: Campaign, reg: Registry, *, counted: bool = True) -> list[Problem]:
     out: list[Problem] = []
-    members = [reg.unit(code) for code in participants(c, reg)]
+    # Codes, not units: a registry read from its compiled cache builds each unit on demand,
+    # and a list of them all would hold the whole registry at once.
+    members = participants(c, reg)
     for i, award in enumerate(c.awards):
         q = award.quota
         if q is None:
@@ -312,7 +314,7 @@ def _check_quotas(c: Campaign, reg: Registry, *, counted: bool = True) -> list[P
         if q.per_unit == 0 and not q.overrides:
             out.append(Problem(f"{path}.per_unit", "số lượng 0: không đơn vị nào được đề nghị", 0))
         if q.max_ratio is not None and counted:
-            base = _ratio_base(q.ratio_of, members)
+            base = _ratio_base(q.ratio_of, members, reg)
             if base is None:
                 out.append(
                     Problem(
@@ -332,10 +334,10 @@ def _check_quotas(c: Campaign, reg: Registry, *, counted: bool = True) -> list[P
     return out
 
 
-def _ratio_base(of: str, members: list[Unit]) -> int | None:
+def _ratio_base(of: str, members: tuple[str, ...], reg: Registry) -> int | None:
     if of == "units":
         return len(members)
-    counts = [u.headcount for u in members]
+    counts = [reg.unit(code).headcount for code in members]
     if any(n is None for n in counts):
         return None
     people = sum(n for n in counts if n is not None)

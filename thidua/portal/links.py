@@ -11,10 +11,13 @@ current link without keeping it anywhere, and every notice carries the same link
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import secrets
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,6 +30,7 @@ from thidua.store import portal_rows
 from thidua.store.models import PortalLink, utcnow
 
 __all__ = [
+    "AudienceLinks",
     "LinkState",
     "ResolvedLink",
     "link_for",
@@ -213,3 +217,56 @@ def resolve(session: Session, token: str) -> ResolvedLink | str:
         return LinkState.REVOKED
     assert link.id is not None
     return ResolvedLink(link.id, link.unit_code)
+
+
+#: Links issued (or looked up) per transaction as a notice's audience is rendered.
+LINK_CHUNK = 500
+
+
+class AudienceLinks:
+    """`unit_url` of each of `codes` (a notice's audience), issued a chunk at a time.
+
+    Asked for a code, it issues or reads the links of the next `chunk` codes from it in
+    one transaction, committed before it answers: a link a notice carries is in the
+    store before the notice is rendered, hence before it is sent. Only one chunk's
+    links are kept (~260 bytes a unit held for the whole audience before), and a
+    notice to 100,000 units starts sending after its first chunk, not after every
+    link was issued. Codes are asked for in order (the delivery engine renders its
+    jobs in the audience's order); any other order costs a search, not a wrong link.
+    """
+
+    def __init__(
+        self,
+        codes: Sequence[str],
+        *,
+        session_scope: Callable[[], AbstractContextManager[Session]],
+        settings: Settings | None = None,
+        chunk: int | None = None,
+    ) -> None:
+        self._codes = codes
+        self._scope = session_scope
+        self._settings = settings or get_settings()
+        self._chunk = max(1, chunk or LINK_CHUNK)
+        self._urls: dict[str, str] = {}
+        self._next = 0
+        # Rendering runs in one thread, but nothing stops two from asking at once.
+        self._lock = threading.Lock()
+
+    def __getitem__(self, code: str) -> str:
+        with self._lock:
+            url = self._urls.get(code)
+            if url is None:
+                start = self._position(code)
+                batch = self._codes[start : start + self._chunk]
+                with self._scope() as session:
+                    self._urls = unit_urls(session, unit_codes=batch, settings=self._settings)
+                self._next = start + len(batch)
+                url = self._urls[code]
+            return url
+
+    def _position(self, code: str) -> int:
+        """Where `code` is in the audience: searched from the last chunk on, then from the start."""
+        for start in (self._next, 0):
+            with contextlib.suppress(ValueError):
+                return self._codes.index(code, start)
+        raise KeyError(code)

@@ -9,13 +9,11 @@ invalid ones are never cached, so error messages always come from a fresh check.
 
 from __future__ import annotations
 
-import contextlib
-import json
 from pathlib import Path
 from typing import Any
 
 from thidua import tables as _reader
-from thidua.errors import Problem
+from thidua.registry import compiled
 from thidua.registry import contacts as _contacts
 from thidua.registry import findings as _findings
 from thidua.registry import models as _models
@@ -25,11 +23,10 @@ from thidua.registry import validation as _validation
 from thidua.registry import vocabulary as _vocabulary
 from thidua.registry import yaml_source as _yaml
 from thidua.registry.findings import fail
-from thidua.registry.models import Group, Registry, Unit
+from thidua.registry.models import Registry
 from thidua.registry.table_source import read_bytes
 from thidua.registry.validation import validate
-from thidua.registry.vocabulary import Digest, UnitKind
-from thidua.store.cache import cache_dir, fingerprint, source_fingerprint, write_atomic
+from thidua.store.cache import cache_dir, fingerprint, source_fingerprint
 from thidua.tables import TEXT_HOW, TableError, decode_utf8
 from thidua.text import fold as _fold
 from thidua.text import names as _names
@@ -52,7 +49,7 @@ def load_registry(path: str | Path, *, check_contacts: bool = True) -> Registry:
         )
     raw = read_bytes(path, source)
     cache_file = _compiled_cache_file(raw, suffix, check_contacts)
-    cached = _read_compiled(cache_file, source)
+    cached = compiled.read(cache_file, source)
     if cached is not None:
         return cached
     if suffix == ".xlsx":
@@ -69,7 +66,7 @@ def load_registry(path: str | Path, *, check_contacts: bool = True) -> Registry:
     registry = validate(
         data, source=source, check_contacts=check_contacts, locations=locations, problems=problems
     )
-    _write_compiled(cache_file, registry)
+    compiled.write(cache_file, registry)
     return registry
 
 
@@ -82,25 +79,11 @@ def _check_count(data: Any, source: str) -> None:
         raise fail(source, f"danh mục có {len(units)} đơn vị, quá {limit.rows}; {limit.hint}")
 
 
-# --- compiled registries ----------------------------------------------------------
-#
-# JSON lines: a header (name, groups, warnings, how many units), then one array of field
-# values per unit. Read a line at a time, a big registry never holds the whole file's text
-# and its parsed dicts beside the units being built (at 100,000 units they were ~170 MB,
-# more than the units themselves).
-
-_COMPILED_FORMAT = "3"
-#: a unit's fields, in the order of a compiled line
-_FIELDS = tuple(Unit.model_fields)
-#: every Unit loaded from a compiled cache marks all its fields as set; one set shared by
-#: all of them (pydantic copies it before changing it: `model_copy`) saves ~730 bytes a unit
-_ALL_SET = set(_FIELDS)
-
-
 def _compiled_cache_file(raw: bytes, suffix: str, check_contacts: bool) -> Path:
     # Every module that shapes the result: a change to any of them retires the cache.
     code = source_fingerprint(
         __file__,
+        compiled.__file__,
         _contacts.__file__,
         _names.__file__,
         _models.__file__,
@@ -117,69 +100,5 @@ def _compiled_cache_file(raw: bytes, suffix: str, check_contacts: bool) -> Path:
     version = (_contacts.apprise_version() or "absent") if check_contacts else "-"
     # The limit too: a registry cached under a higher one is refused afresh under a lower one.
     rows = str(_tables.limits().rows)
-    key = fingerprint(_COMPILED_FORMAT, code, version, suffix, str(check_contacts), rows, raw)
+    key = fingerprint(compiled.FORMAT, code, version, suffix, str(check_contacts), rows, raw)
     return cache_dir() / "registries" / f"{key}.jsonl"
-
-
-def _write_compiled(path: Path, registry: Registry) -> None:
-    """The compiled registry, best effort (a read-only or full disk only costs a fresh check)."""
-    header = {
-        "format": _COMPILED_FORMAT,
-        "name": registry.name,
-        "count": len(registry.units),
-        "groups": [g.model_dump() for g in registry.groups.values()],
-        "warnings": [
-            {"path": w.path, "message": w.message, "source": w.source, "severity": w.severity}
-            | ({"value": w.value} if w.has_value else {})
-            for w in registry.warnings
-        ],
-    }
-    lines = [json.dumps(header, ensure_ascii=False)]
-    for unit in registry.units.values():
-        values = unit.model_dump(mode="json")
-        lines.append(json.dumps([values[f] for f in _FIELDS], ensure_ascii=False))
-    with contextlib.suppress(OSError):
-        write_atomic(path, "\n".join(lines).encode("utf-8"))
-
-
-def _digest(value: Any) -> Digest | None:
-    return Digest(value) if value else None
-
-
-def _read_compiled(path: Path, source: str) -> Registry | None:
-    """The registry compiled in `path`, or None when there is none or it is unreadable."""
-    try:
-        with path.open(encoding="utf-8") as fh:
-            header = json.loads(fh.readline())
-            if not isinstance(header, dict) or header.get("format") != _COMPILED_FORMAT:
-                return None
-            groups = [
-                Group.model_construct(**{**g, "digest": _digest(g.get("digest"))})
-                for g in header["groups"]
-            ]
-            # Values many units repeat (their groups, supervisor) are kept once.
-            shared: dict[Any, Any] = {}
-            units: dict[str, Unit] = {}
-            for line in fh:
-                values = dict(zip(_FIELDS, json.loads(line), strict=True))
-                values["kind"] = UnitKind(values["kind"])
-                values["groups"] = shared.setdefault(
-                    tuple(values["groups"]), tuple(values["groups"])
-                )
-                values["supervisor"] = shared.setdefault(values["supervisor"], values["supervisor"])
-                values["contacts"] = tuple(values["contacts"])
-                values["digest"] = _digest(values["digest"])
-                unit = Unit.model_construct(_fields_set=_ALL_SET, **values)
-                units[unit.code] = unit
-            warnings = [Problem(**w) for w in header["warnings"]]
-    except (OSError, KeyError, TypeError, ValueError):
-        return None
-    if len(units) != header["count"]:
-        return None
-    return Registry(
-        source=source,
-        name=header.get("name"),
-        units=units,
-        groups={g.code: g for g in groups},
-        warnings=warnings,
-    )

@@ -10,9 +10,10 @@ validation turns into a located `Problem`.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from abc import abstractmethod
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 
@@ -251,14 +252,49 @@ class Unit(RegistryModel):
     digest: Annotated[Digest | None, BeforeValidator(clean_digest)] = None
 
 
+class Profile(NamedTuple):
+    """What audiences are resolved from: a unit's kind, groups, supervisor and digest."""
+
+    kind: UnitKind
+    groups: tuple[str, ...]
+    supervisor: str | None
+    digest: Digest | None
+
+    @classmethod
+    def of(cls, unit: Unit) -> Profile:
+        return cls(unit.kind, unit.groups, unit.supervisor, unit.digest)
+
+
+class UnitTable(Mapping[str, Unit]):
+    """Units by code that are not all held as `Unit`s: each is built when asked for.
+
+    A registry of 100,000 units held as pydantic models takes ~93 MB; an action run
+    needs each unit only while its notice is rendered and sent. A table answers
+    `profile` (what audiences are resolved from) without building the unit.
+    """
+
+    @abstractmethod
+    def profile(self, code: str) -> Profile:
+        """The profile of the unit `code` (an upper-case key); KeyError if there is none."""
+
+    @abstractmethod
+    def profiles(self) -> Iterator[tuple[str, Profile]]:
+        """(code, profile) of every unit, in registry order."""
+
+
 @dataclass(kw_only=True)
 class Registry:
     """A validated registry; codes are upper case and lookups ignore case.
 
+    `units` is a dict once validated; a registry loaded from its compiled cache holds a
+    `UnitTable` instead, which builds a unit when it is asked for. Code that walks every
+    unit for its codes, kind or groups asks for those (`codes`, `member_codes`,
+    `codes_of_kind`, `profile`), which build no unit.
+
     Equality compares contents (name, units, groups), not where they came from.
     """
 
-    units: dict[str, Unit]
+    units: Mapping[str, Unit]
     groups: dict[str, Group] = field(default_factory=dict)
     name: str | None = None
     source: str = field(default="<dict>", compare=False)
@@ -277,32 +313,56 @@ class Registry:
         """The unit with `code`; KeyError if there is none."""
         return self.units[code_key(code)]
 
+    def codes(self) -> Iterator[str]:
+        """Every unit's code, in registry order."""
+        return iter(self.units)
+
+    def profile(self, code: str) -> Profile:
+        """The unit's kind, groups, supervisor and digest; KeyError if there is none."""
+        key = code_key(code)
+        if isinstance(self.units, UnitTable):
+            return self.units.profile(key)
+        return Profile.of(self.units[key])
+
+    def _profiles(self) -> Iterator[tuple[str, Profile]]:
+        if isinstance(self.units, UnitTable):
+            return self.units.profiles()
+        return ((code, Profile.of(unit)) for code, unit in self.units.items())
+
     def group(self, code: str) -> Group:
         """The group with `code`; KeyError if there is none."""
         return self.groups[code_key(code)]
 
+    def member_codes(self, group_code: str) -> list[str]:
+        """Codes of the group's units, in registry order; KeyError for an unknown group."""
+        code = self.group(group_code).code
+        return [unit for unit, profile in self._profiles() if code in profile.groups]
+
     def members(self, group_code: str) -> list[Unit]:
         """Units of the group, in registry order; KeyError for an unknown group."""
-        code = self.group(group_code).code
-        return [unit for unit in self.units.values() if code in unit.groups]
+        return [self.units[code] for code in self.member_codes(group_code)]
+
+    def codes_of_kind(self, *kinds: UnitKind | str) -> list[str]:
+        """Codes of the units of any of `kinds` (codes or Vietnamese labels), in registry order."""
+        wanted = {UnitKind.parse(kind) for kind in kinds}
+        return [unit for unit, profile in self._profiles() if profile.kind in wanted]
 
     def of_kind(self, *kinds: UnitKind | str) -> list[Unit]:
         """Units of any of `kinds` (codes or Vietnamese labels), in registry order."""
-        wanted = {UnitKind.parse(kind) for kind in kinds}
-        return [unit for unit in self.units.values() if unit.kind in wanted]
+        return [self.units[code] for code in self.codes_of_kind(*kinds)]
 
     def supervisor(self, code: str) -> Unit | None:
         """The unit `code` reports to, or None."""
-        sup = self.unit(code).supervisor
+        sup = self.profile(code).supervisor
         return self.units[sup] if sup else None
 
     def group_heads(self, code: str) -> list[Unit]:
         """Heads of the groups the unit belongs to, without the unit itself."""
-        unit = self.unit(code)
+        key = code_key(code)
         heads: dict[str, Unit] = {}
-        for group_code in unit.groups:
+        for group_code in self.profile(key).groups:
             head = self.groups[group_code].head
-            if head and head != unit.code:
+            if head and head != key:
                 heads.setdefault(head, self.units[head])
         return list(heads.values())
 
@@ -315,7 +375,7 @@ def wants_digest(registry: Registry, unit_code: str) -> bool:
     """
     if unit_code not in registry:
         return False
-    unit = registry.unit(unit_code)
+    unit = registry.profile(unit_code)
     if unit.digest is not None:
         return unit.digest == Digest.WEEKLY
     return any(
