@@ -62,7 +62,7 @@ if N_MGR:  # Apprise's plugins were loaded before this import: ours replace its 
     _register()
 # The manager calls `self.load_modules()` whenever it is first used (and after an unload),
 # so every way in (`Apprise()`, `Apprise.instantiate`, `N_MGR[...]`) finds ours in place.
-N_MGR.load_modules = _load_modules  # type: ignore[method-assign]
+N_MGR.load_modules = _load_modules
 
 
 def load(url: str) -> Any:
