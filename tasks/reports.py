@@ -19,9 +19,7 @@ from thidua.tasks.actions import ActionContext, artifact_key
 
 from thidua.campaign.kinds import MilestoneKind
 from thidua.config import get_settings
-from thidua.documents.layout import to_markdown
 from thidua.documents.period import ReportKind, occurrence_period
-from thidua.documents.report_files import make_report, write_report_files
 
 KINDS = {MilestoneKind.REVIEW: ReportKind.REVIEW, MilestoneKind.SUMMARY: ReportKind.SUMMARY}
 
@@ -48,6 +46,11 @@ def write_report(ctx: ActionContext, now: datetime | None = None) -> ReportFiles
     if kind is None:
         get_run_logger().info("Action %s is not a sơ kết / tổng kết; no report", action.key)
         return None
+    # The report's builders (the store's facts, the DOCX writer: python-docx and lxml) load
+    # only in a run that writes one: every action's worker imports this task.
+    from thidua.documents.layout import to_markdown
+    from thidua.documents.report_files import make_report, write_report_files
+
     occurrence = next(
         o
         for o in ctx.plan.occurrences

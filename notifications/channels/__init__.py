@@ -1,18 +1,24 @@
 """The product's channels: Apprise plugins of our own, one module per channel, as
 Apprise's `plugins/` does (`email`: mailto/mailtos; `outbox`: the local outbox).
 
-Importing this package registers them with Apprise's plugin manager for their schemes
-(the email plugin replaces Apprise's for mailto:// and mailtos://, which it extends),
-so `apprise.Apprise().add(url)` builds them like any plugin. `load` builds the channel
-of one contact URL and says clearly why it cannot; sending reports, it never raises.
+Whenever Apprise's plugin manager loads its plugins in a process that imported this
+package, ours are registered right after for their schemes (the email plugin replaces
+Apprise's for mailto:// and mailtos://, which it extends), so `apprise.Apprise().add(url)`
+builds them like any plugin. `load` builds the channel of one contact URL and says
+clearly why it cannot; sending reports, it never raises.
+
+The manager is not touched before a contact needs it: loading Apprise's ~130 plugins
+imports cryptography, requests-oauthlib, paho-mqtt… (~16 MB of the worker's memory,
+~0.3 s), and a campaign whose contacts are all email or outbox never needs them.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from apprise.manager_plugins import NotificationManager
-from apprise.utils.parse import parse_url
+from apprise.utils.parse import parse_list, parse_url
 from thidua.notifications.channels.base import BadContact, Channel, ChannelError, SendResult
 from thidua.notifications.channels.email import Email
 from thidua.notifications.channels.outbox import Outbox
@@ -24,10 +30,39 @@ __all__ = ["BadContact", "Channel", "ChannelError", "Email", "Outbox", "SendResu
 #: Apprise's plugin manager (a process-wide singleton: the one `Apprise()` consults).
 N_MGR = NotificationManager()
 
-for _plugin in (Email, Outbox):
-    # force: the email schemes are Apprise's own; ours subclasses and replaces it.
-    if not N_MGR.add(_plugin, force=True):
-        raise ImportError(f"Apprise refused to register {_plugin.__name__}")
+#: Our plugins by scheme, as the manager maps them once they are registered.
+OWN: dict[str, type[Any]] = {
+    scheme.lower(): plugin
+    for plugin in (Email, Outbox)
+    for scheme in parse_list(plugin.secure_protocol, plugin.protocol)
+}
+
+_native_load = N_MGR.load_modules
+#: reentrant: registering asks the manager whether it is loaded, which may load it
+_lock = threading.RLock()
+
+
+def _register() -> None:
+    for plugin in (Email, Outbox):
+        # force: the email schemes are Apprise's own; ours subclasses and replaces it.
+        if not N_MGR.add(plugin, force=True):
+            raise ImportError(f"Apprise refused to register {plugin.__name__}")
+
+
+def _load_modules(path: Any = None, name: Any = None, force: bool = False) -> None:
+    """Apprise's own loading, then ours registered over it (its native plugins only:
+    a custom plugin directory, `path`, leaves the schemes' owners as they are)."""
+    with _lock:
+        _native_load(path, name, force)
+        if path is None and name is None:
+            _register()
+
+
+if N_MGR:  # Apprise's plugins were loaded before this import: ours replace its email now
+    _register()
+# The manager calls `self.load_modules()` whenever it is first used (and after an unload),
+# so every way in (`Apprise()`, `Apprise.instantiate`, `N_MGR[...]`) finds ours in place.
+N_MGR.load_modules = _load_modules
 
 
 def load(url: str) -> Any:
@@ -36,9 +71,12 @@ def load(url: str) -> Any:
     with quiet_apprise():
         results = parse_url(url, verify_host=False) if "://" in url else None
         schema = str((results or {}).get("schema") or "")
-        if not schema or schema not in N_MGR:
-            raise ChannelError(url, f"Apprise không hỗ trợ lược đồ “{schema}://”")
-        plugin_class = N_MGR[schema]
+        # Ours first: an email or outbox contact needs none of Apprise's other plugins.
+        plugin_class = OWN.get(schema)
+        if plugin_class is None:
+            if not schema or schema not in N_MGR:
+                raise ChannelError(url, f"Apprise không hỗ trợ lược đồ “{schema}://”")
+            plugin_class = N_MGR[schema]
         try:
             arguments = plugin_class.parse_url(url)
             if not arguments:

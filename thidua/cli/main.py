@@ -172,21 +172,7 @@ def cmd_version(args: argparse.Namespace) -> int:
 REGISTRY_HELP = "danh sách đơn vị (YAML, CSV, XLSX); mặc định: theo tệp chiến dịch"
 
 
-def build_parser(command: str | None = None) -> argparse.ArgumentParser:
-    """The `thidua` parser. Given the `command` about to run, and it is a core command,
-    the outer layers' commands are not looked up: reading the installed entry points
-    costs more than the rest of `thidua plan`'s start-up."""
-    from thidua.cli import nominations, reports, submissions
-
-    parser = _Parser(
-        prog="thidua",
-        description="Điều phối phong trào thi đua: kiểm tra, lập lịch, nhắc việc, tổng hợp.",
-    )
-    parser.add_argument(
-        "-V", "--phien-ban", "--version", action=_VersionAction, help="in phiên bản rồi thoát"
-    )
-    sub = parser.add_subparsers(dest="command", metavar="LỆNH", parser_class=_Parser)
-
+def _add_validate(sub: Any) -> None:
     p = sub.add_parser("validate", help="kiểm tra tệp chiến dịch (mọi lỗi cùng lúc)")
     p.add_argument(
         "files", nargs="*", metavar="TỆP", help="tệp chiến dịch; mặc định: campaigns/*.py"
@@ -194,6 +180,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--danh-sach", "--registry", dest="registry", metavar="TỆP", help=REGISTRY_HELP)
     p.set_defaults(func=cmd_validate)
 
+
+def _add_plan(sub: Any) -> None:
     p = sub.add_parser("plan", help="lập lịch các hoạt động của một chiến dịch")
     p.add_argument("file", metavar="TỆP", help="tệp chiến dịch, ví dụ campaigns/vd.py")
     p.add_argument(
@@ -210,6 +198,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--danh-sach", "--registry", dest="registry", metavar="TỆP", help=REGISTRY_HELP)
     p.set_defaults(func=cmd_plan)
 
+
+def _add_date(sub: Any) -> None:
     p = sub.add_parser("date", help="xem một cụm ngày tháng được hiểu thế nào")
     p.add_argument("phrase", nargs="+", metavar="CỤM", help="ví dụ: quý IV/2027")
     p.add_argument(
@@ -238,6 +228,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_date)
 
+
+def _add_status(sub: Any) -> None:
     p = sub.add_parser(
         "status",
         help="bảng theo dõi: đơn vị đã nộp, trễ, thiếu; khen thưởng; chỉ tiêu; các hoạt động",
@@ -267,14 +259,49 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_status)
 
-    for commands in (submissions, nominations, reports):
-        commands.add_commands(sub, _Parser)
-    if command is None or command not in {*sub.choices, "version"}:
-        for add_commands in _outer_commands():
-            add_commands(sub, _Parser)
 
+def _add_version(sub: Any) -> None:
     p = sub.add_parser("version", help="in phiên bản")
     p.set_defaults(func=cmd_version)
+
+
+#: The commands of this module, in the order of the help page (`version` comes last).
+CORE: dict[str, Callable[[Any], None]] = {
+    "validate": _add_validate,
+    "plan": _add_plan,
+    "date": _add_date,
+    "status": _add_status,
+}
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The `thidua` parser. Given the `command` about to run, only what it needs is built:
+    one of this module's commands gets its own subparser alone (the other commands'
+    modules are not imported: `thidua plan` and `thidua status` start leaner), another
+    core command skips the outer layers' commands (reading the installed entry points
+    costs more than the rest of `thidua plan`'s start-up). Without one, every command."""
+    parser = _Parser(
+        prog="thidua",
+        description="Điều phối phong trào thi đua: kiểm tra, lập lịch, nhắc việc, tổng hợp.",
+    )
+    parser.add_argument(
+        "-V", "--phien-ban", "--version", action=_VersionAction, help="in phiên bản rồi thoát"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="LỆNH", parser_class=_Parser)
+    if command in CORE or command == "version":
+        # The usage and errors of one command never list the others (metavar LỆNH).
+        (_add_version if command == "version" else CORE[command])(sub)
+        return parser
+    for add in CORE.values():
+        add(sub)
+    from thidua.cli import nominations, reports, submissions
+
+    for commands in (submissions, nominations, reports):
+        commands.add_commands(sub, _Parser)
+    if command is None or command not in sub.choices:
+        for add_commands in _outer_commands():
+            add_commands(sub, _Parser)
+    _add_version(sub)
     return parser
 
 
@@ -301,8 +328,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.reconfigure(encoding="utf-8")
         sys.stderr.reconfigure(encoding="utf-8")
     argv = sys.argv[1:] if argv is None else list(argv)
-    # The only options before the command take no value: the first word is the command.
-    command = next((word for word in argv if not word.startswith("-")), None)
+    # The command, when it comes first: an option before it (`thidua --help plan`) asks
+    # about the whole `thidua` command, whose help lists every command.
+    command = argv[0] if argv and not argv[0].startswith("-") else None
     parser = build_parser(command)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

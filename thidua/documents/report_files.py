@@ -8,7 +8,6 @@ from pathlib import Path
 from thidua.campaign.plan import compile_plan
 from thidua.campaign.spec import Campaign
 from thidua.config import get_settings
-from thidua.documents.docx import write_docx
 from thidua.documents.facts import gather_facts
 from thidua.documents.issuer import IssuedBy
 from thidua.documents.layout import Report, to_markdown
@@ -65,6 +64,10 @@ def write_report_files(report: Report, out: Path, *, formats: str = "both") -> l
             md.write_text(to_markdown(report), encoding="utf-8")
             paths.append(md)
         if formats in ("docx", "both"):
+            # python-docx and lxml (~7 MB) only for a DOCX: `--format md` and the
+            # portal's previews build the report without them.
+            from thidua.documents.docx import write_docx
+
             paths.append(write_docx(report, out / f"{report.file_stem}.docx"))
     except OSError as exc:
         raise InputError(
