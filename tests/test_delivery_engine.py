@@ -125,6 +125,54 @@ def test_each_message_is_claimed_then_marked_sending_before_it_goes_out(store: E
     assert not unfinished(outcomes)
 
 
+def test_a_sender_claims_its_next_message_with_the_sending_mark_and_holds_one_ahead(
+    store: Engine,
+) -> None:
+    """One waited group commit a message: the next claim is committed with this "sending"
+    mark, never more than one claim ahead, and none while another sender is idle."""
+    units = ["XA-1", "XA-2", "XA-3", "XA-4"]
+    seen: list[dict[str, str]] = []
+
+    def watching(url: str, msg: Any, *, context: dict[str, Any], before_data: Any) -> SendResult:
+        def then() -> bool:
+            ok = before_data()
+            seen.append({u: str(r.status) for u, r in rows(store).items() if r.status != "sent"})
+            return ok
+
+        return outbox_sink(url, msg, context=context, before_data=then)
+
+    outcomes = deliver(SCOPE, outbox_jobs(units), sink=watching, threads=1, lease=LEASE)
+    assert seen == [
+        {"XA-1": "sending", "XA-2": "pending"},
+        {"XA-2": "sending", "XA-3": "pending"},
+        {"XA-3": "sending", "XA-4": "pending"},
+        {"XA-4": "sending"},
+    ]
+    assert [o.status for o in outcomes] == [DeliveryStatus.SENT] * len(units)
+    assert delivered(store) == Counter(units)
+
+
+def test_a_busy_sender_takes_a_job_ahead_only_when_no_idle_sender_would() -> None:
+    from thidua.delivery.workers import Queue
+
+    queue = Queue(senders=2)
+    first, second = queue.put("a"), queue.put("b")
+    taken = queue.take(was_busy=False)
+    assert taken is not None and taken[0] == "a" and first.running()
+    assert queue.take_ahead() is None  # "b" is left to the idle sender
+    queue.put("c")
+    ahead = queue.take_ahead()  # two waiting for one idle sender: one goes ahead
+    assert ahead is not None and ahead[0] == "b" and second.running()
+    assert queue.take_ahead() is None
+    queue.put("x").cancel()  # called off: never handed out
+    queue.put("d")
+    queue.close()
+    assert queue.take(was_busy=False) is not None  # "c"
+    last = queue.take(was_busy=False)
+    assert last is not None and last[0] == "d"
+    assert queue.take(was_busy=True) is None  # closed and empty: the sender stops
+
+
 def test_a_batch_run_again_sends_nothing_twice(store: Engine) -> None:
     units = ["SO-A", "SO-B"]
     deliver(SCOPE, outbox_jobs(units), sink=outbox_sink, threads=2, lease=LEASE)

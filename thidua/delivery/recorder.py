@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,3 +120,26 @@ class Pending:
         if self.error is not None:
             raise self.error
         return self.value
+
+
+_bound = threading.local()
+
+
+@contextmanager
+def bound(recorder: Recorder) -> Iterator[None]:
+    """Within the block, `current()` on this thread is `recorder` (a batch's sender thread).
+
+    A sink's own store writes (the outbox's rows) then join the batch's group commits
+    instead of a second writer's, which would wait on SQLite's write lock for the first.
+    """
+    previous = getattr(_bound, "recorder", None)
+    _bound.recorder = recorder
+    try:
+        yield
+    finally:
+        _bound.recorder = previous
+
+
+def current() -> Recorder | None:
+    """The recorder of the delivery batch this thread sends for, if any (`bound`)."""
+    return getattr(_bound, "recorder", None)
