@@ -15,12 +15,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import insert
 from thidua.notifications import mime
 from thidua.notifications.render import Message
 
 from thidua.config import get_settings
-from thidua.delivery.recorder import Recorder
-from thidua.store import outbox_rows
+from thidua.delivery.recorder import Recorder, current
+from thidua.store.models import OutboxMessage, utcnow
 
 SCHEME = "outbox"
 MAILBOX = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
@@ -40,7 +41,8 @@ def write_outbox(
 
     `files` (name, content, MIME type) replace reading `message.attachments` from disk.
     The row is committed when this returns (the delivery's "sent" may then be recorded),
-    in a group commit with the rows of the other sender threads (`_rows`).
+    in a group commit with the rows and delivery records of the other sender threads
+    (`_rows`).
     """
     if not MAILBOX.match(mailbox):
         raise ValueError(f"hộp thư outbox không hợp lệ: “{mailbox}”")
@@ -63,11 +65,15 @@ def write_outbox(
         now=sent,
         files=files,
     )
-    folder = get_settings().outbox_dir / mailbox
-    folder.mkdir(parents=True, exist_ok=True)
+    settings = get_settings()
+    folder = settings.outbox_dir / mailbox
     path = folder / f"{sent:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}.eml"
-    path.write_bytes(data)
-    state_url = get_settings().state_url
+    try:  # the mailbox's folder is made when its first message finds it missing
+        path.write_bytes(data)
+    except FileNotFoundError:
+        folder.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    state_url = settings.state_url
     _rows().write(
         lambda session: _add_row(
             session,
@@ -86,10 +92,19 @@ def write_outbox(
 
 
 def _add_row(session: Any, state_url: str, **row: Any) -> None:
-    """Add the outbox row, in the store the writer saw (settings change only between runs)."""
+    """Add the outbox row, in the store the writer saw (settings change only between runs).
+
+    One Core INSERT (the row `outbox_rows.add_outbox_message` makes, without the ORM's
+    unit of work): it runs on the batch's writing thread, which every sender waits for.
+    """
     if get_settings().state_url != state_url:
         raise RuntimeError("the state store changed while an outbox row waited for its commit")
-    outbox_rows.add_outbox_message(session, **row)
+    session.connection().execute(
+        _INSERT, {**row, "body_html": row.get("body_html"), "created_at": utcnow()}
+    )
+
+
+_INSERT = insert(OutboxMessage.__table__)  # type: ignore[attr-defined]
 
 
 _lock = threading.Lock()
@@ -97,13 +112,18 @@ _writer: tuple[int, Recorder] | None = None
 
 
 def _rows() -> Recorder:
-    """The process's writer of outbox rows: one thread, several rows to a commit.
+    """The writer of outbox rows: the delivery batch's own recorder on its sender threads
+    (the row joins the claims and marks of the batch's group commits; a second writer
+    would queue on SQLite's write lock behind the batch's), else the process's writer.
 
     Each sender thread used to commit its own row (one flush to disk a message, and
     the threads queued on SQLite's write lock); the writer commits the rows queued
     meanwhile together and each caller still waits until its own row is committed.
     One per process (made again in a forked child, whose copy has no thread).
     """
+    batch = current()
+    if batch is not None:
+        return batch
     global _writer
     with _lock:
         if _writer is None or _writer[0] != os.getpid():
