@@ -152,6 +152,43 @@ def test_a_sender_claims_its_next_message_with_the_sending_mark_and_holds_one_ah
     assert delivered(store) == Counter(units)
 
 
+def test_a_message_whose_outbox_row_failed_is_recorded_as_a_failure_not_sent(
+    store: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a batch the outbox queues its row instead of waiting for it; the delivery's
+    finish commits after it, and says "sent" only if the row was committed."""
+    from thidua.notifications import outbox
+
+    add_row = outbox._add_row
+
+    def failing(session: Any, state_url: str, **row: Any) -> None:
+        if row["unit_code"] == "XA-2":
+            raise RuntimeError("the row could not be written")
+        add_row(session, state_url, **row)
+
+    monkeypatch.setattr(outbox, "_add_row", failing)
+    units = ["XA-1", "XA-2", "XA-3"]
+    outcomes = deliver(SCOPE, outbox_jobs(units), sink=outbox_sink, threads=2, lease=LEASE)
+    assert {o.unit: o.status for o in outcomes} == {
+        "XA-1": DeliveryStatus.SENT,
+        "XA-2": DeliveryStatus.FAILED_TRANSIENT,
+        "XA-3": DeliveryStatus.SENT,
+    }
+    assert {u: str(r.status) for u, r in rows(store).items()} == {
+        "XA-1": "sent",
+        "XA-2": "failed_transient",
+        "XA-3": "sent",
+    }
+    assert rows(store)["XA-2"].sent_at is None
+    assert delivered(store) == Counter(["XA-1", "XA-3"])
+    monkeypatch.setattr(outbox, "_add_row", add_row)
+    again = deliver(SCOPE, outbox_jobs(units), sink=outbox_sink, threads=2, lease=LEASE)
+    assert [(o.unit, o.status, o.earlier) for o in again if o.unit == "XA-2"] == [
+        ("XA-2", DeliveryStatus.SENT, False)
+    ]
+    assert delivered(store) == Counter(units)
+
+
 def test_a_busy_sender_takes_a_job_ahead_only_when_no_idle_sender_would() -> None:
     from thidua.delivery.workers import Queue
 

@@ -35,7 +35,7 @@ from sqlmodel import Session, col, select
 
 from thidua.delivery import workers
 from thidua.delivery.outcome import Outcome, Outcomes, labelled
-from thidua.delivery.recorder import Pending, Recorder
+from thidua.delivery.recorder import Pending, Recorder, depended
 from thidua.ledger import deliveries
 from thidua.ledger.statuses import DeliveryStatus
 from thidua.store.claimers import end_attempt, new_attempt, this_process
@@ -134,8 +134,8 @@ def deliver_one(
     sent = _send_one(scope, job, sink=sink, recorder=recorder, lease=lease, claimer=claimer)
     if sent is None:
         return None
-    outcome, finish = sent
-    finish.result()
+    _, finish = sent
+    outcome: Outcome = finish.result()  # as recorded
     return outcome
 
 
@@ -211,21 +211,30 @@ def _send_claimed(
 
     context = {"unit": job.unit, "campaign": scope.campaign_code, "action": scope.action_key}
     result: SinkResult
+    depended()  # nothing of an earlier message counts for this one
     try:
         result = sink(job.url, job.message, context=context, before_data=before_data)
     except Exception as exc:
         # Only the type is kept: an exception's text may quote the expanded URL and its secret.
         result = _Failed(error=f"lỗi chương trình khi gửi ({type(exc).__name__})")
+    records = depended()  # the sink's own record of the message (the outbox's row)
     if result.claim_lost:  # taken over while connecting (lease): the new holder sends it
         return None
     status = _status(result)
     error = labelled(status, result.error)
-    finish = recorder.submit(
-        lambda session: deliveries.record_finish(
-            session, delivery_id=claim_id, status=status, error=error
-        )
-    )
-    return Outcome(job.unit, job.channel, status, error), finish
+
+    def finish(session: Session) -> Outcome:
+        final, reason = status, error
+        if status is DeliveryStatus.SENT and any(r.error is not None for r in records):
+            # Its record was not committed (it runs before this write, in this group or
+            # alone after a failed group): not sent, and worth another try.
+            final = DeliveryStatus.FAILED_TRANSIENT
+            reason = labelled(final, "không ghi được bản lưu của thư")
+        deliveries.record_finish(session, delivery_id=claim_id, status=final, error=reason)
+        return Outcome(job.unit, job.channel, final, reason)
+
+    pending = recorder.submit(finish)
+    return Outcome(job.unit, job.channel, status, error), pending
 
 
 #: Jobs a batch takes at a time per worker thread. Bounded, so a batch holds the
@@ -318,9 +327,8 @@ def _settle(scope: Scope, in_flight: deque[tuple[list[Job], list[Future[Any]]]])
             if sent is None:
                 results.append(None)
             else:
-                outcome, finish = sent
-                finish.result()  # durable before it is reported
-                results.append(outcome)
+                _, finish = sent
+                results.append(finish.result())  # durable, and as recorded, before reported
     except BaseException:
         for _, later in in_flight:
             for future in later:

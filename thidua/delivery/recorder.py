@@ -143,3 +143,24 @@ def bound(recorder: Recorder) -> Iterator[None]:
 def current() -> Recorder | None:
     """The recorder of the delivery batch this thread sends for, if any (`bound`)."""
     return getattr(_bound, "recorder", None)
+
+
+def depend(write: Pending) -> None:
+    """The message this thread is sending counts as sent only if `write` commits.
+
+    A sink queues a write that records the message itself (the outbox's row) with
+    `submit` instead of waiting for it; the batch then records the message's finish
+    after it, in the same group commit or a later one, and records a failure instead
+    of "sent" if the write failed (`depended`).
+    """
+    writes: list[Pending] | None = getattr(_bound, "writes", None)
+    if writes is None:
+        _bound.writes = writes = []
+    writes.append(write)
+
+
+def depended() -> list[Pending]:
+    """The writes `depend` queued on this thread since the last call (then forgotten)."""
+    writes: list[Pending] = getattr(_bound, "writes", None) or []
+    _bound.writes = []
+    return writes
