@@ -15,8 +15,9 @@ from __future__ import annotations
 import base64
 import email.policy
 import mimetypes
+import random
 import re
-import uuid
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from email.header import Header
@@ -114,11 +115,45 @@ def build(
     if message.html:
         body = _multipart("alternative", [body, _text_part("html", message.html)])
     if files is None:
-        files = [(p.name, Path(p).read_bytes(), None) for p in message.attachments]
+        files = read_files(message.attachments)
     attached = [_attachment(*item) for item in files]
     if attached:
         body = _multipart("mixed", [body, *attached])
     return head + body
+
+
+def read_files(paths: Iterable[Any]) -> list[File]:
+    """The attached files of a notice, each read once for as long as it is unchanged.
+
+    A batch attaches the same outline and the same calendar (hard links to one file,
+    `notifications.attachments`) to every unit's notice; reading them for every message
+    was an open, a read and a close each. A file is known by its inode, size and
+    modification time (a file written again is a new version), and only small files
+    are kept. OSError when a file cannot be read.
+    """
+    out: list[File] = []
+    for item in paths:
+        path = Path(item)
+        stat = path.stat()
+        # Not the path: every unit's calendar is a hard link to one file (one inode).
+        key = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        content = _read.get(key)
+        if content is None:
+            content = path.read_bytes()
+            if len(content) == stat.st_size and stat.st_size <= _KEEP_BYTES:
+                with _read_lock:
+                    if len(_read) >= _KEEP_FILES:
+                        _read.pop(next(iter(_read)))  # the oldest
+                    _read[key] = content
+        out.append((path.name, content, None))
+    return out
+
+
+#: Files read for `read_files`, at most `_KEEP_FILES` of at most `_KEEP_BYTES` each.
+_read: dict[tuple[object, ...], bytes] = {}
+_read_lock = threading.Lock()
+_KEEP_FILES = 32
+_KEEP_BYTES = 2 * 1024 * 1024
 
 
 @lru_cache(maxsize=64)
@@ -153,7 +188,9 @@ def _text_part(subtype: str, text: str) -> bytes:
 
 
 def _multipart(subtype: str, parts: list[bytes]) -> bytes:
-    boundary = f"=_thidua_{uuid.uuid4().hex}"
+    # Any boundary works: "=_" never occurs in base64 parts. Not uuid4: it reads the
+    # kernel's random source, a system call (and a release of the GIL) per part.
+    boundary = f"=_thidua_{random.getrandbits(128):032x}"
     out = [f'Content-Type: multipart/{subtype}; boundary="{boundary}"\r\n\r\n'.encode()]
     for part in parts:
         out.append(f"--{boundary}\r\n".encode() + part + b"\r\n")

@@ -15,12 +15,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import insert
 from thidua.notifications import mime
 from thidua.notifications.render import Message
 
 from thidua.config import get_settings
-from thidua.delivery.recorder import Recorder
-from thidua.store import outbox_rows
+from thidua.delivery.recorder import Recorder, current, depend
+from thidua.store.models import OutboxMessage, utcnow
 
 SCHEME = "outbox"
 MAILBOX = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
@@ -40,7 +41,10 @@ def write_outbox(
 
     `files` (name, content, MIME type) replace reading `message.attachments` from disk.
     The row is committed when this returns (the delivery's "sent" may then be recorded),
-    in a group commit with the rows of the other sender threads (`_rows`).
+    in a group commit with the rows of the other sender threads (`_rows`). On a sender
+    thread of a delivery batch it is queued on the batch's recorder instead, and the
+    batch records the delivery's finish after it, "sent" only if the row committed:
+    one group commit fewer to wait for per message.
     """
     if not MAILBOX.match(mailbox):
         raise ValueError(f"hộp thư outbox không hợp lệ: “{mailbox}”")
@@ -63,13 +67,18 @@ def write_outbox(
         now=sent,
         files=files,
     )
-    folder = get_settings().outbox_dir / mailbox
-    folder.mkdir(parents=True, exist_ok=True)
+    settings = get_settings()
+    folder = settings.outbox_dir / mailbox
     path = folder / f"{sent:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}.eml"
-    path.write_bytes(data)
-    state_url = get_settings().state_url
-    _rows().write(
-        lambda session: _add_row(
+    try:  # the mailbox's folder is made when its first message finds it missing
+        path.write_bytes(data)
+    except FileNotFoundError:
+        folder.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    state_url = settings.state_url
+
+    def add_row(session: Any) -> None:
+        _add_row(
             session,
             state_url,
             mailbox=mailbox,
@@ -81,15 +90,31 @@ def write_outbox(
             action_key=action_key,
             eml_path=str(path),
         )
-    )
+
+    batch = current()
+    if batch is not None:
+        # A delivery batch's sender: the row is queued, and the batch commits the
+        # delivery's finish after it, as a failure if the row failed (`depend`).
+        depend(batch.submit(add_row))
+    else:
+        _rows().write(add_row)
     return path
 
 
 def _add_row(session: Any, state_url: str, **row: Any) -> None:
-    """Add the outbox row, in the store the writer saw (settings change only between runs)."""
+    """Add the outbox row, in the store the writer saw (settings change only between runs).
+
+    One Core INSERT (the row `outbox_rows.add_outbox_message` makes, without the ORM's
+    unit of work): it runs on the batch's writing thread, which every sender waits for.
+    """
     if get_settings().state_url != state_url:
         raise RuntimeError("the state store changed while an outbox row waited for its commit")
-    outbox_rows.add_outbox_message(session, **row)
+    session.connection().execute(
+        _INSERT, {**row, "body_html": row.get("body_html"), "created_at": utcnow()}
+    )
+
+
+_INSERT = insert(OutboxMessage.__table__)  # type: ignore[attr-defined]
 
 
 _lock = threading.Lock()

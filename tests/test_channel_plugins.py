@@ -265,3 +265,29 @@ def test_no_header_value_can_carry_a_line_break(bad: str) -> None:
                    headers={"X-Thidua": bad}, domain="example.vn")  # fmt: skip
     with pytest.raises(ValueError):
         mime.address("a@example.vn", bad)
+
+
+def test_attached_files_are_read_once_while_unchanged_and_again_once_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shared = tmp_path / "lich.ics"
+    content = b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
+    shared.write_bytes(content)
+    link = tmp_path / "don-vi-2.ics"
+    link.hardlink_to(shared)  # every unit's calendar is a link to one file
+    reads: list[str] = []
+    original = Path.read_bytes
+
+    def counting(path: Path) -> bytes:
+        reads.append(path.name)
+        return original(path)
+
+    monkeypatch.setattr(Path, "read_bytes", counting)
+    assert mime.read_files([shared]) == [("lich.ics", content, None)]
+    assert mime.read_files([link]) == [("don-vi-2.ics", content, None)]
+    assert reads == ["lich.ics"]  # one read for both names of the file
+
+    shared.write_bytes(b"BEGIN:VCALENDAR\r\nX-NEW:1\r\nEND:VCALENDAR\r\n")  # a new version
+    assert mime.read_files([link])[0][1] == b"BEGIN:VCALENDAR\r\nX-NEW:1\r\nEND:VCALENDAR\r\n"
+    with pytest.raises(OSError):
+        mime.read_files([tmp_path / "gone.ics"])

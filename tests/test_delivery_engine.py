@@ -125,6 +125,91 @@ def test_each_message_is_claimed_then_marked_sending_before_it_goes_out(store: E
     assert not unfinished(outcomes)
 
 
+def test_a_sender_claims_its_next_message_with_the_sending_mark_and_holds_one_ahead(
+    store: Engine,
+) -> None:
+    """One waited group commit a message: the next claim is committed with this "sending"
+    mark, never more than one claim ahead, and none while another sender is idle."""
+    units = ["XA-1", "XA-2", "XA-3", "XA-4"]
+    seen: list[dict[str, str]] = []
+
+    def watching(url: str, msg: Any, *, context: dict[str, Any], before_data: Any) -> SendResult:
+        def then() -> bool:
+            ok = before_data()
+            seen.append({u: str(r.status) for u, r in rows(store).items() if r.status != "sent"})
+            return ok
+
+        return outbox_sink(url, msg, context=context, before_data=then)
+
+    outcomes = deliver(SCOPE, outbox_jobs(units), sink=watching, threads=1, lease=LEASE)
+    assert seen == [
+        {"XA-1": "sending", "XA-2": "pending"},
+        {"XA-2": "sending", "XA-3": "pending"},
+        {"XA-3": "sending", "XA-4": "pending"},
+        {"XA-4": "sending"},
+    ]
+    assert [o.status for o in outcomes] == [DeliveryStatus.SENT] * len(units)
+    assert delivered(store) == Counter(units)
+
+
+def test_a_message_whose_outbox_row_failed_is_recorded_as_a_failure_not_sent(
+    store: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a batch the outbox queues its row instead of waiting for it; the delivery's
+    finish commits after it, and says "sent" only if the row was committed."""
+    from thidua.notifications import outbox
+
+    add_row = outbox._add_row
+
+    def failing(session: Any, state_url: str, **row: Any) -> None:
+        if row["unit_code"] == "XA-2":
+            raise RuntimeError("the row could not be written")
+        add_row(session, state_url, **row)
+
+    monkeypatch.setattr(outbox, "_add_row", failing)
+    units = ["XA-1", "XA-2", "XA-3"]
+    outcomes = deliver(SCOPE, outbox_jobs(units), sink=outbox_sink, threads=2, lease=LEASE)
+    assert {o.unit: o.status for o in outcomes} == {
+        "XA-1": DeliveryStatus.SENT,
+        "XA-2": DeliveryStatus.FAILED_TRANSIENT,
+        "XA-3": DeliveryStatus.SENT,
+    }
+    assert {u: str(r.status) for u, r in rows(store).items()} == {
+        "XA-1": "sent",
+        "XA-2": "failed_transient",
+        "XA-3": "sent",
+    }
+    assert rows(store)["XA-2"].sent_at is None
+    assert delivered(store) == Counter(["XA-1", "XA-3"])
+    monkeypatch.setattr(outbox, "_add_row", add_row)
+    again = deliver(SCOPE, outbox_jobs(units), sink=outbox_sink, threads=2, lease=LEASE)
+    assert [(o.unit, o.status, o.earlier) for o in again if o.unit == "XA-2"] == [
+        ("XA-2", DeliveryStatus.SENT, False)
+    ]
+    assert delivered(store) == Counter(units)
+
+
+def test_a_busy_sender_takes_a_job_ahead_only_when_no_idle_sender_would() -> None:
+    from thidua.delivery.workers import Queue
+
+    queue = Queue(senders=2)
+    first, second = queue.put("a"), queue.put("b")
+    taken = queue.take(was_busy=False)
+    assert taken is not None and taken[0] == "a" and first.running()
+    assert queue.take_ahead() is None  # "b" is left to the idle sender
+    queue.put("c")
+    ahead = queue.take_ahead()  # two waiting for one idle sender: one goes ahead
+    assert ahead is not None and ahead[0] == "b" and second.running()
+    assert queue.take_ahead() is None
+    queue.put("x").cancel()  # called off: never handed out
+    queue.put("d")
+    queue.close()
+    assert queue.take(was_busy=False) is not None  # "c"
+    last = queue.take(was_busy=False)
+    assert last is not None and last[0] == "d"
+    assert queue.take(was_busy=True) is None  # closed and empty: the sender stops
+
+
 def test_a_batch_run_again_sends_nothing_twice(store: Engine) -> None:
     units = ["SO-A", "SO-B"]
     deliver(SCOPE, outbox_jobs(units), sink=outbox_sink, threads=2, lease=LEASE)

@@ -90,9 +90,8 @@ class Email(NotifyEmail, Channel):
         failure is permanent (a retry must not be ruled out for the others).
         """
         try:
-            files: list[tuple[str, bytes, str | None]] = [
-                (p.name, p.read_bytes(), None) for p in message.attachments
-            ]
+            # Read once while unchanged: every unit's notice attaches the same files.
+            files: list[tuple[str, bytes, str | None]] = mime.read_files(message.attachments)
         except OSError as exc:
             return SendResult(
                 ok=False, error=f"không đọc được tệp đính kèm của thư ({exc.strerror or exc})"

@@ -22,9 +22,10 @@ claims skip what was sent.
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import timedelta
 from itertools import islice
@@ -32,8 +33,9 @@ from typing import Any, Protocol
 
 from sqlmodel import Session, col, select
 
+from thidua.delivery import workers
 from thidua.delivery.outcome import Outcome, Outcomes, labelled
-from thidua.delivery.recorder import Pending, Recorder
+from thidua.delivery.recorder import Pending, Recorder, depended
 from thidua.ledger import deliveries
 from thidua.ledger.statuses import DeliveryStatus
 from thidua.store.claimers import end_attempt, new_attempt, this_process
@@ -132,8 +134,8 @@ def deliver_one(
     sent = _send_one(scope, job, sink=sink, recorder=recorder, lease=lease, claimer=claimer)
     if sent is None:
         return None
-    outcome, finish = sent
-    finish.result()
+    _, finish = sent
+    outcome: Outcome = finish.result()  # as recorded
     return outcome
 
 
@@ -147,6 +149,14 @@ def _send_one(
     claimer: str | None,
 ) -> tuple[Outcome, Pending] | None:
     """`deliver_one` up to the finish, which is queued, not waited for: the batch waits."""
+    claimed = _claim(scope, job, recorder=recorder, lease=lease, claimer=claimer)
+    return _send_claimed(scope, job, claimed, sink=sink, recorder=recorder, claimer=claimer)
+
+
+def _claim(
+    scope: Scope, job: Job, *, recorder: Recorder, lease: timedelta, claimer: str | None
+) -> Pending:
+    """Queue the claim of `job`; its result, once committed, is the delivery's id or None."""
     fingerprint = deliveries.contact_fingerprint(job.url)
 
     def claim(session: Session) -> int | None:
@@ -166,11 +176,31 @@ def _send_one(
         )
         return None if delivery is None else delivery.id
 
-    claim_id = recorder.write(claim)
+    return recorder.submit(claim)
+
+
+def _send_claimed(
+    scope: Scope,
+    job: Job,
+    claimed: Pending,
+    *,
+    sink: Sink,
+    recorder: Recorder,
+    claimer: str | None,
+    before_mark: Callable[[], None] | None = None,
+) -> tuple[Outcome, Pending] | None:
+    """Send `job` once its queued claim is committed; None when the store says not to.
+
+    `before_mark` runs right before the "sending" mark is queued (the batch's senders
+    queue their next claim there, to share the mark's group commit).
+    """
+    claim_id = claimed.result()  # committed before anything of the message is prepared
     if claim_id is None:
         return None
 
     def before_data() -> bool:
+        if before_mark is not None:
+            before_mark()
         return bool(
             recorder.write(
                 lambda session: deliveries.mark_sending(
@@ -181,21 +211,30 @@ def _send_one(
 
     context = {"unit": job.unit, "campaign": scope.campaign_code, "action": scope.action_key}
     result: SinkResult
+    depended()  # nothing of an earlier message counts for this one
     try:
         result = sink(job.url, job.message, context=context, before_data=before_data)
     except Exception as exc:
         # Only the type is kept: an exception's text may quote the expanded URL and its secret.
         result = _Failed(error=f"lỗi chương trình khi gửi ({type(exc).__name__})")
+    records = depended()  # the sink's own record of the message (the outbox's row)
     if result.claim_lost:  # taken over while connecting (lease): the new holder sends it
         return None
     status = _status(result)
     error = labelled(status, result.error)
-    finish = recorder.submit(
-        lambda session: deliveries.finish_delivery(
-            session, delivery_id=claim_id, status=status, error=error, commit=False
-        )
-    )
-    return Outcome(job.unit, job.channel, status, error), finish
+
+    def finish(session: Session) -> Outcome:
+        final, reason = status, error
+        if status is DeliveryStatus.SENT and any(r.error is not None for r in records):
+            # Its record was not committed (it runs before this write, in this group or
+            # alone after a failed group): not sent, and worth another try.
+            final = DeliveryStatus.FAILED_TRANSIENT
+            reason = labelled(final, "không ghi được bản lưu của thư")
+        deliveries.record_finish(session, delivery_id=claim_id, status=final, error=reason)
+        return Outcome(job.unit, job.channel, final, reason)
+
+    pending = recorder.submit(finish)
+    return Outcome(job.unit, job.channel, status, error), pending
 
 
 #: Jobs a batch takes at a time per worker thread. Bounded, so a batch holds the
@@ -226,21 +265,49 @@ def deliver(
     threads = max(1, threads)
     outcomes = Outcomes()
     claimer = new_attempt()
+    queue = workers.Queue(threads)
 
-    def send(job: Job) -> tuple[Outcome, Pending] | None:
-        return _send_one(scope, job, sink=sink, recorder=recorder, lease=lease, claimer=claimer)
+    def claim(job: Job) -> Pending:
+        return _claim(scope, job, recorder=recorder, lease=lease, claimer=claimer)
+
+    def run(job: Job, claimed: Pending, take_next: Callable[[], None]) -> Any:
+        return _send_claimed(
+            scope,
+            job,
+            claimed,
+            sink=sink,
+            recorder=recorder,
+            claimer=claimer,
+            before_mark=take_next,
+        )
 
     try:
-        with Recorder() as recorder, ThreadPoolExecutor(threads) as workers:
-            # One chunk is sent while the next is rendered and queued behind it: the
-            # threads never wait for the slowest send of a chunk, nor for rendering.
-            in_flight: deque[tuple[list[Job], list[Future[Any]]]] = deque()
-            for chunk in _chunks(jobs, min(CHUNK_MAX, threads * CHUNK_PER_THREAD)):
-                in_flight.append((chunk, [workers.submit(send, job) for job in chunk]))
-                if len(in_flight) > 1:
+        with Recorder() as recorder:
+            senders = [
+                threading.Thread(
+                    target=workers.sender,
+                    args=(queue, recorder, claim, run),
+                    name=f"thidua-sender-{i}",
+                    daemon=True,
+                )
+                for i in range(threads)
+            ]
+            for thread in senders:
+                thread.start()
+            try:
+                # One chunk is sent while the next is rendered and queued behind it: the
+                # threads never wait for the slowest send of a chunk, nor for rendering.
+                in_flight: deque[tuple[list[Job], list[Future[Any]]]] = deque()
+                for chunk in _chunks(jobs, min(CHUNK_MAX, threads * CHUNK_PER_THREAD)):
+                    in_flight.append((chunk, [queue.put(job) for job in chunk]))
+                    if len(in_flight) > 1:
+                        outcomes.extend(_settle(scope, in_flight))
+                while in_flight:
                     outcomes.extend(_settle(scope, in_flight))
-            while in_flight:
-                outcomes.extend(_settle(scope, in_flight))
+            finally:
+                queue.close()
+                for thread in senders:
+                    thread.join()
     finally:
         end_attempt(claimer)
     return outcomes
@@ -260,9 +327,8 @@ def _settle(scope: Scope, in_flight: deque[tuple[list[Job], list[Future[Any]]]])
             if sent is None:
                 results.append(None)
             else:
-                outcome, finish = sent
-                finish.result()  # durable before it is reported
-                results.append(outcome)
+                _, finish = sent
+                results.append(finish.result())  # durable, and as recorded, before reported
     except BaseException:
         for _, later in in_flight:
             for future in later:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,3 +120,47 @@ class Pending:
         if self.error is not None:
             raise self.error
         return self.value
+
+
+_bound = threading.local()
+
+
+@contextmanager
+def bound(recorder: Recorder) -> Iterator[None]:
+    """Within the block, `current()` on this thread is `recorder` (a batch's sender thread).
+
+    A sink's own store writes (the outbox's rows) then join the batch's group commits
+    instead of a second writer's, which would wait on SQLite's write lock for the first.
+    """
+    previous = getattr(_bound, "recorder", None)
+    _bound.recorder = recorder
+    try:
+        yield
+    finally:
+        _bound.recorder = previous
+
+
+def current() -> Recorder | None:
+    """The recorder of the delivery batch this thread sends for, if any (`bound`)."""
+    return getattr(_bound, "recorder", None)
+
+
+def depend(write: Pending) -> None:
+    """The message this thread is sending counts as sent only if `write` commits.
+
+    A sink queues a write that records the message itself (the outbox's row) with
+    `submit` instead of waiting for it; the batch then records the message's finish
+    after it, in the same group commit or a later one, and records a failure instead
+    of "sent" if the write failed (`depended`).
+    """
+    writes: list[Pending] | None = getattr(_bound, "writes", None)
+    if writes is None:
+        _bound.writes = writes = []
+    writes.append(write)
+
+
+def depended() -> list[Pending]:
+    """The writes `depend` queued on this thread since the last call (then forgotten)."""
+    writes: list[Pending] = getattr(_bound, "writes", None) or []
+    _bound.writes = []
+    return writes
