@@ -54,8 +54,11 @@ def _load_modules(path: Any = None, name: Any = None, force: bool = False) -> No
     """Apprise's own loading, then ours registered over it (its native plugins only:
     a custom plugin directory, `path`, leaves the schemes' owners as they are)."""
     with _lock:
+        # Only a first load (or one after an unload) maps Apprise's email over ours: a
+        # second caller that waited on the lock must not unmap ours while others read.
+        first = not N_MGR
         _native_load(path, name, force)
-        if path is None and name is None:
+        if first and path is None and name is None:
             _register()
 
 
