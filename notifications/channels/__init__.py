@@ -7,9 +7,10 @@ Apprise's for mailto:// and mailtos://, which it extends), so `apprise.Apprise()
 builds them like any plugin. `load` builds the channel of one contact URL and says
 clearly why it cannot; sending reports, it never raises.
 
-The manager is not touched before a contact needs it: loading Apprise's ~130 plugins
-imports cryptography, requests-oauthlib, paho-mqtt… (~16 MB of the worker's memory,
-~0.3 s), and a campaign whose contacts are all email or outbox never needs them.
+The manager is not touched before a contact needs it: loading Apprise's ~150 plugins
+imports ~300 modules (cryptography, requests-oauthlib, paho-mqtt…: ~16 MB of the
+worker's memory, 0.3–0.6 s), and a campaign whose contacts are all email or outbox
+never needs them.
 """
 
 from __future__ import annotations
@@ -53,8 +54,11 @@ def _load_modules(path: Any = None, name: Any = None, force: bool = False) -> No
     """Apprise's own loading, then ours registered over it (its native plugins only:
     a custom plugin directory, `path`, leaves the schemes' owners as they are)."""
     with _lock:
+        # Only a first load (or one after an unload) maps Apprise's email over ours: a
+        # second caller that waited on the lock must not unmap ours while others read.
+        first = not N_MGR
         _native_load(path, name, force)
-        if path is None and name is None:
+        if first and path is None and name is None:
             _register()
 
 
