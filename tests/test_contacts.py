@@ -13,6 +13,7 @@ import pytest
 from thidua.config import Settings, set_settings
 from thidua.errors import ThiduaError
 from thidua.registry import contacts
+from thidua.registry.channel_rules import PGP_REFUSED
 
 SMTP = "mailtos://${SMTP_USER}:${SMTP_PASSWORD}@mail.caobang.gov.vn?to=songoaivu@caobang.gov.vn"
 SECRET = "hunter2-Secret"
@@ -478,3 +479,43 @@ def test_secret_blocks_are_read_through_the_callers_resolver() -> None:
 def test_a_secret_block_without_a_resolver_is_a_clear_error() -> None:
     with pytest.raises(ThiduaError, match="Secret block"):
         contacts.expand(BLOCK_URL, {"SO_MAIL": "a@b.vn"})
+
+
+@pytest.mark.parametrize("query", ["pgp=encrypt", "pgp=sign", "wkd=yes"])
+def test_an_email_url_asking_for_pgp_is_refused_at_validation_not_only_when_sending(
+    tmp_path: Path, query: str
+) -> None:
+    """`thidua validate` uses Apprise's own plugin; the product's email channel refuses
+    PGP when it sends: one rule (`refused_feature`) must answer for both."""
+    import thidua.notifications.channels as channels
+
+    channels.load(SMTP)  # the product's email channel registered in Apprise, as in a worker
+    url = f"mailtos://${{SMTP_USER}}:${{SMTP_PASSWORD}}@smtp.example.vn?to=xa@example.vn&{query}"
+    result = contacts.check_contacts([url, SMTP], cache_dir=tmp_path)
+    assert result[url] == PGP_REFUSED
+    assert result[SMTP] is None
+    again = contacts.check_contacts([url], cache_dir=tmp_path)  # a refusal is never cached
+    assert again[url] == PGP_REFUSED
+
+
+def test_an_email_url_saying_no_to_pgp_passes(tmp_path: Path) -> None:
+    url = "mailtos://${SMTP_USER}:${SMTP_PASSWORD}@smtp.example.vn?to=xa@example.vn&pgp=no"
+    assert contacts.check_contacts([url], cache_dir=tmp_path)[url] is None
+
+
+def test_pgp_is_refused_by_apprise_alone_too(tmp_path: Path) -> None:
+    """`thidua validate` never loads the product's channels: Apprise's own plugin is asked."""
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from pathlib import Path
+        from thidua.registry import contacts
+        url = "mailtos://u:p@smtp.example.vn?to=xa@example.vn&pgp=encrypt"
+        print(contacts.check_contacts([url], cache_dir=Path({str(tmp_path)!r}))[url])
+        assert "thidua.notifications.channels" not in sys.modules
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == PGP_REFUSED

@@ -12,8 +12,8 @@ the URL attributes read in `relay()` and `_addresses()`:
   batch's connection reused per worker thread, RFC 5321 timeouts per phase, a dropped
   idle connection reopened, the reason of every failure, 5xx permanent, 4xx transient).
 
-PGP (`pgp=`) is refused when the plugin is built: we do not build signed or
-encrypted messages, and sending in clear what the URL asks to encrypt would be worse.
+PGP (`pgp=`) is refused when the plugin is built, and by `thidua validate` before that
+(`thidua.registry.channel_rules`, the one rule for both).
 """
 
 from __future__ import annotations
@@ -25,11 +25,13 @@ from typing import Any
 
 from apprise import NotifyFormat
 from apprise.conversion import convert_between
-from apprise.plugins.email.base import PGP_MODE_DEFAULT, NotifyEmail
+from apprise.plugins.email.base import NotifyEmail
 from thidua.notifications import mime
 from thidua.notifications.channels.base import BadContact, Channel, SendResult
 from thidua.notifications.render import Message
 from thidua.notifications.smtp import Failure, Relay, Session, SMTPPool
+
+from thidua.registry.channel_rules import refused_feature
 
 
 class Email(NotifyEmail, Channel):
@@ -37,9 +39,9 @@ class Email(NotifyEmail, Channel):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if self.pgp_mode != PGP_MODE_DEFAULT:
+        if refused := refused_feature(self):
             # Apprise's convention for a URL it cannot serve: TypeError while building.
-            raise BadContact("thư mã hóa hoặc ký bằng PGP (tham số pgp) chưa được hỗ trợ")
+            raise BadContact(refused)
 
     def relay(self) -> Relay:
         """The SMTP relay and login of this URL."""

@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl, quote, unquote
 
 from thidua.errors import ThiduaError
 from thidua.errors import quote as quote_value
+from thidua.registry.channel_rules import REFUSALS, refused_feature
 from thidua.store.cache import cache_dir, read_json, write_json
 from thidua.text.names import char_code, describe, escaped, unsafe_char
 
@@ -72,7 +73,9 @@ _DUMMIES = (
     "dummy/dummy/dummy",
 )
 
-_CACHE_VERSION = 1
+#: Bump when a check is added that a cached "passed" must go through again (2: PGP refused).
+CONTACT_RULES = 2
+_CACHE_VERSION = CONTACT_RULES
 
 
 # --- placeholders --------------------------------------------------------------
@@ -559,9 +562,12 @@ def _apprise_check(url: str) -> str | None:
         for values in attempts:
             concrete = _substitute(url, values.__getitem__, encode=False)
             try:
-                if apprise.Apprise.instantiate(concrete) is not None:
-                    return None
-            except Exception:  # Apprise plugins may raise on odd input; that is a "no"
+                plugin = apprise.Apprise.instantiate(concrete, suppress_exceptions=False)
+                if plugin is not None:
+                    return refused_feature(plugin)
+            except Exception as exc:  # Apprise plugins may raise on odd input; that is a "no"
+                if str(exc) in REFUSALS:  # the product's own channel refused it, safe to show
+                    return str(exc)
                 continue
         scheme = url.split("://", 1)[0].lower()
         schemes = {s.lower() for s in _apprise_schemes(apprise)}
