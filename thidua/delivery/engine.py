@@ -28,7 +28,6 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import timedelta
-from itertools import islice
 from typing import Any, Protocol
 
 from sqlmodel import Session, col, select
@@ -297,11 +296,28 @@ def deliver(
             try:
                 # One chunk is sent while the next is rendered and queued behind it: the
                 # threads never wait for the slowest send of a chunk, nor for rendering.
+                # Each job is queued as soon as it is made (rendered), not once its chunk
+                # is whole: an action's first chunk (often its only one) was rendered
+                # whole before its first message went out.
+                size = min(CHUNK_MAX, threads * CHUNK_PER_THREAD)
                 in_flight: deque[tuple[list[Job], list[Future[Any]]]] = deque()
-                for chunk in _chunks(jobs, min(CHUNK_MAX, threads * CHUNK_PER_THREAD)):
-                    in_flight.append((chunk, [queue.put(job) for job in chunk]))
-                    if len(in_flight) > 1:
-                        outcomes.extend(_settle(scope, in_flight))
+                chunk: list[Job] = []
+                futures: list[Future[Any]] = []
+                try:
+                    for job in jobs:
+                        chunk.append(job)
+                        futures.append(queue.put(job))
+                        if len(chunk) == size:
+                            in_flight.append((chunk, futures))
+                            chunk, futures = [], []
+                            if len(in_flight) > 1:
+                                outcomes.extend(_settle(scope, in_flight))
+                except BaseException:
+                    for future in futures:  # a message that failed to render ends the batch
+                        future.cancel()
+                    raise
+                if chunk:
+                    in_flight.append((chunk, futures))
                 while in_flight:
                     outcomes.extend(_settle(scope, in_flight))
             finally:
@@ -335,12 +351,6 @@ def _settle(scope: Scope, in_flight: deque[tuple[list[Job], list[Future[Any]]]])
                 future.cancel()
         raise
     return reconcile(scope, chunk, results)
-
-
-def _chunks(jobs: Iterable[Job], size: int) -> Iterator[list[Job]]:
-    iterator = iter(jobs)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
 
 
 def reconcile(scope: Scope, jobs: list[Job], results: list[Outcome | None]) -> list[Outcome]:
