@@ -13,6 +13,9 @@ The protocol, per message and contact (a `Job`):
 3. **finish**: the answer (sent, failed now, failed for good, uncertain), committed
    right after it.
 
+A sender queues the claim of its next message with its current one's "sending" mark,
+so both share a group commit (`thidua.delivery.workers`): a message waits for one commit.
+
 The sink that carries a message is passed in (`Sink`): the core does not know
 channels; `thidua.tasks.actions` passes `thidua.notifications.send.send`. Writes of
 a batch's threads go through one `Recorder` (group commit). Nothing here imports
