@@ -26,14 +26,13 @@ costs in production (loading the whole CA store). Five paths, same run:
 
 Each path runs in a fresh process. Last line: one JSON object with the figures.
 
-Measured 2026-12-05 09:02-09:26 UTC on the shared 2-core box (load 1.5-6.3), five
-pairs before/after the fan-out work of issue 15 (bench/README.md): ratio after 0.76-1.07
-(median 0.88; 4 of 5 >= 0.8), before 0.64-0.97 (median 0.77); (a) faster in every pair;
-client CPU 4.1-4.5 ms per message (before 5.8-6.5; (b2) 2.8-3.1). Single rounds swing
-with the load: run with --repeat 3 and read the CPU per message too.
-What bounds (a) now (--cprofile): the SMTP server's replies (the same four round trips
-as (b2)), the waited group commits of the claim and the "sending" mark, then SQLite, the
-attachments read for every message, and Apprise's URL parsing per message.
+Measured 2026-12-05 12:21-12:28 UTC on the shared 2-core box (load 4.1-6.1), two
+interleaved pairs, --only a,b2 --repeat 2 (bench/README.md): ratio 1.21 / 1.19 on w/send
+against 0.99 / 1.12 on main 818e101; client CPU 3.4-3.5 ms per message (main 4.7;
+(b2) 4.5-4.8). Single rounds swing with the load: run with --repeat 3 and read the CPU
+per message too. What bounds (a) now (--cprofile): the SMTP server's replies (the same
+four round trips as (b2)), one waited group commit per message (the "sending" mark,
+which carries the sender's next claim), SQLite's commits, then rendering.
 """
 
 from __future__ import annotations

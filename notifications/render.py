@@ -6,8 +6,8 @@ campaign may override any of them with a file of the same name in a `templates/`
 folder next to its campaign file. Rendering runs in a sandbox: unit names and
 submitted text are data, never template code.
 
-The HTML part of an email is the rendered text laid out by `_layout.html.j2` in a
-separate, autoescaping environment: one source of wording (a campaign's text
+The HTML part of an email is the rendered text laid out as paragraphs and lists,
+every value escaped (`render_html`): one source of wording (a campaign's text
 override shows in both parts) and no unit name or submitted text can become markup.
 """
 
@@ -19,7 +19,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, Template
+from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
@@ -82,18 +82,43 @@ def _environment(override_dir: str | None) -> SandboxedEnvironment:
     return env
 
 
-@cache
-def _html_environment() -> SandboxedEnvironment:
-    # Separate from the text environment: autoescape must be on for every value here.
-    return SandboxedEnvironment(
-        loader=FileSystemLoader(str(TEMPLATES)), undefined=StrictUndefined, autoescape=True
-    )
+_BODY_STYLE = (
+    "font-family: 'Times New Roman', Times, serif; font-size: 14pt; line-height: 1.5;"
+    " color: #000000; max-width: 46em;"
+)
 
 
-@cache
-def _html_layout() -> Template:
-    # The product's own layout, never a campaign's: loaded once, not checked per message.
-    return _html_environment().get_template("_layout.html.j2")
+def _html_document(
+    subject: str, addressee: str, blocks: list[list[tuple[str, list[Any]]]], footer: list[str]
+) -> str:
+    """The HTML part of every email around the rendered text; every value escaped.
+
+    Written out here rather than by a Jinja2 template in a sandbox (~0.4 ms a notice,
+    a third of rendering one): the layout is the product's own, never a campaign's,
+    and has no logic beyond the paragraphs, lists and footer of the text. `escape`
+    leaves a `Markup` value (the portal link's anchor) as it is.
+    """
+    out = [
+        '<!DOCTYPE html>\n<html lang="vi">\n<head>\n<meta charset="utf-8">\n',
+        f"<title>{escape(subject)}</title>\n</head>\n",
+        f'<body style="{_BODY_STYLE}">',
+    ]
+    if addressee:
+        out.append(f"\n<p><strong>Kính gửi:</strong> {escape(addressee)}</p>")
+    for block in blocks:
+        for kind, lines in block:
+            if kind == "ul":
+                out.append("\n<ul>")
+                out.extend(f"\n<li>{escape(line)}</li>" for line in lines)
+                out.append("\n</ul>")
+            else:
+                out.append("\n<p>" + "<br>\n".join(escape(line) for line in lines) + "</p>")
+    if footer:
+        out.append('\n<hr style="border: none; border-top: 1px solid #999999;">')
+        out.append('\n<p style="font-size: 10pt; color: #555555;">')
+        out.append("<br>\n".join(escape(line) for line in footer) + "</p>")
+    out.append("\n</body>\n</html>")
+    return "".join(out)
 
 
 def text_blocks(text: str) -> tuple[list[list[tuple[str, list[str]]]], list[str]]:
@@ -151,9 +176,7 @@ def render_html(text: str, subject: str, *, link: str | None = None) -> str:
         blocks[0] = [part for part in blocks[0] if part[1]]
         if not blocks[0]:
             blocks.pop(0)
-    html = _html_layout().render(
-        subject=subject, addressee=addressee, blocks=_with_link(blocks, link), footer=footer
-    )
+    html = _html_document(subject, addressee, _with_link(blocks, link), footer)
     return html + "\n"
 
 

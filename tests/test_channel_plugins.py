@@ -213,6 +213,30 @@ def test_the_outbox_takes_the_html_and_context_through_the_call() -> None:
     assert mail.get_body(preferencelist=("plain",)).get_content() == NOTICE.text
 
 
+def test_a_contact_s_channel_is_built_once_and_each_message_keeps_its_own_context(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from thidua.notifications import send as sending
+
+    built: list[str] = []
+
+    def counting(url: str) -> object:
+        built.append(url)
+        return load(url)
+
+    monkeypatch.setattr(sending, "load", counting)
+    for unit in ("XA-1", "XA-2"):
+        assert send("outbox://xa-chung", NOTICE, context={"unit": unit}).ok
+    assert not send("outbox://Không-hợp-lệ", NOTICE).ok  # refused each time, never kept
+    assert not send("outbox://Không-hợp-lệ", NOTICE).ok
+    assert built == ["outbox://xa-chung", "outbox://Không-hợp-lệ", "outbox://Không-hợp-lệ"]
+    units = sorted(
+        parsed(eml.read_bytes())["X-Thidua-Unit"]
+        for eml in (get_settings().outbox_dir / "xa-chung").glob("*.eml")
+    )
+    assert units == ["XA-1", "XA-2"]
+
+
 def test_the_outbox_through_apprise_notify_keeps_the_url_context() -> None:
     sender = apprise.Apprise()
     assert sender.add("outbox://so-a?unit=SO-A&campaign=12/KH-TEST")

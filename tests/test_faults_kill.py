@@ -163,7 +163,11 @@ def test_sigkill_eight_times_during_an_8_thread_fan_out_loses_nothing(
                     f"{len(sending)} in DATA ({sum(received[mail(u)] > 0 for u in sending)} "
                     "of them received)"
                 )
-                assert len(claimed) <= THREADS, claimed
+                # In doubt at most one message per sender (in DATA); open at most two per
+                # sender: that one and the next, claimed with its "sending" mark.
+                in_doubt = [u for u, (s, _) in rows.items() if s == "sending"]
+                assert len(in_doubt) <= THREADS, in_doubt
+                assert len(claimed) <= 2 * THREADS, claimed
                 # Nothing is recorded sent that the relay did not accept.
                 assert all(received[mail(u)] for u, (status, _) in rows.items() if status == "sent")
 

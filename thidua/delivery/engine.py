@@ -13,6 +13,9 @@ The protocol, per message and contact (a `Job`):
 3. **finish**: the answer (sent, failed now, failed for good, uncertain), committed
    right after it.
 
+A sender queues the claim of its next message with its current one's "sending" mark,
+so both share a group commit (`thidua.delivery.workers`): a message waits for one commit.
+
 The sink that carries a message is passed in (`Sink`): the core does not know
 channels; `thidua.tasks.actions` passes `thidua.notifications.send.send`. Writes of
 a batch's threads go through one `Recorder` (group commit). Nothing here imports
@@ -28,7 +31,6 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import timedelta
-from itertools import islice
 from typing import Any, Protocol
 
 from sqlmodel import Session, col, select
@@ -297,11 +299,28 @@ def deliver(
             try:
                 # One chunk is sent while the next is rendered and queued behind it: the
                 # threads never wait for the slowest send of a chunk, nor for rendering.
+                # Each job is queued as soon as it is made (rendered), not once its chunk
+                # is whole: an action's first chunk (often its only one) was rendered
+                # whole before its first message went out.
+                size = min(CHUNK_MAX, threads * CHUNK_PER_THREAD)
                 in_flight: deque[tuple[list[Job], list[Future[Any]]]] = deque()
-                for chunk in _chunks(jobs, min(CHUNK_MAX, threads * CHUNK_PER_THREAD)):
-                    in_flight.append((chunk, [queue.put(job) for job in chunk]))
-                    if len(in_flight) > 1:
-                        outcomes.extend(_settle(scope, in_flight))
+                chunk: list[Job] = []
+                futures: list[Future[Any]] = []
+                try:
+                    for job in jobs:
+                        chunk.append(job)
+                        futures.append(queue.put(job))
+                        if len(chunk) == size:
+                            in_flight.append((chunk, futures))
+                            chunk, futures = [], []
+                            if len(in_flight) > 1:
+                                outcomes.extend(_settle(scope, in_flight))
+                except BaseException:
+                    for future in futures:  # a message that failed to render ends the batch
+                        future.cancel()
+                    raise
+                if chunk:
+                    in_flight.append((chunk, futures))
                 while in_flight:
                     outcomes.extend(_settle(scope, in_flight))
             finally:
@@ -335,12 +354,6 @@ def _settle(scope: Scope, in_flight: deque[tuple[list[Job], list[Future[Any]]]])
                 future.cancel()
         raise
     return reconcile(scope, chunk, results)
-
-
-def _chunks(jobs: Iterable[Job], size: int) -> Iterator[list[Job]]:
-    iterator = iter(jobs)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
 
 
 def reconcile(scope: Scope, jobs: list[Job], results: list[Outcome | None]) -> list[Outcome]:
