@@ -13,6 +13,7 @@ override shows in both parts) and no unit name or submitted text can become mark
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
@@ -364,7 +365,7 @@ def render(
     now: datetime,
     template_dir: Path | None = None,
     deadlines: list[dict[str, Any]] | None = None,
-    missing: list[str] | None = None,
+    missing: Sequence[str] | None = None,
     submitted: int = 0,
     total: int = 0,
     attachments: list[Path] | None = None,
@@ -412,7 +413,7 @@ class Notice:
         now: datetime,
         template_dir: Path | None = None,
         deadlines: list[dict[str, Any]] | None = None,
-        missing: list[str] | None = None,
+        missing: Sequence[str] | None = None,
         submitted: int = 0,
         total: int = 0,
         late_reason: str = SYSTEM_DOWN,

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 from uuid import UUID
 
 from prefect import get_run_logger, task
@@ -374,7 +374,7 @@ def render_messages(
             deadlines=launch_deadlines(spec, ctx.plan.occurrences),
             # The names as they are read, not a list of them all (~120 bytes a unit at
             # 100,000); the template only iterates them (`Notice` types it a list).
-            missing=cast(list[str], UnitNames(audience.missing, reg)),
+            missing=UnitNames(audience.missing, reg),
             submitted=audience.submitted,
             total=audience.total,
             late_reason=late_reason,

@@ -36,6 +36,7 @@ from typing import Any, Protocol
 from sqlmodel import Session, col, select
 
 from thidua.delivery import workers
+from thidua.delivery.messages import Rendered
 from thidua.delivery.outcome import Outcome, Outcomes, labelled
 from thidua.delivery.recorder import Pending, Recorder, depended
 from thidua.ledger import deliveries
@@ -452,6 +453,13 @@ class Jobs:
     only: set[tuple[str, str]] | None = None
 
     def __iter__(self) -> Iterator[Job]:
+        # The codes come from the messages themselves: a `Rendered` renders without the
+        # membership test of `[code]`, which builds a set of a big audience's codes.
+        look_up = (
+            self.messages.render
+            if isinstance(self.messages, Rendered)
+            else self.messages.__getitem__
+        )
         for code in self.messages:
             wanted = [
                 (self.channel_id(index, url), url)
@@ -459,6 +467,6 @@ class Jobs:
                 if self.only is None or (code, self.channel_id(index, url)) in self.only
             ]
             if wanted:  # render only messages that go somewhere
-                message = self.messages[code]
+                message = look_up(code)
                 for channel, url in wanted:
                     yield Job(code, channel, url, message)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from thidua import tables as _reader
+from thidua.registry import channel_rules as _channel_rules
 from thidua.registry import compiled
 from thidua.registry import contacts as _contacts
 from thidua.registry import findings as _findings
@@ -85,6 +86,7 @@ def _compiled_cache_file(raw: bytes, suffix: str, check_contacts: bool) -> Path:
         __file__,
         compiled.__file__,
         _contacts.__file__,
+        _channel_rules.__file__,
         _names.__file__,
         _models.__file__,
         _validation.__file__,
