@@ -149,6 +149,7 @@ def page_board(
         rows.nominations,
         everywhere=nomination_totals(session, code=code) if recorded else {},
         listed=set(page),
+        members=plan.participants,
     )
     units = unit_rows(
         page,
@@ -192,14 +193,17 @@ def column_summaries(
     audience's size, and the (milestone, occurrence, unit, timing) of the submissions,
     of which those of units owing the column count."""
     ids = {(c.milestone, c.occurrence): c.id for c in columns}
-    counts: dict[str, Counter[SubmissionState]] = {c.id: Counter() for c in columns}
+    timings: dict[str, Counter[str]] = {c.id: Counter() for c in columns}
     for milestone, occurrence, unit, timing in states:
         cid = ids.get((milestone, occurrence))
         if cid is not None and unit in audiences.by_column[cid]:
-            counts[cid][SubmissionState(timing)] += 1
+            timings[cid][timing] += 1
     out = {}
     for c in columns:
-        n, expected = counts[c.id], audiences.sizes[c.id]
+        n: Counter[SubmissionState] = Counter()
+        for timing, k in timings[c.id].items():
+            n[SubmissionState(timing)] += k
+        expected = audiences.sizes[c.id]
         handed = sum(n.values())
         out[c.id] = ColumnSummary(
             expected=expected,
