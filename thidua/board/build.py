@@ -88,7 +88,7 @@ def build_board(
         order=codes,
     )
     codes = failing_first(codes, failures)
-    awards, nominations = award_columns(spec, registry, codes, rows.nominations)
+    awards, nominations = award_columns(spec, registry, codes, rows.nominations, members=members)
     units = unit_rows(
         codes, rows, plan, registry, columns, audiences, awards, nominations, now=now, tz=tz
     )
@@ -192,6 +192,7 @@ def award_columns(
     *,
     everywhere: Mapping[tuple[str, str], int] | None = None,
     listed: Container[str] | None = None,
+    members: tuple[str, ...] | None = None,
 ) -> tuple[list[AwardColumn], dict[tuple[str, str], NominationCell]]:
     """The award columns and each unit's cell, with the quota bounds of thidua.ledger.nominations.
 
@@ -201,6 +202,7 @@ def award_columns(
     None. `listed`: the units that get a cell (None: all of `codes`); the others are
     walked for the campaign-wide bounds only, and only for an award whose quota has a
     ratio (the one kind of bound that covers the whole campaign, `limits_for`).
+    `members`: the campaign's participants, when the caller has them (the plan does).
     """
     if everywhere is None:
         summed: Counter[tuple[str, str]] = Counter()
@@ -222,7 +224,8 @@ def award_columns(
         )
 
     every_kind = [str(k) for k in KIND_ORDER]
-    members = participants(spec, registry)  # once: limits_for would compute them per unit
+    if members is None:  # once: limits_for would compute them per unit
+        members = participants(spec, registry)
     shorts = [a.name.split(" của ")[0].strip() for a in spec.awards]
     clash = Counter(shorts)
     columns: list[AwardColumn] = []

@@ -3,13 +3,15 @@
 The Prefect artifact (`thidua/tasks/board.py`) lists at most `limit` units (failing units
 first, then the board's order) and a row counting the others. Building the whole board
 for it (`build_board`) made a `UnitRow` with a cell per column for every unit, and read a
-record per submission and reminder, to publish a few thousand rows: ~650 B per unit held
-at the end of every action, 65 MB at 100,000 units. Here only the listed units get a row,
-and only their facts are read from the store (`read_units`); what the page shows about
-the others is counted: each column's summary from the submissions streamed from the
-store against the milestone's audience from the plan, the campaign-wide nomination bounds
-from counts in SQL. What stays per unit is one set of the participants' codes (shared by
-every milestone addressed to them), held while the page is built.
+record per submission and reminder, to publish a few thousand rows: ~3.5 KB per unit at
+its peak, 350 MB at 100,000 units with four columns (bench/board_memory.py), at the end
+of every action. Here only the listed units get a row, and only their facts are read from
+the store (`read_units`); what the page shows about the others is counted: each column's
+summary from the submissions streamed from the store against the milestone's audience
+from the plan, the campaign-wide nomination bounds from counts in SQL. What stays per unit
+is one set of the participants' codes (shared by every milestone addressed to them, ~42 B
+a unit), held while the page is built; the rest is bounded by the rows listed and the
+failed deliveries.
 
 The page is `build_board`'s board cut to its first `limit` rows: the same rows, in the same
 order, with the same text, summaries and failures (tests/test_board_page.py compares them).
@@ -149,6 +151,7 @@ def page_board(
         rows.nominations,
         everywhere=nomination_totals(session, code=code) if recorded else {},
         listed=set(page),
+        members=plan.participants,
     )
     units = unit_rows(
         page,
@@ -192,14 +195,17 @@ def column_summaries(
     audience's size, and the (milestone, occurrence, unit, timing) of the submissions,
     of which those of units owing the column count."""
     ids = {(c.milestone, c.occurrence): c.id for c in columns}
-    counts: dict[str, Counter[SubmissionState]] = {c.id: Counter() for c in columns}
+    timings: dict[str, Counter[str]] = {c.id: Counter() for c in columns}
     for milestone, occurrence, unit, timing in states:
         cid = ids.get((milestone, occurrence))
         if cid is not None and unit in audiences.by_column[cid]:
-            counts[cid][SubmissionState(timing)] += 1
+            timings[cid][timing] += 1
     out = {}
     for c in columns:
-        n, expected = counts[c.id], audiences.sizes[c.id]
+        n: Counter[SubmissionState] = Counter()
+        for timing, k in timings[c.id].items():
+            n[SubmissionState(timing)] += k
+        expected = audiences.sizes[c.id]
         handed = sum(n.values())
         out[c.id] = ColumnSummary(
             expected=expected,
