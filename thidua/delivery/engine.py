@@ -120,42 +120,6 @@ def _status(result: SinkResult) -> DeliveryStatus:
     return DeliveryStatus.FAILED_TRANSIENT
 
 
-def deliver_one(
-    scope: Scope,
-    job: Job,
-    *,
-    sink: Sink,
-    recorder: Recorder,
-    lease: timedelta,
-    claimer: str | None,
-) -> Outcome | None:
-    """Claim, send and record one message; None when the store says not to send it.
-
-    Three durable writes: the claim, "sending" right before the message goes out,
-    the finish right after the answer (returned once committed).
-    """
-    sent = _send_one(scope, job, sink=sink, recorder=recorder, lease=lease, claimer=claimer)
-    if sent is None:
-        return None
-    _, finish = sent
-    outcome: Outcome = finish.result()  # as recorded
-    return outcome
-
-
-def _send_one(
-    scope: Scope,
-    job: Job,
-    *,
-    sink: Sink,
-    recorder: Recorder,
-    lease: timedelta,
-    claimer: str | None,
-) -> tuple[Outcome, Pending] | None:
-    """`deliver_one` up to the finish, which is queued, not waited for: the batch waits."""
-    claimed = _claim(scope, job, recorder=recorder, lease=lease, claimer=claimer)
-    return _send_claimed(scope, job, claimed, sink=sink, recorder=recorder, claimer=claimer)
-
-
 def _claim(
     scope: Scope, job: Job, *, recorder: Recorder, lease: timedelta, claimer: str | None
 ) -> Pending:
