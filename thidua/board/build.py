@@ -37,9 +37,9 @@ from thidua.ledger.failures import failing_first, group_failures
 from thidua.ledger.quotas import KIND_ORDER, limits_for
 from thidua.ledger.registration import (
     is_registered,
-    registered_for,
     registered_targets,
     registered_text,
+    registered_units,
 )
 from thidua.ledger.statuses import SubmissionState
 from thidua.registry import Registry, wants_digest
@@ -341,10 +341,11 @@ def _fill_targets(
             if not is_registered(figure):  # a registration is a commitment, not a result
                 latest[(s.unit, target_code)] = s
     registered = registered_targets((s.unit, s) for s in submissions)
+    goals = {t.code: registered_units(registered, t.code) for t in targets}
     for u in units:
         for t in targets:
             cell = TargetCell(goal=t.goal, ratio=bool(t.denominator))
-            cell.registered = registered_text(t, registered_for(registered, u.code, t.code))
+            cell.registered = registered_text(t, goals[t.code].get(u.code))
             sub = latest.get((u.code, t.code))
             if sub is not None:
                 figure = sub.figures[t.code]

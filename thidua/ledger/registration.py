@@ -172,16 +172,6 @@ def registered_targets(
     return {key: goal for key, (_, goal) in out.items()}
 
 
-def registered_for(
-    registered: Mapping[tuple[str, str, str], float], unit: str, code: str, year: str = ""
-) -> float | None:
-    """The level `unit` registered on target `code` for `year` ("" : the latest year)."""
-    if year:
-        return registered.get((unit, code, year))
-    years = sorted(y for (u, c, y) in registered if u == unit and c == code)
-    return registered[(unit, code, years[-1])] if years else None
-
-
 def registered_text(target: Target, goal: float | None) -> str:
     """“đăng ký 90%” (a ratio) or “đăng ký 12” (a count); "" when nothing was registered."""
     if goal is None:
@@ -194,7 +184,15 @@ def registered_text(target: Target, goal: float | None) -> str:
 def registered_units(
     registered: Mapping[tuple[str, str, str], float], code: str, year: str = ""
 ) -> dict[str, float]:
-    """Unit code → the level it registered on target `code` for `year` ("" : its latest)."""
-    units = sorted({u for (u, c, _) in registered if c == code})
-    found = {u: registered_for(registered, u, code, year) for u in units}
-    return {u: goal for u, goal in found.items() if goal is not None}
+    """Unit code → the level it registered on target `code` for `year` ("" : its latest).
+
+    One pass over the registrations (the board asks it once per target, not once per
+    unit and target: that scanned every registration for every unit).
+    """
+    if year:
+        return {u: goal for (u, c, y), goal in registered.items() if c == code and y == year}
+    latest: dict[str, tuple[str, float]] = {}
+    for (u, c, y), goal in registered.items():
+        if c == code and (u not in latest or y > latest[u][0]):
+            latest[u] = (y, goal)
+    return {u: goal for u, (_, goal) in sorted(latest.items())}
