@@ -207,3 +207,19 @@ def test_the_submissions_list_shows_registered_levels(capsys, store: Engine) -> 
     code, out, err = run(capsys, "submissions", CODE)
     assert code == 0, err
     assert "sang-kien đăng ký 90%, mo-hinh đăng ký 3" in " ".join(out.split())
+
+
+def test_registered_units_takes_each_units_latest_year_or_the_year_asked() -> None:
+    from thidua.ledger.registration import registered_units
+
+    registered = {
+        ("XA-A", "T1", "2026"): 0.8,
+        ("XA-A", "T1", "2027"): 0.9,
+        ("XA-B", "T1", "2026"): 12.0,
+        ("XA-B", "T2", "2027"): 5.0,
+        ("XA-C", "T2", "2026"): 1.0,
+    }
+    assert registered_units(registered, "T1") == {"XA-A": 0.9, "XA-B": 12.0}
+    assert registered_units(registered, "T1", "2026") == {"XA-A": 0.8, "XA-B": 12.0}
+    assert registered_units(registered, "T2", "2027") == {"XA-B": 5.0}
+    assert registered_units(registered, "T3") == {}
