@@ -181,6 +181,33 @@ def test_without_a_units_headcount_the_ratio_is_of_all_participants() -> None:
     assert "không quá 10% tổng quân số các đơn vị tham gia: 10% × 1056 người = 105,6" in limit.basis
 
 
+def test_the_participants_headcount_is_added_up_once_for_every_unit_asking(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The board asks for each unit's bounds; adding up every member's headcount for each
+    unit was quadratic (10^10 unit reads at 100,000 units)."""
+    from thidua.campaign.audience import participants
+
+    loaded = with_quota(seed_2023(), Quota(max_ratio="10%", ratio_of="headcount"))
+    members = participants(loaded.spec, loaded.registry)
+    no_headcount = [c for c in members if loaded.registry.unit(c).headcount is None]
+    assert len(no_headcount) >= 3
+    reads: list[str] = []
+    real_unit = type(loaded.registry).unit
+    monkeypatch.setattr(
+        type(loaded.registry),
+        "unit",
+        lambda self, code: reads.append(code) or real_unit(self, code),
+    )
+    award = loaded.spec.awards[0]
+    for code in no_headcount:
+        [limit] = limits_for(loaded.spec, loaded.registry, award, code, members=members)
+        assert limit.limit == 105
+    # a member that did not ask was read once, for the total (it was once per asking unit)
+    others = [c for c in members if c not in no_headcount]
+    assert others and all(reads.count(c) == 1 for c in others)
+
+
 def test_a_ratio_with_no_headcount_at_all_is_a_clear_error(write_campaign) -> None:
     from thidua.campaign.loading import load_campaign
 

@@ -177,8 +177,7 @@ def limits_for(
         scope: str | None = unit
         what = f"quân số của đơn vị {unit}"
         if headcount is None:
-            known = [registry.unit(c).headcount for c in members]
-            headcount = sum(h for h in known if h is not None)
+            headcount = _total_headcount(registry, members)
             scope, what = None, "tổng quân số các đơn vị tham gia"
             if headcount == 0:
                 raise NominationError(
@@ -195,18 +194,39 @@ def limits_for(
     return out
 
 
+#: (registry, members, their total headcount) of the last `_total_headcount`: the board
+#: and `quota_usage` ask `limits_for` once per unit with the same participants, and adding
+#: up every member's headcount each time was quadratic in the units.
+_last_total: tuple[Registry, Sequence[str], int] | None = None
+
+
+def _total_headcount(registry: Registry, members: Sequence[str]) -> int:
+    """The participants' headcount (units without one count 0), once per (registry, members)."""
+    global _last_total
+    last = _last_total
+    if last is not None and last[0] is registry and last[1] is members:
+        return last[2]
+    known = (registry.unit(c).headcount for c in members)
+    total = sum(h for h in known if h is not None)
+    _last_total = (registry, members, total)
+    return total
+
+
 def quota_usage(
     spec: Campaign, registry: Registry, nominations: Sequence[Nomination]
 ) -> list[Usage]:
     """Each bound that the nominations' units and awards are subject to, with its count."""
     limits: dict[tuple[str, str | None, frozenset[NomineeKind]], Limit] = {}
     seen: set[tuple[str, str]] = set()
+    members: Sequence[str] | None = None
     for n in nominations:
         award = award_for_key(spec, n.award)
         if award is None or n.unit_code not in registry or (n.award, n.unit_code) in seen:
             continue  # an award or unit the files no longer have cannot be checked
         seen.add((n.award, n.unit_code))
-        for limit in limits_for(spec, registry, award, n.unit_code):
+        if members is None:  # once, not once per nomination
+            members = participants(spec, registry)
+        for limit in limits_for(spec, registry, award, n.unit_code, members=members):
             limits.setdefault(limit.key, limit)
     order = {award_key(a): i for i, a in enumerate(spec.awards)}
     units = {u.code: i for i, u in enumerate(registry)}
@@ -239,10 +259,12 @@ def unit_usage(
 ) -> list[Usage]:
     """Every bound a nomination from `unit` would fall under, award by award, with its use by
     `nominations` (the campaign's): what the unit's nomination form shows."""
+    ratios = any(a.quota is not None and a.quota.max_ratio is not None for a in spec.awards)
+    members = participants(spec, registry) if ratios else None  # once for every award
     return [
         Usage(limit, tuple(n for n in nominations if limit.counts(n)))
         for award in spec.awards
-        for limit in limits_for(spec, registry, award, unit)
+        for limit in limits_for(spec, registry, award, unit, members=members)
     ]
 
 
