@@ -45,11 +45,15 @@ class Calendars:
 
     def __init__(self, plan: Plan, *, after: datetime) -> None:
         self.plan, self.after = plan, after
-        self._deadlines = [
-            (a, frozenset(a.recipients))
-            for a in plan.actions
-            if a.kind in DEADLINE_KINDS and a.at >= after
-        ]
+        # One set per distinct audience: a milestone's deadlines (due, overdue…) mostly
+        # share theirs, and each set is ~40 bytes a unit (4 MB at 100,000 units).
+        sets: dict[tuple[str, ...], frozenset[str]] = {}
+        self._deadlines: list[tuple[Action, frozenset[str]]] = []
+        for a in plan.actions:
+            if a.kind in DEADLINE_KINDS and a.at >= after:
+                if (units := sets.get(a.recipients)) is None:
+                    units = sets[a.recipients] = frozenset(a.recipients)
+                self._deadlines.append((a, units))
         self._shared: dict[tuple[int, ...], Path] = {}
         self._campaign = _slug(plan.campaign.code)
 
