@@ -11,7 +11,7 @@ import hashlib
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Boolean, bindparam, func, text, update
+from sqlalchemy import Boolean, TextClause, bindparam, func, text, update
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
@@ -171,24 +171,24 @@ def claim_delivery(
 
 
 _COLUMNS = Delivery.__table__.c  # type: ignore[attr-defined]
+
+
+def _mark_sending(claimer_is: str) -> TextClause:
+    """The "sending" mark of a delivery claimed by `claimer_is` ("= :claimer" or "IS NULL")."""
+    return text(
+        "UPDATE deliveries SET status = :sending, updated_at = :now"
+        f" WHERE id = :id AND status = :pending AND claimed_by {claimer_is}"
+    ).bindparams(
+        bindparam("sending", type_=_COLUMNS.status.type),
+        bindparam("pending", type_=_COLUMNS.status.type),
+        bindparam("now", type_=_COLUMNS.updated_at.type),
+    )
+
+
 #: The "sending" mark and the finish of the delivery engine, one statement each; SQL text
 #: for the same reason as `_CLAIM_INSERT`: built once, not compiled again for each message.
-_MARK_SENDING = text(
-    "UPDATE deliveries SET status = :sending, updated_at = :now"
-    " WHERE id = :id AND status = :pending AND claimed_by = :claimer"
-).bindparams(
-    bindparam("sending", type_=_COLUMNS.status.type),
-    bindparam("pending", type_=_COLUMNS.status.type),
-    bindparam("now", type_=_COLUMNS.updated_at.type),
-)
-_MARK_SENDING_UNCLAIMED = text(
-    "UPDATE deliveries SET status = :sending, updated_at = :now"
-    " WHERE id = :id AND status = :pending AND claimed_by IS NULL"
-).bindparams(
-    bindparam("sending", type_=_COLUMNS.status.type),
-    bindparam("pending", type_=_COLUMNS.status.type),
-    bindparam("now", type_=_COLUMNS.updated_at.type),
-)
+_MARK_SENDING = _mark_sending("= :claimer")
+_MARK_SENDING_UNCLAIMED = _mark_sending("IS NULL")
 _FINISH = text(
     "UPDATE deliveries SET status = :status, error = :error, updated_at = :now,"
     " sent_at = CASE WHEN :sent THEN :now ELSE sent_at END WHERE id = :id"
