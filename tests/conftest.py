@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -108,3 +110,17 @@ def served(tmp_path_factory: pytest.TempPathFactory):
     process = start_serve(tmp_path_factory.mktemp("serve"))
     yield process
     process.stop()
+
+
+@pytest.fixture
+def server_now() -> datetime:
+    """The wall clock, read in this one place for the tests that deploy to `served`.
+
+    The session's Prefect server is real: it schedules runs and marks them late by the
+    wall clock, so a campaign these tests deploy must lie ahead of it, and no clock can
+    be injected into it. Nothing is asserted on this value: `tests.worker_runs.quiet_launch`
+    turns it into a launch whose deadlines all fall on working days, so the runs and
+    counts the tests expect are the same on a Saturday, on Tết or on 31/12
+    (`test_the_launch_of_these_tests_keeps_clear_of_holidays` injects those days).
+    """
+    return datetime.now(ZoneInfo("Asia/Ho_Chi_Minh"))

@@ -7,14 +7,14 @@ Paused state, resuming puts the same runs back to Scheduled at their own times.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from .worker_runs import VN, make_campaign, quiet_launch, runs_by_name, worker
+from .worker_runs import make_campaign, quiet_launch, runs_by_name, worker
 
 
-def test_pause_resume_restores_the_same_runs(served, tmp_path) -> None:
+def test_pause_resume_restores_the_same_runs(served, tmp_path, server_now) -> None:
     code = "95/KH-THU"
-    launch = quiet_launch(datetime.now(VN), ahead=timedelta(days=2))
+    launch = quiet_launch(server_now, ahead=timedelta(days=2))
     make_campaign(tmp_path / "c", code, launch)
     w = worker(served, tmp_path / "data", tmp_path / "c")
     w.stop()

@@ -80,8 +80,8 @@ def test_worker_down_at_the_due_time_runs_the_action_once_when_back(served, tmp_
     assert progress[0]["Hoạt động"] == "Phát động" and progress[0]["Trạng thái"] == "đã thực hiện"
 
 
-def test_redeploy_moves_only_the_moved_milestone(served, tmp_path) -> None:
-    launch = quiet_launch(datetime.now(VN))
+def test_redeploy_moves_only_the_moved_milestone(served, tmp_path, server_now) -> None:
+    launch = quiet_launch(server_now)
     path = make_campaign(tmp_path / "c", "92/KH-THU", launch)
     data = tmp_path / "data"
     served_worker = worker(served, data, tmp_path / "c")
@@ -107,8 +107,8 @@ def test_redeploy_moves_only_the_moved_milestone(served, tmp_path) -> None:
     assert unchanged  # the launch and milestone a are among them
 
 
-def test_pause_resume_cancel(served, tmp_path) -> None:
-    launch = quiet_launch(datetime.now(VN))
+def test_pause_resume_cancel(served, tmp_path, server_now) -> None:
+    launch = quiet_launch(server_now)
     make_campaign(tmp_path / "c", "93/KH-THU", launch)
     w = worker(served, tmp_path / "data", tmp_path / "c")
     w.stop()
@@ -157,9 +157,9 @@ def test_a_failed_run_alerts_the_organizer(served, tmp_path) -> None:
     assert "không thực hiện được" in w.thidua("status", "94/KH-THU").stdout
 
 
-def test_a_redeploy_with_nothing_changed_touches_nothing(served, tmp_path) -> None:
+def test_a_redeploy_with_nothing_changed_touches_nothing(served, tmp_path, server_now) -> None:
     """What every `thidua serve` start does: the same runs, and not even an upsert."""
-    launch = quiet_launch(datetime.now(VN))
+    launch = quiet_launch(server_now)
     path = make_campaign(tmp_path / "c", "96/KH-THU", launch)
     served_worker = worker(served, tmp_path / "data", tmp_path / "c")
     served_worker.stop()
